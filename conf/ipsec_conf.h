@@ -1,0 +1,119 @@
+/* ipsec.conf (strongSwan's starter format) parsed into plain structs.
+ *
+ * Syntax: sections "config setup" and "conn NAME" start at column 0;
+ * their "key=value" lines are indented (spaces or tabs); '#' starts a
+ * comment outside double quotes; values may be double-quoted;
+ * "include FILE" (glob) at column 0. "conn %default" supplies defaults to
+ * every conn; "also=NAME" pulls in another conn's keys (before the conn's
+ * own keys, recursively, loops detected); "auto=ignore" conns are dropped.
+ * Every key is validated; an unknown key or bad value is an error naming
+ * file:line. */
+#ifndef CYGNET_IPSEC_CONF_H
+#define CYGNET_IPSEC_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "conf/proposal.h"
+
+#define CONF_MAX_NETS 16
+
+struct conf_net {          /* a subnet: leftsubnet, rightsubnet */
+	int family;            /* AF_INET / AF_INET6 */
+	uint8_t addr[16];      /* network order; v4 in the first 4 bytes */
+	uint8_t prefix;
+};
+
+struct conf_range {        /* a pool: rightsourceip CIDR or "a-b" range */
+	int family;
+	uint8_t from[16];      /* first usable address */
+	uint8_t to[16];        /* last usable address */
+	/* CIDR pools skip the network and broadcast address as strongSwan
+	 * does (from = net + 1, to = last - 1) unless the prefix is /31, /32,
+	 * /127, /128; ranges are used as written. A single address is a
+	 * range of one. */
+};
+
+struct conf_addr {         /* rightdns, a single address */
+	int family;
+	uint8_t addr[16];
+};
+
+enum sendcert { SENDCERT_IFASKED, SENDCERT_ALWAYS, SENDCERT_NEVER };
+enum conf_auth { AUTH_UNSET, AUTH_PUBKEY, AUTH_EAP_MSCHAPV2, AUTH_PSK };
+enum dpd_action { DPD_NONE, DPD_CLEAR, DPD_HOLD, DPD_RESTART };
+enum frag_mode { FRAG_YES, FRAG_NO, FRAG_ACCEPT, FRAG_FORCE };
+enum uniqueids { UNIQUE_YES, UNIQUE_NO, UNIQUE_NEVER, UNIQUE_REPLACE, UNIQUE_KEEP };
+
+struct conf_end {
+	char *host;                 /* left= / right=, NULL or "%any" = any */
+	char *id;                   /* leftid= / rightid=, NULL = default */
+	char *cert;                 /* leftcert= as written (path resolved later) */
+	enum sendcert sendcert;     /* default ifasked */
+	enum conf_auth auth;        /* leftauth= / rightauth= */
+	enum conf_auth auth2;       /* rightauth2= (parsed; multi-auth is not built) */
+	struct conf_net subnet[CONF_MAX_NETS]; int n_subnet;
+	struct conf_range sourceip[CONF_MAX_NETS]; int n_sourceip;
+	bool sourceip_config;       /* rightsourceip=%config / %cfg */
+	struct conf_addr dns[CONF_MAX_NETS]; int n_dns;
+	char *updown;               /* leftupdown= */
+};
+
+/* A keyword that parses and validates but whose behaviour a later version
+ * builds: the daemon logs one line per entry at startup. */
+struct conf_pending {
+	char *key;
+	char *value;
+	const char *file;           /* points into ipsec_conf.files */
+	int line;
+};
+
+struct conf_conn {
+	char *name;
+	const char *file;           /* where "conn NAME" was */
+	int line;
+	bool auto_add;              /* auto=add/route/start; ignore = not loaded */
+	struct conf_end left, right;
+	char *eap_identity;         /* NULL (use IKE id), "%identity", "%any", or a name */
+	struct proposal_list ike, esp;
+	bool ike_set, esp_set;      /* ike=/esp= given (else defaults) */
+	/* later-issue keywords, parsed and validated (strongSwan defaults) */
+	enum dpd_action dpdaction;  /* default none */
+	uint32_t dpddelay;          /* seconds, default 30 */
+	uint32_t dpdtimeout;        /* seconds, default 150 */
+	bool rekey;                 /* default yes */
+	bool reauth;                /* default yes */
+	uint32_t ikelifetime;       /* seconds, default 10800 */
+	uint32_t lifetime;          /* seconds, default 3600 (keylife) */
+	uint32_t margintime;        /* seconds, default 540 (rekeymargin) */
+	uint32_t rekeyfuzz;         /* percent, default 100 */
+	enum frag_mode fragmentation; /* default yes */
+	bool mobike;                /* default yes */
+	bool forceencaps;           /* cygnet always encapsulates */
+	struct conf_pending *pending; int n_pending;
+};
+
+struct ipsec_conf {
+	/* config setup */
+	enum uniqueids uniqueids;   /* default yes */
+	char *charondebug;          /* as written, validated: "ike 2, cfg 3" */
+	char *tun_name;             /* cygnet: tun=NAME, default "cygnet0" */
+	char *user;                 /* cygnet: user=NAME to drop to */
+	struct conf_pending *pending; int n_pending;
+	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
+	char **files; int n_files;  /* every file read (file names in errors point here) */
+};
+
+/* Reads path (and its includes). On error returns NULL and writes exactly
+ * one line "file:line: what is wrong" to err. */
+struct ipsec_conf *ipsec_conf_load(const char *path, char *err, size_t errlen);
+/* Same, from a string (fuzzing, tests); name is used in messages. */
+struct ipsec_conf *ipsec_conf_parse(const char *name, const char *text,
+                                    char *err, size_t errlen);
+void ipsec_conf_free(struct ipsec_conf *c);
+
+/* Parses "1.2.3.4" / "2001:db8::1" into a conf_addr; 0 on success. */
+int conf_parse_addr(const char *s, struct conf_addr *out);
+
+#endif

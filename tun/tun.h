@@ -1,0 +1,27 @@
+/* The TUN device and its addresses and routes (rtnetlink). libc only. */
+#ifndef CYGNET_TUN_H
+#define CYGNET_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Creates (or attaches to) TUN device name with IFF_TUN | IFF_NO_PI |
+ * IFF_MULTI_QUEUE, non-blocking. queues fds are written to fds (one per
+ * queue). The interface is set up (IFF_UP) with the given MTU.
+ * 0 on success; -1 with a one-line reason in err (e.g. "open /dev/net/tun:
+ * Permission denied (needs CAP_NET_ADMIN)"). */
+int tun_open(const char *name, int queues, int mtu, int *fds, char *err, size_t errlen);
+/* Deletes the device (RTM_DELLINK). 0 on success. */
+int tun_destroy(const char *name);
+
+/* Adds an address (family AF_INET/AF_INET6, addr network order, prefix)
+ * to the interface. An existing identical address is not an error. */
+int tun_addr_add(const char *ifname, int family, const uint8_t *addr, int prefix,
+                 char *err, size_t errlen);
+/* Adds / deletes a route for a prefix through the interface (no
+ * gateway). Adding an existing identical route is not an error. */
+int tun_route_add(const char *ifname, int family, const uint8_t *dst, int prefix,
+                  char *err, size_t errlen);
+int tun_route_del(const char *ifname, int family, const uint8_t *dst, int prefix);
+
+#endif
