@@ -1,0 +1,42 @@
+/* Virtual IP address pools (rightsourceip): leases keyed by identity.
+ * A lease stays tied to its identity after release ("offline"), so the
+ * same user reconnecting gets the same address back while nobody else
+ * took it; an address is never online twice, so two sessions of one
+ * identity (uniqueids=no) get distinct addresses. New addresses are handed
+ * out in order; when none is unused, the oldest offline lease is reused. */
+#ifndef CYGNET_POOL_H
+#define CYGNET_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pool;
+
+/* A pool of addresses from..to inclusive (family AF_INET/AF_INET6,
+ * network order). Pools bigger than 2^24 addresses are capped to the
+ * first 2^24 (memory is per address in use, not per address in range).
+ * name is for logs ("10.1.1.0/24"). */
+struct pool *pool_new(const char *name, int family, const uint8_t *from, const uint8_t *to);
+void pool_free(struct pool *p);
+const char *pool_name(const struct pool *p);
+int pool_family(const struct pool *p);
+/* true when addr is inside the pool's range */
+bool pool_contains(const struct pool *p, const uint8_t *addr);
+
+/* Acquires an address for identity id: its offline lease if it has one,
+ * else the next never-used address, else the least recently released
+ * offline lease of another identity. 0 with out filled; -1 when the pool
+ * is exhausted. */
+int pool_acquire(struct pool *p, const char *id, uint8_t *out);
+/* Releases an online lease (it becomes offline, still tied to id). */
+void pool_release(struct pool *p, const uint8_t *addr);
+
+/* counters for status output */
+size_t pool_size(const struct pool *p);
+size_t pool_online(const struct pool *p);
+size_t pool_offline(const struct pool *p);
+/* iterate online leases: i from 0 while it returns 0 */
+int pool_lease_at(const struct pool *p, size_t i, uint8_t *addr, const char **id, bool *online);
+
+#endif
