@@ -39,6 +39,9 @@ struct esp_sa {
 	/* the peer's current outer address (UDP/4500 encapsulation) */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	/* our address the peer talks to (source of outbound packets) */
+	struct sockaddr_storage local;
+	socklen_t local_len;
 	/* inner addresses the peer may send from and that route to it */
 	bool has_vip4, has_vip6;
 	uint8_t vip4[4], vip6[16];
@@ -64,7 +67,7 @@ void esp_sa_free(struct esp_sa *sa);   /* NULL-safe; wipes keys */
  * (IPv6) with a well-formed inner header whose length fits, and 59
  * (dummy packet) accepted and dropped; inner source address must be
  * the SA's virtual IP of that family.
- * Returns 1 with *inner/*innerlen pointing into pkt at the inner IP packet
+ * Returns 1 with *inner, *innerlen pointing into pkt at the inner IP packet
  * to deliver, 0 for a valid packet with nothing to deliver (dummy), -1
  * when dropped (the matching counter is incremented). now = monotonic
  * seconds, stored in last_in. */

@@ -120,6 +120,7 @@ enum ts_type { TS_IPV4_ADDR_RANGE = 7, TS_IPV6_ADDR_RANGE = 8 };
 #define IKE_MAX_TS 16
 #define IKE_MAX_CP_ATTR 32
 #define IKE_MAX_DELETE 8
+#define IKE_MAX_ORDER 64      /* payload order kept for log summaries */
 
 struct ike_hdr {
 	uint8_t spi_i[8], spi_r[8];
@@ -229,6 +230,16 @@ struct ike_msg {
 	uint8_t sk_next;
 	const uint8_t *sk_body; size_t sk_len; size_t sk_off;
 	uint16_t frag_num, frag_total;        /* SKF only (RFC 7383) */
+
+	/* how many payloads of each known type were seen, outer and inner
+	 * chains together: count[type - 32] (types 33..53), saturating at
+	 * 255; ike_verify checks these */
+	uint8_t count[32];
+	/* payload types in message order (outer chain, then inner), for
+	 * ike_msg_summary; n_order counts all payloads, only the first
+	 * IKE_MAX_ORDER are kept */
+	uint8_t order[IKE_MAX_ORDER]; int n_order;
+	bool decrypted;                       /* ike_parse_inner ran */
 };
 
 /* Decode errors: what the caller answers (RFC 7296 §2.21). */
@@ -275,6 +286,8 @@ struct ike_wr {
 	size_t np_off;            /* where the previous payload's "next
 	                             payload" byte is (the header's, first) */
 	uint8_t first;            /* type of the first payload written */
+	bool has_hdr;             /* ike_wr_init (not _inner): finish sets
+	                             the header's length */
 };
 
 /* Starts a message: writes the header (length filled by ike_wr_finish). */

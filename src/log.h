@@ -33,8 +33,8 @@ void log_msg(int sub, int level, const char *fmt, ...)
 
 #define log_enabled(sub, level) (log_get_level(sub) >= (level))
 #define LOG(sub, level, ...) do { if (log_enabled(sub, level)) log_msg(sub, level, __VA_ARGS__); } while (0)
-#define LOG_ERR(sub, ...)  LOG(sub, 0, __VA_ARGS__)
-#define LOG_INFO(sub, ...) LOG(sub, 1, __VA_ARGS__)
-#define LOG_DBG(sub, ...)  LOG(sub, 2, __VA_ARGS__)
+#define log_err(sub, ...)  LOG(sub, 0, __VA_ARGS__)
+#define log_info(sub, ...) LOG(sub, 1, __VA_ARGS__)
+#define log_dbg(sub, ...)  LOG(sub, 2, __VA_ARGS__)
 
 #endif

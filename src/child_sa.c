@@ -1,0 +1,201 @@
+/* CHILD_SA creation and deletion. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include "crypto/algs.h"
+#include "src/child_sa.h"
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/esp.h"
+#include "src/ike_keys.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/proposal_select.h"
+
+static size_t ts_alen(uint8_t type)
+{
+	return type == TS_IPV4_ADDR_RANGE ? 4 : 16;
+}
+
+static bool ts_contains(const struct ike_ts *ts, const uint8_t *addr)
+{
+	size_t n = ts_alen(ts->type);
+	return memcmp(ts->start, addr, n) <= 0 && memcmp(addr, ts->end, n) <= 0;
+}
+
+static void net_to_range(const struct conf_net *net, struct ike_ts *ts)
+{
+	size_t n = net->family == AF_INET ? 4 : 16;
+	memset(ts, 0, sizeof(*ts));
+	ts->type = net->family == AF_INET ? TS_IPV4_ADDR_RANGE : TS_IPV6_ADDR_RANGE;
+	ts->sport = 0;
+	ts->eport = 65535;
+	for (size_t i = 0; i < n; i++) {
+		int bits = (int)net->prefix - (int)(8 * i);
+		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+		ts->start[i] = net->addr[i] & mask;
+		ts->end[i] = (uint8_t)(net->addr[i] | ~mask);
+	}
+}
+
+/* a = a ∩ b; false when empty */
+static bool ts_intersect(struct ike_ts *a, const struct ike_ts *b)
+{
+	if (a->type != b->type)
+		return false;
+	size_t n = ts_alen(a->type);
+	if (memcmp(b->start, a->start, n) > 0)
+		memcpy(a->start, b->start, n);
+	if (memcmp(b->end, a->end, n) < 0)
+		memcpy(a->end, b->end, n);
+	if (a->sport < b->sport)
+		a->sport = b->sport;
+	if (a->eport > b->eport)
+		a->eport = b->eport;
+	if (a->ip_proto == 0)
+		a->ip_proto = b->ip_proto;
+	else if (b->ip_proto && b->ip_proto != a->ip_proto)
+		return false;
+	return memcmp(a->start, a->end, n) <= 0 && a->sport <= a->eport;
+}
+
+/* TSi: the peer's virtual IPs, where its proposal covers them */
+static int narrow_tsi(const struct ike_sa *sa, const struct ike_ts *tsi, int n_tsi,
+                      struct ike_ts *out)
+{
+	int n = 0;
+	for (int fam = 0; fam < 2; fam++) {
+		bool has = fam == 0 ? sa->has_vip4 : sa->has_vip6;
+		const uint8_t *vip = fam == 0 ? sa->vip4 : sa->vip6;
+		uint8_t type = fam == 0 ? TS_IPV4_ADDR_RANGE : TS_IPV6_ADDR_RANGE;
+		if (!has)
+			continue;
+		for (int i = 0; i < n_tsi; i++) {
+			if (tsi[i].type != type || !ts_contains(&tsi[i], vip))
+				continue;
+			struct ike_ts *t = &out[n++];
+			memset(t, 0, sizeof(*t));
+			t->type = type;
+			t->ip_proto = tsi[i].ip_proto;
+			t->sport = tsi[i].sport;
+			t->eport = tsi[i].eport;
+			memcpy(t->start, vip, ts_alen(type));
+			memcpy(t->end, vip, ts_alen(type));
+			break;
+		}
+	}
+	return n;
+}
+
+/* TSr: the peer's proposal ∩ leftsubnet, for families with a TSi */
+static int narrow_tsr(const struct ike_sa *sa, const struct ike_ts *tsi_out, int n_tsi_out,
+                      const struct ike_ts *tsr, int n_tsr, struct ike_ts *out)
+{
+	const struct conf_end *left = &sa->cfg->conn->left;
+	struct conf_net any[2] = { { .family = AF_INET }, { .family = AF_INET6 } };
+	const struct conf_net *nets = left->n_subnet ? left->subnet : any;
+	int n_nets = left->n_subnet ? left->n_subnet : 2;
+	int n = 0;
+	for (int i = 0; i < n_tsr && n < IKE_MAX_TS; i++) {
+		bool fam_ok = false;
+		for (int j = 0; j < n_tsi_out; j++)
+			if (tsi_out[j].type == tsr[i].type)
+				fam_ok = true;
+		if (!fam_ok)
+			continue;
+		for (int j = 0; j < n_nets && n < IKE_MAX_TS; j++) {
+			struct ike_ts net;
+			net_to_range(&nets[j], &net);
+			struct ike_ts t = tsr[i];
+			if (ts_intersect(&t, &net))
+				out[n++] = t;
+		}
+	}
+	return n;
+}
+
+uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
+                         const struct ike_prop *props, int n_props,
+                         const struct ike_ts *tsi, int n_tsi,
+                         const struct ike_ts *tsr, int n_tsr,
+                         struct ike_wr *w)
+{
+	char offer[1024], chosen[256];
+	struct selected sel;
+	struct ike_prop out;
+	if (sa->n_child >= IKE_MAX_CHILD)
+		return N_NO_ADDITIONAL_SAS;
+	peer_props_format(props, n_props, offer, sizeof(offer));
+	if (proposal_select(props, n_props, PROTO_ESP, &sa->cfg->esp, true, 0, &sel, &out) != 0) {
+		log_info(LOG_CFG, "%s: no acceptable ESP proposal in %s", ike_sa_tag(sa), offer);
+		return N_NO_PROPOSAL_CHOSEN;
+	}
+	struct child_sa *c = &sa->child[sa->n_child];
+	memset(c, 0, sizeof(*c));
+	c->n_tsi = narrow_tsi(sa, tsi, n_tsi, c->tsi);
+	c->n_tsr = narrow_tsr(sa, c->tsi, c->n_tsi, tsr, n_tsr, c->tsr);
+	if (!c->n_tsi || !c->n_tsr) {
+		log_info(LOG_CFG, "%s: traffic selectors unacceptable (no virtual IP inside TSi, "
+		         "or TSr outside leftsubnet)", ike_sa_tag(sa));
+		return N_TS_UNACCEPTABLE;
+	}
+	c->spi_in = esp_table_new_spi(d->esp);
+	c->spi_out = (uint32_t)out.spi[0] << 24 | (uint32_t)out.spi[1] << 16 |
+	             (uint32_t)out.spi[2] << 8 | out.spi[3];
+	c->encr = sel.encr;
+	c->keybits = sel.keybits;
+	c->integ = sel.integ;
+	c->esp = ike_keys_child(sa, c->spi_in, c->spi_out, sel.encr, sel.keybits, sel.integ,
+	                        NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len);
+	if (!c->esp)
+		return N_NO_PROPOSAL_CHOSEN;
+	struct esp_sa *e = c->esp;
+	memcpy(&e->peer, &sa->peer, sa->peer_len);
+	e->peer_len = sa->peer_len;
+	memcpy(&e->local, &sa->local, sa->local_len);
+	e->local_len = sa->local_len;
+	e->has_vip4 = sa->has_vip4;
+	e->has_vip6 = sa->has_vip6;
+	memcpy(e->vip4, sa->vip4, 4);
+	memcpy(e->vip6, sa->vip6, 16);
+	e->ike_id = sa->id;
+	e->last_in = now_sec();
+	if (esp_table_add(d->esp, e) != 0) {
+		esp_sa_free(e);
+		c->esp = NULL;
+		return N_NO_PROPOSAL_CHOSEN;
+	}
+	sa->n_child++;
+	/* our SPI in the proposal we send back */
+	out.spi[0] = (uint8_t)(c->spi_in >> 24);
+	out.spi[1] = (uint8_t)(c->spi_in >> 16);
+	out.spi[2] = (uint8_t)(c->spi_in >> 8);
+	out.spi[3] = (uint8_t)c->spi_in;
+	ike_wr_sa(w, &out);
+	ike_wr_ts(w, PL_TSI, c->tsi, c->n_tsi);
+	ike_wr_ts(w, PL_TSR, c->tsr, c->n_tsr);
+	selected_format(&sel, PROTO_ESP, chosen, sizeof(chosen));
+	log_info(LOG_CFG, "%s: selected proposal ESP:%s, SPIs %08x_i %08x_o", ike_sa_tag(sa),
+	         chosen, c->spi_in, c->spi_out);
+	return 0;
+}
+
+int child_sa_delete(struct daemon *d, struct ike_sa *sa, uint32_t peer_spi, uint32_t *spi_in)
+{
+	for (int i = 0; i < sa->n_child; i++) {
+		struct child_sa *c = &sa->child[i];
+		if (c->spi_out != peer_spi && c->spi_in != peer_spi)
+			continue;
+		*spi_in = c->spi_in;
+		if (c->esp) {
+			esp_table_del(d->esp, c->esp);
+			esp_sa_free(c->esp);
+		}
+		log_info(LOG_IKE, "%s: CHILD_SA %08x_i %08x_o deleted", ike_sa_tag(sa), c->spi_in,
+		         c->spi_out);
+		sa->child[i] = sa->child[sa->n_child - 1];
+		sa->n_child--;
+		return 0;
+	}
+	return -1;
+}

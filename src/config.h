@@ -1,0 +1,56 @@
+/* The daemon's configuration: ipsec.conf and ipsec.secrets from the config
+ * dir, with every file they name resolved as strongSwan resolves it,
+ * certificates and keys loaded and checked, pools created. */
+#ifndef CYGNET_CONFIG_H
+#define CYGNET_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <openssl/x509.h>
+#include "conf/ipsec_conf.h"
+#include "conf/secrets.h"
+#include "src/ident.h"
+
+struct pool;
+
+#define CFG_MAX_POOLS 32
+
+/* one conn, ready for the IKE code */
+struct peer_cfg {
+	struct conf_conn *conn;         /* parsed (owned by config->conf) */
+	const char *name;
+	struct ident local_id;          /* leftid, or the certificate's subject */
+	struct ident remote_id;         /* rightid, type 0 = %any */
+	X509 *cert;                     /* leftcert */
+	STACK_OF(X509) *chain;          /* intermediates to send */
+	EVP_PKEY *key;                  /* its private key from ipsec.secrets */
+	struct pool *pool4, *pool6;     /* from rightsourceip (shared by range) */
+	struct proposal_list ike, esp;  /* effective: configured + defaults unless '!' */
+};
+
+struct config {
+	char dir[512];
+	struct ipsec_conf *conf;
+	struct secrets *secrets;
+	struct peer_cfg *peers;
+	int n_peers;
+	struct pool *pools[CFG_MAX_POOLS];
+	int n_pools;
+	STACK_OF(X509) *cacerts;
+};
+
+/* Loads DIR/ipsec.conf and DIR/ipsec.secrets. NULL with one
+ * "file:line: reason" (or "file: reason") line in err. Warnings (keywords
+ * not implemented yet, includes that matched nothing) are logged. */
+struct config *config_load(const char *dir, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* the EAP secret for a user name, NULL if none; len in *len */
+const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len);
+
+/* resolves a file name as strongSwan does: absolute as is, else under
+ * DIR/sub (e.g. "ipsec.d/certs") */
+void config_path(const struct config *cfg, const char *sub, const char *name,
+                 char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,294 @@
+/* cygnetd: the IKEv2/IPsec server. Runs in the foreground and logs to
+ * stderr (what containers and systemd want). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/datapath.h"
+#include "src/esp.h"
+#include "src/firstrun.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/net.h"
+#include "src/pool.h"
+#include "src/version.h"
+#include "tun/tun.h"
+
+#ifndef CYGNET_CONFDIR
+#define CYGNET_CONFDIR "/etc/cygnet"
+#endif
+
+struct daemon *g_daemon;
+
+uint64_t now_sec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: cygnetd [-c DIR] [--check-config] [--debug LEVEL] [--syslog]\n"
+	        "               [--server-id NAME] [--pool CIDR]... [--vpn-user NAME]\n"
+	        "  -c, --config DIR   configuration dir with ipsec.conf, ipsec.secrets and\n"
+	        "                     ipsec.d/ (default " CYGNET_CONFDIR ")\n"
+	        "  --check-config     validate the configuration and exit\n"
+	        "  --debug LEVEL      log level -1..4 for every subsystem (overrides charondebug)\n"
+	        "  --syslog           log to syslog instead of stderr\n"
+	        "  first start (DIR has no ipsec.conf: cygnet creates a working one):\n"
+	        "  --server-id NAME   DNS name or IP address clients dial (default: this host's\n"
+	        "                     first global address)\n"
+	        "  --pool CIDR        client address pool, IPv4 and/or IPv6 (default: a random\n"
+	        "                     10.x.y.0/24 and a random ULA /112)\n"
+	        "  --vpn-user NAME    the first user (default vpnuser)\n"
+	        "  -V, --version      print the version\n");
+}
+
+/* the smallest prefix covering from..to */
+static int cover_prefix(int family, const uint8_t *from, const uint8_t *to, uint8_t *net)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+	int prefix = 0;
+	while ((size_t)prefix < 8 * n) {
+		int byte = prefix / 8, bit = 7 - prefix % 8;
+		if (((from[byte] >> bit) & 1) != ((to[byte] >> bit) & 1))
+			break;
+		prefix++;
+	}
+	memset(net, 0, 16);
+	for (size_t i = 0; i < n; i++) {
+		int bits = prefix - (int)(8 * i);
+		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+		net[i] = from[i] & mask;
+	}
+	return prefix;
+}
+
+static int add_pool_routes(struct daemon *d, char *err, size_t errlen)
+{
+	struct conf_conn *seen[CFG_MAX_POOLS];
+	(void)seen;
+	for (int i = 0; i < d->cfg->conf->n_conns; i++) {
+		struct conf_conn *c = &d->cfg->conf->conns[i];
+		for (int j = 0; j < c->right.n_sourceip; j++) {
+			const struct conf_range *r = &c->right.sourceip[j];
+			uint8_t net[16];
+			int prefix = cover_prefix(r->family, r->from, r->to, net);
+			if (tun_route_add(d->tun_name, r->family, net, prefix, err, errlen) != 0)
+				return -1;
+			char text[INET6_ADDRSTRLEN];
+			inet_ntop(r->family, net, text, sizeof(text));
+			log_info(LOG_TUN, "route %s/%d via %s", text, prefix, d->tun_name);
+		}
+	}
+	return 0;
+}
+
+static void warn_forwarding(void)
+{
+	static const char *const files[] = {
+		"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding",
+	};
+	for (int i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "r");
+		int v = 1;
+		if (f) {
+			if (fscanf(f, "%d", &v) != 1)
+				v = 1;
+			fclose(f);
+		}
+		if (v == 0)
+			log_err(LOG_DMN, "IPv%d forwarding is off (%s = 0): clients reach only this "
+			        "host, not the networks behind it", i ? 6 : 4, files[i]);
+	}
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	log_err(LOG_DMN, "signal %d: deleting every IKE_SA and stopping", (int)sig);
+	d->stopping = true;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->state == IKE_S_ESTABLISHED)
+			ike_sa_send_delete(d, sa);
+		ike_sa_set_state(sa, IKE_S_DEAD);
+	}
+	ike_sa_reap(d);
+	event_base_loopexit(d->base, NULL);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	log_err(LOG_DMN, "SIGHUP: reloading the configuration is not built yet; restart "
+	        "cygnetd to apply changes");
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = CYGNET_CONFDIR;
+	bool check_only = false, use_syslog = false;
+	int debug = -2;
+	struct firstrun_opts fo;
+	memset(&fo, 0, sizeof(fo));
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "debug", required_argument, NULL, 'd' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "server-id", required_argument, NULL, 'i' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "vpn-user", required_argument, NULL, 'u' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "c:d:Vh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': dir = optarg; break;
+		case 'k': check_only = true; break;
+		case 'd': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < -1 || v > 4) {
+				fprintf(stderr, "cygnetd: --debug needs a level from -1 to 4\n");
+				return 2;
+			}
+			debug = (int)v;
+			break;
+		}
+		case 's': use_syslog = true; break;
+		case 'i': fo.server_id = optarg; break;
+		case 'p':
+			if (fo.n_pools == (int)(sizeof(fo.pools) / sizeof(fo.pools[0]))) {
+				fprintf(stderr, "cygnetd: too many --pool options\n");
+				return 2;
+			}
+			fo.pools[fo.n_pools++] = optarg;
+			break;
+		case 'u': fo.user = optarg; break;
+		case 'V': printf("cygnet %s\n", CYGNET_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(use_syslog);
+	char err[1024];
+
+	if (firstrun_needed(dir)) {
+		if (check_only) {
+			fprintf(stderr, "cygnetd: %s/ipsec.conf: No such file or directory\n", dir);
+			return 1;
+		}
+		struct firstrun_result res;
+		log_err(LOG_DMN, "%s has no ipsec.conf: creating a configuration", dir);
+		if (firstrun_create(dir, &fo, &res, err, sizeof(err)) != 0) {
+			fprintf(stderr, "cygnetd: %s\n", err);
+			return 1;
+		}
+		firstrun_print(stdout, &res);
+		firstrun_result_wipe(&res);
+		fflush(stdout);
+	} else if (fo.server_id || fo.n_pools || fo.user) {
+		log_err(LOG_DMN, "%s/ipsec.conf exists: --server-id, --pool and --vpn-user only "
+		        "apply to a first start and are ignored", dir);
+	}
+
+	struct config *cfg = config_load(dir, err, sizeof(err));
+	if (!cfg) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		return 1;
+	}
+	if (cfg->conf->charondebug && log_parse_levels(cfg->conf->charondebug, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s/ipsec.conf: %s\n", dir, err);
+		config_free(cfg);
+		return 1;
+	}
+	if (debug != -2)
+		log_set_level(-1, debug);
+	if (check_only) {
+		printf("%s: configuration OK (%d conn%s)\n", dir, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");
+		config_free(cfg);
+		return 0;
+	}
+
+	static struct daemon d;
+	g_daemon = &d;
+	d.cfg = cfg;
+	d.tun_fd = -1;
+	snprintf(d.tun_name, sizeof(d.tun_name), "%s", cfg->conf->tun_name ? cfg->conf->tun_name : "cygnet0");
+	signal(SIGPIPE, SIG_IGN);
+	d.base = event_base_new();
+	d.esp = esp_table_new();
+	int rc = 1;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	if (!d.base || !d.esp) {
+		fprintf(stderr, "cygnetd: out of memory\n");
+		goto out;
+	}
+	if (net_open(&d, 500, 4500, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
+	if (tun_open(d.tun_name, 1, TUN_MTU, &d.tun_fd, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
+	if (add_pool_routes(&d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
+	if (datapath_start(&d) != 0) {
+		fprintf(stderr, "cygnetd: cannot watch the TUN device\n");
+		goto out;
+	}
+	ev_term = evsignal_new(d.base, SIGTERM, on_stop, &d);
+	ev_int = evsignal_new(d.base, SIGINT, on_stop, &d);
+	ev_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	if (!ev_term || !ev_int || !ev_hup || event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
+	    event_add(ev_hup, NULL)) {
+		fprintf(stderr, "cygnetd: cannot set up signal handling\n");
+		goto out;
+	}
+	warn_forwarding();
+	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s", CYGNET_VERSION, cfg->n_peers,
+	        cfg->n_peers == 1 ? "" : "s", d.tun_name);
+	event_base_dispatch(d.base);
+	rc = 0;
+out:
+	for (struct ike_sa *sa = d.sas; sa; sa = sa->next)
+		ike_sa_set_state(sa, IKE_S_DEAD);
+	if (d.base)
+		ike_sa_reap(&d);
+	datapath_stop(&d);
+	if (ev_term) event_free(ev_term);
+	if (ev_int) event_free(ev_int);
+	if (ev_hup) event_free(ev_hup);
+	net_close(&d);
+	if (d.tun_fd >= 0) {
+		close(d.tun_fd);
+		tun_destroy(d.tun_name);
+	}
+	esp_table_free(d.esp);
+	if (d.base)
+		event_base_free(d.base);
+	config_free(cfg);
+	if (rc == 0)
+		log_err(LOG_DMN, "stopped");
+	return rc;
+}

@@ -1,0 +1,526 @@
+/* The ESP data path: RFC 4303 packet transforms with anti-replay, and the
+ * hash tables that map inbound SPIs and inner destination addresses to SAs.
+ *
+ * Packet layout (RFC 4303 §2, no ESN; UDP encapsulation per RFC 3948 is
+ * the socket's business, pkt here is the UDP payload):
+ *     SPI(4) | Seq(4) | IV | payload | padding | pad length | next header | ICV
+ * SPI | Seq is the prefix that xform authenticates (and, for AEAD, uses as
+ * AAD, RFC 4106 §5); everything from payload to next header is encrypted. */
+#include "src/esp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "crypto/xform.h"
+
+#define ESP_HDR_LEN 8           /* SPI + sequence number */
+#define ESP_TRAILER_LEN 2       /* pad length + next header */
+#define ESP_SEQ_MAX 0xffffffffu /* without ESN the counter must not wrap */
+
+#define NH_IPV4 4
+#define NH_IPV6 41
+#define NH_NONE 59
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* ---- SA ---- */
+
+struct esp_sa *esp_sa_new(uint32_t spi_in, uint32_t spi_out,
+                          uint16_t encr, uint16_t keybits, uint16_t integ,
+                          const uint8_t *ekey_in, const uint8_t *akey_in,
+                          const uint8_t *ekey_out, const uint8_t *akey_out)
+{
+	struct esp_sa *sa = calloc(1, sizeof(*sa));
+	if (!sa)
+		goto fail;
+	sa->spi_in = spi_in;
+	sa->spi_out = spi_out;
+	sa->in = xform_new(encr, keybits, integ, ekey_in, akey_in);
+	sa->out = xform_new(encr, keybits, integ, ekey_out, akey_out);
+	if (!sa->in || !sa->out)
+		goto fail;
+	/* the data path assumes these; a broken xform must not make it
+	 * divide by zero or overrun */
+	if (xform_block_len(sa->in) == 0 || xform_block_len(sa->out) == 0 ||
+	    xform_block_len(sa->out) > 255)
+		goto fail;
+	return sa;
+fail:
+	esp_sa_free(sa);
+	return NULL;
+}
+
+void esp_sa_free(struct esp_sa *sa)
+{
+	if (!sa)
+		return;
+	xform_free(sa->in);     /* wipes the keys */
+	xform_free(sa->out);
+	free(sa);
+}
+
+/* ---- anti-replay, RFC 4303 §3.4.3 and Appendix A ----
+ * replay_top is the highest sequence number authenticated so far;
+ * bit i of replay_map (word i / 64, bit i % 64) records top - i. */
+
+static bool replay_check(const struct esp_sa *sa, uint64_t seq)
+{
+	if (seq == 0)
+		return false;
+	if (seq > sa->replay_top)
+		return true;
+	uint64_t off = sa->replay_top - seq;
+	if (off >= ESP_REPLAY_WINDOW)
+		return false;
+	return !(sa->replay_map[off / 64] >> (off % 64) & 1);
+}
+
+/* call only after replay_check() passed and the ICV verified */
+static void replay_update(struct esp_sa *sa, uint64_t seq)
+{
+	const size_t words = ESP_REPLAY_WINDOW / 64;
+	if (seq > sa->replay_top) {
+		uint64_t shift = seq - sa->replay_top;
+		if (shift >= ESP_REPLAY_WINDOW) {
+			memset(sa->replay_map, 0, sizeof(sa->replay_map));
+		} else {
+			size_t ws = (size_t)(shift / 64);
+			unsigned bs = (unsigned)(shift % 64);
+			/* from the top word down, so each source word is read
+			 * before it is overwritten */
+			for (size_t w = words; w-- > 0;) {
+				uint64_t v = 0;
+				if (w >= ws) {
+					v = sa->replay_map[w - ws] << bs;
+					if (bs && w > ws)
+						v |= sa->replay_map[w - ws - 1] >> (64 - bs);
+				}
+				sa->replay_map[w] = v;
+			}
+		}
+		sa->replay_top = seq;
+		sa->replay_map[0] |= 1;
+	} else {
+		uint64_t off = sa->replay_top - seq;
+		sa->replay_map[off / 64] |= (uint64_t)1 << (off % 64);
+	}
+}
+
+/* ---- inbound ---- */
+
+/* Checks the inner IP header of a decrypted payload and its source
+ * address; trims *len to the packet's own total length. 0, or -1 with the
+ * counter to blame in *spoof (true: drop_spoof, false: drop_malformed). */
+static int check_inner(const struct esp_sa *sa, uint8_t nh, const uint8_t *ip,
+                       size_t *len, bool *spoof)
+{
+	*spoof = false;
+	if (nh == NH_IPV4) {
+		if (*len < 20 || ip[0] >> 4 != 4)
+			return -1;
+		size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+		size_t tot = (size_t)ip[2] << 8 | ip[3];
+		if (ihl < 20 || tot < ihl || tot > *len)
+			return -1;
+		*len = tot;
+		if (!sa->has_vip4 || memcmp(ip + 12, sa->vip4, 4) != 0) {
+			*spoof = true;
+			return -1;
+		}
+		return 0;
+	}
+	if (nh == NH_IPV6) {
+		if (*len < 40 || ip[0] >> 4 != 6)
+			return -1;
+		size_t tot = 40 + ((size_t)ip[4] << 8 | ip[5]);
+		if (tot > *len)
+			return -1;
+		*len = tot;
+		if (!sa->has_vip6 || memcmp(ip + 8, sa->vip6, 16) != 0) {
+			*spoof = true;
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
+              uint8_t **inner, size_t *innerlen, uint64_t now)
+{
+	size_t ivlen = xform_iv_len(sa->in);
+	size_t icvlen = xform_icv_len(sa->in);
+	size_t blk = xform_block_len(sa->in);
+	int ret = -1;
+
+	*inner = NULL;
+	*innerlen = 0;
+
+	/* lengths: header, IV, at least the trailer, ICV; ciphertext in
+	 * whole blocks (RFC 4303 §2.4: 4-byte aligned at least) */
+	if (len > ESP_MAX_PACKET || len < ESP_HDR_LEN + ivlen + icvlen + ESP_TRAILER_LEN)
+		goto malformed;
+	size_t ctlen = len - ESP_HDR_LEN - ivlen - icvlen;
+	if (ctlen % blk != 0 || ctlen % 4 != 0)
+		goto malformed;
+	if (get_be32(pkt) != sa->spi_in)
+		goto malformed;
+
+	uint64_t seq = get_be32(pkt + 4);
+	if (!replay_check(sa, seq)) {
+		sa->ctr.drop_replay++;
+		goto out;
+	}
+
+	uint8_t *iv = pkt + ESP_HDR_LEN;
+	uint8_t *ct = iv + ivlen;
+	uint8_t *icv = ct + ctlen;
+	if (xform_open(sa->in, pkt, ESP_HDR_LEN, iv, ct, ctlen, icv) != 0) {
+		sa->ctr.drop_auth++;
+		goto out;
+	}
+	/* authentic: only now may the window move. The peer is alive even
+	 * if what it sent turns out to be malformed below. */
+	replay_update(sa, seq);
+	sa->last_in = now;
+
+	uint8_t padlen = ct[ctlen - 2];
+	uint8_t nh = ct[ctlen - 1];
+	if ((size_t)padlen + ESP_TRAILER_LEN > ctlen)
+		goto malformed;
+	size_t plen = ctlen - ESP_TRAILER_LEN - padlen;
+	for (size_t i = 0; i < padlen; i++) {
+		if (ct[plen + i] != (uint8_t)(i + 1))
+			goto malformed;
+	}
+	if (nh == NH_NONE) {
+		/* dummy packet, RFC 4303 §2.6: valid, discarded */
+		ret = 0;
+		goto out;
+	}
+	bool spoof;
+	if (check_inner(sa, nh, ct, &plen, &spoof) != 0) {
+		if (spoof)
+			sa->ctr.drop_spoof++;
+		else
+			sa->ctr.drop_malformed++;
+		goto out;
+	}
+	*inner = ct;
+	*innerlen = plen;
+	sa->ctr.packets_in++;
+	sa->ctr.bytes_in += plen;
+	ret = 1;
+	goto out;
+
+malformed:
+	sa->ctr.drop_malformed++;
+out:
+	return ret;
+}
+
+/* ---- outbound ---- */
+
+long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
+               uint8_t *out, size_t outsize)
+{
+	size_t ivlen = xform_iv_len(sa->out);
+	size_t icvlen = xform_icv_len(sa->out);
+	size_t blk = xform_block_len(sa->out);
+	uint8_t nh;
+
+	if (iplen == 0)
+		return -1;
+	switch (ip[0] >> 4) {
+	case 4: nh = NH_IPV4; break;
+	case 6: nh = NH_IPV6; break;
+	default: return -1;
+	}
+	/* pad so payload + padding + trailer fills whole cipher blocks and
+	 * is 4-byte aligned (RFC 4303 §2.4) */
+	size_t unit = blk % 4 == 0 ? blk : blk * 4;
+	if (iplen > ESP_MAX_PACKET)
+		return -1;
+	size_t padlen = (unit - (iplen + ESP_TRAILER_LEN) % unit) % unit;
+	size_t ctlen = iplen + padlen + ESP_TRAILER_LEN;
+	size_t total = ESP_HDR_LEN + ivlen + ctlen + icvlen;
+	if (total > ESP_MAX_PACKET || total > outsize || padlen > 255)
+		return -1;
+	if (sa->seq_out >= ESP_SEQ_MAX)
+		return -1;      /* RFC 4303 §3.3.3: rekey, never wrap */
+
+	uint8_t *iv = out + ESP_HDR_LEN;
+	uint8_t *buf = iv + ivlen;
+	/* memmove: the caller may have read the packet into place already */
+	memmove(buf, ip, iplen);
+	for (size_t i = 0; i < padlen; i++)
+		buf[iplen + i] = (uint8_t)(i + 1);
+	buf[iplen + padlen] = (uint8_t)padlen;
+	buf[iplen + padlen + 1] = nh;
+
+	sa->seq_out++;
+	put_be32(out, sa->spi_out);
+	put_be32(out + 4, (uint32_t)sa->seq_out);
+	if (xform_seal(sa->out, out, ESP_HDR_LEN, iv, buf, ctlen, buf + ctlen) != 0)
+		return -1;
+	sa->ctr.packets_out++;
+	sa->ctr.bytes_out += iplen;
+	return (long)total;
+}
+
+/* ---- SA tables ----
+ * Three chained hash tables sharing one power-of-two bucket count, which
+ * doubles when there are more SAs than buckets. An SA with both virtual
+ * IPs is on all three chains. Several SAs may share a virtual IP while a
+ * CHILD_SA is rekeyed; they are added at the head of the chain, so the
+ * lookup by destination finds the newest, the one to send with. */
+
+#define TABLE_MIN_BUCKETS 64
+
+struct esp_table {
+	struct esp_sa **by_spi, **by_v4, **by_v6;
+	size_t nbuckets;        /* power of two */
+	size_t count;           /* SAs in by_spi */
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64 finaliser */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static size_t hash_bytes(const uint8_t *p, size_t n, size_t mask)
+{
+	uint64_t h = n;
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t w = 0;
+		size_t k = n - i < 8 ? n - i : 8;
+		memcpy(&w, p + i, k);
+		h = mix64(h ^ w);
+	}
+	return (size_t)h & mask;
+}
+
+static size_t hash_spi(uint32_t spi, size_t mask)
+{
+	return (size_t)mix64(spi) & mask;
+}
+
+static void chain_insert(struct esp_table *t, struct esp_sa *sa)
+{
+	size_t mask = t->nbuckets - 1;
+	size_t b = hash_spi(sa->spi_in, mask);
+	sa->next_spi = t->by_spi[b];
+	t->by_spi[b] = sa;
+	if (sa->has_vip4) {
+		b = hash_bytes(sa->vip4, 4, mask);
+		sa->next_v4 = t->by_v4[b];
+		t->by_v4[b] = sa;
+	}
+	if (sa->has_vip6) {
+		b = hash_bytes(sa->vip6, 16, mask);
+		sa->next_v6 = t->by_v6[b];
+		t->by_v6[b] = sa;
+	}
+}
+
+static int table_alloc(struct esp_table *t, size_t nbuckets)
+{
+	t->by_spi = calloc(nbuckets, sizeof(*t->by_spi));
+	t->by_v4 = calloc(nbuckets, sizeof(*t->by_v4));
+	t->by_v6 = calloc(nbuckets, sizeof(*t->by_v6));
+	t->nbuckets = nbuckets;
+	if (!t->by_spi || !t->by_v4 || !t->by_v6)
+		return -1;
+	return 0;
+}
+
+static void table_release(struct esp_table *t)
+{
+	free(t->by_spi);
+	free(t->by_v4);
+	free(t->by_v6);
+	t->by_spi = t->by_v4 = t->by_v6 = NULL;
+}
+
+struct esp_table *esp_table_new(void)
+{
+	struct esp_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		goto fail;
+	if (table_alloc(t, TABLE_MIN_BUCKETS) != 0)
+		goto fail;
+	return t;
+fail:
+	esp_table_free(t);
+	return NULL;
+}
+
+void esp_table_free(struct esp_table *t)
+{
+	if (!t)
+		return;
+	table_release(t);
+	free(t);
+}
+
+/* Doubles the bucket count. On allocation failure the table keeps its
+ * old size: lookups get slower, nothing breaks. */
+static void table_grow(struct esp_table *t)
+{
+	struct esp_table nt = { 0 };
+	if (t->nbuckets > SIZE_MAX / 2 / sizeof(void *))
+		return;
+	if (table_alloc(&nt, t->nbuckets * 2) != 0) {
+		table_release(&nt);
+		return;
+	}
+	/* walk the SPI chains (every SA is on exactly one) and re-insert;
+	 * reversing each chain's order is harmless for the unique SPIs, but
+	 * the vip chains must keep newest-first, so rebuild them from the
+	 * old vip chains, tail first */
+	for (size_t b = 0; b < t->nbuckets; b++) {
+		struct esp_sa *sa = t->by_spi[b];
+		while (sa) {
+			struct esp_sa *next = sa->next_spi;
+			size_t nb = hash_spi(sa->spi_in, nt.nbuckets - 1);
+			sa->next_spi = nt.by_spi[nb];
+			nt.by_spi[nb] = sa;
+			sa = next;
+		}
+	}
+	for (int fam = 0; fam < 2; fam++) {
+		struct esp_sa **old = fam ? t->by_v6 : t->by_v4;
+		struct esp_sa **neu = fam ? nt.by_v6 : nt.by_v4;
+		for (size_t b = 0; b < t->nbuckets; b++) {
+			/* old bucket b splits into new buckets that each get
+			 * a suffix of it; append at the tail keeps order */
+			struct esp_sa *sa = old[b];
+			while (sa) {
+				struct esp_sa *next = fam ? sa->next_v6 : sa->next_v4;
+				size_t nb = fam ? hash_bytes(sa->vip6, 16, nt.nbuckets - 1)
+				                : hash_bytes(sa->vip4, 4, nt.nbuckets - 1);
+				struct esp_sa **pp = &neu[nb];
+				while (*pp)
+					pp = fam ? &(*pp)->next_v6 : &(*pp)->next_v4;
+				*pp = sa;
+				if (fam)
+					sa->next_v6 = NULL;
+				else
+					sa->next_v4 = NULL;
+				sa = next;
+			}
+		}
+	}
+	table_release(t);
+	t->by_spi = nt.by_spi;
+	t->by_v4 = nt.by_v4;
+	t->by_v6 = nt.by_v6;
+	t->nbuckets = nt.nbuckets;
+}
+
+int esp_table_add(struct esp_table *t, struct esp_sa *sa)
+{
+	if (esp_table_by_spi(t, sa->spi_in))
+		return -1;
+	sa->next_spi = sa->next_v4 = sa->next_v6 = NULL;
+	if (t->count + 1 > t->nbuckets)
+		table_grow(t);
+	chain_insert(t, sa);
+	t->count++;
+	return 0;
+}
+
+void esp_table_del(struct esp_table *t, struct esp_sa *sa)
+{
+	size_t mask = t->nbuckets - 1;
+	struct esp_sa **pp = &t->by_spi[hash_spi(sa->spi_in, mask)];
+	while (*pp && *pp != sa)
+		pp = &(*pp)->next_spi;
+	if (!*pp)
+		return;         /* not in this table */
+	*pp = sa->next_spi;
+	t->count--;
+	if (sa->has_vip4) {
+		pp = &t->by_v4[hash_bytes(sa->vip4, 4, mask)];
+		while (*pp && *pp != sa)
+			pp = &(*pp)->next_v4;
+		if (*pp)
+			*pp = sa->next_v4;
+	}
+	if (sa->has_vip6) {
+		pp = &t->by_v6[hash_bytes(sa->vip6, 16, mask)];
+		while (*pp && *pp != sa)
+			pp = &(*pp)->next_v6;
+		if (*pp)
+			*pp = sa->next_v6;
+	}
+	sa->next_spi = sa->next_v4 = sa->next_v6 = NULL;
+}
+
+struct esp_sa *esp_table_by_spi(struct esp_table *t, uint32_t spi)
+{
+	struct esp_sa *sa = t->by_spi[hash_spi(spi, t->nbuckets - 1)];
+	while (sa && sa->spi_in != spi)
+		sa = sa->next_spi;
+	return sa;
+}
+
+struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t len)
+{
+	if (len < 1)
+		return NULL;
+	if (ip[0] >> 4 == 4) {
+		if (len < 20)
+			return NULL;
+		const uint8_t *dst = ip + 16;
+		struct esp_sa *sa = t->by_v4[hash_bytes(dst, 4, t->nbuckets - 1)];
+		while (sa && memcmp(sa->vip4, dst, 4) != 0)
+			sa = sa->next_v4;
+		return sa;
+	}
+	if (ip[0] >> 4 == 6) {
+		if (len < 40)
+			return NULL;
+		const uint8_t *dst = ip + 24;
+		struct esp_sa *sa = t->by_v6[hash_bytes(dst, 16, t->nbuckets - 1)];
+		while (sa && memcmp(sa->vip6, dst, 16) != 0)
+			sa = sa->next_v6;
+		return sa;
+	}
+	return NULL;
+}
+
+/* 0 when no random bytes could be had (0 is never a valid SPI) */
+uint32_t esp_table_new_spi(struct esp_table *t)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t spi;
+		ssize_t n = getrandom(&spi, sizeof(spi), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(spi))
+			return 0;
+		if (spi >= 256 && !esp_table_by_spi(t, spi))
+			return spi;
+	}
+	return 0;
+}

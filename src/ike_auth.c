@@ -1,0 +1,400 @@
+/* IKE_AUTH as responder: conn selection by identities, the server's
+ * certificate signature, EAP rounds, the final MSK-based AUTH, virtual IPs
+ * and the first CHILD_SA. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include "crypto/cert.h"
+#include "crypto/prf.h"
+#include "crypto/sig.h"
+#include "src/child_sa.h"
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/eap.h"
+#include "src/ike.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/pool.h"
+
+#define CERT_ENC_X509_SIG 4
+#define KEY_PAD "Key Pad for IKEv2"
+
+/* answers with AUTHENTICATION_FAILED (plus an EAP message if given) and
+ * ends the IKE_SA */
+static void auth_failed(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
+                        const uint8_t *eap, size_t eaplen, const char *why)
+{
+	uint8_t buf[512];
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	if (eap)
+		ike_wr_eap(&w, eap, eaplen);
+	ike_wr_notify(&w, 0, NULL, 0, N_AUTHENTICATION_FAILED, NULL, 0);
+	log_err(LOG_IKE, "%s: authentication failed (%s): sending AUTHENTICATION_FAILED",
+	        ike_sa_tag(sa), why);
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+	ike_sa_set_state(sa, IKE_S_DEAD);
+}
+
+/* <SignedOctets> = message | nonce | prf(SK_p, ID') */
+static int signed_octets(const struct ike_sa *sa, bool ours, uint8_t **out, size_t *outlen)
+{
+	const uint8_t *msg = ours ? sa->init_resp : sa->init_req;
+	size_t msglen = ours ? sa->init_resp_len : sa->init_req_len;
+	const uint8_t *nonce = ours ? sa->ni : sa->nr;
+	size_t nlen = ours ? sa->ni_len : sa->nr_len;
+	const uint8_t *key = ours ? sa->sk_pr : sa->sk_pi;
+	struct prf_piece id = { ours ? sa->idr_body : sa->idi_body,
+	                        ours ? sa->idr_body_len : sa->idi_body_len };
+	size_t total = msglen + nlen + sa->prf_len;
+	uint8_t *buf = malloc(total);
+	if (!buf)
+		return -1;
+	memcpy(buf, msg, msglen);
+	memcpy(buf + msglen, nonce, nlen);
+	if (prf_compute(sa->prf, key, sa->prf_len, &id, 1, buf + msglen + nlen) != 0) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = total;
+	return 0;
+}
+
+/* AUTH for a shared key / MSK: prf(prf(key, "Key Pad for IKEv2"), octets) */
+static int psk_auth(const struct ike_sa *sa, bool ours, uint8_t *out)
+{
+	uint8_t inner[PRF_MAX_OUT];
+	uint8_t *oct = NULL;
+	size_t octlen;
+	int rc = -1;
+	struct prf_piece pad = { (const uint8_t *)KEY_PAD, strlen(KEY_PAD) };
+	if (signed_octets(sa, ours, &oct, &octlen) != 0)
+		return -1;
+	struct prf_piece p = { oct, octlen };
+	if (prf_compute(sa->prf, sa->msk, sizeof(sa->msk), &pad, 1, inner) == 0 &&
+	    prf_compute(sa->prf, inner, sa->prf_len, &p, 1, out) == 0)
+		rc = 0;
+	OPENSSL_cleanse(inner, sizeof(inner));
+	free(oct);
+	return rc;
+}
+
+static void id_from_msg(const struct ike_id *in, struct ident *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = in->type;
+	out->len = in->len < IDENT_MAX ? in->len : IDENT_MAX;
+	memcpy(out->data, in->data, out->len);
+}
+
+/* the conn for this client: its IDr against leftid (or the certificate),
+ * its IDi against rightid; the best match in file order */
+static struct peer_cfg *select_conn(struct daemon *d, const struct ike_msg *m,
+                                    const struct ident *idi, bool *idr_from_cert)
+{
+	struct peer_cfg *best = NULL;
+	int best_score = 0;
+	struct ident idr;
+	if (m->idr.present)
+		id_from_msg(&m->idr, &idr);
+	for (int i = 0; i < d->cfg->n_peers; i++) {
+		struct peer_cfg *pc = &d->cfg->peers[i];
+		int score;
+		bool via_cert = false;
+		if (!m->idr.present)
+			score = 1;
+		else if (ident_eq(&idr, &pc->local_id))
+			score = 3;
+		else if (cert_has_id(pc->cert, idr.type, idr.data, idr.len)) {
+			score = 2;
+			via_cert = true;
+		} else
+			continue;
+		score *= 4;
+		if (ident_is_any(&pc->remote_id))
+			score += 1;
+		else if (ident_eq(&pc->remote_id, idi))
+			score += 2;
+		else
+			continue;
+		if (score > best_score) {
+			best = pc;
+			best_score = score;
+			*idr_from_cert = via_cert;
+		}
+	}
+	return best;
+}
+
+static bool keep_request(struct ike_sa *sa, const struct ike_msg *m)
+{
+	sa->child_props = malloc(sizeof(*sa->child_props) * (size_t)(m->n_props ? m->n_props : 1));
+	sa->req_tsi = malloc(sizeof(struct ike_ts) * (size_t)(m->n_tsi ? m->n_tsi : 1));
+	sa->req_tsr = malloc(sizeof(struct ike_ts) * (size_t)(m->n_tsr ? m->n_tsr : 1));
+	if (!sa->child_props || !sa->req_tsi || !sa->req_tsr)
+		return false;
+	memcpy(sa->child_props, m->props, sizeof(*m->props) * (size_t)m->n_props);
+	sa->n_child_props = m->n_props;
+	memcpy(sa->req_tsi, m->tsi, sizeof(*m->tsi) * (size_t)m->n_tsi);
+	sa->n_req_tsi = m->n_tsi;
+	memcpy(sa->req_tsr, m->tsr, sizeof(*m->tsr) * (size_t)m->n_tsr);
+	sa->n_req_tsr = m->n_tsr;
+	sa->has_cp = m->has_cp && m->cp_type == CFG_REQUEST;
+	for (int i = 0; sa->has_cp && i < m->n_cp; i++) {
+		if (m->cp[i].type == INTERNAL_IP4_ADDRESS)
+			sa->want_vip4 = true;
+		if (m->cp[i].type == INTERNAL_IP6_ADDRESS)
+			sa->want_vip6 = true;
+	}
+	return true;
+}
+
+static void write_certs(struct ike_wr *w, struct peer_cfg *pc)
+{
+	size_t len;
+	uint8_t *der = cert_der(pc->cert, &len);
+	if (der) {
+		ike_wr_cert(w, CERT_ENC_X509_SIG, der, len);
+		free(der);
+	}
+	for (int i = 0; pc->chain && i < sk_X509_num(pc->chain); i++) {
+		der = cert_der(sk_X509_value(pc->chain, i), &len);
+		if (der) {
+			ike_wr_cert(w, CERT_ENC_X509_SIG, der, len);
+			free(der);
+		}
+	}
+}
+
+static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	static uint8_t buf[IKE_MAX_MSG];
+	char idtext[256];
+	id_from_msg(&m->idi, &sa->idi);
+	ident_format(&sa->idi, idtext, sizeof(idtext));
+	if (m->idi.body_len > sizeof(sa->idi_body))
+		return auth_failed(d, sa, m, NULL, 0, "identity too long");
+	memcpy(sa->idi_body, m->idi.body, m->idi.body_len);
+	sa->idi_body_len = m->idi.body_len;
+	if (m->has_auth)
+		return auth_failed(d, sa, m, NULL, 0, "the client authenticates with a certificate or "
+		                   "PSK, cygnet serves EAP-MSCHAPv2 clients only");
+	if (ike_find_notify(m, N_USE_TRANSPORT_MODE))
+		log_info(LOG_IKE, "%s: client asks for transport mode; offering tunnel mode",
+		         ike_sa_tag(sa));
+	bool via_cert = false;
+	struct peer_cfg *pc = select_conn(d, m, &sa->idi, &via_cert);
+	if (!pc) {
+		char idr[256] = "(none)";
+		if (m->idr.present) {
+			struct ident t;
+			id_from_msg(&m->idr, &t);
+			ident_format(&t, idr, sizeof(idr));
+		}
+		log_err(LOG_CFG, "%s: no conn matches IDi '%s' / IDr '%s'", ike_sa_tag(sa), idtext, idr);
+		return auth_failed(d, sa, m, NULL, 0, "no matching conn");
+	}
+	sa->cfg = pc;
+	sa->peer_mobike = ike_find_notify(m, N_MOBIKE_SUPPORTED) != NULL;
+	if (!keep_request(sa, m))
+		return auth_failed(d, sa, m, NULL, 0, "out of memory");
+
+	/* our identity: leftid, or the IDr the client asked for when the
+	 * certificate carries it */
+	struct ident me = pc->local_id;
+	if (via_cert)
+		id_from_msg(&m->idr, &me);
+	sa->idr_body[0] = me.type;
+	memset(sa->idr_body + 1, 0, 3);
+	memcpy(sa->idr_body + 4, me.data, me.len);
+	sa->idr_body_len = 4 + me.len;
+
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_id(&w, PL_IDR, me.type, me.data, me.len);
+	enum sendcert sc = pc->conn->left.sendcert;
+	if (sc == SENDCERT_ALWAYS || (sc == SENDCERT_IFASKED && m->n_certreqs > 0))
+		write_certs(&w, pc);
+
+	uint8_t *oct = NULL, sig[1024], method = 0;
+	size_t octlen, siglen = sizeof(sig);
+	if (signed_octets(sa, true, &oct, &octlen) != 0 ||
+	    sig_sign(pc->key, sa->sig_hashes, oct, octlen, &method, sig, &siglen) != 0) {
+		free(oct);
+		return auth_failed(d, sa, m, NULL, 0, "signing failed");
+	}
+	free(oct);
+	ike_wr_auth(&w, method, sig, siglen);
+
+	/* EAP: ask for the identity unless the IKE identity is to be used */
+	const char *eap_id = pc->conn->eap_identity;
+	bool ask = eap_id != NULL;
+	if (!ask)
+		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
+	uint8_t eap[128];
+	size_t eaplen = eap_start(sa, ask, eap, sizeof(eap));
+	if (!eaplen)
+		return auth_failed(d, sa, m, NULL, 0, "EAP start failed");
+	ike_wr_eap(&w, eap, eaplen);
+	log_info(LOG_IKE, "%s: '%s' matches conn '%s'; authenticating the server with %s, "
+	         "starting EAP-MSCHAPv2%s", ike_sa_tag(sa), idtext, pc->name,
+	         method == AUTHM_RSA ? "RSA signature" : method == AUTHM_DIGITAL_SIGNATURE
+	         ? "RFC 7427 signature" : "ECDSA signature", ask ? " with EAP-Identity" : "");
+	ike_sa_set_state(sa, IKE_S_EAP);
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+}
+
+static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	uint8_t out[512];
+	size_t outlen;
+	if (!m->eap)
+		return auth_failed(d, sa, m, NULL, 0, "EAP payload expected");
+	enum eap_result r = eap_process(d, sa, m->eap, m->eap_len, out, sizeof(out), &outlen);
+	if (r == EAP_FAILURE)
+		return auth_failed(d, sa, m, out, outlen, "EAP-MSCHAPv2 failed");
+	uint8_t buf[1024];
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_eap(&w, out, outlen);
+	if (r == EAP_SUCCESS)
+		ike_sa_set_state(sa, IKE_S_EAP_DONE);
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+}
+
+/* what RFC 7296 §2.15 calls the identity for uniqueness: the EAP user */
+static void enforce_unique(struct daemon *d, struct ike_sa *sa)
+{
+	enum uniqueids u = d->cfg->conf->uniqueids;
+	if (u == UNIQUE_NO || u == UNIQUE_NEVER)
+		return;
+	for (struct ike_sa *o = d->sas; o; o = o->next) {
+		if (o == sa || o->state != IKE_S_ESTABLISHED || strcmp(o->user, sa->user) != 0 ||
+		    !ident_eq(&o->cfg->local_id, &sa->cfg->local_id))
+			continue;
+		log_info(LOG_IKE, "%s: replaces IKE_SA #%u of '%s' (uniqueids=yes)", ike_sa_tag(sa),
+		         o->id, sa->user);
+		ike_sa_send_delete(d, o);
+		ike_sa_set_state(o, IKE_S_DEAD);
+	}
+}
+
+static bool assign_vips(struct ike_sa *sa)
+{
+	struct peer_cfg *pc = sa->cfg;
+	if (sa->want_vip4 && pc->pool4 && pool_acquire(pc->pool4, sa->user, sa->vip4) == 0) {
+		sa->has_vip4 = true;
+		sa->pool4 = pc->pool4;
+	}
+	if (sa->want_vip6 && pc->pool6 && pool_acquire(pc->pool6, sa->user, sa->vip6) == 0) {
+		sa->has_vip6 = true;
+		sa->pool6 = pc->pool6;
+	}
+	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+	if (sa->has_vip4)
+		inet_ntop(AF_INET, sa->vip4, a4, sizeof(a4));
+	if (sa->has_vip6)
+		inet_ntop(AF_INET6, sa->vip6, a6, sizeof(a6));
+	if (sa->has_vip4 || sa->has_vip6)
+		log_info(LOG_IKE, "%s: assigning virtual IPs %s %s to '%s'", ike_sa_tag(sa), a4, a6,
+		         sa->user);
+	if ((sa->want_vip4 && pc->pool4 && !sa->has_vip4) ||
+	    (sa->want_vip6 && pc->pool6 && !sa->has_vip6))
+		log_err(LOG_IKE, "%s: address pool exhausted", ike_sa_tag(sa));
+	return sa->has_vip4 || sa->has_vip6;
+}
+
+static void write_cp(struct ike_wr *w, struct ike_sa *sa)
+{
+	struct ike_cp_attr a[IKE_MAX_CP_ATTR];
+	uint8_t v6[17];
+	int n = 0;
+	if (sa->has_vip4)
+		a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_ADDRESS, sa->vip4, 4 };
+	if (sa->has_vip6) {
+		memcpy(v6, sa->vip6, 16);
+		v6[16] = 128;
+		a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_ADDRESS, v6, 17 };
+	}
+	const struct conf_end *r = &sa->cfg->conn->right;
+	for (int i = 0; i < r->n_dns && n < IKE_MAX_CP_ATTR; i++) {
+		if (r->dns[i].family == AF_INET)
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_DNS, r->dns[i].addr, 4 };
+		else
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_DNS, r->dns[i].addr, 16 };
+	}
+	ike_wr_cp(w, CFG_REPLY, a, n);
+}
+
+static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	static uint8_t buf[IKE_MAX_MSG];
+	uint8_t expect[PRF_MAX_OUT], mine[PRF_MAX_OUT];
+	if (!m->has_auth || m->auth_method != AUTHM_PSK || m->auth_len != sa->prf_len)
+		return auth_failed(d, sa, m, NULL, 0, "AUTH with the EAP key expected");
+	if (psk_auth(sa, false, expect) != 0 ||
+	    CRYPTO_memcmp(expect, m->auth, sa->prf_len) != 0) {
+		OPENSSL_cleanse(expect, sizeof(expect));
+		return auth_failed(d, sa, m, NULL, 0, "the client's AUTH does not match the EAP key");
+	}
+	OPENSSL_cleanse(expect, sizeof(expect));
+	if (psk_auth(sa, true, mine) != 0)
+		return auth_failed(d, sa, m, NULL, 0, "AUTH computation failed");
+
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_auth(&w, AUTHM_PSK, mine, sa->prf_len);
+	OPENSSL_cleanse(mine, sizeof(mine));
+	enforce_unique(d, sa);
+	bool want = sa->want_vip4 || sa->want_vip6;
+	bool pools = sa->cfg->pool4 || sa->cfg->pool6;
+	uint16_t err = 0;
+	if (!sa->has_cp && pools) {
+		err = N_FAILED_CP_REQUIRED;
+	} else if (want && !assign_vips(sa)) {
+		err = N_INTERNAL_ADDRESS_FAILURE;
+	} else {
+		if (sa->has_cp)
+			write_cp(&w, sa);
+		size_t mark = w.len;
+		struct ike_wr saved = w;
+		err = child_sa_create(d, sa, sa->child_props, sa->n_child_props, sa->req_tsi,
+		                      sa->n_req_tsi, sa->req_tsr, sa->n_req_tsr, &w);
+		if (err) {
+			w = saved;
+			w.len = mark;
+		}
+	}
+	if (err)
+		ike_wr_notify(&w, PROTO_ESP, NULL, 0, err, NULL, 0);
+	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
+	char idtext[256];
+	ident_format(&sa->idi, idtext, sizeof(idtext));
+	log_err(LOG_IKE, "%s: IKE_SA established for '%s' (IKE id '%s', conn '%s')%s%s",
+	        ike_sa_tag(sa), sa->user, idtext, sa->cfg->name, err ? ", no CHILD_SA: " : "",
+	        err ? ike_notify_name(err) : "");
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+}
+
+void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	switch (sa->state) {
+	case IKE_S_INIT_DONE:
+		if (!m->idi.present)
+			return auth_failed(d, sa, m, NULL, 0, "IDi missing");
+		first_auth(d, sa, m);
+		break;
+	case IKE_S_EAP:
+		eap_round(d, sa, m);
+		break;
+	case IKE_S_EAP_DONE:
+		final_auth(d, sa, m);
+		break;
+	default:
+		ike_reply_notify(d, sa, m, N_INVALID_SYNTAX, NULL, 0);
+		break;
+	}
+}

@@ -1,0 +1,220 @@
+/* Received IKE datagrams: header checks, IKE_SA lookup, message IDs and
+ * retransmissions, decryption, payload rules, dispatch by exchange. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "crypto/xform.h"
+#include "src/daemon.h"
+#include "src/ike.h"
+#include "src/ike_msg.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+
+static const char *addr_text(const struct sockaddr *a)
+{
+	static char buf[INET6_ADDRSTRLEN + 8];
+	char ip[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = 0;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)a;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		port = ntohs(s->sin_port);
+	} else if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)a;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		port = ntohs(s->sin6_port);
+	}
+	snprintf(buf, sizeof(buf), "%s[%u]", ip, port);
+	return buf;
+}
+
+void ike_reply_notify(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
+                      uint16_t type, const uint8_t *data, size_t len)
+{
+	uint8_t buf[512];
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_notify(&w, 0, NULL, 0, type, data, len);
+	log_info(LOG_IKE, "%s: answering %s %u with %s", ike_sa_tag(sa),
+	         ike_exchange_name(m->hdr.exchange), m->hdr.msgid, ike_notify_name(type));
+	ike_sa_send_encrypted(d, sa, m->hdr.exchange, true, m->hdr.msgid, &w);
+}
+
+/* decrypts the SK payload in place (buf is our private copy) and parses
+ * the inner chain; 0 on success */
+static int decrypt(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
+{
+	size_t ivlen = xform_iv_len(sa->x_in), icvlen = xform_icv_len(sa->x_in);
+	if (m->sk_len < ivlen + icvlen + xform_block_len(sa->x_in))
+		return -1;
+	size_t ctlen = m->sk_len - ivlen - icvlen;
+	uint8_t *iv = buf + m->sk_off;
+	uint8_t *ct = iv + ivlen;
+	if (xform_open(sa->x_in, buf, m->sk_off, iv, ct, ctlen, ct + ctlen) != 0)
+		return -1;
+	uint8_t padlen = ct[ctlen - 1];
+	if ((size_t)padlen + 1 > ctlen)
+		return -1;
+	return ike_parse_inner(m, ct, ctlen - padlen - 1) == IKE_OK ? 0 : -2;
+}
+
+static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, size_t len,
+                             const struct sockaddr *peer, socklen_t peer_len,
+                             const struct sockaddr *local, socklen_t local_len)
+{
+	static struct ike_msg m;
+	int rc = ike_parse(buf, len, &m);
+	if (rc != IKE_OK && rc != IKE_ERR_CRITICAL) {
+		log_info(LOG_ENC, "%s: dropping malformed message from %s", ike_sa_tag(sa),
+		         addr_text(peer));
+		return;
+	}
+	bool response = m.hdr.flags & IKE_FLAG_RESPONSE;
+	if (response) {
+		/* an answer to a request of ours (DELETE, later DPD) */
+		if (m.hdr.msgid + 1 != sa->our_msgid || !m.has_sk)
+			return;
+		if (decrypt(sa, &m, buf) != 0)
+			return;
+		if (sa->state == IKE_S_DELETING) {
+			ike_sa_set_state(sa, IKE_S_DEAD);
+			ike_sa_reap(d);
+		}
+		return;
+	}
+	if (!(m.hdr.flags & IKE_FLAG_INITIATOR)) {
+		log_dbg(LOG_ENC, "%s: request without the initiator flag, dropped", ike_sa_tag(sa));
+		return;
+	}
+	if (m.hdr.msgid + 1 == sa->msgid_next && sa->resp_cache) {
+		log_info(LOG_IKE, "%s: retransmitted %s request %u, sending the response again",
+		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange), m.hdr.msgid);
+		ike_sa_send_raw(d, sa, sa->resp_cache, sa->resp_cache_len, false);
+		return;
+	}
+	if (m.hdr.msgid != sa->msgid_next) {
+		log_dbg(LOG_IKE, "%s: message ID %u outside the window (expected %u), dropped",
+		        ike_sa_tag(sa), m.hdr.msgid, sa->msgid_next);
+		return;
+	}
+	if (!m.has_sk || m.frag_total) {
+		log_info(LOG_ENC, "%s: unprotected or fragmented %s request, dropped",
+		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange));
+		return;
+	}
+	if (rc == IKE_ERR_CRITICAL) {
+		/* outer chain had an unknown critical payload: authenticated
+		 * answer after decryption succeeds */
+		if (decrypt(sa, &m, buf) == -1)
+			return;
+		sa->msgid_next++;
+		uint8_t t = m.unknown_critical;
+		ike_reply_notify(d, sa, &m, N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
+		return;
+	}
+	rc = decrypt(sa, &m, buf);
+	if (rc == -1) {
+		log_info(LOG_ENC, "%s: %s request %u failed integrity check, dropped",
+		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange), m.hdr.msgid);
+		return;
+	}
+	/* authenticated from here on: the peer may have moved (the switch to
+	 * port 4500, a NAT rebinding) */
+	ike_sa_update_addrs(sa, peer, peer_len, local, local_len);
+	sa->msgid_next++;
+	if (rc == -2 || m.unknown_critical) {
+		if (m.unknown_critical) {
+			uint8_t t = m.unknown_critical;
+			ike_reply_notify(d, sa, &m, N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
+		} else {
+			ike_reply_notify(d, sa, &m, N_INVALID_SYNTAX, NULL, 0);
+		}
+		return;
+	}
+	if (ike_verify(&m, false) != IKE_OK) {
+		char sum[256];
+		ike_msg_summary(&m, sum, sizeof(sum));
+		log_info(LOG_ENC, "%s: payloads not allowed in this exchange: %s", ike_sa_tag(sa), sum);
+		ike_reply_notify(d, sa, &m, N_INVALID_SYNTAX, NULL, 0);
+		return;
+	}
+	if (log_enabled(LOG_ENC, 1)) {
+		char sum[256];
+		ike_msg_summary(&m, sum, sizeof(sum));
+		log_info(LOG_ENC, "%s: received %s", ike_sa_tag(sa), sum);
+	}
+	switch (m.hdr.exchange) {
+	case IKE_AUTH:
+		ike_auth_request(d, sa, &m);
+		break;
+	case INFORMATIONAL:
+		ike_info_request(d, sa, &m);
+		break;
+	case CREATE_CHILD_SA:
+		ike_child_request(d, sa, &m);
+		break;
+	default:
+		ike_reply_notify(d, sa, &m, N_INVALID_SYNTAX, NULL, 0);
+		break;
+	}
+	ike_sa_reap(d);
+}
+
+void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
+               const struct sockaddr *peer, socklen_t peer_len,
+               const struct sockaddr *local, socklen_t local_len)
+{
+	static uint8_t copy[IKE_MAX_MSG];
+	struct ike_hdr h;
+	int rc = ike_parse_header(buf, len, &h);
+	if (rc == IKE_ERR_VERSION) {
+		/* RFC 7296 §2.5: INVALID_MAJOR_VERSION, unprotected, only for
+		 * IKE_SA_INIT requests; dropping is allowed too */
+		log_info(LOG_ENC, "IKE version %u.%u from %s, dropped", h.version >> 4,
+		         h.version & 15, addr_text(peer));
+		return;
+	}
+	if (rc != IKE_OK) {
+		log_dbg(LOG_ENC, "malformed IKE header from %s (%zu bytes), dropped",
+		        addr_text(peer), len);
+		return;
+	}
+	static const uint8_t zero[8];
+	if (h.exchange == IKE_SA_INIT) {
+		if (h.flags & IKE_FLAG_RESPONSE)
+			return;
+		if (memcmp(h.spi_r, zero, 8) != 0)
+			return;
+		static struct ike_msg m;
+		rc = ike_parse(buf, len, &m);
+		struct ike_sa *old = ike_sa_by_init(d, h.spi_i, peer);
+		if (old && old->init_resp) {
+			/* a retransmission: the same answer (RFC 7296 §2.1) */
+			if (old->init_req_len == len && memcmp(old->init_req, buf, len) == 0)
+				ike_sa_send_raw(d, old, old->init_resp, old->init_resp_len, false);
+			return;
+		}
+		if (rc == IKE_ERR_CRITICAL) {
+			log_info(LOG_ENC, "IKE_SA_INIT from %s with unsupported critical payload %u",
+			         addr_text(peer), m.unknown_critical);
+			/* no state yet: the unprotected answer would need an SA; drop
+			 * (RFC 7296 §2.21.1 allows it for IKE_SA_INIT) */
+			return;
+		}
+		if (rc != IKE_OK || ike_verify(&m, false) != IKE_OK) {
+			log_info(LOG_ENC, "malformed IKE_SA_INIT from %s, dropped", addr_text(peer));
+			return;
+		}
+		ike_init_request(d, &m, peer, peer_len, local, local_len);
+		return;
+	}
+	struct ike_sa *sa = ike_sa_by_spi_r(d, h.spi_r);
+	if (!sa || memcmp(sa->spi_i, h.spi_i, 8) != 0 || sa->state == IKE_S_NEW) {
+		log_dbg(LOG_ENC, "%s message for unknown IKE_SA from %s, dropped",
+		        ike_exchange_name(h.exchange), addr_text(peer));
+		return;
+	}
+	memcpy(copy, buf, len);
+	handle_protected(d, sa, copy, len, peer, peer_len, local, local_len);
+}

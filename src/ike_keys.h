@@ -1,0 +1,23 @@
+/* IKE_SA and CHILD_SA key derivation (RFC 7296 §2.14, §2.17). */
+#ifndef CYGNET_IKE_KEYS_H
+#define CYGNET_IKE_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ike_sa;
+struct esp_sa;
+
+/* SKEYSEED and SK_* from the shared DH secret; sets sa->sk_d/pi/pr and
+ * creates sa->x_in / sa->x_out. 0 on success. */
+int ike_keys_derive(struct ike_sa *sa, const uint8_t *secret, size_t secret_len);
+
+/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) split into an ESP SA for a
+ * responder: inbound keys are the initiator's. NULL on failure. */
+struct esp_sa *ike_keys_child(const struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
+                              uint16_t encr, uint16_t keybits, uint16_t integ,
+                              const uint8_t *dh_secret, size_t dh_len,
+                              const uint8_t *ni, size_t ni_len,
+                              const uint8_t *nr, size_t nr_len);
+
+#endif

@@ -1,0 +1,306 @@
+/* IKE_SA lifetime, lookup, state transitions and protected sending. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include "crypto/dh.h"
+#include "crypto/xform.h"
+#include "src/daemon.h"
+#include "src/esp.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/pool.h"
+
+static const char *const state_names[] = {
+	"NEW", "INIT_DONE", "EAP", "EAP_DONE", "ESTABLISHED", "DELETING", "DEAD",
+};
+
+static void setup_timeout(evutil_socket_t fd, short what, void *arg);
+
+struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
+                          const struct sockaddr *peer, socklen_t peer_len,
+                          const struct sockaddr *local, socklen_t local_len)
+{
+	struct ike_sa *sa = calloc(1, sizeof(*sa));
+	if (!sa)
+		return NULL;
+	memcpy(sa->spi_i, spi_i, 8);
+	do {
+		if (RAND_bytes(sa->spi_r, 8) != 1) {
+			free(sa);
+			return NULL;
+		}
+	} while (ike_sa_by_spi_r(d, sa->spi_r));
+	memcpy(&sa->peer, peer, peer_len);
+	sa->peer_len = peer_len;
+	memcpy(&sa->local, local, local_len);
+	sa->local_len = local_len;
+	sa->id = ++d->next_sa_id;
+	sa->created = now_sec();
+	sa->state = IKE_S_NEW;
+	sa->timer = evtimer_new(d->base, setup_timeout, sa);
+	if (sa->timer) {
+		struct timeval tv = { 30, 0 };
+		evtimer_add(sa->timer, &tv);
+	}
+	sa->next = d->sas;
+	d->sas = sa;
+	d->half_open++;
+	return sa;
+}
+
+static void setup_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_sa *sa = arg;
+	if (sa->state == IKE_S_ESTABLISHED)
+		return;
+	log_info(LOG_IKE, "%s: no IKE_AUTH completed within %llus, deleting",
+	         ike_sa_tag(sa), (unsigned long long)(now_sec() - sa->created));
+	ike_sa_set_state(sa, IKE_S_DEAD);
+	ike_sa_reap(g_daemon);
+}
+
+struct ike_sa *ike_sa_by_spi_r(struct daemon *d, const uint8_t spi_r[8])
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->state != IKE_S_DEAD && memcmp(sa->spi_r, spi_r, 8) == 0)
+			return sa;
+	return NULL;
+}
+
+static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0 && x->sin6_port == y->sin6_port;
+}
+
+struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
+                              const struct sockaddr *peer)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		if (sa->state != IKE_S_DEAD && memcmp(sa->spi_i, spi_i, 8) == 0 &&
+		    same_addr(peer, &sa->peer))
+			return sa;
+	return NULL;
+}
+
+void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
+{
+	if (sa->state == st)
+		return;
+	log_dbg(LOG_IKE, "%s: state %s -> %s", ike_sa_tag(sa), state_names[sa->state],
+	        state_names[st]);
+	if ((sa->state == IKE_S_NEW || sa->state == IKE_S_INIT_DONE || sa->state == IKE_S_EAP ||
+	     sa->state == IKE_S_EAP_DONE) &&
+	    (st == IKE_S_ESTABLISHED || st == IKE_S_DEAD || st == IKE_S_DELETING)) {
+		if (g_daemon->half_open)
+			g_daemon->half_open--;
+	}
+	if (st == IKE_S_ESTABLISHED) {
+		sa->established = now_sec();
+		if (sa->timer)
+			evtimer_del(sa->timer);
+	}
+	sa->state = st;
+}
+
+void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen_t peer_len,
+                         const struct sockaddr *local, socklen_t local_len)
+{
+	bool moved = !same_addr(peer, &sa->peer);
+	if (moved) {
+		char before[128];
+		snprintf(before, sizeof(before), "%s", ike_sa_tag(sa));
+		memcpy(&sa->peer, peer, peer_len);
+		sa->peer_len = peer_len;
+		log_dbg(LOG_IKE, "%s: peer address changed (was %s)", ike_sa_tag(sa), before);
+	}
+	memcpy(&sa->local, local, local_len);
+	sa->local_len = local_len;
+	for (int i = 0; i < sa->n_child; i++) {
+		struct esp_sa *e = sa->child[i].esp;
+		if (!e)
+			continue;
+		memcpy(&e->peer, peer, peer_len);
+		e->peer_len = peer_len;
+		memcpy(&e->local, local, local_len);
+		e->local_len = local_len;
+	}
+}
+
+const char *ike_sa_tag(const struct ike_sa *sa)
+{
+	static char buf[128];
+	char addr[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = 0;
+	if (sa->peer.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)&sa->peer;
+		inet_ntop(AF_INET, &s->sin_addr, addr, sizeof(addr));
+		port = ntohs(s->sin_port);
+	} else if (sa->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)&sa->peer;
+		inet_ntop(AF_INET6, &s->sin6_addr, addr, sizeof(addr));
+		port = ntohs(s->sin6_port);
+	}
+	snprintf(buf, sizeof(buf), "#%u %s[%u]", sa->id, addr, port);
+	return buf;
+}
+
+static uint16_t local_port(const struct ike_sa *sa)
+{
+	if (sa->local.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&sa->local)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&sa->local)->sin6_port);
+}
+
+static int send_buf(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+	if (local_port(sa) == 500)
+		return net_send(d, (struct sockaddr *)&sa->local, (struct sockaddr *)&sa->peer,
+		                sa->peer_len, buf, len);
+	/* port 4500: the non-ESP marker (RFC 3948 §2.2) */
+	uint8_t out[IKE_MAX_MSG + 4];
+	if (len > IKE_MAX_MSG)
+		return -1;
+	memset(out, 0, 4);
+	memcpy(out + 4, buf, len);
+	return net_send(d, (struct sockaddr *)&sa->local, (struct sockaddr *)&sa->peer,
+	                sa->peer_len, out, len + 4);
+}
+
+static void cache_response(struct ike_sa *sa, const uint8_t *buf, size_t len)
+{
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return;
+	memcpy(copy, buf, len);
+	free(sa->resp_cache);
+	sa->resp_cache = copy;
+	sa->resp_cache_len = len;
+}
+
+int ike_sa_send_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len,
+                    bool cache)
+{
+	if (cache)
+		cache_response(sa, buf, len);
+	return send_buf(d, sa, buf, len);
+}
+
+int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
+                          bool response, uint32_t msgid, const struct ike_wr *inner)
+{
+	static uint8_t buf[IKE_MAX_MSG];
+	if (inner->overflow || !sa->x_out)
+		return -1;
+	size_t ivlen = xform_iv_len(sa->x_out);
+	size_t block = xform_block_len(sa->x_out);
+	size_t icvlen = xform_icv_len(sa->x_out);
+	size_t plain = inner->len + 1;
+	size_t padlen = (block - plain % block) % block;
+	size_t ctlen = plain + padlen;
+	size_t total = IKE_HDR_LEN + 4 + ivlen + ctlen + icvlen;
+	if (total > sizeof(buf)) {
+		log_err(LOG_ENC, "%s: message of %zu bytes is too big", ike_sa_tag(sa), total);
+		return -1;
+	}
+	struct ike_hdr h = {
+		.next = PL_SK,
+		.version = 0x20,
+		.exchange = exchange,
+		.flags = response ? IKE_FLAG_RESPONSE : 0,
+		.msgid = msgid,
+	};
+	memcpy(h.spi_i, sa->spi_i, 8);
+	memcpy(h.spi_r, sa->spi_r, 8);
+	struct ike_wr w;
+	ike_wr_init(&w, buf, sizeof(buf), &h);
+	size_t sk = ike_wr_begin(&w, PL_SK);
+	buf[sk] = inner->first;      /* SK's next payload: the first inner payload */
+	size_t ivoff = w.len;
+	w.len += ivlen;
+	size_t ctoff = w.len;
+	memcpy(buf + ctoff, inner->buf, inner->len);
+	if (padlen && RAND_bytes(buf + ctoff + inner->len, (int)padlen) != 1)
+		return -1;
+	buf[ctoff + ctlen - 1] = (uint8_t)padlen;
+	w.len += ctlen + icvlen;
+	ike_wr_end(&w, sk);
+	size_t len = ike_wr_finish(&w);
+	if (!len)
+		return -1;
+	if (xform_seal(sa->x_out, buf, ivoff, buf + ivoff, buf + ctoff, ctlen,
+	               buf + ctoff + ctlen) != 0)
+		return -1;
+	if (response)
+		cache_response(sa, buf, len);
+	log_dbg(LOG_ENC, "%s: sending %s %s %u (%zu bytes)", ike_sa_tag(sa),
+	        ike_exchange_name(exchange), response ? "response" : "request", msgid, len);
+	return send_buf(d, sa, buf, len);
+}
+
+void ike_sa_send_delete(struct daemon *d, struct ike_sa *sa)
+{
+	uint8_t buf[64];
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_delete(&w, PROTO_IKE, 0, NULL, 0);
+	ike_sa_send_encrypted(d, sa, INFORMATIONAL, false, sa->our_msgid++, &w);
+}
+
+void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
+{
+	for (int i = 0; i < sa->n_child; i++) {
+		struct child_sa *c = &sa->child[i];
+		if (c->esp) {
+			esp_table_del(d->esp, c->esp);
+			esp_sa_free(c->esp);
+		}
+	}
+	if (sa->has_vip4 && sa->pool4)
+		pool_release(sa->pool4, sa->vip4);
+	if (sa->has_vip6 && sa->pool6)
+		pool_release(sa->pool6, sa->vip6);
+	if (sa->timer)
+		event_free(sa->timer);
+	dh_free(sa->dh);
+	xform_free(sa->x_in);
+	xform_free(sa->x_out);
+	if (sa->ni)
+		OPENSSL_cleanse(sa->ni, sa->ni_len);
+	if (sa->nr)
+		OPENSSL_cleanse(sa->nr, sa->nr_len);
+	free(sa->ni);
+	free(sa->nr);
+	free(sa->init_req);
+	free(sa->init_resp);
+	free(sa->resp_cache);
+	free(sa->child_props);
+	free(sa->req_tsi);
+	free(sa->req_tsr);
+	OPENSSL_cleanse(sa, sizeof(*sa));
+	free(sa);
+}
+
+void ike_sa_reap(struct daemon *d)
+{
+	struct ike_sa **pp = &d->sas;
+	while (*pp) {
+		struct ike_sa *sa = *pp;
+		if (sa->state == IKE_S_DEAD) {
+			*pp = sa->next;
+			ike_sa_destroy(d, sa);
+		} else {
+			pp = &sa->next;
+		}
+	}
+}

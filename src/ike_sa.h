@@ -1,0 +1,136 @@
+/* The IKE_SA: its state, keys, message IDs, the response cache and the
+ * CHILD_SAs under it. Only ike_sa_set_state() writes sa->state. */
+#ifndef CYGNET_IKE_SA_H
+#define CYGNET_IKE_SA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "conf/proposal.h"
+#include "src/ident.h"
+#include "src/ike_msg.h"
+
+struct daemon;
+struct peer_cfg;
+struct dh;
+struct xform;
+struct esp_sa;
+struct pool;
+struct event;
+
+enum ike_state {
+	IKE_S_NEW,          /* created, IKE_SA_INIT not answered yet */
+	IKE_S_INIT_DONE,    /* IKE_SA_INIT answered: waiting for IKE_AUTH */
+	IKE_S_EAP,          /* EAP in progress */
+	IKE_S_EAP_DONE,     /* EAP succeeded: waiting for the final AUTH */
+	IKE_S_ESTABLISHED,
+	IKE_S_DELETING,     /* we sent a DELETE */
+	IKE_S_DEAD,         /* to be freed */
+};
+
+enum eap_state {
+	EAP_S_NONE,
+	EAP_S_IDENTITY,     /* sent Identity request */
+	EAP_S_CHALLENGE,    /* sent MSCHAPv2 challenge */
+	EAP_S_SUCCESS_REQ,  /* sent MSCHAPv2 success request */
+	EAP_S_DONE,         /* sent EAP-Success */
+	EAP_S_FAILED,
+};
+
+struct child_sa {
+	uint32_t spi_in, spi_out;
+	uint16_t encr, keybits, integ;
+	struct esp_sa *esp;
+	struct ike_ts tsi[IKE_MAX_TS]; int n_tsi;
+	struct ike_ts tsr[IKE_MAX_TS]; int n_tsr;
+};
+
+#define IKE_MAX_CHILD 4
+
+struct ike_sa {
+	struct ike_sa *next;
+	uint32_t id;                      /* unique, for logs and control */
+	enum ike_state state;
+	uint8_t spi_i[8], spi_r[8];
+	struct sockaddr_storage peer, local;
+	socklen_t peer_len, local_len;
+
+	/* IKE_SA_INIT results */
+	uint16_t encr, keybits, integ, prf, dh_group;
+	struct dh *dh;
+	uint8_t *ni, *nr; size_t ni_len, nr_len;
+	uint8_t *init_req, *init_resp; size_t init_req_len, init_resp_len;
+	uint8_t sk_d[64], sk_pi[64], sk_pr[64]; size_t prf_len;
+	struct xform *x_in, *x_out;       /* SK_ei/SK_ai, SK_er/SK_ar */
+	uint32_t sig_hashes;              /* RFC 7427 hashes the peer supports */
+	bool peer_frag, peer_mobike;
+
+	/* exchanges the peer initiates */
+	uint32_t msgid_next;              /* next request message ID expected */
+	uint8_t *resp_cache; size_t resp_cache_len; /* last response, as sent */
+	/* exchanges we initiate */
+	uint32_t our_msgid;
+
+	/* IKE_AUTH */
+	struct peer_cfg *cfg;
+	struct ident idi;                 /* the peer's IKE identity */
+	uint8_t idi_body[IDENT_MAX + 4]; size_t idi_body_len;
+	uint8_t idr_body[IDENT_MAX + 4]; size_t idr_body_len; /* as we sent it */
+	char user[256];                   /* EAP identity (the user name) */
+	/* from the first IKE_AUTH request, for the final step */
+	struct ike_prop *child_props; int n_child_props;
+	struct ike_ts *req_tsi, *req_tsr; int n_req_tsi, n_req_tsr;
+	bool has_cp, want_vip4, want_vip6;
+
+	/* EAP-MSCHAPv2 */
+	enum eap_state eap;
+	uint8_t eap_id;
+	uint8_t auth_chal[16];
+	uint8_t msk[64];
+	bool have_msk;
+
+	/* leases */
+	bool has_vip4, has_vip6;
+	uint8_t vip4[4], vip6[16];
+	struct pool *pool4, *pool6;
+
+	struct child_sa child[IKE_MAX_CHILD];
+	int n_child;
+
+	uint64_t created, established;
+	struct event *timer;              /* setup timeout / deletion */
+};
+
+/* a new responder IKE_SA for an IKE_SA_INIT from peer; NULL on failure */
+struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
+                          const struct sockaddr *peer, socklen_t peer_len,
+                          const struct sockaddr *local, socklen_t local_len);
+/* lookups */
+struct ike_sa *ike_sa_by_spi_r(struct daemon *d, const uint8_t spi_r[8]);
+struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
+                              const struct sockaddr *peer);
+void ike_sa_set_state(struct ike_sa *sa, enum ike_state st);
+/* releases leases, removes CHILD_SAs from the data path, frees */
+void ike_sa_destroy(struct daemon *d, struct ike_sa *sa);
+/* frees every SA marked dead */
+void ike_sa_reap(struct daemon *d);
+/* follows the peer to a new address:port (and our matching local
+ * address), for the IKE_SA and its CHILD_SAs; only after a message
+ * authenticated */
+void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen_t peer_len,
+                         const struct sockaddr *local, socklen_t local_len);
+/* "#3 198.18.1.10[4500]" for log lines */
+const char *ike_sa_tag(const struct ike_sa *sa);
+
+/* protects and sends a response or request whose plaintext payload chain
+ * is in inner (built with ike_wr_init_inner); caches responses */
+int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
+                          bool response, uint32_t msgid, const struct ike_wr *inner);
+/* sends a cleartext message (IKE_SA_INIT) and caches it if a response */
+int ike_sa_send_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len,
+                    bool cache);
+/* sends DELETE for the IKE_SA (best effort, no retransmission) */
+void ike_sa_send_delete(struct daemon *d, struct ike_sa *sa);
+
+#endif

@@ -1,0 +1,213 @@
+/* UDP sockets: receive, demultiplex IKE / ESP / keepalive, send. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include "src/daemon.h"
+#include "src/datapath.h"
+#include "src/ike.h"
+#include "src/log.h"
+#include "src/net.h"
+
+#define RECV_BATCH 64
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_sock *s = arg;
+	static uint8_t buf[65536];
+	for (int i = 0; i < RECV_BATCH; i++) {
+		struct sockaddr_storage peer, local;
+		uint8_t cbuf[256];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = {
+			.msg_name = &peer, .msg_namelen = sizeof(peer),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		ssize_t n = recvmsg(fd, &mh, 0);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_err(LOG_NET, "recvmsg: %s", strerror(errno));
+			return;
+		}
+		if (mh.msg_flags & MSG_TRUNC)
+			continue;
+		memset(&local, 0, sizeof(local));
+		local.ss_family = (sa_family_t)s->family;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				((struct sockaddr_in *)&local)->sin_addr = pi.ipi_addr;
+			} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+				((struct sockaddr_in6 *)&local)->sin6_addr = pi.ipi6_addr;
+			}
+		}
+		set_port(&local, s->port);
+		socklen_t llen = s->family == AF_INET ? sizeof(struct sockaddr_in)
+		                                      : sizeof(struct sockaddr_in6);
+		size_t len = (size_t)n;
+		if (!s->natt) {
+			ike_input(g_daemon, buf, len, (struct sockaddr *)&peer, mh.msg_namelen,
+			          (struct sockaddr *)&local, llen);
+			continue;
+		}
+		/* the NAT-T port (RFC 3948 §2): keepalive, IKE after the
+		 * non-ESP marker, or ESP */
+		if (len == 1 && buf[0] == 0xff)
+			continue;
+		if (len >= 4 && buf[0] == 0 && buf[1] == 0 && buf[2] == 0 && buf[3] == 0) {
+			ike_input(g_daemon, buf + 4, len - 4, (struct sockaddr *)&peer,
+			          mh.msg_namelen, (struct sockaddr *)&local, llen);
+			continue;
+		}
+		datapath_esp_input(g_daemon, buf, len, (struct sockaddr *)&peer, mh.msg_namelen);
+	}
+}
+
+static int open_one(struct daemon *d, int family, uint16_t port, bool natt, char *err,
+                    size_t errlen)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	int on = 1;
+	if (fd < 0) {
+		if (family == AF_INET6 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
+			log_err(LOG_NET, "no IPv6 on this host: serving IPv4 only");
+			return 1;
+		}
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	int rcv = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t len;
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		len = sizeof(*s);
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		len = sizeof(*s);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		int e = errno;
+		close(fd);
+		if (family == AF_INET6 && e == EADDRNOTAVAIL) {
+			log_err(LOG_NET, "no IPv6 on this host: serving IPv4 only");
+			return 1;
+		}
+		snprintf(err, errlen, "bind UDP port %u (IPv%d): %s%s", port,
+		         family == AF_INET ? 4 : 6, strerror(e),
+		         e == EACCES ? " (ports below 1024 need CAP_NET_BIND_SERVICE)" : "");
+		return -1;
+	}
+	struct udp_sock *s = &d->socks[d->n_socks];
+	s->fd = fd;
+	s->family = family;
+	s->port = port;
+	s->natt = natt;
+	s->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_readable, s);
+	if (!s->ev || event_add(s->ev, NULL) != 0) {
+		close(fd);
+		snprintf(err, errlen, "event_add failed");
+		return -1;
+	}
+	d->n_socks++;
+	return 0;
+}
+
+int net_open(struct daemon *d, uint16_t port_ike, uint16_t port_natt, char *err, size_t errlen)
+{
+	if (open_one(d, AF_INET, port_ike, false, err, errlen) != 0 ||
+	    open_one(d, AF_INET, port_natt, true, err, errlen) != 0)
+		return -1;
+	int rc = open_one(d, AF_INET6, port_ike, false, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && open_one(d, AF_INET6, port_natt, true, err, errlen) != 0)
+		return -1;
+	log_info(LOG_NET, "listening on UDP %u and %u (IPv4%s)", port_ike, port_natt,
+	         d->n_socks > 2 ? " and IPv6" : " only");
+	return 0;
+}
+
+void net_close(struct daemon *d)
+{
+	for (int i = 0; i < d->n_socks; i++) {
+		if (d->socks[i].ev)
+			event_free(d->socks[i].ev);
+		close(d->socks[i].fd);
+	}
+	d->n_socks = 0;
+}
+
+int net_send(struct daemon *d, const struct sockaddr *local, const struct sockaddr *peer,
+             socklen_t peerlen, const uint8_t *buf, size_t len)
+{
+	uint16_t port = local->sa_family == AF_INET
+		? ntohs(((const struct sockaddr_in *)local)->sin_port)
+		: ntohs(((const struct sockaddr_in6 *)local)->sin6_port);
+	struct udp_sock *s = NULL;
+	for (int i = 0; i < d->n_socks; i++)
+		if (d->socks[i].family == peer->sa_family && d->socks[i].port == port)
+			s = &d->socks[i];
+	if (!s)
+		return -1;
+	uint8_t cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = {
+		.msg_name = (void *)peer, .msg_namelen = peerlen,
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf,
+	};
+	struct cmsghdr *c = (struct cmsghdr *)cbuf;
+	if (local->sa_family == AF_INET) {
+		struct in_pktinfo pi = { 0 };
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		struct in6_pktinfo pi = { 0 };
+		pi.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	if (sendmsg(s->fd, &mh, 0) < 0) {
+		log_dbg(LOG_NET, "sendmsg: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,4 @@
+#ifndef CYGNET_VERSION_H
+#define CYGNET_VERSION_H
+#define CYGNET_VERSION "0.1.0"
+#endif
