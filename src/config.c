@@ -77,11 +77,27 @@ static void effective_props(struct proposal_list *out, const struct proposal_lis
 	out->strict = conf->strict;
 }
 
-static void log_pending(const struct conf_pending *p, int n)
+/* one line per keyword as written: a %default key is shared by conns */
+static bool pending_seen(const struct ipsec_conf *conf, int upto, const struct conf_pending *p)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < upto; i++) {
+		const struct conf_conn *c = &conf->conns[i];
+		for (int j = 0; j < c->n_pending; j++)
+			if (c->pending[j].file == p->file && c->pending[j].line == p->line)
+				return true;
+	}
+	return false;
+}
+
+static void log_pending(const struct ipsec_conf *conf, int conn_index,
+                        const struct conf_pending *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (conn_index >= 0 && pending_seen(conf, conn_index, &p[i]))
+			continue;
 		log_err(LOG_CFG, "%s:%d: %s=%s is accepted but not implemented yet: "
 		        "cygnet behaves as without it", p[i].file, p[i].line, p[i].key, p[i].value);
+	}
 }
 
 /* loads every private key named in ipsec.secrets once */
@@ -273,13 +289,13 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	log_pending(cfg->conf->pending, cfg->conf->n_pending);
+	log_pending(cfg->conf, -1, cfg->conf->pending, cfg->conf->n_pending);
 	for (int i = 0; i < cfg->conf->n_conns; i++) {
 		struct conf_conn *c = &cfg->conf->conns[i];
 		cfg->n_peers = i + 1;
 		if (setup_peer(cfg, &cfg->peers[i], c, keys, n_keys, err, errlen) != 0)
 			goto fail;
-		log_pending(c->pending, c->n_pending);
+		log_pending(cfg->conf, i, c->pending, c->n_pending);
 	}
 	for (int i = 0; i < n_keys; i++)
 		EVP_PKEY_free(keys[i].key);
