@@ -14,6 +14,9 @@ struct secret {
 	char **ids; int n_ids;      /* selectors before ':' (may be empty) */
 	char *value;                /* key file path as written, or the secret */
 	size_t value_len;
+	char *passphrase;           /* RSA/ECDSA/PRIVATE: the passphrase written after
+	                             * the key file ("%prompt" as written), else NULL;
+	                             * cygnet does not load encrypted keys yet */
 	const char *file;           /* into secrets.files */
 	int line;
 };

@@ -29,6 +29,10 @@ int dh_public(const struct dh *dh, uint8_t *out, size_t outlen);
  * a bad public value or failure. */
 int dh_shared(struct dh *dh, const uint8_t *peer, size_t peerlen,
               uint8_t *out, size_t outlen);
+/* FOR TESTS ONLY (known-answer tests): a key pair from a fixed private
+ * value (big-endian integer for MODP/ECP, the 32 raw bytes for
+ * Curve25519). Never use it for real exchanges; use dh_new(). */
+struct dh *dh_new_from_private(uint16_t group, const uint8_t *priv, size_t len);
 /* NULL-safe; wipes the private key */
 void dh_free(struct dh *dh);
 

@@ -43,9 +43,15 @@ size_t xform_icv_len(const struct xform *x);   /* 12, 16, 24, 32 */
  * prefix is authenticated, not encrypted. 0 on success. */
 int xform_seal(struct xform *x, const uint8_t *prefix, size_t prefixlen,
                uint8_t *iv, uint8_t *buf, size_t len, uint8_t *icv);
+/* FOR TESTS ONLY (known-answer tests): xform_seal with a caller-chosen
+ * IV. Reusing an IV breaks AEAD security; real code uses xform_seal. */
+int xform_seal_iv(struct xform *x, const uint8_t *prefix, size_t prefixlen,
+                  const uint8_t *iv, uint8_t *buf, size_t len, uint8_t *icv);
 /* Verifies icv (constant time) and decrypts buf[0..len) in place. -1 on
- * ICV mismatch or a length that is not a multiple of the block length;
- * buf is then unspecified. 0 on success. */
+ * ICV mismatch or a length that is not a multiple of the block length
+ * (CBC only: the AEAD ciphers accept any length, since IKE peers may pad
+ * AEAD-protected payloads to 1 byte); buf is then unspecified. 0 on
+ * success. */
 int xform_open(struct xform *x, const uint8_t *prefix, size_t prefixlen,
                const uint8_t *iv, uint8_t *buf, size_t len, const uint8_t *icv);
 

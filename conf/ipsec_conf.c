@@ -1,0 +1,958 @@
+/* ipsec.conf: raw sections (conf_lex.c) into struct ipsec_conf.
+ *
+ * Every keyword has one row in a table saying how its value is checked
+ * and stored. A conn's keys are resolved in strongSwan's order: every
+ * "conn %default" first, then the conns named by also= (recursively, in
+ * order), then the conn's own keys; "key=" resets to the default.
+ * Keywords whose behaviour is not built yet are still validated, and
+ * recorded in conn->pending so the daemon can say so at startup. */
+#include "conf/ipsec_conf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf_lex.h"
+#include "conf/conf_util.h"
+#include "conf/conf_values.h"
+
+#define ALSO_MAX_DEPTH 32
+
+struct cctx {
+	struct conf_conn *conn;
+	struct conf_end *end;       /* the side a left.../right... key is about */
+	enum conf_auth authby;      /* authby= fills leftauth/rightauth left unset */
+	char *err;
+	size_t errlen;
+};
+
+typedef int (*conn_fn)(struct cctx *c, const struct conf_kv *kv);
+
+struct conn_key {
+	const char *name;
+	char side;                  /* 'l', 'r' or 0 */
+	bool pending;               /* any value asks for behaviour not built */
+	conn_fn fn;                 /* NULL: also= (structural) */
+};
+
+/* "file:line: key: reason" */
+static int bad(struct cctx *c, const struct conf_kv *kv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(struct cctx *c, const struct conf_kv *kv, const char *fmt, ...)
+{
+	char why[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	conf_errf(c->err, c->errlen, kv->file, kv->line, "%s: %s", kv->key, why);
+	return -1;
+}
+
+static int oom(char *err, size_t errlen, const struct conf_kv *kv)
+{
+	conf_errf(err, errlen, kv ? kv->file : "ipsec.conf", kv ? kv->line : 0, "out of memory");
+	return -1;
+}
+
+static int add_pending(struct conf_pending **arr, int *n, const struct conf_kv *kv,
+                       char *err, size_t errlen)
+{
+	struct conf_pending *na = realloc(*arr, (size_t)(*n + 1) * sizeof(*na));
+
+	if (!na)
+		return oom(err, errlen, kv);
+	*arr = na;
+	na[*n].key = strdup(kv->key);
+	na[*n].value = strdup(kv->value);
+	na[*n].file = kv->file;
+	na[*n].line = kv->line;
+	if (!na[*n].key || !na[*n].value) {
+		free(na[*n].key);
+		free(na[*n].value);
+		return oom(err, errlen, kv);
+	}
+	(*n)++;
+	return 0;
+}
+
+static int pend(struct cctx *c, const struct conf_kv *kv)
+{
+	return add_pending(&c->conn->pending, &c->conn->n_pending, kv, c->err, c->errlen);
+}
+
+static int set_str(struct cctx *c, const struct conf_kv *kv, char **dst)
+{
+	char *s = strdup(kv->value);
+
+	if (!s)
+		return oom(c->err, c->errlen, kv);
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* value must be one of names[]; *out gets the index */
+static int pick(struct cctx *c, const struct conf_kv *kv, const char *const *names,
+                int n, int *out)
+{
+	char list[256] = "", show[CONF_SHOW_LEN];
+	size_t pos = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(kv->value, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	for (int i = 0; i < n && pos < sizeof(list); i++)
+		pos += (size_t)snprintf(list + pos, sizeof(list) - pos, "%s%s", i ? ", " : "", names[i]);
+	return bad(c, kv, "'%s' is not one of %s", conf_show(kv->value, show, sizeof(show)), list);
+}
+
+static int k_bool(struct cctx *c, const struct conf_kv *kv, bool *out)
+{
+	char why[128];
+
+	if (cv_bool(kv->value, out, why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	return 0;
+}
+
+static int k_duration(struct cctx *c, const struct conf_kv *kv, uint32_t *out)
+{
+	char why[128];
+
+	if (cv_duration(kv->value, out, why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	return 0;
+}
+
+/* ---- conn keywords ---- */
+
+static int h_auto(struct cctx *c, const struct conf_kv *kv)
+{
+	static const char *const names[] = { "ignore", "add", "route", "start" };
+	int i;
+
+	if (pick(c, kv, names, 4, &i) < 0)
+		return -1;
+	c->conn->auto_add = i != 0;
+	/* route (trap policies) and start (initiating) are not built */
+	return i >= 2 ? pend(c, kv) : 0;
+}
+
+static int h_keyexchange(struct cctx *c, const struct conf_kv *kv)
+{
+	if (strcmp(kv->value, "ikev2") == 0 || strcmp(kv->value, "ike") == 0)
+		return 0;
+	if (strcmp(kv->value, "ikev1") == 0)
+		return bad(c, kv, "IKEv1 is not supported");
+	return bad(c, kv, "expected ikev2");
+}
+
+static int h_type(struct cctx *c, const struct conf_kv *kv)
+{
+	static const char *const other[] = { "transport", "transport_proxy", "passthrough",
+	                                     "pass", "drop", "reject" };
+	char show[CONF_SHOW_LEN];
+
+	if (strcmp(kv->value, "tunnel") == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (strcmp(kv->value, other[i]) == 0)
+			return bad(c, kv, "type=%s is not supported (only tunnel)", other[i]);
+	return bad(c, kv, "unknown type '%s'", conf_show(kv->value, show, sizeof(show)));
+}
+
+static int h_host(struct cctx *c, const struct conf_kv *kv)
+{
+	if (strpbrk(kv->value, " \t"))
+		return bad(c, kv, "expected one address, hostname or %%any");
+	return set_str(c, kv, &c->end->host);
+}
+
+static int h_id(struct cctx *c, const struct conf_kv *kv)
+{
+	return set_str(c, kv, &c->end->id);
+}
+
+static int h_cert(struct cctx *c, const struct conf_kv *kv)
+{
+	return set_str(c, kv, &c->end->cert);
+}
+
+static int h_sendcert(struct cctx *c, const struct conf_kv *kv)
+{
+	static const char *const names[] = { "ifasked", "always", "yes", "never", "no" };
+	static const enum sendcert vals[] = { SENDCERT_IFASKED, SENDCERT_ALWAYS, SENDCERT_ALWAYS,
+	                                      SENDCERT_NEVER, SENDCERT_NEVER };
+	int i;
+
+	if (pick(c, kv, names, 5, &i) < 0)
+		return -1;
+	c->end->sendcert = vals[i];
+	return 0;
+}
+
+static int parse_auth(struct cctx *c, const struct conf_kv *kv, enum conf_auth *out)
+{
+	const char *v = kv->value;
+	char show[CONF_SHOW_LEN];
+
+	if (strcmp(v, "pubkey") == 0 || strcmp(v, "rsa") == 0 || strcmp(v, "ecdsa") == 0 ||
+	    strcmp(v, "rsasig") == 0 || strcmp(v, "ecdsasig") == 0)
+		*out = AUTH_PUBKEY;
+	else if (strcmp(v, "eap-mschapv2") == 0 || strcmp(v, "eap") == 0)
+		*out = AUTH_EAP_MSCHAPV2;   /* the only EAP method cygnet has */
+	else if (strcmp(v, "psk") == 0 || strcmp(v, "secret") == 0)
+		*out = AUTH_PSK;
+	else if (strncmp(v, "eap-", 4) == 0)
+		return bad(c, kv, "EAP method '%s' is not supported (only eap-mschapv2)",
+		           conf_show(v + 4, show, sizeof(show)));
+	else if (strncmp(v, "xauth", 5) == 0)
+		return bad(c, kv, "XAuth is IKEv1 only, and IKEv1 is not supported");
+	else
+		return bad(c, kv, "unknown authentication method '%s' (expected pubkey, "
+		           "eap-mschapv2 or psk)", conf_show(v, show, sizeof(show)));
+	return 0;
+}
+
+static int h_auth(struct cctx *c, const struct conf_kv *kv)
+{
+	return parse_auth(c, kv, &c->end->auth);
+}
+
+static int h_auth2(struct cctx *c, const struct conf_kv *kv)
+{
+	return parse_auth(c, kv, &c->end->auth2);
+}
+
+static int h_authby(struct cctx *c, const struct conf_kv *kv)
+{
+	static const char *const names[] = { "pubkey", "rsasig", "ecdsasig", "rsa", "ecdsa",
+	                                      "psk", "secret" };
+	int i;
+
+	if (strncmp(kv->value, "xauth", 5) == 0)
+		return bad(c, kv, "XAuth is IKEv1 only, and IKEv1 is not supported");
+	if (pick(c, kv, names, 7, &i) < 0)
+		return -1;
+	c->authby = i >= 5 ? AUTH_PSK : AUTH_PUBKEY;
+	return 0;
+}
+
+static int h_subnet(struct cctx *c, const struct conf_kv *kv)
+{
+	char why[256];
+
+	if (cv_net_list(kv->value, c->end->subnet, &c->end->n_subnet, why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	return 0;
+}
+
+static int h_sourceip(struct cctx *c, const struct conf_kv *kv)
+{
+	char why[256];
+
+	if (cv_sourceip_list(kv->value, c->end->sourceip, &c->end->n_sourceip,
+	                     &c->end->sourceip_config, why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	return 0;
+}
+
+static int h_dns(struct cctx *c, const struct conf_kv *kv)
+{
+	char why[256];
+
+	/* the client side may ask for DNS servers with %config */
+	if (cv_addr_list(kv->value, c->end->dns, &c->end->n_dns, c->end == &c->conn->left,
+	                 why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	return 0;
+}
+
+static int h_updown(struct cctx *c, const struct conf_kv *kv)
+{
+	return set_str(c, kv, &c->end->updown);
+}
+
+static int h_firewall(struct cctx *c, const struct conf_kv *kv)
+{
+	bool on;
+
+	if (k_bool(c, kv, &on) < 0)
+		return -1;
+	return on ? pend(c, kv) : 0;
+}
+
+static int h_string(struct cctx *c, const struct conf_kv *kv)
+{
+	return 0;   /* any text (leftca=, rightca=): recorded as pending only */
+}
+
+static int h_eap_identity(struct cctx *c, const struct conf_kv *kv)
+{
+	return set_str(c, kv, &c->conn->eap_identity);
+}
+
+static int h_proposal(struct cctx *c, const struct conf_kv *kv)
+{
+	bool ike = strcmp(kv->key, "ike") == 0;
+	char why[256];
+
+	if (proposal_parse(kv->value, ike ? PROP_IKE : PROP_ESP,
+	                   ike ? &c->conn->ike : &c->conn->esp, why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	if (ike)
+		c->conn->ike_set = true;
+	else
+		c->conn->esp_set = true;
+	return 0;
+}
+
+static int h_forceencaps(struct cctx *c, const struct conf_kv *kv)
+{
+	return k_bool(c, kv, &c->conn->forceencaps);
+}
+
+static const char *const action_names[] = { "none", "clear", "hold", "restart" };
+
+static int h_dpdaction(struct cctx *c, const struct conf_kv *kv)
+{
+	int i;
+
+	if (pick(c, kv, action_names, 4, &i) < 0)
+		return -1;
+	c->conn->dpdaction = (enum dpd_action)i;
+	return i != 0 ? pend(c, kv) : 0;
+}
+
+static int h_closeaction(struct cctx *c, const struct conf_kv *kv)
+{
+	int i;
+
+	if (pick(c, kv, action_names, 4, &i) < 0)
+		return -1;
+	return i != 0 ? pend(c, kv) : 0;
+}
+
+static int h_dpddelay(struct cctx *c, const struct conf_kv *kv)
+{
+	return k_duration(c, kv, &c->conn->dpddelay);
+}
+
+static int h_dpdtimeout(struct cctx *c, const struct conf_kv *kv)
+{
+	return k_duration(c, kv, &c->conn->dpdtimeout);
+}
+
+static int h_ikelifetime(struct cctx *c, const struct conf_kv *kv)
+{
+	return k_duration(c, kv, &c->conn->ikelifetime);
+}
+
+static int h_lifetime(struct cctx *c, const struct conf_kv *kv)
+{
+	return k_duration(c, kv, &c->conn->lifetime);
+}
+
+static int h_margintime(struct cctx *c, const struct conf_kv *kv)
+{
+	return k_duration(c, kv, &c->conn->margintime);
+}
+
+static int h_inactivity(struct cctx *c, const struct conf_kv *kv)
+{
+	uint32_t d;
+
+	return k_duration(c, kv, &d);
+}
+
+static int h_rekeyfuzz(struct cctx *c, const struct conf_kv *kv)
+{
+	char why[128];
+
+	if (cv_percent(kv->value, &c->conn->rekeyfuzz, why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	return 0;
+}
+
+/* yes/no keywords where "yes" asks for something not built */
+static int h_feature(struct cctx *c, const struct conf_kv *kv)
+{
+	bool on;
+
+	if (k_bool(c, kv, &on) < 0)
+		return -1;
+	if (strcmp(kv->key, "rekey") == 0)
+		c->conn->rekey = on;
+	else if (strcmp(kv->key, "reauth") == 0)
+		c->conn->reauth = on;
+	else if (strcmp(kv->key, "mobike") == 0)
+		c->conn->mobike = on;
+	return on ? pend(c, kv) : 0;
+}
+
+static int h_fragmentation(struct cctx *c, const struct conf_kv *kv)
+{
+	static const char *const names[] = { "yes", "no", "accept", "force" };
+	int i;
+
+	if (pick(c, kv, names, 4, &i) < 0)
+		return -1;
+	c->conn->fragmentation = (enum frag_mode)i;
+	return i != FRAG_NO ? pend(c, kv) : 0;
+}
+
+static int h_keyingtries(struct cctx *c, const struct conf_kv *kv)
+{
+	uint32_t n;
+	char why[128];
+
+	if (strcmp(kv->value, "%forever") == 0)
+		return 0;
+	if (cv_uint(kv->value, &n, why, sizeof(why)) < 0)
+		return bad(c, kv, "expected a number or %%forever");
+	return 0;
+}
+
+static int h_aggressive(struct cctx *c, const struct conf_kv *kv)
+{
+	bool on;
+
+	if (k_bool(c, kv, &on) < 0)
+		return -1;
+	if (on)
+		return bad(c, kv, "aggressive mode is IKEv1 only, and IKEv1 is not supported");
+	return 0;
+}
+
+static int h_reqid(struct cctx *c, const struct conf_kv *kv)
+{
+	uint32_t n;
+	char why[128];
+
+	if (cv_uint(kv->value, &n, why, sizeof(why)) < 0 || n == 0)
+		return bad(c, kv, "expected a number greater than 0");
+	return 0;
+}
+
+/* a mark value or mask: decimal or 0x-hex, 32 bits */
+static bool mark_num(const char *s, size_t len)
+{
+	uint64_t n = 0;
+	size_t i = 0;
+	int base = 10;
+
+	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i >= len)
+		return false;
+	for (; i < len; i++) {
+		char ch = s[i];
+		int d;
+		if (ch >= '0' && ch <= '9')
+			d = ch - '0';
+		else if (base == 16 && ch >= 'a' && ch <= 'f')
+			d = ch - 'a' + 10;
+		else if (base == 16 && ch >= 'A' && ch <= 'F')
+			d = ch - 'A' + 10;
+		else
+			return false;
+		n = n * (uint64_t)base + (uint64_t)d;
+		if (n > UINT32_MAX)
+			return false;
+	}
+	return true;
+}
+
+static int h_mark(struct cctx *c, const struct conf_kv *kv)
+{
+	const char *v = kv->value;
+	const char *slash = strchr(v, '/');
+	size_t vl = slash ? (size_t)(slash - v) : strlen(v);
+
+	if (!((vl == 7 && strncmp(v, "%unique", 7) == 0) ||
+	      (vl == 11 && strncmp(v, "%unique-dir", 11) == 0) || mark_num(v, vl)) ||
+	    (slash && !mark_num(slash + 1, strlen(slash + 1))))
+		return bad(c, kv, "expected value[/mask] or %%unique");
+	return 0;
+}
+
+static const struct conn_key conn_keys[] = {
+	{ "also", 0, false, NULL },
+	{ "auto", 0, false, h_auto },
+	{ "keyexchange", 0, false, h_keyexchange },
+	{ "type", 0, false, h_type },
+	{ "authby", 0, false, h_authby },
+	{ "left", 'l', false, h_host },
+	{ "right", 'r', false, h_host },
+	{ "leftid", 'l', false, h_id },
+	{ "rightid", 'r', false, h_id },
+	{ "leftcert", 'l', false, h_cert },
+	{ "rightcert", 'r', true, h_cert },
+	{ "leftsendcert", 'l', false, h_sendcert },
+	{ "rightsendcert", 'r', false, h_sendcert },
+	{ "leftauth", 'l', false, h_auth },
+	{ "rightauth", 'r', false, h_auth },
+	{ "leftauth2", 'l', true, h_auth2 },
+	{ "rightauth2", 'r', true, h_auth2 },
+	{ "leftsubnet", 'l', false, h_subnet },
+	{ "rightsubnet", 'r', true, h_subnet },
+	{ "leftsourceip", 'l', true, h_sourceip },
+	{ "rightsourceip", 'r', false, h_sourceip },
+	{ "leftdns", 'l', true, h_dns },
+	{ "rightdns", 'r', false, h_dns },
+	{ "leftupdown", 'l', true, h_updown },
+	{ "rightupdown", 'r', true, h_updown },
+	{ "leftfirewall", 'l', false, h_firewall },
+	{ "rightfirewall", 'r', false, h_firewall },
+	{ "leftca", 'l', true, h_string },
+	{ "rightca", 'r', true, h_string },
+	{ "eap_identity", 0, false, h_eap_identity },
+	{ "ike", 0, false, h_proposal },
+	{ "esp", 0, false, h_proposal },
+	{ "forceencaps", 0, false, h_forceencaps },
+	{ "dpdaction", 0, false, h_dpdaction },
+	{ "dpddelay", 0, true, h_dpddelay },
+	{ "dpdtimeout", 0, true, h_dpdtimeout },
+	{ "rekey", 0, false, h_feature },
+	{ "reauth", 0, false, h_feature },
+	{ "mobike", 0, false, h_feature },
+	{ "compress", 0, false, h_feature },
+	{ "fragmentation", 0, false, h_fragmentation },
+	{ "ikelifetime", 0, true, h_ikelifetime },
+	{ "lifetime", 0, true, h_lifetime },
+	{ "keylife", 0, true, h_lifetime },
+	{ "margintime", 0, true, h_margintime },
+	{ "rekeymargin", 0, true, h_margintime },
+	{ "rekeyfuzz", 0, true, h_rekeyfuzz },
+	{ "keyingtries", 0, true, h_keyingtries },
+	{ "closeaction", 0, false, h_closeaction },
+	{ "inactivity", 0, true, h_inactivity },
+	{ "aggressive", 0, false, h_aggressive },
+	{ "reqid", 0, true, h_reqid },
+	{ "mark", 0, true, h_mark },
+	{ "mark_in", 0, true, h_mark },
+	{ "mark_out", 0, true, h_mark },
+};
+
+static const struct conn_key *conn_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(conn_keys) / sizeof(conn_keys[0]); i++)
+		if (strcmp(conn_keys[i].name, name) == 0)
+			return &conn_keys[i];
+	return NULL;
+}
+
+/* ---- config setup ---- */
+
+static const char *const setup_names[] = {
+	"uniqueids", "charondebug", "tun", "user", "strictcrlpolicy", "cachecrls",
+};
+
+static bool is_setup_key(const char *k)
+{
+	for (size_t i = 0; i < sizeof(setup_names) / sizeof(setup_names[0]); i++)
+		if (strcmp(k, setup_names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err, size_t errlen)
+{
+	struct conf_conn dummy;
+	struct cctx c = { .conn = &dummy, .err = err, .errlen = errlen };
+	char why[256];
+	const char *v = kv->value;
+	char *copy = NULL;
+	int i;
+
+	if (strcmp(kv->key, "uniqueids") == 0) {
+		static const char *const names[] = { "yes", "no", "never", "replace", "keep" };
+		if (!*v) {
+			conf->uniqueids = UNIQUE_YES;
+			return 0;
+		}
+		if (pick(&c, kv, names, 5, &i) < 0)
+			return -1;
+		conf->uniqueids = (enum uniqueids)i;
+		return 0;
+	}
+	if (strcmp(kv->key, "strictcrlpolicy") == 0 || strcmp(kv->key, "cachecrls") == 0) {
+		static const char *const names[] = { "yes", "no", "ifuri" };
+		if (!*v)
+			return 0;
+		if (pick(&c, kv, names, strcmp(kv->key, "cachecrls") == 0 ? 2 : 3, &i) < 0)
+			return -1;
+		/* CRLs are not handled yet: the daemon says so */
+		return add_pending(&conf->pending, &conf->n_pending, kv, err, errlen);
+	}
+	if (*v) {
+		int r = 0;
+		if (strcmp(kv->key, "charondebug") == 0)
+			r = cv_charondebug(v, why, sizeof(why));
+		else if (strcmp(kv->key, "tun") == 0)
+			r = cv_ifname(v, why, sizeof(why));
+		else
+			r = cv_username(v, why, sizeof(why));
+		if (r < 0)
+			return bad(&c, kv, "%s", why);
+		copy = strdup(v);
+		if (!copy)
+			return oom(err, errlen, kv);
+	} else if (strcmp(kv->key, "tun") == 0) {
+		copy = strdup("cygnet0");
+		if (!copy)
+			return oom(err, errlen, kv);
+	}
+	if (strcmp(kv->key, "charondebug") == 0) {
+		free(conf->charondebug);
+		conf->charondebug = copy;
+	} else if (strcmp(kv->key, "tun") == 0) {
+		free(conf->tun_name);
+		conf->tun_name = copy;
+	} else {
+		free(conf->user);
+		conf->user = copy;
+	}
+	return 0;
+}
+
+/* ---- conn resolution ---- */
+
+struct eff {
+	const struct conf_kv **kv;
+	int n, cap;
+};
+
+static int eff_set(struct eff *e, const struct conf_kv *kv)
+{
+	for (int i = 0; i < e->n; i++) {
+		if (strcmp(e->kv[i]->key, kv->key) == 0) {
+			e->kv[i] = kv;
+			return 0;
+		}
+	}
+	if (conf_grow((void **)&e->kv, &e->cap, e->n, sizeof(*e->kv)) < 0)
+		return -1;
+	e->kv[e->n++] = kv;
+	return 0;
+}
+
+static int find_conn(const struct conf_raw *raw, const char *name)
+{
+	for (int i = 0; i < raw->n_secs; i++)
+		if (raw->secs[i].kind == SEC_CONN && strcmp(raw->secs[i].name, name) == 0 &&
+		    strcmp(name, "%default") != 0)
+			return i;
+	return -1;
+}
+
+/* Layers section idx (its also= first) onto e. stack holds the sections
+ * being applied, to catch loops. */
+static int apply_sec(const struct conf_raw *raw, struct eff *e, int idx, int *stack,
+                     int depth, char *err, size_t errlen)
+{
+	const struct conf_sec *sec = &raw->secs[idx];
+	char show[CONF_SHOW_LEN];
+
+	stack[depth] = idx;
+	for (int k = 0; k < sec->n_kv; k++) {
+		const struct conf_kv *kv = &sec->kv[k];
+		const char *p = kv->value;
+
+		if (strcmp(kv->key, "also") != 0)
+			continue;
+		if (!*p) {
+			conf_errf(err, errlen, kv->file, kv->line, "also: expected a conn name");
+			return -1;
+		}
+		/* "also=a b" names several conns */
+		while (*p) {
+			char name[256];
+			size_t l = strcspn(p, " ");
+			int t;
+
+			snprintf(name, sizeof(name), "%.*s", (int)(l < 255 ? l : 255), p);
+			p += l;
+			while (*p == ' ')
+				p++;
+			t = find_conn(raw, name);
+			if (t < 0) {
+				conf_errf(err, errlen, kv->file, kv->line, "also: no conn '%s'",
+				          conf_show(name, show, sizeof(show)));
+				return -1;
+			}
+			for (int s = 0; s <= depth; s++) {
+				if (stack[s] == t) {
+					conf_errf(err, errlen, kv->file, kv->line,
+					          "also=%s makes a loop (conn '%s' includes itself)",
+					          conf_show(name, show, sizeof(show)),
+					          raw->secs[stack[0]].name);
+					return -1;
+				}
+			}
+			if (depth + 1 >= ALSO_MAX_DEPTH) {
+				conf_errf(err, errlen, kv->file, kv->line,
+				          "also= nested more than %d deep", ALSO_MAX_DEPTH);
+				return -1;
+			}
+			if (apply_sec(raw, e, t, stack, depth + 1, err, errlen) < 0)
+				return -1;
+		}
+	}
+	for (int k = 0; k < sec->n_kv; k++) {
+		if (strcmp(sec->kv[k].key, "also") == 0)
+			continue;
+		if (eff_set(e, &sec->kv[k]) < 0)
+			return oom(err, errlen, &sec->kv[k]);
+	}
+	return 0;
+}
+
+static void end_free(struct conf_end *e)
+{
+	free(e->host);
+	free(e->id);
+	free(e->cert);
+	free(e->updown);
+}
+
+static void conn_free(struct conf_conn *c)
+{
+	if (!c)
+		return;
+	free(c->name);
+	end_free(&c->left);
+	end_free(&c->right);
+	free(c->eap_identity);
+	for (int i = 0; i < c->n_pending; i++) {
+		free(c->pending[i].key);
+		free(c->pending[i].value);
+	}
+	free(c->pending);
+	memset(c, 0, sizeof(*c));
+}
+
+static void conn_init(struct conf_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->left.sendcert = SENDCERT_IFASKED;
+	c->right.sendcert = SENDCERT_IFASKED;
+	c->dpdaction = DPD_NONE;
+	c->dpddelay = 30;
+	c->dpdtimeout = 150;
+	c->rekey = true;
+	c->reauth = true;
+	c->ikelifetime = 10800;
+	c->lifetime = 3600;
+	c->margintime = 540;
+	c->rekeyfuzz = 100;
+	c->fragmentation = FRAG_YES;
+	c->mobike = true;
+}
+
+/* Builds conn section idx into *out (freed by the caller on failure). */
+static int build_conn(const struct conf_raw *raw, int idx, struct conf_conn *out,
+                      char *err, size_t errlen)
+{
+	const struct conf_sec *sec = &raw->secs[idx];
+	struct cctx c = { .conn = out, .authby = AUTH_UNSET, .err = err, .errlen = errlen };
+	struct eff e = { 0 };
+	int stack[ALSO_MAX_DEPTH];
+	int ret = -1;
+
+	conn_init(out);
+	out->name = strdup(sec->name);
+	if (!out->name) {
+		conf_errf(err, errlen, sec->file, sec->line, "out of memory");
+		goto out;
+	}
+	out->file = sec->file;
+	out->line = sec->line;
+	for (int i = 0; i < raw->n_secs; i++) {
+		if (raw->secs[i].kind == SEC_CONN && strcmp(raw->secs[i].name, "%default") == 0 &&
+		    apply_sec(raw, &e, i, stack, 0, err, errlen) < 0)
+			goto out;
+	}
+	if (apply_sec(raw, &e, idx, stack, 0, err, errlen) < 0)
+		goto out;
+	for (int i = 0; i < e.n; i++) {
+		const struct conf_kv *kv = e.kv[i];
+		const struct conn_key *k = conn_key(kv->key);
+
+		if (!*kv->value || !k || !k->fn)   /* "key=": default; unknowns caught earlier */
+			continue;
+		c.end = k->side == 'l' ? &out->left : k->side == 'r' ? &out->right : NULL;
+		if (k->fn(&c, kv) < 0)
+			goto out;
+		if (k->pending && pend(&c, kv) < 0)
+			goto out;
+	}
+	if (c.authby != AUTH_UNSET) {
+		if (out->left.auth == AUTH_UNSET)
+			out->left.auth = c.authby;
+		if (out->right.auth == AUTH_UNSET)
+			out->right.auth = c.authby;
+	}
+	ret = 0;
+out:
+	free(e.kv);
+	return ret;
+}
+
+/* ---- top level ---- */
+
+/* Every keyword known, setup values applied, conn names unique. */
+static int check_sections(struct ipsec_conf *conf, const struct conf_raw *raw,
+                          char *err, size_t errlen)
+{
+	char show[CONF_SHOW_LEN];
+
+	for (int i = 0; i < raw->n_secs; i++) {
+		const struct conf_sec *sec = &raw->secs[i];
+
+		if (sec->kind == SEC_CONN && strcmp(sec->name, "%default") != 0) {
+			for (int j = 0; j < i; j++) {
+				if (raw->secs[j].kind == SEC_CONN &&
+				    strcmp(raw->secs[j].name, sec->name) == 0) {
+					conf_errf(err, errlen, sec->file, sec->line,
+					          "duplicate conn '%s' (first defined at %s:%d)",
+					          conf_show(sec->name, show, sizeof(show)),
+					          raw->secs[j].file, raw->secs[j].line);
+					return -1;
+				}
+			}
+		}
+		for (int k = 0; k < sec->n_kv; k++) {
+			const struct conf_kv *kv = &sec->kv[k];
+			if (sec->kind == SEC_SETUP) {
+				if (!is_setup_key(kv->key)) {
+					conf_errf(err, errlen, kv->file, kv->line,
+					          conn_key(kv->key) ? "keyword '%s' belongs in a conn section"
+					                            : "unknown keyword '%s'",
+					          conf_show(kv->key, show, sizeof(show)));
+					return -1;
+				}
+				if (setup_kv(conf, kv, err, errlen) < 0)
+					return -1;
+			} else if (!conn_key(kv->key)) {
+				conf_errf(err, errlen, kv->file, kv->line,
+				          is_setup_key(kv->key) ? "keyword '%s' belongs in 'config setup'"
+				                                : "unknown keyword '%s'",
+				          conf_show(kv->key, show, sizeof(show)));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
+{
+	struct ipsec_conf *conf = calloc(1, sizeof(*conf));
+	struct ipsec_conf *ret = NULL;
+	struct conf_conn conn;
+	int cap = 0;
+
+	memset(&conn, 0, sizeof(conn));
+	if (!conf) {
+		conf_errf(err, errlen, raw->n_files ? raw->files[0] : "ipsec.conf", 0, "out of memory");
+		goto out;
+	}
+	/* the file names now belong to conf */
+	conf->files = raw->files;
+	conf->n_files = raw->n_files;
+	raw->files = NULL;
+	raw->n_files = 0;
+	conf->uniqueids = UNIQUE_YES;
+	conf->tun_name = strdup("cygnet0");
+	if (!conf->tun_name) {
+		conf_errf(err, errlen, conf->files[0], 0, "out of memory");
+		goto out;
+	}
+	if (check_sections(conf, raw, err, errlen) < 0)
+		goto out;
+	for (int i = 0; i < raw->n_secs; i++) {
+		if (raw->secs[i].kind != SEC_CONN || strcmp(raw->secs[i].name, "%default") == 0)
+			continue;
+		if (build_conn(raw, i, &conn, err, errlen) < 0)
+			goto out;
+		if (!conn.auto_add) {   /* auto=ignore (strongSwan's default) */
+			conn_free(&conn);
+			continue;
+		}
+		if (conf_grow((void **)&conf->conns, &cap, conf->n_conns, sizeof(*conf->conns)) < 0) {
+			conf_errf(err, errlen, conn.file, conn.line, "out of memory");
+			goto out;
+		}
+		conf->conns[conf->n_conns++] = conn;
+		memset(&conn, 0, sizeof(conn));
+	}
+	ret = conf;
+	conf = NULL;
+out:
+	conn_free(&conn);
+	ipsec_conf_free(conf);
+	return ret;
+}
+
+struct ipsec_conf *ipsec_conf_load(const char *path, char *err, size_t errlen)
+{
+	struct conf_raw raw = { 0 };
+	struct ipsec_conf *conf = NULL;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path) {
+		conf_errf(err, errlen, "ipsec.conf", 0, "no file name");
+		goto out;
+	}
+	if (conf_lex_file(&raw, path, err, errlen) < 0)
+		goto out;
+	conf = build(&raw, err, errlen);
+out:
+	conf_raw_free(&raw);
+	return conf;
+}
+
+struct ipsec_conf *ipsec_conf_parse(const char *name, const char *text,
+                                    char *err, size_t errlen)
+{
+	struct conf_raw raw = { 0 };
+	struct ipsec_conf *conf = NULL;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (conf_lex_text(&raw, name, text, err, errlen) < 0)
+		goto out;
+	conf = build(&raw, err, errlen);
+out:
+	conf_raw_free(&raw);
+	return conf;
+}
+
+void ipsec_conf_free(struct ipsec_conf *c)
+{
+	if (!c)
+		return;
+	free(c->charondebug);
+	free(c->tun_name);
+	free(c->user);
+	for (int i = 0; i < c->n_pending; i++) {
+		free(c->pending[i].key);
+		free(c->pending[i].value);
+	}
+	free(c->pending);
+	for (int i = 0; i < c->n_conns; i++)
+		conn_free(&c->conns[i]);
+	free(c->conns);
+	conf_strv_free(c->files, c->n_files);
+	free(c);
+}

@@ -1,0 +1,346 @@
+/* X.509 certificates for the server's identity: loading, the chain to
+ * send, identities (subject DN and subjectAltNames), CERTREQ hashes. */
+#include "crypto/cert.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#define CHAIN_MAX_DEPTH 8
+
+/* Reads every certificate in the file: all PEM blocks, or one DER
+ * certificate. 0 when at least one was read. */
+static int load_file(const char *path, STACK_OF(X509) *out, char *err, size_t errlen)
+{
+	BIO *bio = BIO_new_file(path, "rb");
+	X509 *x = NULL;
+	int n = 0, rc = -1;
+
+	if (!bio) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* PEM first: CERTIFICATE and TRUSTED CERTIFICATE blocks */
+	while ((x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(out, x)) {
+			X509_free(x);
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0) {
+		ERR_clear_error();
+		if (BIO_reset(bio) == 0 && (x = d2i_X509_bio(bio, NULL)) != NULL) {
+			if (!sk_X509_push(out, x)) {
+				X509_free(x);
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			n++;
+		}
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "%s: no certificate in PEM or DER", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	BIO_free(bio);
+	return rc;
+}
+
+X509 *cert_load(const char *path, char *err, size_t errlen)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	X509 *x = NULL;
+
+	if (!sk) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	if (load_file(path, sk, err, errlen) == 0)
+		x = sk_X509_shift(sk); /* the first one; a file holds one cert */
+	sk_X509_pop_free(sk, X509_free);
+	return x;
+}
+
+static int skip_entry(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+int cert_load_dir(const char *dir, STACK_OF(X509) *out, char *err, size_t errlen)
+{
+	struct dirent **names = NULL;
+	char path[4096];
+	int n, rc = -1;
+
+	n = scandir(dir, &names, skip_entry, alphasort);
+	if (n < 0) {
+		if (errno == ENOENT) {
+			rc = 0;
+			n = 0;
+		} else {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			n = 0;
+		}
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) >= sizeof(path)) {
+			snprintf(err, errlen, "%s/%s: path too long", dir, names[i]->d_name);
+			goto out;
+		}
+		if (stat(path, &st) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		if (load_file(path, out, err, errlen) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* issuer of c in pool: names and key identifiers agree and the
+ * signature verifies */
+static X509 *find_issuer(X509 *c, STACK_OF(X509) *pool)
+{
+	for (int i = 0; i < sk_X509_num(pool); i++) {
+		X509 *cand = sk_X509_value(pool, i);
+		EVP_PKEY *pk;
+
+		if (cand == c || X509_check_issued(cand, c) != X509_V_OK)
+			continue;
+		pk = X509_get0_pubkey(cand);
+		if (pk && X509_verify(c, pk) == 1)
+			return cand;
+	}
+	ERR_clear_error();
+	return NULL;
+}
+
+STACK_OF(X509) *cert_chain(X509 *cert, STACK_OF(X509) *pool)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	X509 *cur = cert;
+
+	if (!chain || !cert || !pool)
+		return chain;
+	for (int depth = 0; depth < CHAIN_MAX_DEPTH; depth++) {
+		X509 *issuer;
+
+		if (X509_self_signed(cur, 0) == 1)
+			break;
+		issuer = find_issuer(cur, pool);
+		if (!issuer || X509_self_signed(issuer, 0) == 1)
+			break;
+		/* a loop (A issued B issued A) ends here */
+		if (issuer == cert || sk_X509_find(chain, issuer) >= 0)
+			break;
+		if (!X509_up_ref(issuer))
+			break;
+		if (!sk_X509_push(chain, issuer)) {
+			X509_free(issuer);
+			break;
+		}
+		cur = issuer;
+	}
+	ERR_clear_error();
+	return chain;
+}
+
+uint8_t *cert_der(X509 *cert, size_t *len)
+{
+	int n = cert ? i2d_X509(cert, NULL) : -1;
+	uint8_t *buf, *p;
+
+	if (n <= 0)
+		return NULL;
+	buf = p = malloc((size_t)n);
+	if (!buf || i2d_X509(cert, &p) != n) {
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+uint8_t *cert_subject_der(X509 *cert, size_t *len)
+{
+	const X509_NAME *name = cert ? X509_get_subject_name(cert) : NULL;
+	int n = name ? i2d_X509_NAME(name, NULL) : -1;
+	uint8_t *buf, *p;
+
+	if (n <= 0)
+		return NULL;
+	buf = p = malloc((size_t)n);
+	if (!buf || i2d_X509_NAME(name, &p) != n) {
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+/* attribute names as strongSwan prints them */
+static const char *attr_name(const ASN1_OBJECT *obj, char *buf, size_t buflen)
+{
+	int nid = OBJ_obj2nid(obj);
+
+	switch (nid) {
+	case NID_pkcs9_emailAddress: return "E";
+	case NID_serialNumber:       return "serialNumber";
+	case NID_givenName:          return "G";
+	case NID_surname:            return "SN";
+	case NID_undef:
+		OBJ_obj2txt(buf, (int)buflen, obj, 1);
+		return buf;
+	default:
+		return OBJ_nid2sn(nid);
+	}
+}
+
+int cert_subject_text(X509 *cert, char *out, size_t outlen)
+{
+	const X509_NAME *name = cert ? X509_get_subject_name(cert) : NULL;
+	size_t used = 0;
+	int rc = -1;
+
+	if (!out || outlen == 0)
+		return -1;
+	out[0] = 0;
+	if (!name)
+		return -1;
+	for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+		unsigned char *val = NULL;
+		char oidbuf[80];
+		int vlen = ASN1_STRING_to_UTF8(&val, X509_NAME_ENTRY_get_data(e));
+		int w;
+
+		if (vlen < 0)
+			goto out;
+		w = snprintf(out + used, outlen - used, "%s%s=%.*s", i ? ", " : "",
+		             attr_name(X509_NAME_ENTRY_get_object(e), oidbuf, sizeof(oidbuf)),
+		             vlen, (const char *)val);
+		OPENSSL_free(val);
+		if (w < 0 || (size_t)w >= outlen - used)
+			goto out;
+		used += (size_t)w;
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+/* does any subjectAltName of the given type equal data? */
+static bool san_match(X509 *cert, int gtype, const uint8_t *data, size_t len, bool nocase)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	bool found = false;
+
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && !found; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		const ASN1_STRING *s;
+
+		if (gn->type != gtype)
+			continue;
+		s = gtype == GEN_IPADD ? gn->d.iPAddress : gn->d.ia5;
+		if ((size_t)ASN1_STRING_length(s) != len)
+			continue;
+		if (nocase)
+			found = strncasecmp((const char *)ASN1_STRING_get0_data(s),
+			                    (const char *)data, len) == 0;
+		else
+			found = memcmp(ASN1_STRING_get0_data(s), data, len) == 0;
+	}
+	GENERAL_NAMES_free(sans);
+	return found;
+}
+
+bool cert_has_id(X509 *cert, uint8_t type, const uint8_t *data, size_t len)
+{
+	X509_NAME *dn = NULL;
+	const unsigned char *p = data;
+	bool ok = false;
+
+	if (!cert || !data || len == 0)
+		return false;
+	/* identities with embedded NULs never match a name */
+	if ((type == ID_FQDN || type == ID_RFC822_ADDR) && memchr(data, 0, len))
+		return false;
+	switch (type) {
+	case ID_DER_ASN1_DN:
+		dn = d2i_X509_NAME(NULL, &p, (long)len);
+		ok = dn && p == data + len &&
+		     X509_NAME_cmp(dn, X509_get_subject_name(cert)) == 0;
+		X509_NAME_free(dn);
+		break;
+	case ID_FQDN:
+		ok = san_match(cert, GEN_DNS, data, len, true);
+		break;
+	case ID_RFC822_ADDR:
+		ok = san_match(cert, GEN_EMAIL, data, len, true);
+		break;
+	case ID_IPV4_ADDR:
+		ok = len == 4 && san_match(cert, GEN_IPADD, data, len, false);
+		break;
+	case ID_IPV6_ADDR:
+		ok = len == 16 && san_match(cert, GEN_IPADD, data, len, false);
+		break;
+	default:
+		break;
+	}
+	ERR_clear_error();
+	return ok;
+}
+
+bool cert_key_matches(X509 *cert, EVP_PKEY *key)
+{
+	EVP_PKEY *pub = cert ? X509_get0_pubkey(cert) : NULL;
+	bool ok = pub && key && EVP_PKEY_eq(pub, key) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
+int cert_spki_sha1(X509 *cert, uint8_t out[20])
+{
+	const X509_PUBKEY *spki = cert ? X509_get_X509_PUBKEY(cert) : NULL;
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n, rc = -1;
+
+	if (!spki)
+		return -1;
+	n = i2d_X509_PUBKEY(spki, &der);
+	if (n <= 0)
+		goto out;
+	if (!EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha1(), NULL) || mdlen != 20)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	return rc;
+}

@@ -1,0 +1,359 @@
+/* The TUN device (linux/if_tun.h ioctls) and its addresses and routes
+ * (rtnetlink, rtnetlink(7)). libc and kernel headers only. */
+#include "tun/tun.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <linux/if_addr.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#define TUN_DEV "/dev/net/tun"
+#define TUN_MAX_QUEUES 256
+#define NL_BUFSIZE 8192
+#define NL_TIMEOUT_SEC 5
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* "Operation not permitted (needs CAP_NET_ADMIN)" for EPERM/EACCES */
+static const char *hint(int e)
+{
+	return e == EPERM || e == EACCES ? " (needs CAP_NET_ADMIN)" : "";
+}
+
+static int check_name(const char *name, char *err, size_t errlen)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n >= IFNAMSIZ) {
+		seterr(err, errlen, "interface name \"%s\": must be 1..%d characters",
+		       name ? name : "", IFNAMSIZ - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- TUN ---- */
+
+int tun_open(const char *name, int queues, int mtu, int *fds, char *err, size_t errlen)
+{
+	int opened = 0, sock = -1, ret = -1;
+	struct ifreq ifr;
+
+	if (check_name(name, err, errlen) != 0)
+		goto out;
+	if (queues < 1 || queues > TUN_MAX_QUEUES) {
+		seterr(err, errlen, "%s: %d queues: must be 1..%d", name, queues, TUN_MAX_QUEUES);
+		goto out;
+	}
+	for (; opened < queues; opened++) {
+		int fd = open(TUN_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			seterr(err, errlen, "open %s: %s%s", TUN_DEV, strerror(e),
+			       e == ENOENT ? " (no TUN support: load the tun module or pass the device into the container)"
+			                   : hint(e));
+			goto out;
+		}
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+		memcpy(ifr.ifr_name, name, strlen(name));
+		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+			int e = errno;
+			seterr(err, errlen, "TUNSETIFF %s (queue %d): %s%s", name, opened,
+			       strerror(e), e == EINVAL ? " (name in use by a device that is not a multi-queue TUN?)"
+			                                : hint(e));
+			close(fd);
+			goto out;
+		}
+		fds[opened] = fd;
+	}
+
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0) {
+		seterr(err, errlen, "socket for interface ioctls: %s", strerror(errno));
+		goto out;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	ifr.ifr_mtu = mtu;
+	if (ioctl(sock, SIOCSIFMTU, &ifr) < 0) {
+		int e = errno;
+		seterr(err, errlen, "set MTU %d on %s: %s%s", mtu, name, strerror(e), hint(e));
+		goto out;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+		int e = errno;
+		seterr(err, errlen, "get flags of %s: %s%s", name, strerror(e), hint(e));
+		goto out;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
+		int e = errno;
+		seterr(err, errlen, "set %s up: %s%s", name, strerror(e), hint(e));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (sock >= 0)
+		close(sock);
+	if (ret != 0) {
+		while (opened > 0)
+			close(fds[--opened]);
+	}
+	return ret;
+}
+
+/* ---- rtnetlink ---- */
+
+struct nlreq {
+	struct nlmsghdr *h;
+	size_t cap;
+};
+
+/* appends attribute type with len bytes of data; -1 when it does not fit */
+static int nl_attr(struct nlreq *r, unsigned short type, const void *data, size_t len)
+{
+	size_t off = NLMSG_ALIGN(r->h->nlmsg_len);
+	size_t alen = RTA_LENGTH(len);
+	if (off + RTA_ALIGN(alen) > r->cap)
+		return -1;
+	struct rtattr *rta = (struct rtattr *)((char *)r->h + off);
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)alen;
+	memcpy(RTA_DATA(rta), data, len);
+	r->h->nlmsg_len = (uint32_t)(off + RTA_ALIGN(alen));
+	return 0;
+}
+
+/* Sends one request with NLM_F_ACK and reads the kernel's answer.
+ * 0 on success, else an errno value (the kernel's or the socket's). */
+static int nl_talk(struct nlmsghdr *h)
+{
+	static uint32_t seq;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = NL_TIMEOUT_SEC };
+	char buf[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, ret;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	h->nlmsg_seq = ++seq;
+	if (sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		ret = errno;
+		goto out;
+	}
+	for (;;) {
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = errno == EAGAIN ? ETIMEDOUT : errno;
+			goto out;
+		}
+		if (fromlen < sizeof(from) || from.nl_pid != 0)
+			continue;       /* not from the kernel */
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, left);
+		     m = NLMSG_NEXT(m, left)) {
+			if (m->nlmsg_seq != h->nlmsg_seq)
+				continue;
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				if (m->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+					ret = EPROTO;
+					goto out;
+				}
+				const struct nlmsgerr *e = NLMSG_DATA(m);
+				ret = -e->error;        /* 0 is the ACK */
+				goto out;
+			}
+			if (m->nlmsg_type == NLMSG_DONE) {
+				ret = 0;
+				goto out;
+			}
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static size_t alen_of(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+/* "198.18.200.1/24" for messages */
+static void prefix_text(int family, const uint8_t *addr, int prefix, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	inet_ntop(family, addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%d", a, prefix);
+}
+
+/* common argument checks; 0 with *ifindex set */
+static int prepare(const char *what, const char *ifname, int family, const uint8_t *addr,
+                   int prefix, unsigned *ifindex, char *err, size_t errlen)
+{
+	if (check_name(ifname, err, errlen) != 0)
+		return -1;
+	size_t alen = alen_of(family);
+	if (alen == 0) {
+		seterr(err, errlen, "%s on %s: address family %d is not IPv4 or IPv6", what, ifname, family);
+		return -1;
+	}
+	if (prefix < 0 || (size_t)prefix > alen * 8) {
+		seterr(err, errlen, "%s on %s: prefix length %d out of range", what, ifname, prefix);
+		return -1;
+	}
+	*ifindex = if_nametoindex(ifname);
+	if (*ifindex == 0) {
+		seterr(err, errlen, "%s on %s: no such interface (%s)", what, ifname, strerror(errno));
+		return -1;
+	}
+	(void)addr;
+	return 0;
+}
+
+int tun_addr_add(const char *ifname, int family, const uint8_t *addr, int prefix,
+                 char *err, size_t errlen)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char txt[INET6_ADDRSTRLEN + 8];
+	unsigned ifindex;
+
+	if (prepare("add address", ifname, family, addr, prefix, &ifindex, err, errlen) != 0)
+		return -1;
+	size_t alen = alen_of(family);
+	memset(buf, 0, sizeof(buf));
+	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
+	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	r.h->nlmsg_type = RTM_NEWADDR;
+	r.h->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	struct ifaddrmsg *ifa = NLMSG_DATA(r.h);
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	/* a TUN link has no neighbours to collide with: skip DAD so the
+	 * address is usable at once */
+	if (family == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD;
+	if (nl_attr(&r, IFA_LOCAL, addr, alen) != 0 || nl_attr(&r, IFA_ADDRESS, addr, alen) != 0)
+		return -1;
+	int e = nl_talk(r.h);
+	if (e != 0 && e != EEXIST) {
+		prefix_text(family, addr, prefix, txt, sizeof(txt));
+		seterr(err, errlen, "add address %s to %s: %s%s", txt, ifname, strerror(e), hint(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* builds and sends RTM_NEWROUTE / RTM_DELROUTE; 0 or an errno value */
+static int route_msg(uint16_t type, unsigned ifindex, int family, const uint8_t *dst, int prefix)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	uint8_t net[16] = { 0 };
+	size_t alen = alen_of(family);
+
+	/* the kernel wants no host bits in the destination */
+	memcpy(net, dst, alen);
+	for (size_t i = 0; i < alen; i++) {
+		int bits = prefix - (int)i * 8;
+		if (bits <= 0)
+			net[i] = 0;
+		else if (bits < 8)
+			net[i] &= (uint8_t)(0xff << (8 - bits));
+	}
+	memset(buf, 0, sizeof(buf));
+	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
+	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	r.h->nlmsg_type = type;
+	if (type == RTM_NEWROUTE)
+		r.h->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	struct rtmsg *rtm = NLMSG_DATA(r.h);
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = (unsigned char)prefix;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	uint32_t oif = ifindex;
+	if (nl_attr(&r, RTA_DST, net, alen) != 0 || nl_attr(&r, RTA_OIF, &oif, sizeof(oif)) != 0)
+		return EMSGSIZE;
+	return nl_talk(r.h);
+}
+
+int tun_route_add(const char *ifname, int family, const uint8_t *dst, int prefix,
+                  char *err, size_t errlen)
+{
+	char txt[INET6_ADDRSTRLEN + 8];
+	unsigned ifindex;
+
+	if (prepare("add route", ifname, family, dst, prefix, &ifindex, err, errlen) != 0)
+		return -1;
+	int e = route_msg(RTM_NEWROUTE, ifindex, family, dst, prefix);
+	if (e != 0 && e != EEXIST) {
+		prefix_text(family, dst, prefix, txt, sizeof(txt));
+		seterr(err, errlen, "add route %s via %s: %s%s", txt, ifname, strerror(e), hint(e));
+		return -1;
+	}
+	return 0;
+}
+
+int tun_route_del(const char *ifname, int family, const uint8_t *dst, int prefix)
+{
+	unsigned ifindex;
+
+	if (prepare("delete route", ifname, family, dst, prefix, &ifindex, NULL, 0) != 0)
+		return -1;
+	return route_msg(RTM_DELROUTE, ifindex, family, dst, prefix) == 0 ? 0 : -1;
+}
+
+int tun_destroy(const char *name)
+{
+	char buf[128] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	if (check_name(name, NULL, 0) != 0)
+		return -1;
+	unsigned ifindex = if_nametoindex(name);
+	if (ifindex == 0)
+		return -1;
+	memset(buf, 0, sizeof(buf));
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	h->nlmsg_type = RTM_DELLINK;
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	return nl_talk(h) == 0 ? 0 : -1;
+}
