@@ -168,6 +168,8 @@ static int parse_cidr(const char *s, struct conf_addr *a, int *prefix, bool *had
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
 
 	*had_prefix = slash != NULL;
+	if (strchr(s, ';'))   /* "0.0.0.0/0;::/0" in a guide: strongSwan lists use ',' */
+		goto bad;
 	if (alen >= sizeof(buf))
 		goto bad;
 	memcpy(buf, s, alen);

@@ -86,6 +86,7 @@ EVP_PKEY *privkey_load(const char *path, char *err, size_t errlen)
 	size_t len = 0;
 	const unsigned char *p;
 	size_t left;
+	bool ok = false;
 
 	buf = read_file(path, &len, err, errlen);
 	if (!buf)
@@ -101,8 +102,6 @@ EVP_PKEY *privkey_load(const char *path, char *err, size_t errlen)
 	p = buf;
 	left = len;
 	if (!OSSL_DECODER_from_data(dctx, &p, &left) || !key) {
-		EVP_PKEY_free(key);
-		key = NULL;
 		if (probe.asked)
 			snprintf(err, errlen, "%s: private key is encrypted; "
 			         "passphrase-protected keys are not supported, "
@@ -112,26 +111,25 @@ EVP_PKEY *privkey_load(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	if (EVP_PKEY_is_a(key, "RSA")) {
-		if (EVP_PKEY_get_bits(key) < 1024) {
+		if (EVP_PKEY_get_bits(key) < 1024)
 			snprintf(err, errlen, "%s: RSA key shorter than 1024 bits", path);
-			goto fail;
-		}
+		else
+			ok = true;
 	} else if (EVP_PKEY_is_a(key, "EC")) {
-		if (!ec_curve_ok(key)) {
+		if (!ec_curve_ok(key))
 			snprintf(err, errlen, "%s: EC key on a curve other than "
 			         "P-256, P-384, P-521", path);
-			goto fail;
-		}
+		else
+			ok = true;
 	} else {
 		snprintf(err, errlen, "%s: unsupported key type %s (RSA or ECDSA only)",
 		         path, EVP_PKEY_get0_type_name(key));
-		goto fail;
 	}
-	goto out;
-fail:
-	EVP_PKEY_free(key);
-	key = NULL;
 out:
+	if (!ok) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
 	ERR_clear_error();
 	OSSL_DECODER_CTX_free(dctx);
 	if (buf) {

@@ -27,15 +27,6 @@
 #define CYGNET_CONFDIR "/etc/cygnet"
 #endif
 
-struct daemon *g_daemon;
-
-uint64_t now_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,

@@ -125,7 +125,7 @@ static void seed000(void)
 	CHECK("seed000 conn names", w && a && w == &c->conns[0]);
 	if (!w || !a)
 		goto out;
-	CHECK("seed000 conn file:line", w->file == c->files[0] && w->line == 41 && a->line == 45);
+	CHECK("seed000 conn file:line", w->file == c->files[0] && w->line == 42 && a->line == 46);
 	CHECK("seed000 auto=add", w->auto_add && a->auto_add);
 	CHECK("seed000 ike from %default", w->ike_set && w->ike.n == 2 && !w->ike.strict &&
 	      w->ike.p[0].encr[0].id == ENCR_AES_CBC && w->ike.p[0].encr[0].keybits == 256 &&
@@ -283,7 +283,7 @@ static void seed003(void)
 	CHECK("seed003 sendcert", ms->left.sendcert == SENDCERT_ALWAYS &&
 	      ms->right.sendcert == SENDCERT_NEVER && p->left.sendcert == SENDCERT_IFASKED);
 	CHECK("seed003 rightcert pending", strcmp(pend_str(p->pending, p->n_pending),
-	      "rightcert=clientCert_myvpnclient.pem@19") == 0 && ms->n_pending == 0);
+	      "rightcert=clientCert_myvpnclient.pem@20") == 0 && ms->n_pending == 0);
 out:
 	ipsec_conf_free(c);
 }
