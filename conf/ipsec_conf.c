@@ -783,11 +783,25 @@ static int build_conn(const struct conf_raw *raw, int idx, struct conf_conn *out
 	}
 	if (apply_sec(raw, &e, idx, stack, 0, err, errlen) < 0)
 		goto out;
+	/* auto first: a conn that is not loaded (auto=ignore, strongSwan's
+	 * default) is like a commented-out one, its values need not be
+	 * honourable; its keywords were checked, and conns that pull it in
+	 * with also= validate what they inherit */
+	for (int i = 0; i < e.n; i++) {
+		if (strcmp(e.kv[i]->key, "auto") == 0 && *e.kv[i]->value &&
+		    h_auto(&c, e.kv[i]) < 0)
+			goto out;
+	}
+	if (!out->auto_add) {
+		ret = 0;
+		goto out;
+	}
 	for (int i = 0; i < e.n; i++) {
 		const struct conf_kv *kv = e.kv[i];
 		const struct conn_key *k = conn_key(kv->key);
 
-		if (!*kv->value || !k || !k->fn)   /* "key=": default; unknowns caught earlier */
+		/* "key=": default; unknowns were caught earlier; auto is done */
+		if (!*kv->value || !k || !k->fn || k->fn == h_auto)
 			continue;
 		c.end = k->side == 'l' ? &out->left : k->side == 'r' ? &out->right : NULL;
 		if (k->fn(&c, kv) < 0)

@@ -241,7 +241,7 @@ static void seed000_client(void)
 	      streq_or_null(v->right.host, "q.zhovner.com") && v->right.n_subnet == 2 &&
 	      streq_or_null(v->eap_identity, "x220"));
 	CHECK("seed000 client pending", strcmp(pend_str(v->pending, v->n_pending),
-	      "dpdaction=restart@5 dpddelay=30s@6 keyingtries=%forever@7 auto=start@10 "
+	      "auto=start@10 dpdaction=restart@5 dpddelay=30s@6 keyingtries=%forever@7 "
 	      "fragmentation=yes@14 leftsourceip=%any,%any6@20 rightsubnet=0.0.0.0/0,::/0@25") == 0);
 out:
 	ipsec_conf_free(c);
@@ -422,6 +422,18 @@ static void also(void)
 	}
 	ipsec_conf_free(c);
 
+	c = parse("conn base\n  rightauth=eap-tls\n  auto=ignore\nconn tls\n  also=base\n"
+	          "conn ok\n  auto=add\n");
+	CHECK("ignored conns need no honourable values", c && c->n_conns == 1 && conn(c, "ok"));
+	ipsec_conf_free(c);
+	CHECK("err ignored conn: auto value checked", fails("conn a\n  auto=adde\n",
+	      "x.conf:2: auto: 'adde' is not one of ignore, add, route, start"));
+	CHECK("err ignored conn: keyword checked", fails("conn a\n  auto=ignore\n  rigthauth=psk\n",
+	      "x.conf:3: unknown keyword 'rigthauth'"));
+	CHECK("err inherited value checked in user", fails("conn base\n  rightauth=eap-tls\n"
+	      "conn a\n  also=base\n  auto=add\n",
+	      "x.conf:2: rightauth: EAP method 'tls' is not supported (only eap-mschapv2)"));
+
 	c = parse("conn %default\n  auto=add\nconn %default\n  leftid=d2\nconn a\n  rightid=r\n");
 	CHECK("several %default", c && c->n_conns == 1 && c->conns[0].auto_add &&
 	      streq_or_null(c->conns[0].left.id, "d2"));
@@ -433,7 +445,7 @@ static void also(void)
 	      "x.conf:2: also=a makes a loop (conn 'a' includes itself)"));
 	CHECK("err also missing", fails("conn a\n  auto=add\n  also=nothere\n",
 	      "x.conf:3: also: no conn 'nothere'"));
-	CHECK("err in also'd conn names its line", fails("conn base\n  dpddelay=soon\nconn a\n  also=base\n",
+	CHECK("err in also'd conn names its line", fails("conn base\n  dpddelay=soon\nconn a\n  also=base\n  auto=add\n",
 	      "x.conf:2: dpddelay: expected a duration (number with optional s, m, h or d)"));
 }
 
