@@ -15,4 +15,5 @@ apt-get install -y --no-install-recommends \
 	gcc make pkg-config libssl-dev libevent-dev libcap-ng-dev clang \
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins \
 	libcharon-extauth-plugins libstrongswan-standard-plugins charon-cmd \
-	iperf3 tshark curl python3 iproute2 procps iputils-ping openssl
+	iperf3 tshark curl python3 iproute2 procps iputils-ping openssl \
+	nftables mandoc python3-yaml yamllint

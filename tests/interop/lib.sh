@@ -13,6 +13,9 @@
 #   lan ($P-lan)    eth0 198.18.2.2/24 2001:db8:2::2/64, routes to the pools
 #                   198.19.0.0/24 and 2001:db8:ffff::/112 via the server
 #
+# add_nat_client I puts a client behind its own NAT router namespace
+# ($P-nI, nft masquerade) on the switch instead (see there).
+#
 # The server is src/cygnetd (default) or a strongSwan responder with
 # kernel-libipsec (CYGNET_TEST_SERVER=strongswan), configured from the same
 # knobs (SRV_* variables, see write_server_config). Clients are strongSwan
@@ -141,7 +144,10 @@ init() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	say "$TNAME: server=$SERVER_KIND dir=$T prefix=$P"
-	sh "$IDIR/pki.sh" "$T/pki" || { not_ok pki "pki.sh failed"; exit 1; }
+	# PKI_CHAIN=1 (or SRV_CERT=chain): also the RSA-4096 intermediate chain
+	local chain=
+	[ "${PKI_CHAIN:-0}" = 1 ] || [ "$SRV_CERT" = chain ] && chain=chain
+	sh "$IDIR/pki.sh" "$T/pki" $chain || { not_ok pki "pki.sh failed"; exit 1; }
 }
 
 dump_logs() {
@@ -270,18 +276,48 @@ start_lan_http() {
 #   SRV_CERT=rsa|ecdsa    server certificate (default rsa)
 #   SRV_IKE, SRV_ESP      ipsec.conf ike=/esp= values (empty: not set)
 #   SRV_APPLE=1           add a second conn with leftid=vpn.cygnet.test (seed 000)
-#   SRV_EXTRA             extra lines for conn %default (cygnetd only)
+#   SRV_EXTRA             extra lines for conn %default, ipsec.conf syntax, one
+#                         key=value a line; for the strongSwan stand-in the
+#                         keywords of issue 4 are translated (swan_extra)
+#   SRV_SETUP             extra lines for config setup (cygnetd only)
+#   SRV_UNIQUEIDS         config setup uniqueids= (default no; stand-in: unique)
+#   SRV_POOL_V4, SRV_POOL_V6  rightsourceip pools (default POOL_V4, POOL_V6;
+#                         empty: no pool of that family)
+#   SRV_SWAN_CONF         extra lines for the charon section of the stand-in's
+#                         strongswan.conf (e.g. retransmit_timeout = 1)
+#   SRV_CERT=chain        RSA-4096 server certificate under three RSA-4096
+#                         intermediates (pki.sh OUT chain), all sent
 SRV_CERT=${SRV_CERT:-rsa}
 SRV_IKE=${SRV_IKE:-}
 SRV_ESP=${SRV_ESP:-}
 SRV_APPLE=${SRV_APPLE:-0}
 SRV_EXTRA=${SRV_EXTRA:-}
+SRV_SETUP=${SRV_SETUP:-}
+SRV_UNIQUEIDS=${SRV_UNIQUEIDS:-no}
+SRV_POOL_V4=${SRV_POOL_V4-$POOL_V4}
+SRV_POOL_V6=${SRV_POOL_V6-$POOL_V6}
+SRV_SWAN_CONF=${SRV_SWAN_CONF:-}
 
 srv_cert_files() { # -> "cert key keytype"
 	case $SRV_CERT in
 	rsa) echo "server.pem server.key RSA" ;;
 	ecdsa) echo "server-ec.pem server-ec.key ECDSA" ;;
+	chain) echo "server-chain.pem server-chain.key RSA" ;;
 	esac
+}
+
+# intermediate CA certificates that go with SRV_CERT (file names in $T/pki)
+srv_im_certs() {
+	[ "$SRV_CERT" = chain ] || return 0
+	(cd "$T/pki" && ls im*.pem 2>/dev/null)
+}
+
+# the rightsourceip= value / the stand-in's pool names
+srv_pools() {
+	local a=
+	[ -n "$SRV_POOL_V4" ] && a=$SRV_POOL_V4
+	[ -n "$SRV_POOL_V6" ] && a=${a:+$a,}$SRV_POOL_V6
+	echo "$a"
 }
 
 # ipsec.conf + ipsec.secrets as a user of seed guide 000 writes them
@@ -290,13 +326,15 @@ write_cygnetd_config() {
 	read -r cert key kt <<<"$(srv_cert_files)"
 	mkdir -p "$d/ipsec.d/certs" "$d/ipsec.d/private" "$d/ipsec.d/cacerts"
 	cp "$T/pki/ca.pem" "$d/ipsec.d/cacerts/ca.pem"
+	for u in $(srv_im_certs); do cp "$T/pki/$u" "$d/ipsec.d/cacerts/$u"; done
 	cp "$T/pki/$cert" "$d/ipsec.d/certs/$cert"
 	cp "$T/pki/$key" "$d/ipsec.d/private/$key"
 	chmod 600 "$d/ipsec.d/private/$key"
 	{
 		echo "# cygnet interop test: $TNAME"
 		echo "config setup"
-		echo "    uniqueids=no"
+		echo "    uniqueids=$SRV_UNIQUEIDS"
+		[ -n "$SRV_SETUP" ] && printf '%s\n' "$SRV_SETUP" | sed '/^[[:space:]]*$/d; s/^[[:space:]]*/    /'
 		echo
 		echo "conn %default"
 		echo "    keyexchange=ikev2"
@@ -306,9 +344,9 @@ write_cygnetd_config() {
 		echo "    leftsendcert=always"
 		echo "    leftsubnet=0.0.0.0/0,::/0"
 		echo "    eap_identity=%identity"
-		echo "    rightsourceip=$POOL_V4,$POOL_V6"
+		[ -n "$(srv_pools)" ] && echo "    rightsourceip=$(srv_pools)"
 		echo "    rightdns=$DNS_V4,$DNS_V6"
-		[ -n "$SRV_EXTRA" ] && printf '%s\n' "$SRV_EXTRA"
+		[ -n "$SRV_EXTRA" ] && printf '%s\n' "$SRV_EXTRA" | sed '/^[[:space:]]*$/d; s/^[[:space:]]*/    /'
 		echo
 		echo "# Windows and BlackBerry clients usually goes here"
 		echo "conn ikev2-mschapv2"
@@ -340,16 +378,92 @@ swan_props() {
 	esac
 }
 
+# ipsec.conf duration ("90", "3s", "10m", "3h", "1d") -> seconds
+swan_secs() {
+	local v=$1 n
+	n=${v%[smhd]}
+	case $v in
+	*m) echo $((n * 60)) ;; *h) echo $((n * 3600)) ;; *d) echo $((n * 86400)) ;;
+	*) echo "$n" ;;
+	esac
+}
+
+# swan_extra conn|child : the swanctl lines equivalent to the SRV_EXTRA
+# keywords of issue 4 (dpd*, rekey, reauth, lifetimes, fragmentation, mobike),
+# converted as strongSwan's starter converts ipsec.conf; other keywords are
+# ignored here. Without any lifetime keyword swanctl's defaults stay.
+swan_extra() {
+	local line k v
+	local dpdaction= dpddelay= frag= mobike= rekey=yes reauth=yes life_set=0
+	local ikelife=10800 life=3600 margin=540 fuzz=100
+	while IFS= read -r line; do
+		line=${line//[[:space:]]/}
+		[ -n "$line" ] && [ "${line#\#}" = "$line" ] || continue
+		k=${line%%=*} v=${line#*=}
+		case $k in
+		dpdaction) dpdaction=$v ;;
+		dpddelay) dpddelay=$(swan_secs "$v") ;;
+		fragmentation) frag=$v ;;
+		mobike) mobike=$v ;;
+		rekey) rekey=$v; life_set=1 ;;
+		reauth) reauth=$v; life_set=1 ;;
+		ikelifetime) ikelife=$(swan_secs "$v"); life_set=1 ;;
+		lifetime|keylife) life=$(swan_secs "$v"); life_set=1 ;;
+		margintime|rekeymargin) margin=$(swan_secs "$v"); life_set=1 ;;
+		rekeyfuzz) fuzz=${v%\%}; life_set=1 ;;
+		esac
+	done <<<"$SRV_EXTRA"
+	local jitter=$((margin * fuzz / 100))
+	if [ "$1" = conn ]; then
+		[ -n "$dpddelay" ] && echo "dpd_delay = ${dpddelay}s"
+		[ -n "$frag" ] && echo "fragmentation = $frag"
+		[ -n "$mobike" ] && echo "mobike = $mobike"
+		if [ $life_set = 1 ]; then
+			if [ "$rekey" = no ]; then
+				echo "rekey_time = 0"; echo "reauth_time = 0"
+			elif [ "$reauth" = no ]; then
+				echo "rekey_time = $((ikelife - margin))s"; echo "reauth_time = 0"
+			else
+				echo "rekey_time = 0"; echo "reauth_time = $((ikelife - margin))s"
+			fi
+			echo "over_time = ${margin}s"
+			echo "rand_time = ${jitter}s"
+		fi
+	else
+		case $dpdaction in
+		clear|restart) echo "dpd_action = $dpdaction" ;;
+		hold) echo "dpd_action = trap" ;;
+		esac
+		if [ $life_set = 1 ]; then
+			if [ "$rekey" = no ]; then echo "rekey_time = 0"
+			else echo "rekey_time = $((life - margin))s"; fi
+			echo "life_time = ${life}s"
+			echo "rand_time = ${jitter}s"
+		fi
+	fi
+}
+
+# config setup uniqueids= -> swanctl connections.<conn>.unique
+swan_unique() {
+	case $SRV_UNIQUEIDS in
+	yes|replace|'') echo replace ;;
+	*) echo "$SRV_UNIQUEIDS" ;;
+	esac
+}
+
 # the same server as a strongSwan responder (swanctl, encap = yes)
 write_strongswan_config() {
-	local d=$1 cert key kt u dir conn id
+	local d=$1 cert key kt u dir conn id pools=
 	read -r cert key kt <<<"$(srv_cert_files)"
 	case $kt in RSA) dir=rsa ;; ECDSA) dir=ecdsa ;; esac
 	mkdir -p "$d/swanctl/x509" "$d/swanctl/x509ca" "$d/swanctl/$dir" "$d/run"
 	cp "$T/pki/ca.pem" "$d/swanctl/x509ca/ca.pem"
+	for u in $(srv_im_certs); do cp "$T/pki/$u" "$d/swanctl/x509ca/$u"; done
 	cp "$T/pki/$cert" "$d/swanctl/x509/$cert"
 	cp "$T/pki/$key" "$d/swanctl/$dir/$key"
-	write_strongswan_conf "$d" "$d/charon.log"
+	write_strongswan_conf "$d" "$d/charon.log" "$SRV_SWAN_CONF"
+	[ -n "$SRV_POOL_V4" ] && pools=pool4
+	[ -n "$SRV_POOL_V6" ] && pools=${pools:+$pools, }pool6
 	{
 		echo "connections {"
 		for conn in ikev2-mschapv2 ikev2-mschapv2-apple; do
@@ -364,8 +478,9 @@ write_strongswan_config() {
 			    proposals = $(swan_props "$SRV_IKE")
 			    encap = yes
 			    send_cert = always
-			    unique = never
-			    pools = pool4, pool6
+			    unique = $(swan_unique)
+			    ${pools:+pools = $pools}
+			$(swan_extra conn | sed 's/^/    /')
 			    local {
 			      auth = pubkey
 			      certs = $cert
@@ -379,25 +494,18 @@ write_strongswan_config() {
 			      $conn {
 			        local_ts = 0.0.0.0/0, ::/0
 			        esp_proposals = $(swan_props "$SRV_ESP")
+			$(swan_extra child | sed 's/^/        /')
 			      }
 			    }
 			  }
 			EOF
 		done
 		echo "}"
-		cat <<-EOF
-		pools {
-		  pool4 {
-		    addrs = $POOL_V4
-		    dns = $DNS_V4
-		  }
-		  pool6 {
-		    addrs = $POOL_V6
-		    dns = $DNS_V6
-		  }
-		}
-		secrets {
-		EOF
+		echo "pools {"
+		[ -n "$SRV_POOL_V4" ] && printf '  pool4 {\n    addrs = %s\n    dns = %s\n  }\n' "$SRV_POOL_V4" "$DNS_V4"
+		[ -n "$SRV_POOL_V6" ] && printf '  pool6 {\n    addrs = %s\n    dns = %s\n  }\n' "$SRV_POOL_V6" "$DNS_V6"
+		echo "}"
+		echo "secrets {"
 		for u in "${!USERS[@]}"; do
 			printf '  eap-%s {\n    id = %s\n    secret = "%s"\n  }\n' "$u" "$u" "${USERS[$u]}"
 		done
@@ -405,7 +513,7 @@ write_strongswan_config() {
 	} >"$d/swanctl/swanctl.conf"
 }
 
-# write_strongswan_conf DIR LOGFILE
+# write_strongswan_conf DIR LOGFILE [EXTRA] : EXTRA lines go into charon { }
 write_strongswan_conf() {
 	cat >"$1/strongswan.conf" <<-EOF
 	charon {
@@ -414,6 +522,7 @@ write_strongswan_conf() {
 	  install_virtual_ip = yes
 	  retransmit_tries = 3
 	  retransmit_timeout = 2
+	$(printf '%s\n' "${3:-}" | sed '/^$/d; s/^/  /')
 	  plugins {
 	    include /etc/strongswan.d/charon/*.conf
 	    kernel-libipsec {
@@ -427,6 +536,7 @@ write_strongswan_conf() {
 	    t {
 	      path = $2
 	      time_format = %T
+	      time_add_ms = yes
 	      ike_name = yes
 	      flush_line = yes
 	      append = no
@@ -474,7 +584,12 @@ start_charon() {
 
 # start_server : cygnetd (default) or strongSwan, per CYGNET_TEST_SERVER
 start_server() {
-	local d=$T/srv
+	local d=$T/srv n=1
+	# a restart (other SRV_* knobs): keep the previous run's files as srv.N
+	if [ -e "$d" ]; then
+		while [ -e "$d.$n" ]; do n=$((n + 1)); done
+		mv "$d" "$d.$n"
+	fi
 	mkdir -p "$d"
 	if [ "$SERVER_KIND" = strongswan ]; then
 		write_strongswan_config "$d"
@@ -546,16 +661,22 @@ stop_server() {
 #   user=alice  pass=(the user's password)  ike=aes256-sha256-modp2048
 #   esp=aes256-sha256  remote=198.18.1.1  id=(unset: IKE id = own IP, like
 #   Windows)  remote_id=%any (a name: sends IDr, like Apple)
+#   vips="0.0.0.0, ::"  conn="k = v; k = v" extra swanctl lines for the
+#   connection (rekey_time, dpd_delay, ...), child="..." the same for the
+#   CHILD_SA, conf="..." extra strongswan.conf lines in charon { }
 start_client() {
 	local i=$1; shift
 	local user=alice pass= ike=aes256-sha256-modp2048 esp=aes256-sha256
-	local remote=$SRV_V4 id= remote_id=%any kv
+	local remote=$SRV_V4 id= remote_id=%any vips='0.0.0.0, ::' kv
+	local conn= child= conf=
 	for kv in "$@"; do
 		case $kv in
 		user=*) user=${kv#*=} ;; pass=*) pass=${kv#*=} ;;
 		ike=*) ike=${kv#*=} ;; esp=*) esp=${kv#*=} ;;
 		remote=*) remote=${kv#*=} ;; id=*) id=${kv#*=} ;;
-		remote_id=*) remote_id=${kv#*=} ;;
+		remote_id=*) remote_id=${kv#*=} ;; vips=*) vips=${kv#*=} ;;
+		conn=*) conn=${kv#*=} ;; child=*) child=${kv#*=} ;;
+		conf=*) conf=${kv#*=} ;;
 		*) echo "start_client: bad option $kv" >&2; return 1 ;;
 		esac
 	done
@@ -563,14 +684,15 @@ start_client() {
 	local d=$T/c$i
 	mkdir -p "$d/swanctl/x509ca"
 	cp "$T/pki/ca.pem" "$d/swanctl/x509ca/"
-	write_strongswan_conf "$d" "$d/charon.log"
+	write_strongswan_conf "$d" "$d/charon.log" "$(echo "$conf" | tr ';' '\n')"
 	cat >"$d/swanctl/swanctl.conf" <<-EOF
 	connections {
 	  rw {
 	    version = 2
 	    remote_addrs = $remote
-	    vips = 0.0.0.0, ::
+	    vips = $vips
 	    proposals = $ike
+	$(echo "$conn" | tr ';' '\n' | sed '/^ *$/d; s/^ */    /')
 	    local {
 	      auth = eap-mschapv2
 	      eap_id = $user
@@ -584,6 +706,7 @@ start_client() {
 	      rw {
 	        remote_ts = 0.0.0.0/0, ::/0
 	        esp_proposals = $esp
+	$(echo "$child" | tr ';' '\n' | sed '/^ *$/d; s/^ */        /')
 	      }
 	    }
 	  }
@@ -601,11 +724,27 @@ start_client() {
 	fi
 }
 
-# initiate I : swanctl --initiate, bounded; returns swanctl's status
+# initiate I [SECONDS] : swanctl --initiate, bounded (default 20 s); returns
+# swanctl's status
 initiate() {
-	local d=$T/c$1
-	bgwait timeout 40 swanctl --initiate --ike rw --child rw --timeout 20 \
+	local d=$T/c$1 t=${2:-20}
+	bgwait timeout $((t + 20)) swanctl --initiate --ike rw --child rw --timeout "$t" \
 		--uri "unix://$d/run/charon.vici" >"$d/initiate.out" 2>&1
+}
+
+# swanctl_c I ARGS... : swanctl against client I's charon, bounded
+swanctl_c() {
+	local i=$1; shift
+	timeout 20 swanctl "$@" --uri "unix://$T/c$i/run/charon.vici"
+}
+
+# client_sas I : "IKE-SPIs CHILD-in-SPI CHILD-out-SPI" of client I's SAs
+client_sas() {
+	swanctl_c "$1" --list-sas 2>/dev/null | awk '
+		/ESTABLISHED/ { for (n = 1; n <= NF; n++) if ($n ~ /^[0-9a-f]+_i/) ike = ike " " $n }
+		/ in  [0-9a-f]+/ { for (n = 1; n < NF; n++) if ($n == "in") ci = ci " " $(n + 1) }
+		/ out [0-9a-f]+/ { for (n = 1; n < NF; n++) if ($n == "out") co = co " " $(n + 1) }
+		END { print ike ci co }' | sed 's/^ *//; s/,//g'
 }
 
 # client_vip I 4|6 : the virtual IP installed in client I's namespace
@@ -721,4 +860,129 @@ check_capture_encap() {
 	else not_ok "udp4500_over_ipv$1" "only $n UDP/4500 packets over outer IPv$1 (expected > 5000 for 2 x 10 MB)"; fi
 	n=$(count_capture "$other && udp.port == 4500 && !icmp && !icmpv6")
 	if [ "$n" = 0 ]; then ok "no_udp4500_over_other_family"; else not_ok no_udp4500_over_other_family "$n packets"; fi
+}
+
+# ---------------------------------------------------------------- issue 4 helpers
+
+now() { date +%s.%N | cut -c1-14; }      # epoch seconds with 1/1000 s
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+need_nft() {
+	command -v nft >/dev/null ||
+		{ echo "not ok $TNAME: nft missing (apt-get install nftables)"; exit 1; }
+}
+
+# set_client_mtu I MTU : both ends of client I's link to the switch
+set_client_mtu() {
+	ip -n "$(ns_cli "$1")" link set eth0 mtu "$2" &&
+	ip -n "$P-sw" link set "p-c$1" mtu "$2"
+}
+
+# block_ip_fragments NS DEV : drop every IPv4/IPv6 fragment arriving on DEV,
+# before reassembly (netdev ingress), counted: only IKE fragmentation
+# (RFC 7383) can then carry a message bigger than the path MTU
+block_ip_fragments() {
+	ip netns exec "$1" nft -f - <<-EOF
+	table netdev nofrag {
+	  chain in {
+	    type filter hook ingress device "$2" priority -500; policy accept;
+	    ip frag-off & 0x3fff != 0 counter drop
+	    ip6 nexthdr ipv6-frag counter drop
+	  }
+	}
+	EOF
+}
+
+# fragments_dropped NS : packets dropped by block_ip_fragments so far
+fragments_dropped() {
+	ip netns exec "$1" nft list table netdev nofrag 2>/dev/null |
+		awk '/counter packets/ { for (n = 1; n < NF; n++) if ($n == "packets") s += $(n + 1) } END { print s + 0 }'
+}
+
+# NAT routers: client I behind its own router namespace $P-nI that
+# masquerades onto the switch.
+#   client ($P-cI) eth0 198.18.(100+I).2/24, default via .1
+#   router ($P-nI) eth1 198.18.(100+I).1/24, eth0 198.18.1.(100+I)/24 (switch)
+nat_out_v4() { echo "198.18.1.$((100 + $1))"; }
+add_nat_client() {
+	local i=$1 c r=$P-n$1 net=198.18.$((100 + $1))
+	c=$(ns_cli "$i")
+	mkns "$c" && mkns "$r" &&
+	ip -n "$P-sw" link add "p-n$i" type veth peer name eth0 netns "$r" &&
+	ip -n "$P-sw" link set "p-n$i" master br0 up &&
+	ip -n "$r" addr add "$(nat_out_v4 "$i")/24" dev eth0 &&
+	ip -n "$r" link set eth0 up &&
+	ip -n "$r" link add eth1 type veth peer name eth0 netns "$c" &&
+	ip -n "$r" addr add "$net.1/24" dev eth1 &&
+	ip -n "$r" link set eth1 up &&
+	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 &&
+	ip -n "$c" addr add "$net.2/24" dev eth0 &&
+	ip -n "$c" link set eth0 up &&
+	ip -n "$c" route add default via "$net.1" ||
+		{ not_ok topology "NAT client $i setup failed"; exit 1; }
+	ip netns exec "$r" nft -f - <<-EOF || { not_ok topology "nft NAT in $r failed"; exit 1; }
+	table ip nat {
+	  chain post {
+	    type nat hook postrouting priority srcnat; policy accept;
+	    oifname "eth0" masquerade
+	  }
+	}
+	EOF
+	wait_for 5 ip netns exec "$c" ping -c1 -W1 -q $SRV_V4 ||
+		{ not_ok topology "NAT client $i cannot reach $SRV_V4"; exit 1; }
+}
+
+# nat_remap I LO-HI : the router now maps to source ports LO-HI and forgets
+# its existing mappings (conntrack flush), so the next packet of every flow
+# leaves with a new source port: a NAT rebinding
+nat_remap() {
+	local r=$P-n$1
+	ip netns exec "$r" nft -f - <<-EOF || return 1
+	flush chain ip nat post
+	add rule ip nat post oifname "eth0" meta l4proto { tcp, udp } masquerade to :$2
+	add rule ip nat post oifname "eth0" masquerade
+	EOF
+	ip netns exec "$r" python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)   # NETLINK_NETFILTER
+body = struct.pack("=BBH", socket.AF_INET, 0, 0)            # nfgenmsg
+# IPCTNL_MSG_CT_DELETE (subsys CTNETLINK) without attributes: flush the table
+s.send(struct.pack("=IHHII", 16 + len(body), (1 << 8) | 2, 1 | 4, 1, 0) + body)
+r = s.recv(4096)
+err = struct.unpack("=i", r[16:20])[0] if struct.unpack("=H", r[4:6])[0] == 2 else 0
+sys.exit("conntrack flush: error %d" % -err if err else 0)'
+}
+
+# ping_log_start I NAME [DST] : ping -D at 10 packets/s from client I into
+# $T/cI/NAME.ping, bounded by 200 s; ping_log_stop NAME ends it (SIGINT)
+declare -A PING_PIDS
+ping_log_start() {
+	ip netns exec "$(ns_cli "$1")" timeout -s INT 200 ping -D -n -i 0.1 -W 1 \
+		"${3:-$LAN_V4}" >"$T/c$1/$2.ping" 2>&1 &
+	PING_PIDS[$2]=$!
+	add_pid $!
+}
+ping_log_stop() {
+	local pid=${PING_PIDS[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	forget_pid "$pid"
+	unset "PING_PIDS[$1]"
+}
+
+# pingstat FILE [options] : see pingstat.py; sets PS_<key> variables
+pingstat() {
+	local kv
+	while IFS= read -r kv; do
+		[ -n "$kv" ] && eval "PS_${kv%%=*}='${kv#*=}'"
+	done < <(python3 "$IDIR/pingstat.py" "$@")
+}
+
+# log_times FILE ERE : epoch time of every line of a charon log (time_format
+# %T + time_add_ms) matching ERE, one a line
+log_times() {
+	grep -E -- "$2" "$1" 2>/dev/null | awk '{ print $1 }' | while read -r t; do
+		date -d "$t" +%s.%N | cut -c1-14
+	done
 }

@@ -1,13 +1,16 @@
 #!/bin/sh
 # Test PKI for the interop tests, made with the openssl CLI only.
 #
-#   sh tests/interop/pki.sh OUTDIR
+#   sh tests/interop/pki.sh OUTDIR [chain]
 #
 # writes into OUTDIR (created if missing):
 #   ca.pem, ca.key            self-signed CA (RSA-2048), CN=cygnet test CA
 #   server.pem, server.key    RSA-2048 server certificate and key
 #   server-ec.pem, server-ec.key  ECDSA P-256 server certificate and key
-# Both server certificates: subject CN=vpn.cygnet.test, subjectAltName
+# With "chain" also (for IKE fragmentation tests: too big for one datagram):
+#   im1.pem .. im3.pem        RSA-4096 intermediate CAs, ca -> im1 -> im2 -> im3
+#   server-chain.pem, server-chain.key  RSA-4096 server certificate from im3
+# All server certificates: subject CN=vpn.cygnet.test, subjectAltName
 # DNS:vpn.cygnet.test, IP:198.18.1.1, IP:2001:db8:1::1, extendedKeyUsage
 # serverAuth + ikeIntermediate (1.3.6.1.5.5.8.2.2). Keys are unencrypted PEM
 # in the traditional formats ("RSA PRIVATE KEY", "EC PRIVATE KEY").
@@ -60,6 +63,36 @@ sign server.key server.pem
 # ECDSA P-256 server
 openssl ecparam -name prime256v1 -genkey -noout -out server-ec.key
 sign server-ec.key server-ec.pem
+
+if [ "${2:-}" = chain ]; then
+	# the keys in parallel: RSA-4096 generation takes a while
+	for k in im1 im2 im3 server-chain; do
+		openssl genrsa -traditional -out $k.key 4096 2>/dev/null &
+	done
+	wait
+	issuer=ca
+	for k in im1 im2 im3; do
+		openssl req -new -config openssl.cnf -key $k.key \
+			-subj "/O=cygnet test/OU=intermediate/CN=cygnet test $k CA" -out $k.csr
+		serial=$((serial + 1))
+		openssl x509 -req -in $k.csr -CA $issuer.pem -CAkey $issuer.key \
+			-set_serial "$serial" -days 3650 -sha256 \
+			-extfile openssl.cnf -extensions v3_ca -out $k.pem 2>/dev/null
+		rm -f $k.csr
+		issuer=$k
+	done
+	openssl req -new -config openssl.cnf -key server-chain.key \
+		-subj "/O=cygnet test/OU=chain/CN=vpn.cygnet.test" -out server-chain.csr
+	serial=$((serial + 1))
+	openssl x509 -req -in server-chain.csr -CA im3.pem -CAkey im3.key \
+		-set_serial "$serial" -days 365 -sha256 \
+		-extfile openssl.cnf -extensions v3_server -out server-chain.pem 2>/dev/null
+	rm -f server-chain.csr
+	chmod 600 im1.key im2.key im3.key server-chain.key
+	cat im3.pem im2.pem im1.pem >untrusted.pem
+	openssl verify -CAfile ca.pem -untrusted untrusted.pem server-chain.pem >/dev/null
+	rm -f untrusted.pem
+fi
 
 rm -f openssl.cnf
 chmod 600 ca.key server.key server-ec.key
