@@ -327,7 +327,7 @@ static int h_dpdaction(struct cctx *c, const struct conf_kv *kv)
 	if (pick(c, kv, action_names, 4, &i) < 0)
 		return -1;
 	c->conn->dpdaction = (enum dpd_action)i;
-	return i != 0 ? pend(c, kv) : 0;
+	return 0;
 }
 
 static int h_closeaction(struct cctx *c, const struct conf_kv *kv)
@@ -519,8 +519,8 @@ static const struct conn_key conn_keys[] = {
 	{ "esp", 0, false, h_proposal },
 	{ "forceencaps", 0, false, h_forceencaps },
 	{ "dpdaction", 0, false, h_dpdaction },
-	{ "dpddelay", 0, true, h_dpddelay },
-	{ "dpdtimeout", 0, true, h_dpdtimeout },
+	{ "dpddelay", 0, false, h_dpddelay },
+	{ "dpdtimeout", 0, false, h_dpdtimeout },
 	{ "rekey", 0, false, h_feature },
 	{ "reauth", 0, false, h_feature },
 	{ "mobike", 0, false, h_feature },
@@ -554,6 +554,7 @@ static const struct conn_key *conn_key(const char *name)
 
 static const char *const setup_names[] = {
 	"uniqueids", "charondebug", "tun", "user", "strictcrlpolicy", "cachecrls",
+	"retransmit_timeout", "retransmit_base", "retransmit_tries",
 };
 
 static bool is_setup_key(const char *k)
@@ -582,6 +583,27 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 		if (pick(&c, kv, names, 5, &i) < 0)
 			return -1;
 		conf->uniqueids = (enum uniqueids)i;
+		return 0;
+	}
+	if (strncmp(kv->key, "retransmit_", 11) == 0) {
+		/* strongSwan's charon.retransmit_* settings (strongswan.conf there) */
+		char *end;
+		double x = strtod(v, &end);
+		if (!*v || *end || x != x)
+			return bad(&c, kv, "expected a number");
+		if (strcmp(kv->key, "retransmit_tries") == 0) {
+			if (x < 0 || x > 20 || x != (double)(int)x)
+				return bad(&c, kv, "expected a whole number from 0 to 20");
+			conf->retransmit_tries = (uint32_t)x;
+		} else if (strcmp(kv->key, "retransmit_timeout") == 0) {
+			if (x < 0.1 || x > 600)
+				return bad(&c, kv, "expected seconds from 0.1 to 600");
+			conf->retransmit_timeout = x;
+		} else {
+			if (x < 1 || x > 10)
+				return bad(&c, kv, "expected a factor from 1 to 10");
+			conf->retransmit_base = x;
+		}
 		return 0;
 	}
 	if (strcmp(kv->key, "strictcrlpolicy") == 0 || strcmp(kv->key, "cachecrls") == 0) {
@@ -886,6 +908,9 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	raw->files = NULL;
 	raw->n_files = 0;
 	conf->uniqueids = UNIQUE_YES;
+	conf->retransmit_timeout = 4.0;
+	conf->retransmit_base = 1.8;
+	conf->retransmit_tries = 5;
 	conf->tun_name = strdup("cygnet0");
 	if (!conf->tun_name) {
 		conf_errf(err, errlen, conf->files[0], 0, "out of memory");

@@ -100,6 +100,11 @@ struct ipsec_conf {
 	char *charondebug;          /* as written, validated: "ike 2, cfg 3" */
 	char *tun_name;             /* cygnet: tun=NAME, default "cygnet0" */
 	char *user;                 /* cygnet: user=NAME to drop to */
+	/* requests we send: first retransmission after retransmit_timeout
+	 * seconds, each next one retransmit_base times later, give up after
+	 * retransmit_tries retransmissions (strongSwan: 4 s, 1.8, 5) */
+	double retransmit_timeout, retransmit_base;
+	uint32_t retransmit_tries;
 	struct conf_pending *pending; int n_pending;
 	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
 	char **files; int n_files;  /* every file read (file names in errors point here) */

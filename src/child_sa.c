@@ -118,7 +118,7 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
                          const struct ike_prop *props, int n_props,
                          const struct ike_ts *tsi, int n_tsi,
                          const struct ike_ts *tsr, int n_tsr,
-                         struct ike_wr *w)
+                         const struct child_params *p, struct ike_wr *w)
 {
 	char offer[1024], chosen[256];
 	struct selected sel;
@@ -126,7 +126,8 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
 	if (sa->n_child >= IKE_MAX_CHILD)
 		return N_NO_ADDITIONAL_SAS;
 	peer_props_format(props, n_props, offer, sizeof(offer));
-	if (proposal_select(props, n_props, PROTO_ESP, &sa->cfg->esp, true, 0, &sel, &out) != 0) {
+	if (proposal_select(props, n_props, PROTO_ESP, &sa->cfg->esp, p->first, p->ke_group,
+	                    &sel, &out) != 0) {
 		log_info(LOG_CFG, "%s: no acceptable ESP proposal in %s", ike_sa_tag(sa), offer);
 		return N_NO_PROPOSAL_CHOSEN;
 	}
@@ -146,7 +147,8 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
 	c->keybits = sel.keybits;
 	c->integ = sel.integ;
 	c->esp = ike_keys_child(sa, c->spi_in, c->spi_out, sel.encr, sel.keybits, sel.integ,
-	                        NULL, 0, sa->ni, sa->ni_len, sa->nr, sa->nr_len);
+	                        p->dh, p->dh_len, p->ni, p->ni_len, p->nr, p->nr_len);
+	c->created = now_sec();
 	if (!c->esp)
 		return N_NO_PROPOSAL_CHOSEN;
 	struct esp_sa *e = c->esp;

@@ -3,21 +3,31 @@
 #ifndef CYGNET_CHILD_SA_H
 #define CYGNET_CHILD_SA_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "src/ike_msg.h"
 
 struct daemon;
 struct ike_sa;
 
-/* Creates the first CHILD_SA of sa (in IKE_AUTH: no KE) from the peer's
- * ESP proposals and traffic selectors, installs it, and appends SA, TSi
- * and TSr payloads to w. Returns 0, or the notify type to answer with
- * (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...), with nothing written. */
+struct child_params {
+	bool first;                     /* in IKE_AUTH: no KE, DH ignored */
+	uint16_t ke_group;              /* the group of the peer's KE, 0 if none */
+	const uint8_t *dh; size_t dh_len;   /* the new DH secret (PFS), or none */
+	const uint8_t *ni, *nr;         /* the exchange's nonces */
+	size_t ni_len, nr_len;
+};
+
+/* Creates a CHILD_SA of sa (as responder) from the peer's ESP proposals
+ * and traffic selectors, installs it, and appends SA, TSi and TSr payloads
+ * to w. Returns 0, or the notify type to answer with (NO_PROPOSAL_CHOSEN,
+ * TS_UNACCEPTABLE, ...), with nothing written. */
 uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
                          const struct ike_prop *props, int n_props,
                          const struct ike_ts *tsi, int n_tsi,
                          const struct ike_ts *tsr, int n_tsr,
-                         struct ike_wr *w);
+                         const struct child_params *p, struct ike_wr *w);
 
 /* removes the CHILD_SA whose inbound SPI (ours) or outbound SPI (the
  * peer's, as in a DELETE payload) is spi; returns our inbound SPI in

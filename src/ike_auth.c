@@ -361,8 +361,12 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 			write_cp(&w, sa);
 		size_t mark = w.len;
 		struct ike_wr saved = w;
+		struct child_params cp = {
+			.first = true, .ni = sa->ni, .ni_len = sa->ni_len,
+			.nr = sa->nr, .nr_len = sa->nr_len,
+		};
 		err = child_sa_create(d, sa, sa->child_props, sa->n_child_props, sa->req_tsi,
-		                      sa->n_req_tsi, sa->req_tsr, sa->n_req_tsr, &w);
+		                      sa->n_req_tsi, sa->req_tsr, sa->n_req_tsr, &cp, &w);
 		if (err) {
 			w = saved;
 			w.len = mark;

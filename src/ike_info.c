@@ -48,11 +48,3 @@ void ike_info_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 		ike_wr_delete(&w, PROTO_ESP, 4, spis, n_spis);
 	ike_sa_send_encrypted(d, sa, INFORMATIONAL, true, m->hdr.msgid, &w);
 }
-
-void ike_child_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
-{
-	/* CHILD_SA and IKE_SA rekeying are not built yet */
-	log_info(LOG_IKE, "%s: CREATE_CHILD_SA is not supported yet, answering NO_ADDITIONAL_SAS",
-	         ike_sa_tag(sa));
-	ike_reply_notify(d, sa, m, N_NO_ADDITIONAL_SAS, NULL, 0);
-}

@@ -72,15 +72,16 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 	}
 	bool response = m.hdr.flags & IKE_FLAG_RESPONSE;
 	if (response) {
-		/* an answer to a request of ours (DELETE, later DPD) */
-		if (m.hdr.msgid + 1 != sa->our_msgid || !m.has_sk)
+		/* an answer to our outstanding request (DPD, DELETE, rekey) */
+		if (sa->req_kind == REQ_NONE || m.hdr.msgid != sa->req_msgid || !m.has_sk ||
+		    rc != IKE_OK)
 			return;
-		if (decrypt(sa, &m, buf) != 0)
+		if (decrypt(sa, &m, buf) != 0 || ike_verify(&m, true) != IKE_OK)
 			return;
-		if (sa->state == IKE_S_DELETING) {
-			ike_sa_set_state(sa, IKE_S_DEAD);
-			ike_sa_reap(d);
-		}
+		sa->last_in = now_sec();
+		ike_sa_update_addrs(sa, peer, peer_len, local, local_len);
+		ike_sa_response(d, sa, &m);
+		ike_sa_reap(d);
 		return;
 	}
 	if (!(m.hdr.flags & IKE_FLAG_INITIATOR)) {
@@ -122,6 +123,7 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 	/* authenticated from here on: the peer may have moved (the switch to
 	 * port 4500, a NAT rebinding) */
 	ike_sa_update_addrs(sa, peer, peer_len, local, local_len);
+	sa->last_in = now_sec();
 	sa->msgid_next++;
 	if (rc == -2 || m.unknown_critical) {
 		if (m.unknown_critical) {

@@ -8,7 +8,22 @@
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
 
+static int derive(struct ike_sa *sa, const struct ike_sa *old,
+                  const uint8_t *secret, size_t secret_len);
+
 int ike_keys_derive(struct ike_sa *sa, const uint8_t *secret, size_t secret_len)
+{
+	return derive(sa, NULL, secret, secret_len);
+}
+
+int ike_keys_derive_rekey(struct ike_sa *sa, const struct ike_sa *old,
+                          const uint8_t *secret, size_t secret_len)
+{
+	return derive(sa, old, secret, secret_len);
+}
+
+static int derive(struct ike_sa *sa, const struct ike_sa *old,
+                  const uint8_t *secret, size_t secret_len)
 {
 	size_t plen = prf_out_len(sa->prf);
 	size_t elen = xform_encr_keylen(sa->encr, sa->keybits);
@@ -27,15 +42,24 @@ int ike_keys_derive(struct ike_sa *sa, const uint8_t *secret, size_t secret_len)
 		goto out;
 	memcpy(nonces, sa->ni, sa->ni_len);
 	memcpy(nonces + sa->ni_len, sa->nr, sa->nr_len);
-	/* SKEYSEED = prf(Ni | Nr, g^ir) */
-	struct prf_piece p = { secret, secret_len };
-	if (prf_compute(sa->prf, nonces, nlen, &p, 1, skeyseed) != 0)
-		goto out;
+	if (old) {
+		/* SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), old PRF */
+		struct prf_piece p[2] = { { secret, secret_len }, { nonces, nlen } };
+		if (prf_compute(old->prf, old->sk_d, old->prf_len, p, 2, skeyseed) != 0)
+			goto out;
+	} else {
+		/* SKEYSEED = prf(Ni | Nr, g^ir) */
+		struct prf_piece p = { secret, secret_len };
+		if (prf_compute(sa->prf, nonces, nlen, &p, 1, skeyseed) != 0)
+			goto out;
+	}
+	/* SKEYSEED is as long as the output of the PRF that made it */
+	size_t seedlen = old ? prf_out_len(old->prf) : plen;
 	/* prf+(SKEYSEED, Ni | Nr | SPIi | SPIr) */
 	memcpy(seed, nonces, nlen);
 	memcpy(seed + nlen, sa->spi_i, 8);
 	memcpy(seed + nlen + 8, sa->spi_r, 8);
-	if (prf_plus(sa->prf, skeyseed, plen, seed, nlen + 16, km, total) != 0)
+	if (prf_plus(sa->prf, skeyseed, seedlen, seed, nlen + 16, km, total) != 0)
 		goto out;
 	const uint8_t *k = km;
 	memcpy(sa->sk_d, k, plen); k += plen;

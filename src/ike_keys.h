@@ -11,6 +11,10 @@ struct esp_sa;
 /* SKEYSEED and SK_* from the shared DH secret; sets sa->sk_d/pi/pr and
  * creates sa->x_in / sa->x_out. 0 on success. */
 int ike_keys_derive(struct ike_sa *sa, const uint8_t *secret, size_t secret_len);
+/* the same for a rekeyed IKE_SA (RFC 7296 §2.18): SKEYSEED =
+ * prf_old(SK_d old, g^ir new | Ni | Nr) */
+int ike_keys_derive_rekey(struct ike_sa *sa, const struct ike_sa *old,
+                          const uint8_t *secret, size_t secret_len);
 
 /* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) split into an ESP SA for a
  * responder: inbound keys are the initiator's. NULL on failure. */

@@ -13,12 +13,15 @@
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/pool.h"
+#include "src/rekey.h"
+#include "src/config.h"
 
 static const char *const state_names[] = {
-	"NEW", "INIT_DONE", "EAP", "EAP_DONE", "ESTABLISHED", "DELETING", "DEAD",
+	"NEW", "INIT_DONE", "EAP", "EAP_DONE", "ESTABLISHED", "DELETING", "REKEYED", "DEAD",
 };
 
 static void setup_timeout(evutil_socket_t fd, short what, void *arg);
+static void start_dpd(struct ike_sa *sa);
 
 struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
@@ -57,8 +60,12 @@ static void setup_timeout(evutil_socket_t fd, short what, void *arg)
 	struct ike_sa *sa = arg;
 	if (sa->state == IKE_S_ESTABLISHED)
 		return;
-	log_info(LOG_IKE, "%s: no IKE_AUTH completed within %llus, deleting",
-	         ike_sa_tag(sa), (unsigned long long)(now_sec() - sa->created));
+	if (sa->state == IKE_S_REKEYED)
+		log_info(LOG_IKE, "%s: rekeyed IKE_SA was not deleted by the peer, removing it",
+		         ike_sa_tag(sa));
+	else
+		log_info(LOG_IKE, "%s: no IKE_AUTH completed within %llus, deleting",
+		         ike_sa_tag(sa), (unsigned long long)(now_sec() - sa->created));
 	ike_sa_set_state(sa, IKE_S_DEAD);
 	ike_sa_reap(g_daemon);
 }
@@ -109,6 +116,8 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
 		sa->established = now_sec();
 		if (sa->timer)
 			evtimer_del(sa->timer);
+		if (sa->cfg)
+			start_dpd(sa);
 	}
 	sa->state = st;
 }
@@ -248,6 +257,148 @@ int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
 	return send_buf(d, sa, buf, len);
 }
 
+static void dpd_check(evutil_socket_t fd, short what, void *arg);
+
+static void arm(struct event *ev, double seconds)
+{
+	if (!ev)
+		return;
+	if (seconds < 0)
+		seconds = 0;
+	struct timeval tv = { (time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6) };
+	evtimer_add(ev, &tv);
+}
+
+uint64_t ike_sa_last_in(const struct ike_sa *sa)
+{
+	uint64_t last = sa->last_in;
+	for (int i = 0; i < sa->n_child; i++)
+		if (sa->child[i].esp && sa->child[i].esp->last_in > last)
+			last = sa->child[i].esp->last_in;
+	return last;
+}
+
+static void start_dpd(struct ike_sa *sa)
+{
+	const struct conf_conn *c = sa->cfg->conn;
+	if (c->dpdaction == DPD_NONE || c->dpddelay == 0)
+		return;
+	if (!sa->dpd_timer)
+		sa->dpd_timer = evtimer_new(g_daemon->base, dpd_check, sa);
+	arm(sa->dpd_timer, c->dpddelay);
+}
+
+static void dpd_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_sa *sa = arg;
+	uint32_t delay = sa->cfg->conn->dpddelay;
+	uint64_t now = now_sec(), last = ike_sa_last_in(sa);
+	if (sa->state != IKE_S_ESTABLISHED)
+		return;
+	if (now - last < delay || sa->req_kind != REQ_NONE) {
+		/* heard from the peer lately, or already waiting for it */
+		arm(sa->dpd_timer, now - last < delay ? (double)(last + delay - now) : delay);
+		return;
+	}
+	uint8_t buf[16];
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	log_dbg(LOG_IKE, "%s: nothing heard for %llus, checking liveness", ike_sa_tag(sa),
+	        (unsigned long long)(now - last));
+	ike_sa_request(g_daemon, sa, INFORMATIONAL, &w, REQ_DPD);
+	arm(sa->dpd_timer, delay);
+}
+
+static const char *const kind_names[] = {
+	"none", "liveness check", "IKE_SA delete", "CHILD_SA delete", "CHILD_SA rekey",
+	"IKE_SA rekey",
+};
+
+static void peer_dead(struct daemon *d, struct ike_sa *sa)
+{
+	const char *action = "clear";
+	switch (sa->cfg ? sa->cfg->conn->dpdaction : DPD_CLEAR) {
+	case DPD_HOLD: action = "hold (as clear: a server cannot call the client back)"; break;
+	case DPD_RESTART: action = "restart (as clear: a server cannot call the client back)"; break;
+	default: break;
+	}
+	log_err(LOG_IKE, "%s: no answer from '%s' to our %s for %llus: peer is dead, deleting the "
+	        "IKE_SA, dpdaction=%s", ike_sa_tag(sa), sa->user, kind_names[sa->req_kind],
+	        (unsigned long long)(now_sec() - sa->req_started), action);
+	ike_sa_set_state(sa, IKE_S_DEAD);
+	ike_sa_reap(d);
+}
+
+static void retransmit(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_sa *sa = arg;
+	struct daemon *d = g_daemon;
+	const struct ipsec_conf *conf = d->cfg->conf;
+	uint64_t now = now_sec();
+	uint32_t dpdtimeout = sa->cfg ? sa->cfg->conn->dpdtimeout : 0;
+	bool dpd_over = sa->req_kind == REQ_DPD && dpdtimeout && now - sa->req_started >= dpdtimeout;
+	if (sa->req_tries >= conf->retransmit_tries || dpd_over) {
+		peer_dead(d, sa);
+		return;
+	}
+	sa->req_tries++;
+	log_dbg(LOG_IKE, "%s: retransmit %u of request %u (%s)", ike_sa_tag(sa), sa->req_tries,
+	        sa->req_msgid, kind_names[sa->req_kind]);
+	send_buf(d, sa, sa->req, sa->req_len);
+	double next = conf->retransmit_timeout;
+	for (unsigned i = 0; i < sa->req_tries; i++)
+		next *= conf->retransmit_base;
+	/* dpdtimeout caps how long a liveness check may take (strongSwan
+	 * ignores it for IKEv2; cygnet honours it, see README) */
+	if (sa->req_kind == REQ_DPD && dpdtimeout &&
+	    (double)(sa->req_started + dpdtimeout - now) < next)
+		next = (double)(sa->req_started + dpdtimeout - now);
+	arm(sa->req_timer, next);
+}
+
+int ike_sa_request(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
+                   const struct ike_wr *inner, enum req_kind kind)
+{
+	if (sa->req_kind != REQ_NONE)
+		return -1;
+	if (ike_sa_send_encrypted(d, sa, exchange, false, sa->our_msgid, inner) != 0)
+		return -1;
+	sa->our_msgid++;
+	sa->req_kind = kind;
+	sa->req_tries = 0;
+	sa->req_started = now_sec();
+	if (!sa->req_timer)
+		sa->req_timer = evtimer_new(d->base, retransmit, sa);
+	double first = d->cfg->conf->retransmit_timeout;
+	uint32_t dpdtimeout = sa->cfg ? sa->cfg->conn->dpdtimeout : 0;
+	if (kind == REQ_DPD && dpdtimeout && dpdtimeout < first)
+		first = dpdtimeout;
+	arm(sa->req_timer, first);
+	return 0;
+}
+
+void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	enum req_kind kind = sa->req_kind;
+	if (sa->req_timer)
+		evtimer_del(sa->req_timer);
+	free(sa->req);
+	sa->req = NULL;
+	sa->req_len = 0;
+	sa->req_kind = REQ_NONE;
+	switch (kind) {
+	case REQ_DELETE:
+		ike_sa_set_state(sa, IKE_S_DEAD);
+		break;
+	case REQ_REKEY_CHILD:
+	case REQ_REKEY_IKE:
+		rekey_response(d, sa, m, kind);
+		break;
+	default:
+		break;
+	}
+}
+
 void ike_sa_send_delete(struct daemon *d, struct ike_sa *sa)
 {
 	uint8_t buf[64];
@@ -272,6 +423,11 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 		pool_release(sa->pool6, sa->vip6);
 	if (sa->timer)
 		event_free(sa->timer);
+	if (sa->req_timer)
+		event_free(sa->req_timer);
+	if (sa->dpd_timer)
+		event_free(sa->dpd_timer);
+	free(sa->req);
 	dh_free(sa->dh);
 	xform_free(sa->x_in);
 	xform_free(sa->x_out);

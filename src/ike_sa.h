@@ -26,6 +26,7 @@ enum ike_state {
 	IKE_S_EAP_DONE,     /* EAP succeeded: waiting for the final AUTH */
 	IKE_S_ESTABLISHED,
 	IKE_S_DELETING,     /* we sent a DELETE */
+	IKE_S_REKEYED,      /* replaced by a rekeyed IKE_SA, waiting for its DELETE */
 	IKE_S_DEAD,         /* to be freed */
 };
 
@@ -38,10 +39,21 @@ enum eap_state {
 	EAP_S_FAILED,
 };
 
+/* what our outstanding request is for */
+enum req_kind {
+	REQ_NONE,
+	REQ_DPD,            /* empty INFORMATIONAL: is the peer alive? */
+	REQ_DELETE,         /* DELETE of the IKE_SA */
+	REQ_DELETE_CHILD,   /* DELETE of CHILD_SAs (after our rekey) */
+	REQ_REKEY_CHILD,    /* CREATE_CHILD_SA rekeying a CHILD_SA */
+	REQ_REKEY_IKE,      /* CREATE_CHILD_SA rekeying the IKE_SA */
+};
+
 struct child_sa {
 	uint32_t spi_in, spi_out;
 	uint16_t encr, keybits, integ;
 	struct esp_sa *esp;
+	uint64_t created;
 	struct ike_ts tsi[IKE_MAX_TS]; int n_tsi;
 	struct ike_ts tsr[IKE_MAX_TS]; int n_tsr;
 };
@@ -69,8 +81,16 @@ struct ike_sa {
 	/* exchanges the peer initiates */
 	uint32_t msgid_next;              /* next request message ID expected */
 	uint8_t *resp_cache; size_t resp_cache_len; /* last response, as sent */
-	/* exchanges we initiate */
-	uint32_t our_msgid;
+	/* exchanges we initiate: one at a time (window size 1) */
+	uint32_t our_msgid;               /* next message ID of ours */
+	enum req_kind req_kind;
+	uint8_t *req; size_t req_len;     /* the request as sent, for retransmits */
+	uint32_t req_msgid;
+	unsigned req_tries;               /* retransmissions so far */
+	uint64_t req_started;             /* monotonic seconds of the first send */
+	struct event *req_timer;
+	struct event *dpd_timer;
+	uint64_t last_in;                 /* last authenticated IKE message from the peer */
 
 	/* IKE_AUTH */
 	struct peer_cfg *cfg;
@@ -132,5 +152,14 @@ int ike_sa_send_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, siz
                     bool cache);
 /* sends DELETE for the IKE_SA (best effort, no retransmission) */
 void ike_sa_send_delete(struct daemon *d, struct ike_sa *sa);
+/* starts an exchange of ours: the next message ID, retransmissions with
+ * back-off (config setup retransmit_*), the peer declared dead when they
+ * run out. -1 when another request of ours is still outstanding. */
+int ike_sa_request(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
+                   const struct ike_wr *inner, enum req_kind kind);
+/* a response to our outstanding request arrived (decrypted, verified) */
+void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m);
+/* the newest inbound activity of the IKE_SA and its CHILD_SAs */
+uint64_t ike_sa_last_in(const struct ike_sa *sa);
 
 #endif

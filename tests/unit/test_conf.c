@@ -155,10 +155,10 @@ static void seed000(void)
 	CHECK("seed000 leftid", w->left.id == NULL && streq_or_null(a->left.id, "tunnel.zhovner.com"));
 	CHECK("seed000 hosts unset", w->left.host == NULL && w->right.host == NULL);
 	CHECK("seed000 pending", strcmp(pend_str(w->pending, w->n_pending),
-	      "dpdaction=clear@18 dpddelay=35s@19 dpdtimeout=2000s@20 fragmentation=yes@26") == 0);
+	      "fragmentation=yes@26") == 0);
 	CHECK("seed000 pending file", w->n_pending > 0 && w->pending[0].file == c->files[0]);
 	CHECK("seed000 apple pending", strcmp(pend_str(a->pending, a->n_pending),
-	      "dpdaction=clear@18 dpddelay=35s@19 dpdtimeout=2000s@20 fragmentation=yes@26") == 0);
+	      "fragmentation=yes@26") == 0);
 out:
 	ipsec_conf_free(c);
 }
@@ -200,7 +200,7 @@ static void seed001(void)
 	CHECK("seed001 esp strict", v->esp_set && v->esp.strict && v->esp.n == 1 &&
 	      v->esp.p[0].n_integ == 3 && v->esp.p[0].n_dh == 0 && v->esp.p[0].esn[0].id == ESN_NO);
 	CHECK("seed001 pending", strcmp(pend_str(v->pending, v->n_pending),
-	      "leftupdown=/etc/strongswan.d/proxyndp.updown@19 dpdaction=clear@20 dpddelay=2400s@21 "
+	      "leftupdown=/etc/strongswan.d/proxyndp.updown@19 "
 	      "fragmentation=yes@23") == 0);
 out:
 	ipsec_conf_free(c);
@@ -241,7 +241,7 @@ static void seed000_client(void)
 	      streq_or_null(v->right.host, "q.zhovner.com") && v->right.n_subnet == 2 &&
 	      streq_or_null(v->eap_identity, "x220"));
 	CHECK("seed000 client pending", strcmp(pend_str(v->pending, v->n_pending),
-	      "auto=start@10 dpdaction=restart@5 dpddelay=30s@6 keyingtries=%forever@7 "
+	      "auto=start@10 keyingtries=%forever@7 "
 	      "fragmentation=yes@14 leftsourceip=%any,%any6@20 rightsubnet=0.0.0.0/0,::/0@25") == 0);
 out:
 	ipsec_conf_free(c);
@@ -399,10 +399,11 @@ static void also(void)
 	const struct conf_conn *x, *y;
 
 	c = parse("conn base\n  auto=ignore\n  leftcert=base.crt\n  rightdns=198.18.0.53\n"
-	          "  dpdaction=clear\n"
+	          "  dpdaction=clear\n  ikelifetime=2h\n"
 	          "conn mid\n  also=base\n  leftid=mid\n  rightauth=eap\n  auto=ignore\n"
 	          "conn x\n  also=mid\n  leftid=x\n  auto=add\n"
 	          "conn y\n  also=base\n  also=mid\n  leftcert=y.crt\n  auto=add\n  dpdaction=\n"
+	          "  ikelifetime=\n"
 	          "conn %default\n  rightsourceip=198.18.1.0/24\n  leftcert=default.crt\n");
 	x = conn(c, "x");
 	y = conn(c, "y");
@@ -418,7 +419,7 @@ static void also(void)
 		CHECK("key= resets to default", x->dpdaction == DPD_CLEAR && y->dpdaction == DPD_NONE &&
 		      y->n_pending == 0);
 		CHECK("also pending points at base", strcmp(pend_str(x->pending, x->n_pending),
-		      "dpdaction=clear@5") == 0);
+		      "ikelifetime=2h@6") == 0);
 	}
 	ipsec_conf_free(c);
 
@@ -482,7 +483,7 @@ static void values(void)
 		CHECK("features off", !v->mobike && v->fragmentation == FRAG_NO && v->forceencaps);
 		CHECK("leftdns", v->left.n_dns == 1 && dns_is(&v->left.dns[0], "198.18.0.1"));
 		CHECK("values pending", strcmp(pend_str(v->pending, v->n_pending),
-		      "dpddelay=1h@5 dpdtimeout=2m@6 ikelifetime=1d@7 keylife=90@8 rekeymargin=3m@9 "
+		      "ikelifetime=1d@7 keylife=90@8 rekeymargin=3m@9 "
 		      "rekeyfuzz=50%@10 rightauth2=eap-mschapv2@11 closeaction=restart@13 mark=0x10/0xff@14 "
 		      "reqid=5@15 rightca=C=US, O=yyy, CN=xxxx@16 rightfirewall=yes@24 inactivity=300s@25 "
 		      "leftdns=%config4,198.18.0.1@27") == 0);

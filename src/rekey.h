@@ -1,0 +1,16 @@
+/* CREATE_CHILD_SA: new CHILD_SAs, CHILD_SA rekeying and IKE_SA rekeying
+ * (RFC 7296 §1.3, §2.8) as responder, and the answers to the rekeyings
+ * the server starts itself (rekey=yes). */
+#ifndef CYGNET_REKEY_H
+#define CYGNET_REKEY_H
+
+#include "src/ike_sa.h"
+
+struct daemon;
+struct ike_msg;
+
+/* a response to our own CREATE_CHILD_SA request */
+void rekey_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
+                    enum req_kind kind);
+
+#endif
