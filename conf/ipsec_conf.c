@@ -404,7 +404,7 @@ static int h_fragmentation(struct cctx *c, const struct conf_kv *kv)
 	if (pick(c, kv, names, 4, &i) < 0)
 		return -1;
 	c->conn->fragmentation = (enum frag_mode)i;
-	return i != FRAG_NO ? pend(c, kv) : 0;
+	return 0;
 }
 
 static int h_keyingtries(struct cctx *c, const struct conf_kv *kv)

@@ -267,6 +267,11 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 		log_err(LOG_IKE, "IKE_SA_INIT from %s: the client does not do NAT traversal, so it "
 		        "cannot encapsulate ESP in UDP; cygnet has no raw ESP", from);
 	}
+	/* RFC 7383: fragmentation when both sides support it */
+	if (pc->conn->fragmentation == FRAG_NO)
+		sa->peer_frag = false;
+	if (sa->peer_frag)
+		ike_wr_notify(&w, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	if (sa->sig_hashes) {
 		uint8_t hashes[] = { 0, SIGHASH_SHA2_256, 0, SIGHASH_SHA2_384, 0, SIGHASH_SHA2_512 };
 		ike_wr_notify(&w, 0, NULL, 0, N_SIGNATURE_HASH_ALGORITHMS, hashes, sizeof(hashes));
@@ -284,7 +289,7 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 	log_info(LOG_CFG, "%s: IKE_SA_INIT, offered %s", ike_sa_tag(sa), offer);
 	log_info(LOG_CFG, "%s: selected proposal IKE:%s (conn '%s')", ike_sa_tag(sa), chosen, pc->name);
 	ike_sa_set_state(sa, IKE_S_INIT_DONE);
-	ike_sa_send_raw(d, sa, buf, len, false);
+	ike_sa_send_raw(d, sa, buf, len);
 	return;
 fail:
 	log_err(LOG_IKE, "IKE_SA_INIT from %s: internal failure, IKE_SA dropped", from);

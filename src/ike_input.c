@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "crypto/xform.h"
+#include "src/config.h"
 #include "src/daemon.h"
 #include "src/ike.h"
 #include "src/ike_msg.h"
@@ -41,12 +42,13 @@ void ike_reply_notify(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	ike_sa_send_encrypted(d, sa, m->hdr.exchange, true, m->hdr.msgid, &w);
 }
 
-/* decrypts the SK payload in place (buf is our private copy) and parses
- * the inner chain; 0 on success */
-static int decrypt(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
+/* verifies and decrypts the SK/SKF payload in place (buf is our private
+ * copy); the plaintext without padding in *pt, *ptlen; 0 on success */
+static int open_sk(struct ike_sa *sa, const struct ike_msg *m, uint8_t *buf,
+                   uint8_t **pt, size_t *ptlen)
 {
 	size_t ivlen = xform_iv_len(sa->x_in), icvlen = xform_icv_len(sa->x_in);
-	if (m->sk_len < ivlen + icvlen + xform_block_len(sa->x_in))
+	if (m->sk_len < ivlen + icvlen + 1)
 		return -1;
 	size_t ctlen = m->sk_len - ivlen - icvlen;
 	uint8_t *iv = buf + m->sk_off;
@@ -56,7 +58,73 @@ static int decrypt(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
 	uint8_t padlen = ct[ctlen - 1];
 	if ((size_t)padlen + 1 > ctlen)
 		return -1;
-	return ike_parse_inner(m, ct, ctlen - padlen - 1) == IKE_OK ? 0 : -2;
+	*pt = ct;
+	*ptlen = ctlen - padlen - 1;
+	return 0;
+}
+
+/* decrypts and parses the inner chain: 0, -1 integrity, -2 syntax */
+static int decrypt(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
+{
+	uint8_t *pt;
+	size_t ptlen;
+	if (open_sk(sa, m, buf, &pt, &ptlen) != 0)
+		return -1;
+	return ike_parse_inner(m, pt, ptlen) == IKE_OK ? 0 : -2;
+}
+
+/* one fragment of a request (RFC 7383 §2.6): each is verified on its
+ * own; memory is bounded by IKE_MAX_FRAGS and IKE_MAX_MSG per IKE_SA.
+ * Returns 1 when the message is complete (m then holds the inner chain),
+ * 0 while waiting for more, -1 to drop, -2 on a syntax error. */
+static int frag_add(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
+{
+	struct frag_in *f = &sa->frag;
+	if (!sa->cfg || sa->cfg->conn->fragmentation == FRAG_NO)
+		return -1;
+	if (m->frag_total > IKE_MAX_FRAGS)
+		return -1;
+	if (f->total && (f->msgid != m->hdr.msgid || m->frag_total > f->total))
+		ike_sa_frag_reset(f);   /* a newer message, or more fragments */
+	if (f->total && m->frag_total != f->total)
+		return -1;
+	int idx = m->frag_num - 1;
+	if (f->total && f->part[idx])
+		return 0;               /* duplicate */
+	uint8_t *pt;
+	size_t ptlen;
+	if (open_sk(sa, m, buf, &pt, &ptlen) != 0)
+		return -1;
+	if (f->bytes + ptlen > IKE_MAX_MSG) {
+		ike_sa_frag_reset(f);
+		return -1;
+	}
+	f->msgid = m->hdr.msgid;
+	f->total = m->frag_total;
+	f->part[idx] = malloc(ptlen ? ptlen : 1);
+	if (!f->part[idx])
+		return -1;
+	memcpy(f->part[idx], pt, ptlen);
+	f->part_len[idx] = ptlen;
+	f->bytes += ptlen;
+	if (m->frag_num == 1)
+		f->first = m->sk_next;
+	if (++f->have < f->total)
+		return 0;
+	f->whole = malloc(f->bytes ? f->bytes : 1);
+	if (!f->whole) {
+		ike_sa_frag_reset(f);
+		return -1;
+	}
+	size_t off = 0;
+	for (int i = 0; i < f->total; i++) {
+		memcpy(f->whole + off, f->part[i], f->part_len[i]);
+		off += f->part_len[i];
+	}
+	log_dbg(LOG_ENC, "%s: reassembled %s request %u from %u fragments (%zu bytes)",
+	        ike_sa_tag(sa), ike_exchange_name(m->hdr.exchange), m->hdr.msgid, f->total, off);
+	m->sk_next = f->first;
+	return ike_parse_inner(m, f->whole, off) == IKE_OK ? 1 : -2;
 }
 
 static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, size_t len,
@@ -88,10 +156,14 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		log_dbg(LOG_ENC, "%s: request without the initiator flag, dropped", ike_sa_tag(sa));
 		return;
 	}
-	if (m.hdr.msgid + 1 == sa->msgid_next && sa->resp_cache) {
+	if (m.hdr.msgid + 1 == sa->msgid_next && sa->resp.n) {
+		/* of a fragmented retransmission, only the first fragment
+		 * triggers the answer (RFC 7383 §2.6.1) */
+		if (m.frag_total && m.frag_num != 1)
+			return;
 		log_info(LOG_IKE, "%s: retransmitted %s request %u, sending the response again",
 		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange), m.hdr.msgid);
-		ike_sa_send_raw(d, sa, sa->resp_cache, sa->resp_cache_len, false);
+		ike_sa_resend(d, sa, &sa->resp);
 		return;
 	}
 	if (m.hdr.msgid != sa->msgid_next) {
@@ -99,10 +171,17 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		        ike_sa_tag(sa), m.hdr.msgid, sa->msgid_next);
 		return;
 	}
-	if (!m.has_sk || m.frag_total) {
-		log_info(LOG_ENC, "%s: unprotected or fragmented %s request, dropped",
+	if (!m.has_sk) {
+		log_info(LOG_ENC, "%s: unprotected %s request, dropped",
 		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange));
 		return;
+	}
+	if (m.frag_total && rc == IKE_OK) {
+		rc = frag_add(sa, &m, buf);
+		if (rc == 0 || rc == -1)
+			return;
+		rc = rc == 1 ? 0 : -2;
+		goto authenticated;
 	}
 	if (rc == IKE_ERR_CRITICAL) {
 		/* outer chain had an unknown critical payload: authenticated
@@ -115,6 +194,7 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		return;
 	}
 	rc = decrypt(sa, &m, buf);
+authenticated:
 	if (rc == -1) {
 		log_info(LOG_ENC, "%s: %s request %u failed integrity check, dropped",
 		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange), m.hdr.msgid);
@@ -160,6 +240,7 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		ike_reply_notify(d, sa, &m, N_INVALID_SYNTAX, NULL, 0);
 		break;
 	}
+	ike_sa_frag_reset(&sa->frag);
 	ike_sa_reap(d);
 }
 
@@ -194,7 +275,7 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 		if (old && old->init_resp) {
 			/* a retransmission: the same answer (RFC 7296 §2.1) */
 			if (old->init_req_len == len && memcmp(old->init_req, buf, len) == 0)
-				ike_sa_send_raw(d, old, old->init_resp, old->init_resp_len, false);
+				ike_sa_send_raw(d, old, old->init_resp, old->init_resp_len);
 			return;
 		}
 		if (rc == IKE_ERR_CRITICAL) {

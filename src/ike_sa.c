@@ -1,5 +1,6 @@
 /* IKE_SA lifetime, lookup, state transitions and protected sending. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,44 +187,97 @@ static int send_buf(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, siz
 	                sa->peer_len, out, len + 4);
 }
 
-static void cache_response(struct ike_sa *sa, const uint8_t *buf, size_t len)
+void ike_sa_resend(struct daemon *d, struct ike_sa *sa, const struct msg_cache *c)
 {
-	uint8_t *copy = malloc(len);
-	if (!copy)
-		return;
-	memcpy(copy, buf, len);
-	free(sa->resp_cache);
-	sa->resp_cache = copy;
-	sa->resp_cache_len = len;
+	const uint8_t *p = c->buf;
+	for (int i = 0; i < c->n; i++) {
+		send_buf(d, sa, p, c->len[i]);
+		p += c->len[i];
+	}
 }
 
-int ike_sa_send_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len,
-                    bool cache)
+int ike_sa_send_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len)
 {
-	if (cache)
-		cache_response(sa, buf, len);
 	return send_buf(d, sa, buf, len);
+}
+
+void ike_sa_frag_reset(struct frag_in *f)
+{
+	for (int i = 0; i < IKE_MAX_FRAGS; i++) {
+		if (f->part[i])
+			OPENSSL_cleanse(f->part[i], f->part_len[i]);
+		free(f->part[i]);
+	}
+	if (f->whole)
+		OPENSSL_cleanse(f->whole, f->bytes);
+	free(f->whole);
+	memset(f, 0, sizeof(*f));
+}
+
+/* one protected datagram: header | SK or SKF payload header | IV |
+ * encrypted(chunk | padding | pad length) | ICV; returns its length */
+static size_t seal_one(struct ike_sa *sa, const struct ike_hdr *h, uint8_t first,
+                       uint16_t num, uint16_t total, const uint8_t *chunk, size_t chunklen,
+                       uint8_t *buf, size_t cap)
+{
+	size_t ivlen = xform_iv_len(sa->x_out);
+	size_t block = xform_block_len(sa->x_out);
+	size_t icvlen = xform_icv_len(sa->x_out);
+	size_t plain = chunklen + 1;
+	size_t padlen = (block - plain % block) % block;
+	size_t ctlen = plain + padlen;
+	struct ike_hdr hh = *h;
+	hh.next = total ? PL_SKF : PL_SK;
+	struct ike_wr w;
+	ike_wr_init(&w, buf, cap, &hh);
+	size_t sk = ike_wr_begin(&w, hh.next);
+	if (w.overflow)
+		return 0;
+	buf[sk] = first;             /* the first inner payload (fragment 1 only) */
+	if (total) {
+		ike_wr_u16(&w, num);
+		ike_wr_u16(&w, total);
+	}
+	size_t ivoff = w.len;
+	if (ivoff + ivlen + ctlen + icvlen > cap)
+		return 0;
+	size_t ctoff = ivoff + ivlen;
+	memcpy(buf + ctoff, chunk, chunklen);
+	if (padlen && RAND_bytes(buf + ctoff + chunklen, (int)padlen) != 1)
+		return 0;
+	buf[ctoff + ctlen - 1] = (uint8_t)padlen;
+	w.len = ctoff + ctlen + icvlen;
+	ike_wr_end(&w, sk);
+	size_t len = ike_wr_finish(&w);
+	if (!len || xform_seal(sa->x_out, buf, ivoff, buf + ivoff, buf + ctoff, ctlen,
+	                       buf + ctoff + ctlen) != 0)
+		return 0;
+	return len;
+}
+
+/* the plaintext that fits in one fragment of at most frag_size bytes of
+ * IP datagram (RFC 7383 §2.5.1) */
+static size_t frag_room(const struct ike_sa *sa, size_t frag_size)
+{
+	size_t over = (sa->peer.ss_family == AF_INET ? 20 : 40) + 8 +
+	              (sa->local.ss_family == AF_INET
+	               ? (ntohs(((const struct sockaddr_in *)&sa->local)->sin_port) == 500 ? 0 : 4)
+	               : (ntohs(((const struct sockaddr_in6 *)&sa->local)->sin6_port) == 500 ? 0 : 4)) +
+	              IKE_HDR_LEN + 8 + xform_iv_len(sa->x_out) + xform_icv_len(sa->x_out);
+	size_t block = xform_block_len(sa->x_out);
+	if (frag_size <= over + block + 16)
+		return 0;
+	size_t room = frag_size - over;
+	return room / block * block - 1;   /* one byte for the pad length */
 }
 
 int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
                           bool response, uint32_t msgid, const struct ike_wr *inner)
 {
-	static uint8_t buf[IKE_MAX_MSG];
+	static uint8_t out[IKE_MAX_MSG + IKE_MAX_FRAGS * 128];
 	if (inner->overflow || !sa->x_out)
 		return -1;
-	size_t ivlen = xform_iv_len(sa->x_out);
-	size_t block = xform_block_len(sa->x_out);
-	size_t icvlen = xform_icv_len(sa->x_out);
-	size_t plain = inner->len + 1;
-	size_t padlen = (block - plain % block) % block;
-	size_t ctlen = plain + padlen;
-	size_t total = IKE_HDR_LEN + 4 + ivlen + ctlen + icvlen;
-	if (total > sizeof(buf)) {
-		log_err(LOG_ENC, "%s: message of %zu bytes is too big", ike_sa_tag(sa), total);
-		return -1;
-	}
 	struct ike_hdr h = {
-		.next = PL_SK,
 		.version = 0x20,
 		.exchange = exchange,
 		.flags = response ? IKE_FLAG_RESPONSE : 0,
@@ -231,30 +285,55 @@ int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
 	};
 	memcpy(h.spi_i, sa->spi_i, 8);
 	memcpy(h.spi_r, sa->spi_r, 8);
-	struct ike_wr w;
-	ike_wr_init(&w, buf, sizeof(buf), &h);
-	size_t sk = ike_wr_begin(&w, PL_SK);
-	buf[sk] = inner->first;      /* SK's next payload: the first inner payload */
-	size_t ivoff = w.len;
-	w.len += ivlen;
-	size_t ctoff = w.len;
-	memcpy(buf + ctoff, inner->buf, inner->len);
-	if (padlen && RAND_bytes(buf + ctoff + inner->len, (int)padlen) != 1)
+	struct msg_cache c = { 0 };
+	size_t used = 0;
+	size_t whole = IKE_HDR_LEN + 4 + xform_iv_len(sa->x_out) + inner->len + 1 +
+	               xform_block_len(sa->x_out) + xform_icv_len(sa->x_out) +
+	               (sa->peer.ss_family == AF_INET ? 20 : 40) + 8 + 4;
+	enum frag_mode fm = sa->cfg ? sa->cfg->conn->fragmentation : FRAG_NO;
+	size_t room = frag_room(sa, FRAG_SIZE);
+	if (sa->peer_frag && (fm == FRAG_YES || fm == FRAG_FORCE) && whole > FRAG_SIZE && room &&
+	    exchange != IKE_SA_INIT) {
+		/* RFC 7383: each fragment protected on its own */
+		size_t n = (inner->len + room - 1) / room;
+		if (n > IKE_MAX_FRAGS)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			size_t off = i * room;
+			size_t chunk = inner->len - off < room ? inner->len - off : room;
+			size_t len = seal_one(sa, &h, i == 0 ? inner->first : 0, (uint16_t)(i + 1),
+			                      (uint16_t)n, inner->buf + off, chunk, out + used,
+			                      sizeof(out) - used);
+			if (!len)
+				return -1;
+			c.len[c.n++] = len;
+			used += len;
+		}
+	} else {
+		size_t len = seal_one(sa, &h, inner->first, 0, 0, inner->buf, inner->len, out,
+		                      IKE_MAX_MSG);
+		if (!len) {
+			log_err(LOG_ENC, "%s: cannot build a %s message of %zu bytes", ike_sa_tag(sa),
+			        ike_exchange_name(exchange), inner->len);
+			return -1;
+		}
+		c.len[c.n++] = len;
+		used = len;
+	}
+	c.buf = malloc(used);
+	if (!c.buf)
 		return -1;
-	buf[ctoff + ctlen - 1] = (uint8_t)padlen;
-	w.len += ctlen + icvlen;
-	ike_wr_end(&w, sk);
-	size_t len = ike_wr_finish(&w);
-	if (!len)
-		return -1;
-	if (xform_seal(sa->x_out, buf, ivoff, buf + ivoff, buf + ctoff, ctlen,
-	               buf + ctoff + ctlen) != 0)
-		return -1;
-	if (response)
-		cache_response(sa, buf, len);
-	log_dbg(LOG_ENC, "%s: sending %s %s %u (%zu bytes)", ike_sa_tag(sa),
-	        ike_exchange_name(exchange), response ? "response" : "request", msgid, len);
-	return send_buf(d, sa, buf, len);
+	memcpy(c.buf, out, used);
+	struct msg_cache *slot = response ? &sa->resp : &sa->req;
+	free(slot->buf);
+	*slot = c;
+	if (!response)
+		sa->req_msgid = msgid;
+	log_dbg(LOG_ENC, "%s: sending %s %s %u (%zu bytes%s)", ike_sa_tag(sa),
+	        ike_exchange_name(exchange), response ? "response" : "request", msgid, used,
+	        c.n > 1 ? ", fragmented" : "");
+	ike_sa_resend(d, sa, slot);
+	return 0;
 }
 
 static void dpd_check(evutil_socket_t fd, short what, void *arg);
@@ -344,7 +423,7 @@ static void retransmit(evutil_socket_t fd, short what, void *arg)
 	sa->req_tries++;
 	log_dbg(LOG_IKE, "%s: retransmit %u of request %u (%s)", ike_sa_tag(sa), sa->req_tries,
 	        sa->req_msgid, kind_names[sa->req_kind]);
-	send_buf(d, sa, sa->req, sa->req_len);
+	ike_sa_resend(d, sa, &sa->req);
 	double next = conf->retransmit_timeout;
 	for (unsigned i = 0; i < sa->req_tries; i++)
 		next *= conf->retransmit_base;
@@ -382,9 +461,8 @@ void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *
 	enum req_kind kind = sa->req_kind;
 	if (sa->req_timer)
 		evtimer_del(sa->req_timer);
-	free(sa->req);
-	sa->req = NULL;
-	sa->req_len = 0;
+	free(sa->req.buf);
+	memset(&sa->req, 0, sizeof(sa->req));
 	sa->req_kind = REQ_NONE;
 	switch (kind) {
 	case REQ_DELETE:
@@ -427,7 +505,8 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 		event_free(sa->req_timer);
 	if (sa->dpd_timer)
 		event_free(sa->dpd_timer);
-	free(sa->req);
+	free(sa->req.buf);
+	ike_sa_frag_reset(&sa->frag);
 	dh_free(sa->dh);
 	xform_free(sa->x_in);
 	xform_free(sa->x_out);
@@ -439,7 +518,7 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 	free(sa->nr);
 	free(sa->init_req);
 	free(sa->init_resp);
-	free(sa->resp_cache);
+	free(sa->resp.buf);
 	free(sa->child_props);
 	free(sa->req_tsi);
 	free(sa->req_tsr);

@@ -59,6 +59,28 @@ struct child_sa {
 };
 
 #define IKE_MAX_CHILD 4
+#define IKE_MAX_FRAGS 64          /* fragments of one message, either way */
+/* largest IP datagram of an IKE fragment we send (strongSwan's default) */
+#define FRAG_SIZE 1280
+
+/* a message as sent: one datagram, or its RFC 7383 fragments */
+struct msg_cache {
+	uint8_t *buf;                     /* the datagrams back to back */
+	size_t len[IKE_MAX_FRAGS];
+	int n;
+};
+
+/* reassembly of one fragmented request (RFC 7383 §2.6) */
+struct frag_in {
+	uint32_t msgid;
+	uint16_t total;
+	uint8_t first;                    /* inner payload type from fragment 1 */
+	uint16_t have;                    /* fragments received */
+	size_t bytes;                     /* plaintext held */
+	uint8_t *part[IKE_MAX_FRAGS];     /* decrypted fragment contents */
+	size_t part_len[IKE_MAX_FRAGS];
+	uint8_t *whole;                   /* the reassembled plaintext */
+};
 
 struct ike_sa {
 	struct ike_sa *next;
@@ -80,11 +102,12 @@ struct ike_sa {
 
 	/* exchanges the peer initiates */
 	uint32_t msgid_next;              /* next request message ID expected */
-	uint8_t *resp_cache; size_t resp_cache_len; /* last response, as sent */
+	struct msg_cache resp;            /* last response, as sent */
+	struct frag_in frag;
 	/* exchanges we initiate: one at a time (window size 1) */
 	uint32_t our_msgid;               /* next message ID of ours */
 	enum req_kind req_kind;
-	uint8_t *req; size_t req_len;     /* the request as sent, for retransmits */
+	struct msg_cache req;             /* the request as sent, for retransmits */
 	uint32_t req_msgid;
 	unsigned req_tries;               /* retransmissions so far */
 	uint64_t req_started;             /* monotonic seconds of the first send */
@@ -147,9 +170,12 @@ const char *ike_sa_tag(const struct ike_sa *sa);
  * is in inner (built with ike_wr_init_inner); caches responses */
 int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
                           bool response, uint32_t msgid, const struct ike_wr *inner);
-/* sends a cleartext message (IKE_SA_INIT) and caches it if a response */
-int ike_sa_send_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len,
-                    bool cache);
+/* sends a cleartext message (IKE_SA_INIT) */
+int ike_sa_send_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len);
+/* sends every datagram of a cached message again */
+void ike_sa_resend(struct daemon *d, struct ike_sa *sa, const struct msg_cache *c);
+/* releases a reassembly in progress */
+void ike_sa_frag_reset(struct frag_in *f);
 /* sends DELETE for the IKE_SA (best effort, no retransmission) */
 void ike_sa_send_delete(struct daemon *d, struct ike_sa *sa);
 /* starts an exchange of ours: the next message ID, retransmissions with
