@@ -392,7 +392,7 @@ static int h_feature(struct cctx *c, const struct conf_kv *kv)
 	else if (strcmp(kv->key, "reauth") == 0)
 		c->conn->reauth = on;
 	else if (strcmp(kv->key, "mobike") == 0)
-		c->conn->mobike = on;
+		return c->conn->mobike = on, 0;   /* honoured */
 	return on ? pend(c, kv) : 0;
 }
 

@@ -8,6 +8,7 @@
 #include "src/daemon.h"
 #include "src/datapath.h"
 #include "src/esp.h"
+#include "src/ike_sa.h"
 #include "src/log.h"
 
 #define TUN_BATCH 64
@@ -30,7 +31,15 @@ void datapath_esp_input(struct daemon *d, uint8_t *buf, size_t len,
 	}
 	uint8_t *inner;
 	size_t innerlen;
-	if (esp_decap(sa, buf, len, &inner, &innerlen, now_sec()) != 1)
+	uint64_t before = sa->last_in;
+	int rc = esp_decap(sa, buf, len, &inner, &innerlen, now_sec());
+	if (sa->last_in != before || rc >= 0) {
+		/* authenticated: a NAT may have given the client a new
+		 * address or port; follow it, IKE_SA and CHILD_SAs */
+		if (peer_len != sa->peer_len || memcmp(peer, &sa->peer, peer_len) != 0)
+			ike_sa_follow_esp(d, sa->ike_id, peer, peer_len);
+	}
+	if (rc != 1)
 		return;
 	if (write(d->tun_fd, inner, innerlen) < 0 && errno != EAGAIN)
 		log_dbg(LOG_TUN, "write to TUN: %s", strerror(errno));

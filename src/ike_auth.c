@@ -198,7 +198,7 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 		return auth_failed(d, sa, m, NULL, 0, "no matching conn");
 	}
 	sa->cfg = pc;
-	sa->peer_mobike = ike_find_notify(m, N_MOBIKE_SUPPORTED) != NULL;
+	sa->peer_mobike = pc->conn->mobike && ike_find_notify(m, N_MOBIKE_SUPPORTED) != NULL;
 	if (!keep_request(sa, m))
 		return auth_failed(d, sa, m, NULL, 0, "out of memory");
 
@@ -374,6 +374,8 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	}
 	if (err)
 		ike_wr_notify(&w, PROTO_ESP, NULL, 0, err, NULL, 0);
+	if (sa->peer_mobike)
+		ike_wr_notify(&w, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
 	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));

@@ -1,11 +1,33 @@
 /* INFORMATIONAL and CREATE_CHILD_SA requests from the peer. */
 #include <stdio.h>
 #include <string.h>
+#include <openssl/rand.h>
 #include "src/child_sa.h"
 #include "src/daemon.h"
 #include "src/ike.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
+
+/* RFC 4555 §3.5: the peer moved (its new address is already taken over
+ * from this authenticated message). Answer with NAT detection (our own
+ * hash faked again, so ESP stays in UDP) and the COOKIE2 echo. */
+static void mobike_update(struct ike_sa *sa, const struct ike_msg *m, struct ike_wr *w)
+{
+	if (!sa->peer_mobike) {
+		log_info(LOG_IKE, "%s: UPDATE_SA_ADDRESSES without MOBIKE, ignored", ike_sa_tag(sa));
+		return;
+	}
+	uint8_t fake[20], real[20];
+	RAND_bytes(fake, sizeof(fake));
+	natd_hash(sa->spi_i, sa->spi_r, (struct sockaddr *)&sa->peer, real);
+	ike_wr_notify(w, 0, NULL, 0, N_NAT_DETECTION_SOURCE_IP, fake, sizeof(fake));
+	ike_wr_notify(w, 0, NULL, 0, N_NAT_DETECTION_DESTINATION_IP, real, sizeof(real));
+	const struct ike_notify *c2 = ike_find_notify(m, N_COOKIE2);
+	if (c2 && c2->len >= 8 && c2->len <= 64)
+		ike_wr_notify(w, 0, NULL, 0, N_COOKIE2, c2->data, c2->len);
+	log_info(LOG_IKE, "%s: '%s' moved (MOBIKE), addresses updated", ike_sa_tag(sa), sa->user);
+}
 
 void ike_info_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
@@ -46,5 +68,7 @@ void ike_info_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	}
 	if (n_spis)
 		ike_wr_delete(&w, PROTO_ESP, 4, spis, n_spis);
+	if (ike_find_notify(m, N_UPDATE_SA_ADDRESSES))
+		mobike_update(sa, m, &w);
 	ike_sa_send_encrypted(d, sa, INFORMATIONAL, true, m->hdr.msgid, &w);
 }

@@ -16,6 +16,7 @@
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/proposal_select.h"
 
 /* more half-open IKE_SAs than this and new peers must return a cookie */
@@ -53,38 +54,6 @@ static void reply_error(struct daemon *d, const struct ike_msg *m, uint16_t type
 	}
 }
 
-static void addr_bytes(const struct sockaddr *a, const uint8_t **ip, size_t *iplen,
-                       uint16_t *port_be)
-{
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)a;
-		*ip = (const uint8_t *)&s->sin_addr;
-		*iplen = 4;
-		*port_be = s->sin_port;
-	} else {
-		const struct sockaddr_in6 *s = (const void *)a;
-		*ip = (const uint8_t *)&s->sin6_addr;
-		*iplen = 16;
-		*port_be = s->sin6_port;
-	}
-}
-
-/* NAT detection hash, RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP | port) */
-static void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
-                      const struct sockaddr *a, uint8_t out[20])
-{
-	const uint8_t *ip;
-	size_t iplen;
-	uint16_t port;
-	addr_bytes(a, &ip, &iplen, &port);
-	uint8_t buf[16 + 16 + 2];
-	memcpy(buf, spi_i, 8);
-	memcpy(buf + 8, spi_r, 8);
-	memcpy(buf + 16, ip, iplen);
-	memcpy(buf + 16 + iplen, &port, 2);
-	unsigned int olen = 20;
-	EVP_Digest(buf, 16 + iplen + 2, out, &olen, EVP_sha1(), NULL);
-}
 
 /* cookie = 0x01 | SHA-256(secret | Ni | IPi | SPIi), RFC 7296 §2.6 */
 static void make_cookie(struct daemon *d, const struct ike_msg *m, const struct sockaddr *peer,

@@ -134,8 +134,10 @@ void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen
 		sa->peer_len = peer_len;
 		log_dbg(LOG_IKE, "%s: peer address changed (was %s)", ike_sa_tag(sa), before);
 	}
-	memcpy(&sa->local, local, local_len);
-	sa->local_len = local_len;
+	if (local != (const struct sockaddr *)&sa->local) {
+		memcpy(&sa->local, local, local_len);
+		sa->local_len = local_len;
+	}
 	for (int i = 0; i < sa->n_child; i++) {
 		struct esp_sa *e = sa->child[i].esp;
 		if (!e)
@@ -144,6 +146,19 @@ void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen
 		e->peer_len = peer_len;
 		memcpy(&e->local, local, local_len);
 		e->local_len = local_len;
+	}
+}
+
+void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, const struct sockaddr *peer,
+                       socklen_t peer_len)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->id != ike_id || sa->state != IKE_S_ESTABLISHED)
+			continue;
+		log_info(LOG_IKE, "%s: ESP arrives from a new address (NAT rebinding), following it",
+		         ike_sa_tag(sa));
+		ike_sa_update_addrs(sa, peer, peer_len, (struct sockaddr *)&sa->local, sa->local_len);
+		return;
 	}
 }
 

@@ -163,6 +163,9 @@ void ike_sa_reap(struct daemon *d);
  * authenticated */
 void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen_t peer_len,
                          const struct sockaddr *local, socklen_t local_len);
+/* authenticated ESP of IKE_SA ike_id came from a new address */
+void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, const struct sockaddr *peer,
+                       socklen_t peer_len);
 /* "#3 198.18.1.10[4500]" for log lines */
 const char *ike_sa_tag(const struct ike_sa *sa);
 

@@ -1,0 +1,16 @@
+/* NAT detection hashes (RFC 7296 §2.23). */
+#ifndef CYGNET_NATD_H
+#define CYGNET_NATD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* the address bytes and the port (network order) of a */
+void addr_bytes(const struct sockaddr *a, const uint8_t **ip, size_t *iplen,
+                uint16_t *port_be);
+/* SHA-1(SPIi | SPIr | IP | port) of address a */
+void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
+               const struct sockaddr *a, uint8_t out[20]);
+
+#endif
