@@ -388,9 +388,9 @@ static int h_feature(struct cctx *c, const struct conf_kv *kv)
 	if (k_bool(c, kv, &on) < 0)
 		return -1;
 	if (strcmp(kv->key, "rekey") == 0)
-		c->conn->rekey = on;
+		return c->conn->rekey = on, 0;    /* honoured */
 	else if (strcmp(kv->key, "reauth") == 0)
-		c->conn->reauth = on;
+		return c->conn->reauth = on, 0;   /* honoured */
 	else if (strcmp(kv->key, "mobike") == 0)
 		return c->conn->mobike = on, 0;   /* honoured */
 	return on ? pend(c, kv) : 0;
@@ -526,12 +526,12 @@ static const struct conn_key conn_keys[] = {
 	{ "mobike", 0, false, h_feature },
 	{ "compress", 0, false, h_feature },
 	{ "fragmentation", 0, false, h_fragmentation },
-	{ "ikelifetime", 0, true, h_ikelifetime },
-	{ "lifetime", 0, true, h_lifetime },
-	{ "keylife", 0, true, h_lifetime },
-	{ "margintime", 0, true, h_margintime },
-	{ "rekeymargin", 0, true, h_margintime },
-	{ "rekeyfuzz", 0, true, h_rekeyfuzz },
+	{ "ikelifetime", 0, false, h_ikelifetime },
+	{ "lifetime", 0, false, h_lifetime },
+	{ "keylife", 0, false, h_lifetime },
+	{ "margintime", 0, false, h_margintime },
+	{ "rekeymargin", 0, false, h_margintime },
+	{ "rekeyfuzz", 0, false, h_rekeyfuzz },
 	{ "keyingtries", 0, true, h_keyingtries },
 	{ "closeaction", 0, false, h_closeaction },
 	{ "inactivity", 0, true, h_inactivity },

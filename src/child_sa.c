@@ -146,7 +146,7 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
 	c->encr = sel.encr;
 	c->keybits = sel.keybits;
 	c->integ = sel.integ;
-	c->esp = ike_keys_child(sa, c->spi_in, c->spi_out, sel.encr, sel.keybits, sel.integ,
+	c->esp = ike_keys_child(sa, false, c->spi_in, c->spi_out, sel.encr, sel.keybits, sel.integ,
 	                        p->dh, p->dh_len, p->ni, p->ni_len, p->nr, p->nr_len);
 	c->created = now_sec();
 	if (!c->esp)

@@ -376,6 +376,15 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 		ike_wr_notify(&w, PROTO_ESP, NULL, 0, err, NULL, 0);
 	if (sa->peer_mobike)
 		ike_wr_notify(&w, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
+	const struct conf_conn *cc = sa->cfg->conn;
+	if (cc->rekey && cc->reauth) {
+		/* RFC 4478: a server cannot reauthenticate an EAP user itself;
+		 * it tells the client to do so before the IKE_SA expires */
+		uint32_t t = cc->ikelifetime > cc->margintime ? cc->ikelifetime - cc->margintime
+		                                               : cc->ikelifetime;
+		uint8_t v[4] = { (uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t };
+		ike_wr_notify(&w, 0, NULL, 0, N_AUTH_LIFETIME, v, 4);
+	}
 	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));

@@ -152,7 +152,7 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		ike_sa_reap(d);
 		return;
 	}
-	if (!(m.hdr.flags & IKE_FLAG_INITIATOR)) {
+	if (!(m.hdr.flags & IKE_FLAG_INITIATOR) == !sa->initiator) {
 		log_dbg(LOG_ENC, "%s: request without the initiator flag, dropped", ike_sa_tag(sa));
 		return;
 	}
@@ -292,8 +292,12 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 		ike_init_request(d, &m, peer, peer_len, local, local_len);
 		return;
 	}
-	struct ike_sa *sa = ike_sa_by_spi_r(d, h.spi_r);
-	if (!sa || memcmp(sa->spi_i, h.spi_i, 8) != 0 || sa->state == IKE_S_NEW) {
+	/* our SPI is the responder's unless the sender says it is the
+	 * responder (an IKE_SA we rekeyed ourselves) */
+	struct ike_sa *sa = ike_sa_by_our_spi(d, h.flags & IKE_FLAG_INITIATOR ? h.spi_r : h.spi_i);
+	if (!sa || memcmp(sa->initiator ? sa->spi_r : sa->spi_i,
+	                  h.flags & IKE_FLAG_INITIATOR ? h.spi_i : h.spi_r, 8) != 0 ||
+	    sa->state == IKE_S_NEW) {
 		log_dbg(LOG_ENC, "%s message for unknown IKE_SA from %s, dropped",
 		        ike_exchange_name(h.exchange), addr_text(peer));
 		return;

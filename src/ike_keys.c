@@ -70,8 +70,11 @@ static int derive(struct ike_sa *sa, const struct ike_sa *old,
 	memcpy(sa->sk_pi, k, plen); k += plen;
 	memcpy(sa->sk_pr, k, plen);
 	sa->prf_len = plen;
-	sa->x_in = xform_new(sa->encr, sa->keybits, sa->integ, ei, alen ? ai : NULL);
-	sa->x_out = xform_new(sa->encr, sa->keybits, sa->integ, er, alen ? ar : NULL);
+	/* the initiator sends with SK_ei/SK_ai */
+	const uint8_t *ein = sa->initiator ? er : ei, *ain = sa->initiator ? ar : ai;
+	const uint8_t *eout = sa->initiator ? ei : er, *aout = sa->initiator ? ai : ar;
+	sa->x_in = xform_new(sa->encr, sa->keybits, sa->integ, ein, alen ? ain : NULL);
+	sa->x_out = xform_new(sa->encr, sa->keybits, sa->integ, eout, alen ? aout : NULL);
 	if (sa->x_in && sa->x_out)
 		rc = 0;
 out:
@@ -88,7 +91,8 @@ out:
 	return rc;
 }
 
-struct esp_sa *ike_keys_child(const struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
+struct esp_sa *ike_keys_child(const struct ike_sa *sa, bool initiator,
+                              uint32_t spi_in, uint32_t spi_out,
                               uint16_t encr, uint16_t keybits, uint16_t integ,
                               const uint8_t *dh_secret, size_t dh_len,
                               const uint8_t *ni, size_t ni_len,
@@ -109,10 +113,15 @@ struct esp_sa *ike_keys_child(const struct ike_sa *sa, uint32_t spi_in, uint32_t
 	memcpy(seed + dh_len + ni_len, nr, nr_len);
 	if (prf_plus(sa->prf, sa->sk_d, sa->prf_len, seed, slen, km, total) != 0)
 		goto out;
-	/* initiator->responder encr | integ, then responder->initiator */
+	/* initiator->responder encr | integ, then responder->initiator; the
+	 * initiator is whoever started this exchange */
 	const uint8_t *ei = km, *ai = km + elen, *er = km + elen + alen, *ar = er + elen;
-	esp = esp_sa_new(spi_in, spi_out, encr, keybits, integ, ei, alen ? ai : NULL,
-	                 er, alen ? ar : NULL);
+	if (initiator)
+		esp = esp_sa_new(spi_in, spi_out, encr, keybits, integ, er, alen ? ar : NULL,
+		                 ei, alen ? ai : NULL);
+	else
+		esp = esp_sa_new(spi_in, spi_out, encr, keybits, integ, ei, alen ? ai : NULL,
+		                 er, alen ? ar : NULL);
 out:
 	if (km)
 		OPENSSL_cleanse(km, total);

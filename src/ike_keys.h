@@ -2,6 +2,7 @@
 #ifndef CYGNET_IKE_KEYS_H
 #define CYGNET_IKE_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,9 +17,11 @@ int ike_keys_derive(struct ike_sa *sa, const uint8_t *secret, size_t secret_len)
 int ike_keys_derive_rekey(struct ike_sa *sa, const struct ike_sa *old,
                           const uint8_t *secret, size_t secret_len);
 
-/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) split into an ESP SA for a
- * responder: inbound keys are the initiator's. NULL on failure. */
-struct esp_sa *ike_keys_child(const struct ike_sa *sa, uint32_t spi_in, uint32_t spi_out,
+/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) split into an ESP SA;
+ * initiator: we started the exchange (our outbound keys come first).
+ * NULL on failure. */
+struct esp_sa *ike_keys_child(const struct ike_sa *sa, bool initiator,
+                              uint32_t spi_in, uint32_t spi_out,
                               uint16_t encr, uint16_t keybits, uint16_t integ,
                               const uint8_t *dh_secret, size_t dh_len,
                               const uint8_t *ni, size_t ni_len,

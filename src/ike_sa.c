@@ -37,7 +37,7 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
 			free(sa);
 			return NULL;
 		}
-	} while (ike_sa_by_spi_r(d, sa->spi_r));
+	} while (ike_sa_by_our_spi(d, sa->spi_r));
 	memcpy(&sa->peer, peer, peer_len);
 	sa->peer_len = peer_len;
 	memcpy(&sa->local, local, local_len);
@@ -71,10 +71,11 @@ static void setup_timeout(evutil_socket_t fd, short what, void *arg)
 	ike_sa_reap(g_daemon);
 }
 
-struct ike_sa *ike_sa_by_spi_r(struct daemon *d, const uint8_t spi_r[8])
+struct ike_sa *ike_sa_by_our_spi(struct daemon *d, const uint8_t spi[8])
 {
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
-		if (sa->state != IKE_S_DEAD && memcmp(sa->spi_r, spi_r, 8) == 0)
+		if (sa->state != IKE_S_DEAD &&
+		    memcmp(sa->initiator ? sa->spi_i : sa->spi_r, spi, 8) == 0)
 			return sa;
 	return NULL;
 }
@@ -117,8 +118,10 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
 		sa->established = now_sec();
 		if (sa->timer)
 			evtimer_del(sa->timer);
-		if (sa->cfg)
+		if (sa->cfg) {
 			start_dpd(sa);
+			rekey_start(sa);
+		}
 	}
 	sa->state = st;
 }
@@ -295,7 +298,7 @@ int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
 	struct ike_hdr h = {
 		.version = 0x20,
 		.exchange = exchange,
-		.flags = response ? IKE_FLAG_RESPONSE : 0,
+		.flags = (response ? IKE_FLAG_RESPONSE : 0) | (sa->initiator ? IKE_FLAG_INITIATOR : 0),
 		.msgid = msgid,
 	};
 	memcpy(h.spi_i, sa->spi_i, 8);
@@ -485,6 +488,7 @@ void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *
 		break;
 	case REQ_REKEY_CHILD:
 	case REQ_REKEY_IKE:
+	case REQ_DELETE_CHILD:
 		rekey_response(d, sa, m, kind);
 		break;
 	default:
@@ -520,6 +524,9 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 		event_free(sa->req_timer);
 	if (sa->dpd_timer)
 		event_free(sa->dpd_timer);
+	if (sa->life_timer)
+		event_free(sa->life_timer);
+	dh_free(sa->rk_dh);
 	free(sa->req.buf);
 	ike_sa_frag_reset(&sa->frag);
 	dh_free(sa->dh);

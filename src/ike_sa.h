@@ -54,6 +54,7 @@ struct child_sa {
 	uint16_t encr, keybits, integ;
 	struct esp_sa *esp;
 	uint64_t created;
+	uint64_t rekey_at, expire_at;     /* rekey=yes: our own rekey, hard expiry */
 	struct ike_ts tsi[IKE_MAX_TS]; int n_tsi;
 	struct ike_ts tsr[IKE_MAX_TS]; int n_tsr;
 };
@@ -86,6 +87,9 @@ struct ike_sa {
 	struct ike_sa *next;
 	uint32_t id;                      /* unique, for logs and control */
 	enum ike_state state;
+	/* we are the original initiator: only of an IKE_SA we rekeyed
+	 * ourselves (RFC 7296 §2.18: the rekeying side initiates the new SA) */
+	bool initiator;
 	uint8_t spi_i[8], spi_r[8];
 	struct sockaddr_storage peer, local;
 	socklen_t peer_len, local_len;
@@ -113,6 +117,13 @@ struct ike_sa {
 	uint64_t req_started;             /* monotonic seconds of the first send */
 	struct event *req_timer;
 	struct event *dpd_timer;
+	struct event *life_timer;         /* rekey=yes: lifetimes */
+	uint64_t rekey_at, expire_at;     /* of the IKE_SA */
+	/* our CREATE_CHILD_SA in flight */
+	struct dh *rk_dh;
+	uint8_t rk_nonce[32];
+	uint8_t rk_spi[8];                /* our new IKE SPI */
+	uint32_t rk_spi_in, rk_old_spi_in;/* new and rekeyed CHILD_SA (ours) */
 	uint64_t last_in;                 /* last authenticated IKE message from the peer */
 
 	/* IKE_AUTH */
@@ -149,8 +160,8 @@ struct ike_sa {
 struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len);
-/* lookups */
-struct ike_sa *ike_sa_by_spi_r(struct daemon *d, const uint8_t spi_r[8]);
+/* lookups: by our SPI (spi_r, or spi_i of an SA we initiated) */
+struct ike_sa *ike_sa_by_our_spi(struct daemon *d, const uint8_t spi[8]);
 struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
                               const struct sockaddr *peer);
 void ike_sa_set_state(struct ike_sa *sa, enum ike_state st);

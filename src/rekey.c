@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include "crypto/algs.h"
 #include "crypto/dh.h"
 #include "src/child_sa.h"
 #include "src/config.h"
@@ -43,6 +44,54 @@ static void reply_invalid_ke(struct daemon *d, struct ike_sa *sa, const struct i
 {
 	uint8_t g[2] = { (uint8_t)(group >> 8), (uint8_t)group };
 	ike_reply_notify(d, sa, m, N_INVALID_KE_PAYLOAD, g, 2);
+}
+
+/* everything the session is moves from the old IKE_SA to its successor */
+static void move_session(struct ike_sa *n, struct ike_sa *sa)
+{
+	n->cfg = sa->cfg;
+	n->idi = sa->idi;
+	memcpy(n->idi_body, sa->idi_body, sa->idi_body_len);
+	n->idi_body_len = sa->idi_body_len;
+	memcpy(n->idr_body, sa->idr_body, sa->idr_body_len);
+	n->idr_body_len = sa->idr_body_len;
+	memcpy(n->user, sa->user, sizeof(n->user));
+	n->sig_hashes = sa->sig_hashes;
+	n->peer_frag = sa->peer_frag;
+	n->peer_mobike = sa->peer_mobike;
+	n->has_vip4 = sa->has_vip4;
+	n->has_vip6 = sa->has_vip6;
+	memcpy(n->vip4, sa->vip4, 4);
+	memcpy(n->vip6, sa->vip6, 16);
+	n->pool4 = sa->pool4;
+	n->pool6 = sa->pool6;
+	memcpy(n->child, sa->child, sizeof(sa->child));
+	n->n_child = sa->n_child;
+	for (int i = 0; i < n->n_child; i++)
+		if (n->child[i].esp)
+			n->child[i].esp->ike_id = n->id;
+	n->msgid_next = 0;
+	n->our_msgid = 0;
+	n->last_in = now_sec();
+	sa->n_child = 0;
+	sa->has_vip4 = sa->has_vip6 = false;
+}
+
+/* the old IKE_SA after a rekey: only its DELETE is left */
+static void retire(struct ike_sa *sa)
+{
+	if (sa->req_timer)
+		evtimer_del(sa->req_timer);
+	if (sa->dpd_timer)
+		evtimer_del(sa->dpd_timer);
+	if (sa->life_timer)
+		evtimer_del(sa->life_timer);
+	sa->req_kind = REQ_NONE;
+	ike_sa_set_state(sa, IKE_S_REKEYED);
+	if (sa->timer) {
+		struct timeval tv = { REKEYED_LINGER, 0 };
+		evtimer_add(sa->timer, &tv);
+	}
 }
 
 static void rekey_ike(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
@@ -99,34 +148,7 @@ static void rekey_ike(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 		return;
 	}
 
-	/* everything the session is moves to the new IKE_SA */
-	n->cfg = sa->cfg;
-	n->idi = sa->idi;
-	memcpy(n->idi_body, sa->idi_body, sa->idi_body_len);
-	n->idi_body_len = sa->idi_body_len;
-	memcpy(n->idr_body, sa->idr_body, sa->idr_body_len);
-	n->idr_body_len = sa->idr_body_len;
-	memcpy(n->user, sa->user, sizeof(n->user));
-	n->sig_hashes = sa->sig_hashes;
-	n->peer_frag = sa->peer_frag;
-	n->peer_mobike = sa->peer_mobike;
-	n->has_vip4 = sa->has_vip4;
-	n->has_vip6 = sa->has_vip6;
-	memcpy(n->vip4, sa->vip4, 4);
-	memcpy(n->vip6, sa->vip6, 16);
-	n->pool4 = sa->pool4;
-	n->pool6 = sa->pool6;
-	memcpy(n->child, sa->child, sizeof(sa->child));
-	n->n_child = sa->n_child;
-	for (int i = 0; i < n->n_child; i++)
-		if (n->child[i].esp)
-			n->child[i].esp->ike_id = n->id;
-	n->msgid_next = 0;
-	n->our_msgid = 0;
-	n->last_in = now_sec();
-	n->created = sa->created;
-	sa->n_child = 0;
-	sa->has_vip4 = sa->has_vip6 = false;
+	move_session(n, sa);
 
 	uint8_t buf[2048];
 	struct ike_wr w;
@@ -143,16 +165,7 @@ static void rekey_ike(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	ike_sa_set_state(n, IKE_S_ESTABLISHED);
 
 	/* the old IKE_SA only waits for the peer's DELETE now */
-	if (sa->req_timer)
-		evtimer_del(sa->req_timer);
-	if (sa->dpd_timer)
-		evtimer_del(sa->dpd_timer);
-	sa->req_kind = REQ_NONE;
-	ike_sa_set_state(sa, IKE_S_REKEYED);
-	if (sa->timer) {
-		struct timeval tv = { REKEYED_LINGER, 0 };
-		evtimer_add(sa->timer, &tv);
-	}
+	retire(sa);
 }
 
 void ike_child_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
@@ -238,10 +251,361 @@ void ike_child_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	ike_sa_send_encrypted(d, sa, CREATE_CHILD_SA, true, m->hdr.msgid, &w);
 }
 
+/* ---- rekeying started by the server (rekey=yes) ---- */
+
+static uint64_t fuzzed(uint64_t created, uint32_t life, const struct conf_conn *c)
+{
+	uint32_t margin = c->margintime < life ? c->margintime : life / 2;
+	uint64_t spread = (uint64_t)margin * c->rekeyfuzz / 100;
+	uint32_t r = 0;
+	if (spread)
+		RAND_bytes((uint8_t *)&r, sizeof(r));
+	return created + life - margin - (spread ? r % (spread + 1) : 0);
+}
+
+static void child_times(struct ike_sa *sa, struct child_sa *c)
+{
+	const struct conf_conn *conn = sa->cfg->conn;
+	c->rekey_at = fuzzed(c->created, conn->lifetime, conn);
+	c->expire_at = c->created + conn->lifetime;
+}
+
+/* one proposal with the current algorithms (known acceptable to both) */
+static void current_prop(struct ike_prop *p, uint8_t proto, uint16_t encr, uint16_t keybits,
+                         uint16_t integ, uint16_t prf, uint16_t dh)
+{
+	memset(p, 0, sizeof(*p));
+	p->num = 1;
+	p->proto = proto;
+	p->xf[p->n_xf++] = (struct ike_xf){ XF_ENCR, encr, keybits, false };
+	if (prf)
+		p->xf[p->n_xf++] = (struct ike_xf){ XF_PRF, prf, 0, false };
+	if (integ)
+		p->xf[p->n_xf++] = (struct ike_xf){ XF_INTEG, integ, 0, false };
+	if (dh)
+		p->xf[p->n_xf++] = (struct ike_xf){ XF_DH, dh, 0, false };
+	if (proto == PROTO_ESP)
+		p->xf[p->n_xf++] = (struct ike_xf){ XF_ESN, ESN_NO, 0, false };
+}
+
+/* the PFS group for our CHILD_SA rekeys: the first of the conn's ESP
+ * proposals that has the cipher in use */
+static uint16_t pfs_group(const struct ike_sa *sa, const struct child_sa *c)
+{
+	const struct proposal_list *l = &sa->cfg->esp;
+	for (int i = 0; i < l->n; i++)
+		for (int j = 0; j < l->p[i].n_encr; j++)
+			if (l->p[i].encr[j].id == c->encr && l->p[i].encr[j].keybits == c->keybits)
+				return l->p[i].n_dh ? l->p[i].dh[0].id : 0;
+	return 0;
+}
+
+static void reset_pending(struct ike_sa *sa)
+{
+	dh_free(sa->rk_dh);
+	sa->rk_dh = NULL;
+	OPENSSL_cleanse(sa->rk_nonce, sizeof(sa->rk_nonce));
+}
+
+static int start_child_rekey(struct daemon *d, struct ike_sa *sa, struct child_sa *c)
+{
+	uint16_t group = pfs_group(sa, c);
+	uint8_t pub[1024], buf[2048];
+	size_t publen = group ? dh_pub_len(group) : 0;
+	reset_pending(sa);
+	if (RAND_bytes(sa->rk_nonce, sizeof(sa->rk_nonce)) != 1)
+		return -1;
+	if (group && (!(sa->rk_dh = dh_new(group)) || dh_public(sa->rk_dh, pub, publen) != 0))
+		return -1;
+	sa->rk_spi_in = esp_table_new_spi(d->esp);
+	sa->rk_old_spi_in = c->spi_in;
+	struct ike_prop p;
+	current_prop(&p, PROTO_ESP, c->encr, c->keybits, c->integ, 0, group);
+	p.spi_size = 4;
+	p.spi[0] = (uint8_t)(sa->rk_spi_in >> 24);
+	p.spi[1] = (uint8_t)(sa->rk_spi_in >> 16);
+	p.spi[2] = (uint8_t)(sa->rk_spi_in >> 8);
+	p.spi[3] = (uint8_t)sa->rk_spi_in;
+	uint8_t old[4] = { (uint8_t)(c->spi_in >> 24), (uint8_t)(c->spi_in >> 16),
+	                   (uint8_t)(c->spi_in >> 8), (uint8_t)c->spi_in };
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_notify(&w, PROTO_ESP, old, 4, N_REKEY_SA, NULL, 0);
+	ike_wr_sa(&w, &p);
+	ike_wr_nonce(&w, sa->rk_nonce, sizeof(sa->rk_nonce));
+	if (group)
+		ike_wr_ke(&w, group, pub, publen);
+	/* we are the initiator of this exchange: our selectors first */
+	ike_wr_ts(&w, PL_TSI, c->tsr, c->n_tsr);
+	ike_wr_ts(&w, PL_TSR, c->tsi, c->n_tsi);
+	log_info(LOG_IKE, "%s: rekeying CHILD_SA %08x_i (lifetime %us)", ike_sa_tag(sa), c->spi_in,
+	         sa->cfg->conn->lifetime);
+	return ike_sa_request(d, sa, CREATE_CHILD_SA, &w, REQ_REKEY_CHILD);
+}
+
+static int start_ike_rekey(struct daemon *d, struct ike_sa *sa)
+{
+	uint8_t pub[1024], buf[2048];
+	size_t publen = dh_pub_len(sa->dh_group);
+	reset_pending(sa);
+	do {
+		if (RAND_bytes(sa->rk_spi, 8) != 1)
+			return -1;
+	} while (ike_sa_by_our_spi(d, sa->rk_spi));
+	if (RAND_bytes(sa->rk_nonce, sizeof(sa->rk_nonce)) != 1 ||
+	    !(sa->rk_dh = dh_new(sa->dh_group)) || dh_public(sa->rk_dh, pub, publen) != 0)
+		return -1;
+	struct ike_prop p;
+	current_prop(&p, PROTO_IKE, sa->encr, sa->keybits, sa->integ, sa->prf, sa->dh_group);
+	p.spi_size = 8;
+	memcpy(p.spi, sa->rk_spi, 8);
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_sa(&w, &p);
+	ike_wr_nonce(&w, sa->rk_nonce, sizeof(sa->rk_nonce));
+	ike_wr_ke(&w, sa->dh_group, pub, publen);
+	log_info(LOG_IKE, "%s: rekeying the IKE_SA (ikelifetime %us)", ike_sa_tag(sa),
+	         sa->cfg->conn->ikelifetime);
+	return ike_sa_request(d, sa, CREATE_CHILD_SA, &w, REQ_REKEY_IKE);
+}
+
+static void delete_child_request(struct daemon *d, struct ike_sa *sa, uint32_t spi_in)
+{
+	uint8_t buf[64], spi[4] = { (uint8_t)(spi_in >> 24), (uint8_t)(spi_in >> 16),
+	                            (uint8_t)(spi_in >> 8), (uint8_t)spi_in };
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_delete(&w, PROTO_ESP, 4, spi, 1);
+	sa->rk_old_spi_in = spi_in;
+	ike_sa_request(d, sa, INFORMATIONAL, &w, REQ_DELETE_CHILD);
+}
+
+static void life_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ike_sa *sa = arg;
+	struct daemon *d = g_daemon;
+	uint64_t now = now_sec();
+	struct timeval tv = { 1, 0 };
+	if (sa->state != IKE_S_ESTABLISHED)
+		return;
+	evtimer_add(sa->life_timer, &tv);
+	if (now >= sa->expire_at) {
+		log_err(LOG_IKE, "%s: IKE_SA of '%s' reached its ikelifetime, deleting it",
+		        ike_sa_tag(sa), sa->user);
+		ike_sa_send_delete(d, sa);
+		ike_sa_set_state(sa, IKE_S_DEAD);
+		ike_sa_reap(d);
+		return;
+	}
+	for (int i = 0; i < sa->n_child; i++) {
+		struct child_sa *c = &sa->child[i];
+		if (!c->expire_at)
+			child_times(sa, c);
+		if (now >= c->expire_at && sa->req_kind == REQ_NONE) {
+			log_info(LOG_IKE, "%s: CHILD_SA %08x_i reached its lifetime", ike_sa_tag(sa),
+			         c->spi_in);
+			delete_child_request(d, sa, c->spi_in);
+			return;
+		}
+	}
+	if (sa->req_kind != REQ_NONE)
+		return;
+	if (!sa->cfg->conn->reauth && now >= sa->rekey_at) {
+		if (start_ike_rekey(d, sa) != 0)
+			sa->rekey_at = now + 10;
+		return;
+	}
+	for (int i = 0; i < sa->n_child; i++) {
+		struct child_sa *c = &sa->child[i];
+		if (now >= c->rekey_at && c->rekey_at) {
+			if (start_child_rekey(d, sa, c) != 0)
+				c->rekey_at = now + 10;
+			return;
+		}
+	}
+}
+
+void rekey_start(struct ike_sa *sa)
+{
+	const struct conf_conn *c = sa->cfg->conn;
+	if (!c->rekey)
+		return;
+	sa->expire_at = sa->created + c->ikelifetime;
+	sa->rekey_at = c->reauth ? sa->expire_at : fuzzed(sa->created, c->ikelifetime, c);
+	if (!sa->life_timer)
+		sa->life_timer = evtimer_new(g_daemon->base, life_tick, sa);
+	struct timeval tv = { 1, 0 };
+	if (sa->life_timer)
+		evtimer_add(sa->life_timer, &tv);
+}
+
+/* the single proposal the peer chose from ours */
+static int chosen(const struct ike_msg *m, uint8_t proto, struct selected *sel, uint8_t *spi)
+{
+	if (m->n_props != 1 || m->props[0].proto != proto ||
+	    m->props[0].spi_size != (proto == PROTO_IKE ? 8 : 4))
+		return -1;
+	memset(sel, 0, sizeof(*sel));
+	const struct ike_prop *p = &m->props[0];
+	for (int i = 0; i < p->n_xf; i++) {
+		switch (p->xf[i].type) {
+		case XF_ENCR: sel->encr = p->xf[i].id; sel->keybits = p->xf[i].keybits; break;
+		case XF_INTEG: sel->integ = p->xf[i].id; break;
+		case XF_PRF: sel->prf = p->xf[i].id; break;
+		case XF_DH: sel->dh = p->xf[i].id; break;
+		default: break;
+		}
+	}
+	memcpy(spi, p->spi, p->spi_size);
+	return 0;
+}
+
+static const struct ike_notify *error_notify(const struct ike_msg *m)
+{
+	for (int i = 0; i < m->n_notify; i++)
+		if (m->notify[i].type < 16384)
+			return &m->notify[i];
+	return NULL;
+}
+
+static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	struct selected sel;
+	uint8_t spi[8], secret[1024];
+	size_t slen = 0;
+	int old = -1;
+	for (int i = 0; i < sa->n_child; i++)
+		if (sa->child[i].spi_in == sa->rk_old_spi_in)
+			old = i;
+	if (old < 0 || sa->n_child >= IKE_MAX_CHILD || chosen(m, PROTO_ESP, &sel, spi) != 0 ||
+	    !m->nonce || (sel.dh && (!sa->rk_dh || !m->has_ke || m->ke_group != sel.dh))) {
+		log_info(LOG_IKE, "%s: unusable CREATE_CHILD_SA response", ike_sa_tag(sa));
+		return;
+	}
+	struct child_sa *oc = &sa->child[old];
+	if (sel.dh) {
+		slen = dh_secret_len(sel.dh);
+		if (dh_shared(sa->rk_dh, m->ke, m->ke_len, secret, slen) != 0)
+			return;
+	}
+	struct child_sa *c = &sa->child[sa->n_child];
+	*c = *oc;
+	c->spi_in = sa->rk_spi_in;
+	c->spi_out = (uint32_t)spi[0] << 24 | (uint32_t)spi[1] << 16 | (uint32_t)spi[2] << 8 | spi[3];
+	c->encr = sel.encr;
+	c->keybits = sel.keybits;
+	c->integ = sel.integ;
+	c->created = now_sec();
+	c->expire_at = 0;
+	c->esp = ike_keys_child(sa, true, c->spi_in, c->spi_out, sel.encr, sel.keybits, sel.integ,
+	                        sel.dh ? secret : NULL, slen, sa->rk_nonce, sizeof(sa->rk_nonce),
+	                        m->nonce, m->nonce_len);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (!c->esp)
+		return;
+	struct esp_sa *e = c->esp, *oe = oc->esp;
+	memcpy(&e->peer, &sa->peer, sa->peer_len);
+	e->peer_len = sa->peer_len;
+	memcpy(&e->local, &sa->local, sa->local_len);
+	e->local_len = sa->local_len;
+	e->has_vip4 = oe->has_vip4;
+	e->has_vip6 = oe->has_vip6;
+	memcpy(e->vip4, oe->vip4, 4);
+	memcpy(e->vip6, oe->vip6, 16);
+	e->ike_id = sa->id;
+	e->last_in = now_sec();
+	if (esp_table_add(d->esp, e) != 0) {
+		esp_sa_free(e);
+		c->esp = NULL;
+		return;
+	}
+	sa->n_child++;
+	child_times(sa, c);
+	oc->rekey_at = oc->expire_at = UINT64_MAX;   /* deleted next */
+	log_info(LOG_IKE, "%s: CHILD_SA %08x_i rekeyed into %08x_i %08x_o%s", ike_sa_tag(sa),
+	         oc->spi_in, c->spi_in, c->spi_out, sel.dh ? " with PFS" : "");
+	delete_child_request(d, sa, oc->spi_in);
+}
+
+static void ike_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	struct selected sel;
+	uint8_t spi[8], secret[1024];
+	if (chosen(m, PROTO_IKE, &sel, spi) != 0 || !m->nonce || !m->has_ke ||
+	    m->ke_group != sa->dh_group || !sa->rk_dh) {
+		log_info(LOG_IKE, "%s: unusable IKE_SA rekey response", ike_sa_tag(sa));
+		return;
+	}
+	size_t slen = dh_secret_len(sa->dh_group);
+	if (dh_shared(sa->rk_dh, m->ke, m->ke_len, secret, slen) != 0)
+		return;
+	static const uint8_t zero[8];
+	struct ike_sa *n = ike_sa_new(d, zero, (struct sockaddr *)&sa->peer, sa->peer_len,
+	                              (struct sockaddr *)&sa->local, sa->local_len);
+	if (!n) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return;
+	}
+	/* the side that rekeys is the new IKE_SA's original initiator */
+	n->initiator = true;
+	memcpy(n->spi_i, sa->rk_spi, 8);
+	memcpy(n->spi_r, spi, 8);
+	n->encr = sel.encr;
+	n->keybits = sel.keybits;
+	n->integ = sel.integ;
+	n->prf = sel.prf;
+	n->dh_group = sa->dh_group;
+	n->ni = malloc(sizeof(sa->rk_nonce));
+	n->nr = malloc(m->nonce_len);
+	int krc = -1;
+	if (n->ni && n->nr) {
+		memcpy(n->ni, sa->rk_nonce, sizeof(sa->rk_nonce));
+		n->ni_len = sizeof(sa->rk_nonce);
+		memcpy(n->nr, m->nonce, m->nonce_len);
+		n->nr_len = m->nonce_len;
+		krc = ike_keys_derive_rekey(n, sa, secret, slen);
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (krc != 0) {
+		ike_sa_set_state(n, IKE_S_DEAD);
+		return;
+	}
+	move_session(n, sa);
+	log_info(LOG_IKE, "%s: IKE_SA rekeyed into #%u", ike_sa_tag(sa), n->id);
+	ike_sa_set_state(n, IKE_S_ESTABLISHED);
+	/* the old IKE_SA: DELETE it, then it is gone */
+	retire(sa);
+	uint8_t buf[64];
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_delete(&w, PROTO_IKE, 0, NULL, 0);
+	ike_sa_request(d, sa, INFORMATIONAL, &w, REQ_DELETE);
+}
+
 void rekey_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
                     enum req_kind kind)
 {
-	/* the server starts no rekeying yet (rekey=yes is reported as not
-	 * implemented at start) */
-	log_info(LOG_IKE, "%s: unexpected CREATE_CHILD_SA response", ike_sa_tag(sa));
+	const struct ike_notify *err = error_notify(m);
+	if (kind == REQ_DELETE_CHILD) {
+		uint32_t ours;
+		child_sa_delete(d, sa, sa->rk_old_spi_in, &ours);
+		return;
+	}
+	if (err) {
+		log_info(LOG_IKE, "%s: the peer refused our %s rekey: %s", ike_sa_tag(sa),
+		         kind == REQ_REKEY_IKE ? "IKE_SA" : "CHILD_SA", ike_notify_name(err->type));
+		/* try again later; the hard lifetime still applies */
+		if (kind == REQ_REKEY_IKE)
+			sa->rekey_at = now_sec() + 10;
+		for (int i = 0; kind == REQ_REKEY_CHILD && i < sa->n_child; i++)
+			if (sa->child[i].spi_in == sa->rk_old_spi_in)
+				sa->child[i].rekey_at = now_sec() + 10;
+		reset_pending(sa);
+		return;
+	}
+	if (kind == REQ_REKEY_CHILD)
+		child_rekeyed(d, sa, m);
+	else
+		ike_rekeyed(d, sa, m);
+	reset_pending(sa);
 }

@@ -9,7 +9,10 @@
 struct daemon;
 struct ike_msg;
 
-/* a response to our own CREATE_CHILD_SA request */
+/* with rekey=yes: starts the lifetime timers of an established IKE_SA */
+void rekey_start(struct ike_sa *sa);
+/* a response to our own CREATE_CHILD_SA request (or the DELETE that
+ * follows our CHILD_SA rekey) */
 void rekey_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
                     enum req_kind kind);
 

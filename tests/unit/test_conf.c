@@ -395,11 +395,11 @@ static void also(void)
 	const struct conf_conn *x, *y;
 
 	c = parse("conn base\n  auto=ignore\n  leftcert=base.crt\n  rightdns=198.18.0.53\n"
-	          "  dpdaction=clear\n  ikelifetime=2h\n"
+	          "  dpdaction=clear\n  inactivity=2h\n"
 	          "conn mid\n  also=base\n  leftid=mid\n  rightauth=eap\n  auto=ignore\n"
 	          "conn x\n  also=mid\n  leftid=x\n  auto=add\n"
 	          "conn y\n  also=base\n  also=mid\n  leftcert=y.crt\n  auto=add\n  dpdaction=\n"
-	          "  ikelifetime=\n"
+	          "  inactivity=\n"
 	          "conn %default\n  rightsourceip=198.18.1.0/24\n  leftcert=default.crt\n");
 	x = conn(c, "x");
 	y = conn(c, "y");
@@ -415,7 +415,7 @@ static void also(void)
 		CHECK("key= resets to default", x->dpdaction == DPD_CLEAR && y->dpdaction == DPD_NONE &&
 		      y->n_pending == 0);
 		CHECK("also pending points at base", strcmp(pend_str(x->pending, x->n_pending),
-		      "ikelifetime=2h@6") == 0);
+		      "inactivity=2h@6") == 0);
 	}
 	ipsec_conf_free(c);
 
@@ -479,8 +479,7 @@ static void values(void)
 		CHECK("features off", !v->mobike && v->fragmentation == FRAG_NO && v->forceencaps);
 		CHECK("leftdns", v->left.n_dns == 1 && dns_is(&v->left.dns[0], "198.18.0.1"));
 		CHECK("values pending", strcmp(pend_str(v->pending, v->n_pending),
-		      "ikelifetime=1d@7 keylife=90@8 rekeymargin=3m@9 "
-		      "rekeyfuzz=50%@10 rightauth2=eap-mschapv2@11 closeaction=restart@13 mark=0x10/0xff@14 "
+		      "rightauth2=eap-mschapv2@11 closeaction=restart@13 mark=0x10/0xff@14 "
 		      "reqid=5@15 rightca=C=US, O=yyy, CN=xxxx@16 rightfirewall=yes@24 inactivity=300s@25 "
 		      "leftdns=%config4,198.18.0.1@27") == 0);
 	}
