@@ -199,6 +199,7 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	}
 	sa->cfg = pc;
 	sa->peer_mobike = pc->conn->mobike && ike_find_notify(m, N_MOBIKE_SUPPORTED) != NULL;
+	sa->initial_contact = ike_find_notify(m, N_INITIAL_CONTACT) != NULL;
 	if (!keep_request(sa, m))
 		return auth_failed(d, sa, m, NULL, 0, "out of memory");
 
@@ -265,18 +266,46 @@ static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
 }
 
+/* uniqueids=keep: a user who has a session gets no second one */
+static bool kept_elsewhere(struct daemon *d, const struct ike_sa *sa)
+{
+	if (d->cfg->conf->uniqueids != UNIQUE_KEEP)
+		return false;
+	for (const struct ike_sa *o = d->sas; o; o = o->next)
+		if (o != sa && o->state == IKE_S_ESTABLISHED && strcmp(o->user, sa->user) == 0 &&
+		    ident_eq(&o->cfg->local_id, &sa->cfg->local_id))
+			return true;
+	return false;
+}
+
 /* what RFC 7296 §2.15 calls the identity for uniqueness: the EAP user */
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+/* uniqueids=yes/replace: the user's older sessions go. uniqueids=no: only
+ * when the client says INITIAL_CONTACT, and only its own older sessions
+ * (same address: a device that restarted); never: nothing */
 static void enforce_unique(struct daemon *d, struct ike_sa *sa)
 {
 	enum uniqueids u = d->cfg->conf->uniqueids;
-	if (u == UNIQUE_NO || u == UNIQUE_NEVER)
+	if (u == UNIQUE_NEVER || u == UNIQUE_KEEP || (u == UNIQUE_NO && !sa->initial_contact))
 		return;
 	for (struct ike_sa *o = d->sas; o; o = o->next) {
 		if (o == sa || o->state != IKE_S_ESTABLISHED || strcmp(o->user, sa->user) != 0 ||
 		    !ident_eq(&o->cfg->local_id, &sa->cfg->local_id))
 			continue;
-		log_info(LOG_IKE, "%s: replaces IKE_SA #%u of '%s' (uniqueids=yes)", ike_sa_tag(sa),
-		         o->id, sa->user);
+		if (u == UNIQUE_NO && !same_host(&o->peer, &sa->peer))
+			continue;
+		log_info(LOG_IKE, "%s: replaces IKE_SA #%u of '%s' (%s)", ike_sa_tag(sa), o->id,
+		         sa->user, u == UNIQUE_NO ? "INITIAL_CONTACT" : "uniqueids");
 		ike_sa_send_delete(d, o);
 		ike_sa_set_state(o, IKE_S_DEAD);
 	}
@@ -343,6 +372,8 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	OPENSSL_cleanse(expect, sizeof(expect));
 	if (psk_auth(sa, true, mine) != 0)
 		return auth_failed(d, sa, m, NULL, 0, "AUTH computation failed");
+	if (kept_elsewhere(d, sa))
+		return auth_failed(d, sa, m, NULL, 0, "the user has a session already (uniqueids=keep)");
 
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));

@@ -136,6 +136,7 @@ struct ike_sa {
 	struct ike_prop *child_props; int n_child_props;
 	struct ike_ts *req_tsi, *req_tsr; int n_req_tsi, n_req_tsr;
 	bool has_cp, want_vip4, want_vip6;
+	bool initial_contact;             /* INITIAL_CONTACT in IKE_AUTH */
 
 	/* EAP-MSCHAPv2 */
 	enum eap_state eap;
