@@ -642,9 +642,6 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 	} else {
 		free(conf->user);
 		conf->user = copy;
-		/* privilege dropping is not built yet: the daemon says so */
-		if (copy)
-			return add_pending(&conf->pending, &conf->n_pending, kv, err, errlen);
 	}
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "src/log.h"
 #include "src/net.h"
 #include "src/pool.h"
+#include "src/privs.h"
 #include "src/version.h"
 #include "tun/tun.h"
 
@@ -232,6 +233,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: out of memory\n");
 		goto out;
 	}
+	if (privs_check_start(err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
 	if (net_open(&d, 500, 4500, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
@@ -257,6 +262,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	warn_forwarding();
+	/* everything privileged is done: TUN, routes, sockets, keys */
+	if (privs_drop(cfg->conf->user, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
 	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s", CYGNET_VERSION, cfg->n_peers,
 	        cfg->n_peers == 1 ? "" : "s", d.tun_name);
 	event_base_dispatch(d.base);

@@ -124,6 +124,11 @@ struct ike_sa {
 	uint8_t rk_nonce[32];
 	uint8_t rk_spi[8];                /* our new IKE SPI */
 	uint32_t rk_spi_in, rk_old_spi_in;/* new and rekeyed CHILD_SA (ours) */
+	/* the peer rekeyed the same CHILD_SA while ours was in flight (RFC
+	 * 7296 §2.8.1): the lowest nonce of its exchange, the SA it made */
+	bool collided;
+	uint8_t coll_nonce[256]; size_t coll_nonce_len;
+	uint32_t coll_spi_in;
 	uint64_t last_in;                 /* last authenticated IKE message from the peer */
 
 	/* IKE_AUTH */

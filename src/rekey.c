@@ -39,6 +39,13 @@ static int key_exchange(uint16_t group, const struct ike_msg *m, uint8_t *pub, s
 	return rc;
 }
 
+/* nonces compared as big-endian numbers of their bytes */
+static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
 static void reply_invalid_ke(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
                              uint16_t group)
 {
@@ -100,6 +107,12 @@ static void rekey_ike(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	struct ike_prop out;
 	uint8_t pub[1024], secret[1024], nr[NONCE_LEN];
 	size_t publen, slen;
+	if (sa->req_kind == REQ_REKEY_IKE || sa->req_kind == REQ_DELETE) {
+		/* we are rekeying or deleting it ourselves: the peer retries
+		 * later if it still wants to (RFC 7296 §2.25) */
+		ike_reply_notify(d, sa, m, N_TEMPORARY_FAILURE, NULL, 0);
+		return;
+	}
 	if (proposal_select(m->props, m->n_props, PROTO_IKE, &sa->cfg->ike, false, m->ke_group,
 	                    &sel, &out) != 0 || out.spi_size != 8) {
 		log_info(LOG_CFG, "%s: no acceptable proposal to rekey the IKE_SA", ike_sa_tag(sa));
@@ -198,6 +211,11 @@ void ike_child_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 			ike_reply_notify(d, sa, m, N_CHILD_SA_NOT_FOUND, NULL, 0);
 			return;
 		}
+		if (sa->req_kind == REQ_DELETE_CHILD && sa->child[old].spi_in == sa->rk_old_spi_in) {
+			/* RFC 7296 §2.25.1: it is being closed */
+			ike_reply_notify(d, sa, m, N_TEMPORARY_FAILURE, NULL, 0);
+			return;
+		}
 	}
 	if (!m->n_tsi || !m->n_tsr) {
 		ike_reply_notify(d, sa, m, N_TS_UNACCEPTABLE, NULL, 0);
@@ -248,6 +266,17 @@ void ike_child_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 		log_info(LOG_IKE, "%s: CHILD_SA %08x_i rekeyed by the peer into %08x_i%s",
 		         ike_sa_tag(sa), old_in, sa->child[sa->n_child - 1].spi_in,
 		         sel.dh ? " with PFS" : "");
+	if (old >= 0 && sa->req_kind == REQ_REKEY_CHILD && old_in == sa->rk_old_spi_in) {
+		/* a collision with our own rekey of it: remember the lowest
+		 * nonce of this exchange to decide which new SA goes */
+		bool peer_low = nonce_cmp(m->nonce, m->nonce_len, nr, sizeof(nr)) < 0;
+		const uint8_t *low = peer_low ? m->nonce : nr;
+		size_t lowlen = peer_low ? m->nonce_len : sizeof(nr);
+		sa->collided = true;
+		memcpy(sa->coll_nonce, low, lowlen);
+		sa->coll_nonce_len = lowlen;
+		sa->coll_spi_in = sa->child[sa->n_child - 1].spi_in;
+	}
 	ike_sa_send_encrypted(d, sa, CREATE_CHILD_SA, true, m->hdr.msgid, &w);
 }
 
@@ -302,6 +331,7 @@ static uint16_t pfs_group(const struct ike_sa *sa, const struct child_sa *c)
 
 static void reset_pending(struct ike_sa *sa)
 {
+	sa->collided = false;
 	dh_free(sa->rk_dh);
 	sa->rk_dh = NULL;
 	OPENSSL_cleanse(sa->rk_nonce, sizeof(sa->rk_nonce));
@@ -524,6 +554,24 @@ static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_
 	oc->rekey_at = oc->expire_at = UINT64_MAX;   /* deleted next */
 	log_info(LOG_IKE, "%s: CHILD_SA %08x_i rekeyed into %08x_i %08x_o%s", ike_sa_tag(sa),
 	         oc->spi_in, c->spi_in, c->spi_out, sel.dh ? " with PFS" : "");
+	if (sa->collided) {
+		/* RFC 7296 §2.8.1: of the two new SAs, the one made with the
+		 * lowest of the four nonces is closed by whoever made it; the
+		 * maker of the other deletes the old SA */
+		sa->collided = false;
+		bool peer_low = nonce_cmp(m->nonce, m->nonce_len, sa->rk_nonce,
+		                          sizeof(sa->rk_nonce)) < 0;
+		const uint8_t *low = peer_low ? m->nonce : sa->rk_nonce;
+		size_t lowlen = peer_low ? m->nonce_len : sizeof(sa->rk_nonce);
+		if (nonce_cmp(low, lowlen, sa->coll_nonce, sa->coll_nonce_len) < 0) {
+			log_info(LOG_IKE, "%s: rekey collision: our CHILD_SA %08x_i is redundant, "
+			         "closing it", ike_sa_tag(sa), c->spi_in);
+			delete_child_request(d, sa, c->spi_in);
+			return;
+		}
+		log_info(LOG_IKE, "%s: rekey collision: the peer closes its CHILD_SA %08x_i",
+		         ike_sa_tag(sa), sa->coll_spi_in);
+	}
 	delete_child_request(d, sa, oc->spi_in);
 }
 

@@ -362,7 +362,7 @@ static void setup(void)
 	CHECK("setup values", c && streq_or_null(c->tun_name, "vpn0") && streq_or_null(c->user, "cygnet") &&
 	      c->uniqueids == UNIQUE_KEEP);
 	CHECK("setup pending", c && strcmp(pend_str(c->pending, c->n_pending),
-	      "user=cygnet@3 strictcrlpolicy=yes@4 cachecrls=no@5") == 0 &&
+	      "strictcrlpolicy=yes@4 cachecrls=no@5") == 0 &&
 	      c->pending[0].file == c->files[0]);
 	ipsec_conf_free(c);
 	c = parse("config setup\n  tun=\n  uniqueids=\n  charondebug=\n");

@@ -1,0 +1,106 @@
+/* Privilege dropping with libcap-ng. */
+#include <errno.h>
+#include <stdbool.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <cap-ng.h>
+#include "src/log.h"
+#include "src/privs.h"
+
+int privs_check_start(char *err, size_t errlen)
+{
+	if (geteuid() == 0)
+		return 0;
+	capng_get_caps_process();
+	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN)) {
+		snprintf(err, errlen, "missing capability CAP_NET_ADMIN (needed for the TUN device "
+		         "and its routes); run as root or grant CAP_NET_ADMIN and "
+		         "CAP_NET_BIND_SERVICE");
+		return -1;
+	}
+	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_BIND_SERVICE)) {
+		snprintf(err, errlen, "missing capability CAP_NET_BIND_SERVICE (needed for UDP "
+		         "ports 500 and 4500)");
+		return -1;
+	}
+	return 0;
+}
+
+/* reads Cap* lines of /proc/self/status: 0 when all are zero */
+static int caps_all_zero(char *which, size_t len)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int rc = 0;
+	if (!f)
+		return 0;   /* no /proc: trust libcap-ng */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		char name[32];
+		if (sscanf(line, "Cap%31[A-Za-z]:\t%llx", name, &v) == 2 && strcmp(name, "Bnd") != 0 &&
+		    v != 0) {
+			snprintf(which, len, "Cap%s is %llx", name, v);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int privs_drop(const char *user, char *err, size_t errlen)
+{
+	capng_get_caps_process();
+	bool can_switch = geteuid() == 0 || (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
+	                                     capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID));
+	const struct passwd *pw = NULL;
+	if (user) {
+		pw = getpwnam(user);
+		if (!pw) {
+			snprintf(err, errlen, "user '%s' (config setup user=) does not exist", user);
+			return -1;
+		}
+	} else if (can_switch) {
+		pw = getpwnam("cygnet");
+		if (!pw)
+			pw = getpwnam("nobody");
+	}
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (can_switch && pw) {
+		int rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
+		                         CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+		if (rc != 0) {
+			snprintf(err, errlen, "switching to user '%s' failed (libcap-ng %d): %s",
+			         pw->pw_name, rc, strerror(errno));
+			return -1;
+		}
+	} else {
+		if (user && pw && pw->pw_uid != geteuid()) {
+			snprintf(err, errlen, "cannot switch to user '%s' without root or "
+			         "CAP_SETUID/CAP_SETGID", user);
+			return -1;
+		}
+		if (capng_apply(CAPNG_SELECT_BOTH) != 0) {
+			snprintf(err, errlen, "clearing capabilities failed: %s", strerror(errno));
+			return -1;
+		}
+	}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	char which[64];
+	if (caps_all_zero(which, sizeof(which)) != 0 || (geteuid() == 0 && can_switch && pw &&
+	                                                 pw->pw_uid != 0)) {
+		snprintf(err, errlen, "privileges are still there after dropping them (%s)",
+		         geteuid() == 0 ? "still root" : which);
+		return -1;
+	}
+	log_info(LOG_DMN, "running as %s (uid %u) with no capabilities",
+	         pw ? pw->pw_name : "the starting user", (unsigned)geteuid());
+	return 0;
+}

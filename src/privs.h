@@ -1,0 +1,22 @@
+/* Dropping privileges once everything privileged is done (DESIGN.md,
+ * "Privileges"): the TUN device, the routes, UDP 500/4500 and the keys are
+ * set up first; then the process that parses network input keeps no
+ * capability at all. */
+#ifndef CYGNET_PRIVS_H
+#define CYGNET_PRIVS_H
+
+#include <stddef.h>
+
+/* Switches to user (NULL: "cygnet" if that user exists, else "nobody")
+ * when the process may change its ids, clears every capability set
+ * (effective, permitted, inheritable, ambient, bounding where allowed),
+ * sets PR_SET_NO_NEW_PRIVS and checks the result. 0 on success, -1 with a
+ * reason in err. */
+int privs_drop(const char *user, char *err, size_t errlen);
+
+/* Before anything privileged: when not root, names the capability that is
+ * missing for binding UDP 500/4500 and opening the TUN device. 0 when
+ * both are there (or when root). */
+int privs_check_start(char *err, size_t errlen);
+
+#endif
