@@ -1,19 +1,90 @@
-/* cygnetctl: the control tool. This version only reports its version; the
- * control socket (status, reload, terminate, leases) comes with the
- * operations work. */
+/* cygnetctl: asks the running cygnetd over its control socket. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "src/ctl.h"
 #include "src/version.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cygnetctl [-s SOCKET] COMMAND\n"
+	        "  status [--json]        established IKE_SAs: user, address, virtual IPs,\n"
+	        "                         algorithms, uptime, bytes and packets\n"
+	        "  leases                 address pools and their leases\n"
+	        "  terminate USER|VIP|#ID end sessions (the client gets a DELETE)\n"
+	        "  version\n"
+	        "  -s SOCKET              control socket (default " CTL_DEFAULT_PATH ")\n");
+}
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "-V") == 0 ||
-	                  strcmp(argv[1], "--version") == 0)) {
+	const char *path = CTL_DEFAULT_PATH;
+	int i = 1;
+	if (i + 1 < argc && strcmp(argv[i], "-s") == 0) {
+		path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "version") == 0 || strcmp(argv[i], "--version") == 0) {
 		printf("cygnet %s\n", CYGNET_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "usage: cygnetctl version\n"
-	        "cygnetctl's control commands (status, reload, terminate, leases) are not built "
-	        "yet.\n");
-	return argc == 1 ? 0 : 2;
+	if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	char cmd[512];
+	size_t len = 0;
+	for (; i < argc; i++) {
+		int n = snprintf(cmd + len, sizeof(cmd) - len, "%s%s", len ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= sizeof(cmd) - len) {
+			fprintf(stderr, "cygnetctl: command too long\n");
+			return 2;
+		}
+		len += (size_t)n;
+	}
+	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "status --json") != 0 &&
+	    strcmp(cmd, "leases") != 0 && strncmp(cmd, "terminate ", 10) != 0) {
+		usage(stderr);
+		return 2;
+	}
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(un.sun_path)) {
+		fprintf(stderr, "cygnetctl: socket path too long\n");
+		return 2;
+	}
+	strcpy(un.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&un, sizeof(un)) != 0) {
+		fprintf(stderr, "cygnetctl: cannot reach cygnetd at %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	struct timeval tv = { 10, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cmd[len++] = '\n';
+	if (write(fd, cmd, len) != (ssize_t)len) {
+		fprintf(stderr, "cygnetctl: write: %s\n", strerror(errno));
+		return 1;
+	}
+	char buf[4096];
+	ssize_t n;
+	int rc = 0, first = 1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (first && n >= 6 && memcmp(buf, "error:", 6) == 0)
+			rc = 1;
+		first = 0;
+		fwrite(buf, 1, (size_t)n, stdout);
+	}
+	close(fd);
+	if (first) {
+		fprintf(stderr, "cygnetctl: no answer from cygnetd\n");
+		return 1;
+	}
+	return rc;
 }

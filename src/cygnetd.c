@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 #include "src/config.h"
+#include "src/ctl.h"
 #include "src/daemon.h"
 #include "src/datapath.h"
 #include "src/esp.h"
@@ -31,13 +32,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: cygnetd [-c DIR] [--check-config] [--debug LEVEL] [--syslog]\n"
+	        "usage: cygnetd [-c DIR] [--check-config] [--debug LEVEL] [--syslog] [--ctl PATH]\n"
 	        "               [--server-id NAME] [--pool CIDR]... [--vpn-user NAME]\n"
 	        "  -c, --config DIR   configuration dir with ipsec.conf, ipsec.secrets and\n"
 	        "                     ipsec.d/ (default " CYGNET_CONFDIR ")\n"
 	        "  --check-config     validate the configuration and exit\n"
 	        "  --debug LEVEL      log level -1..4 for every subsystem (overrides charondebug)\n"
 	        "  --syslog           log to syslog instead of stderr\n"
+	        "  --ctl PATH         control socket for cygnetctl (default " CTL_DEFAULT_PATH ")\n"
 	        "  first start (DIR has no ipsec.conf: cygnet creates a working one):\n"
 	        "  --server-id NAME   DNS name or IP address clients dial (default: this host's\n"
 	        "                     first global address)\n"
@@ -130,6 +132,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = CYGNET_CONFDIR;
 	bool check_only = false, use_syslog = false;
+	const char *ctl_path = CTL_DEFAULT_PATH;
 	int debug = -2;
 	struct firstrun_opts fo;
 	memset(&fo, 0, sizeof(fo));
@@ -138,6 +141,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "debug", required_argument, NULL, 'd' },
 		{ "syslog", no_argument, NULL, 's' },
+		{ "ctl", required_argument, NULL, 'S' },
 		{ "server-id", required_argument, NULL, 'i' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "vpn-user", required_argument, NULL, 'u' },
@@ -161,6 +165,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 's': use_syslog = true; break;
+		case 'S': ctl_path = optarg; break;
 		case 'i': fo.server_id = optarg; break;
 		case 'p':
 			if (fo.n_pools == (int)(sizeof(fo.pools) / sizeof(fo.pools[0]))) {
@@ -261,6 +266,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: cannot set up signal handling\n");
 		goto out;
 	}
+	if (ctl_open(&d, ctl_path, err, sizeof(err)) != 0)
+		log_err(LOG_DMN, "%s: running without a control socket (cygnetctl will not "
+		        "reach this daemon; choose another path with --ctl)", err);
 	warn_forwarding();
 	/* everything privileged is done: TUN, routes, sockets, keys */
 	if (privs_drop(cfg->conf->user, err, sizeof(err)) != 0) {
@@ -277,6 +285,7 @@ out:
 	if (d.base)
 		ike_sa_reap(&d);
 	datapath_stop(&d);
+	ctl_close(&d);
 	if (ev_term) event_free(ev_term);
 	if (ev_int) event_free(ev_int);
 	if (ev_hup) event_free(ev_hup);

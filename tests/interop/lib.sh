@@ -604,7 +604,7 @@ start_server() {
 		write_cygnetd_config "$d/conf"
 		SERVER_LOG=$d/cygnetd.log
 		SERVER_TUN=cygnet0
-		ip netns exec "$(ns_srv)" $CYGNETD -c "$d/conf" >"$SERVER_LOG" 2>&1 &
+		ip netns exec "$(ns_srv)" $CYGNETD --ctl "$d/ctl.sock" -c "$d/conf" >"$SERVER_LOG" 2>&1 &
 		SERVER_PID=$!
 		add_pid $SERVER_PID
 		local end=$(( $(date +%s) + 10 ))

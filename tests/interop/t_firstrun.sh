@@ -17,7 +17,7 @@ mkdir -p "$T/srv"
 SERVER_LOG=$T/srv/cygnetd.log
 SERVER_TUN=cygnet0
 start_firstrun() {
-	ip netns exec "$(ns_srv)" $CYGNETD -c "$d" "$@" >"$T/srv/stdout" 2>"$SERVER_LOG" &
+	ip netns exec "$(ns_srv)" $CYGNETD --ctl "$T/srv/ctl.sock" -c "$d" "$@" >"$T/srv/stdout" 2>"$SERVER_LOG" &
 	SERVER_PID=$!
 	add_pid $SERVER_PID
 	local end=$(( $(date +%s) + 30 ))

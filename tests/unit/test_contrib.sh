@@ -340,7 +340,7 @@ contains docker-multistage "$DF" "FROM debian:12-slim AS build"
 contains docker-entrypoint "$DF" 'ENTRYPOINT ["cygnetd", "-c", "/etc/cygnet"]'
 contains docker-volume "$DF" "VOLUME /etc/cygnet"
 contains docker-expose "$DF" "EXPOSE 500/udp 4500/udp"
-contains docker-healthcheck "$DF" "CMD kill -0 1"
+contains docker-healthcheck "$DF" "CMD cygnetctl status >/dev/null"
 contains docker-user "$DF" "useradd --system"
 if have dockerfile-utils; then
 	check dockerfile-lint dockerfile-utils lint "$DF"
