@@ -426,6 +426,18 @@ static const char *dh_name(uint16_t id)
 	}
 }
 
+const char *proposal_xf_name(uint8_t type, uint16_t id)
+{
+	switch (type) {
+	case XF_ENCR: return encr_name(id);
+	case XF_INTEG: return integ_name(id);
+	case XF_PRF: return prf_name(id);
+	case XF_DH: return dh_name(id);
+	case XF_ESN: return id == ESN_YES ? "EXT_SEQ" : id == ESN_NO ? "NO_EXT_SEQ" : NULL;
+	default: return NULL;
+	}
+}
+
 /* appends "/name" (no slash first) to out, truncating safely */
 static void append(char *out, size_t outlen, size_t *pos, const char *name,
                    const char *unknown_prefix, uint16_t id, uint16_t keybits)

@@ -61,6 +61,10 @@ int proposal_parse(const char *s, enum prop_proto proto,
  * and SHA-1. No 3DES, no MODP-1024, no SHA-1 for IKE. */
 void proposal_defaults(enum prop_proto proto, struct proposal_list *out);
 
+/* strongSwan's name of one transform ("AES_CBC", "HMAC_SHA2_256_128",
+ * "MODP_2048", "NO_EXT_SEQ", ...; type is enum xform_type), NULL if unknown */
+const char *proposal_xf_name(uint8_t type, uint16_t id);
+
 /* Formats one proposal strongSwan style ("AES_CBC_256/HMAC_SHA2_256_128/
  * PRF_HMAC_SHA2_256/MODP_2048") for logs. */
 void proposal_format(const struct proposal *p, char *out, size_t outlen);

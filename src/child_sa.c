@@ -114,6 +114,28 @@ static int narrow_tsr(const struct ike_sa *sa, const struct ike_ts *tsi_out, int
 	return n;
 }
 
+int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c)
+{
+	struct esp_sa *e = c->esp;
+	memcpy(&e->peer, &sa->peer, sa->peer_len);
+	e->peer_len = sa->peer_len;
+	memcpy(&e->local, &sa->local, sa->local_len);
+	e->local_len = sa->local_len;
+	e->has_vip4 = sa->has_vip4;
+	e->has_vip6 = sa->has_vip6;
+	memcpy(e->vip4, sa->vip4, 4);
+	memcpy(e->vip6, sa->vip6, 16);
+	e->ike_id = sa->id;
+	e->last_in = now_sec();
+	if (esp_table_add(d->esp, e) != 0) {
+		esp_sa_free(e);
+		c->esp = NULL;
+		return -1;
+	}
+	sa->n_child++;
+	return 0;
+}
+
 uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
                          const struct ike_prop *props, int n_props,
                          const struct ike_ts *tsi, int n_tsi,
@@ -151,23 +173,8 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
 	c->created = now_sec();
 	if (!c->esp)
 		return N_NO_PROPOSAL_CHOSEN;
-	struct esp_sa *e = c->esp;
-	memcpy(&e->peer, &sa->peer, sa->peer_len);
-	e->peer_len = sa->peer_len;
-	memcpy(&e->local, &sa->local, sa->local_len);
-	e->local_len = sa->local_len;
-	e->has_vip4 = sa->has_vip4;
-	e->has_vip6 = sa->has_vip6;
-	memcpy(e->vip4, sa->vip4, 4);
-	memcpy(e->vip6, sa->vip6, 16);
-	e->ike_id = sa->id;
-	e->last_in = now_sec();
-	if (esp_table_add(d->esp, e) != 0) {
-		esp_sa_free(e);
-		c->esp = NULL;
+	if (child_sa_install(d, sa, c) != 0)
 		return N_NO_PROPOSAL_CHOSEN;
-	}
-	sa->n_child++;
 	/* our SPI in the proposal we send back */
 	out.spi[0] = (uint8_t)(c->spi_in >> 24);
 	out.spi[1] = (uint8_t)(c->spi_in >> 16);

@@ -10,6 +10,7 @@
 
 struct daemon;
 struct ike_sa;
+struct child_sa;
 
 struct child_params {
 	bool first;                     /* in IKE_AUTH: no KE, DH ignored */
@@ -28,6 +29,11 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
                          const struct ike_ts *tsi, int n_tsi,
                          const struct ike_ts *tsr, int n_tsr,
                          const struct child_params *p, struct ike_wr *w);
+
+/* c, the next free slot of sa->child with its keys in c->esp: points the
+ * ESP SA at the peer and the virtual IPs, adds it to the data path and
+ * counts it. -1 (and c->esp freed) when the SPI is taken. */
+int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c);
 
 /* removes the CHILD_SA whose inbound SPI (ours) or outbound SPI (the
  * peer's, as in a DELETE payload) is spi; returns our inbound SPI in

@@ -178,59 +178,6 @@ int proposal_select(const struct ike_prop *peer, int n_peer, uint8_t proto,
 	return -1;
 }
 
-static const char *encr_name(uint16_t id)
-{
-	switch (id) {
-	case ENCR_3DES: return "3DES_CBC";
-	case ENCR_AES_CBC: return "AES_CBC";
-	case ENCR_AES_GCM_8: return "AES_GCM_8";
-	case ENCR_AES_GCM_12: return "AES_GCM_12";
-	case ENCR_AES_GCM_16: return "AES_GCM_16";
-	case ENCR_CHACHA20_POLY1305: return "CHACHA20_POLY1305";
-	default: return NULL;
-	}
-}
-
-static const char *integ_name(uint16_t id)
-{
-	switch (id) {
-	case AUTH_HMAC_SHA1_96: return "HMAC_SHA1_96";
-	case AUTH_HMAC_SHA2_256_128: return "HMAC_SHA2_256_128";
-	case AUTH_HMAC_SHA2_384_192: return "HMAC_SHA2_384_192";
-	case AUTH_HMAC_SHA2_512_256: return "HMAC_SHA2_512_256";
-	default: return NULL;
-	}
-}
-
-static const char *prf_name(uint16_t id)
-{
-	switch (id) {
-	case PRF_HMAC_SHA1: return "PRF_HMAC_SHA1";
-	case PRF_HMAC_SHA2_256: return "PRF_HMAC_SHA2_256";
-	case PRF_HMAC_SHA2_384: return "PRF_HMAC_SHA2_384";
-	case PRF_HMAC_SHA2_512: return "PRF_HMAC_SHA2_512";
-	default: return NULL;
-	}
-}
-
-static const char *dh_name(uint16_t id)
-{
-	switch (id) {
-	case MODP_1024: return "MODP_1024";
-	case MODP_1536: return "MODP_1536";
-	case MODP_2048: return "MODP_2048";
-	case MODP_3072: return "MODP_3072";
-	case MODP_4096: return "MODP_4096";
-	case MODP_6144: return "MODP_6144";
-	case MODP_8192: return "MODP_8192";
-	case ECP_256: return "ECP_256";
-	case ECP_384: return "ECP_384";
-	case ECP_521: return "ECP_521";
-	case CURVE_25519: return "CURVE_25519";
-	default: return NULL;
-	}
-}
-
 static void append(char *out, size_t outlen, size_t *pos, const char *text)
 {
 	if (*pos + 1 >= outlen)
@@ -246,14 +193,7 @@ static void xf_text(char *out, size_t outlen, size_t *pos, uint8_t type, uint16_
 {
 	const char *sep = *pos && out[*pos - 1] != ' ' ? "/" : "";
 	char buf[64];
-	const char *name = NULL;
-	switch (type) {
-	case XF_ENCR: name = encr_name(id); break;
-	case XF_INTEG: name = integ_name(id); break;
-	case XF_PRF: name = prf_name(id); break;
-	case XF_DH: name = dh_name(id); break;
-	case XF_ESN: name = id ? "EXT_SEQ" : "NO_EXT_SEQ"; break;
-	}
+	const char *name = proposal_xf_name(type, id);
 	if (type == XF_INTEG && id == AUTH_NONE)
 		return;
 	if (type == XF_DH && id == DH_NONE)

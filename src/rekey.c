@@ -533,23 +533,8 @@ static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (!c->esp)
 		return;
-	struct esp_sa *e = c->esp, *oe = oc->esp;
-	memcpy(&e->peer, &sa->peer, sa->peer_len);
-	e->peer_len = sa->peer_len;
-	memcpy(&e->local, &sa->local, sa->local_len);
-	e->local_len = sa->local_len;
-	e->has_vip4 = oe->has_vip4;
-	e->has_vip6 = oe->has_vip6;
-	memcpy(e->vip4, oe->vip4, 4);
-	memcpy(e->vip6, oe->vip6, 16);
-	e->ike_id = sa->id;
-	e->last_in = now_sec();
-	if (esp_table_add(d->esp, e) != 0) {
-		esp_sa_free(e);
-		c->esp = NULL;
+	if (child_sa_install(d, sa, c) != 0)
 		return;
-	}
-	sa->n_child++;
 	child_times(sa, c);
 	oc->rekey_at = oc->expire_at = UINT64_MAX;   /* deleted next */
 	log_info(LOG_IKE, "%s: CHILD_SA %08x_i rekeyed into %08x_i %08x_o%s", ike_sa_tag(sa),
