@@ -2,6 +2,7 @@
  * send, identities (subject DN and subjectAltNames), CERTREQ hashes. */
 #include "crypto/cert.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -342,5 +343,97 @@ int cert_spki_sha1(X509 *cert, uint8_t out[20])
 	rc = 0;
 out:
 	OPENSSL_free(der);
+	return rc;
+}
+
+/* one "  label: text" line per fact, strongSwan's `ipsec listcerts` style */
+static void describe_line(BIO *b, const char *label, const char *text)
+{
+	BIO_printf(b, "  %-10s %s\n", label, text);
+}
+
+int cert_describe(X509 *cert, char *out, size_t outlen)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char buf[512];
+	int rc = -1;
+	if (!b || !outlen)
+		goto done;
+	cert_subject_text(cert, buf, sizeof(buf));
+	describe_line(b, "subject:", buf);
+	BIO *nb = BIO_new(BIO_s_mem());
+	if (nb) {
+		X509_NAME_print_ex(nb, X509_get_issuer_name(cert), 0,
+		                   XN_FLAG_SEP_CPLUS_SPC | ASN1_STRFLGS_UTF8_CONVERT | XN_FLAG_FN_SN);
+		char *p;
+		long l = BIO_get_mem_data(nb, &p);
+		snprintf(buf, sizeof(buf), "%.*s", (int)l, p);
+		describe_line(b, "issuer:", buf);
+		BIO_free(nb);
+	}
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	describe_line(b, "serial:", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+	BIO_printf(b, "  %-10s not before ", "validity:");
+	ASN1_TIME_print(b, X509_get0_notBefore(cert));
+	BIO_printf(b, "%s\n             not after  ", X509_cmp_current_time(X509_get0_notBefore(cert)) < 0
+	           ? ", ok" : ", NOT VALID YET");
+	ASN1_TIME_print(b, X509_get0_notAfter(cert));
+	BIO_printf(b, "%s\n", X509_cmp_current_time(X509_get0_notAfter(cert)) > 0 ? ", ok" : ", EXPIRED");
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	if (sans) {
+		BIO_printf(b, "  %-10s ", "altNames:");
+		for (int i = 0; i < sk_GENERAL_NAME_num(sans); i++) {
+			GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+			if (i)
+				BIO_printf(b, ", ");
+			if (g->type == GEN_DNS || g->type == GEN_EMAIL)
+				BIO_printf(b, "%.*s", ASN1_STRING_length(g->d.ia5),
+				           (const char *)ASN1_STRING_get0_data(g->d.ia5));
+			else if (g->type == GEN_IPADD) {
+				int n = ASN1_STRING_length(g->d.ip);
+				char ip[64] = "?";
+				if (n == 4 || n == 16)
+					inet_ntop(n == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.ip),
+					          ip, sizeof(ip));
+				BIO_printf(b, "%s", ip);
+			} else
+				BIO_printf(b, "(type %d)", g->type);
+		}
+		BIO_printf(b, "\n");
+		GENERAL_NAMES_free(sans);
+	}
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
+	if (eku) {
+		BIO_printf(b, "  %-10s ", "flags:");
+		for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+			char name[80];
+			ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+			int nid = OBJ_obj2nid(o);
+			if (nid != NID_undef)
+				snprintf(name, sizeof(name), "%s", OBJ_nid2sn(nid));
+			else
+				OBJ_obj2txt(name, sizeof(name), o, 1);
+			if (strcmp(name, "1.3.6.1.5.5.8.2.2") == 0)
+				snprintf(name, sizeof(name), "ikeIntermediate");
+			BIO_printf(b, "%s%s", i ? " " : "", name);
+		}
+		BIO_printf(b, "\n");
+		EXTENDED_KEY_USAGE_free(eku);
+	}
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	if (pk)
+		BIO_printf(b, "  %-10s %s %d bits\n", "pubkey:",
+		           EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ? "RSA" :
+		           EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "ECDSA" : "other",
+		           EVP_PKEY_get_bits(pk));
+	char *p;
+	long l = BIO_get_mem_data(b, &p);
+	snprintf(out, outlen, "%.*s", (int)l, p);
+	rc = 0;
+done:
+	BIO_free(b);
 	return rc;
 }

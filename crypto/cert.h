@@ -47,4 +47,9 @@ bool cert_key_matches(X509 *cert, EVP_PKEY *key);
  * entries, RFC 7296 §3.7); out 20 bytes */
 int cert_spki_sha1(X509 *cert, uint8_t out[20]);
 
+/* a description like strongSwan's listcerts: subject, issuer, serial,
+ * validity (with ok / EXPIRED), altNames, extended key usages, public key;
+ * one fact a line, each starting with two spaces. 0 on success. */
+int cert_describe(X509 *cert, char *out, size_t outlen);
+
 #endif

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <event2/event.h>
+#include "crypto/cert.h"
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
@@ -211,6 +212,52 @@ static void terminate(struct daemon *d, struct out *o, const char *what)
 	put(o, "%d IKE_SA%s terminated\n", n, n == 1 ? "" : "s");
 }
 
+static void put_cert(struct out *o, X509 *cert)
+{
+	char text[4096];
+	if (cert_describe(cert, text, sizeof(text)) == 0)
+		put(o, "%s", text);
+}
+
+/* the server's certificates and the CAs, as `ipsec listcerts` shows them */
+static void list_certs(struct daemon *d, struct out *o)
+{
+	put(o, "List of X.509 End Entity Certificates:\n");
+	for (int i = 0; i < d->cfg->n_peers; i++) {
+		const struct peer_cfg *pc = &d->cfg->peers[i];
+		bool seen = false;
+		for (int j = 0; j < i; j++)
+			if (X509_cmp(d->cfg->peers[j].cert, pc->cert) == 0)
+				seen = true;
+		if (seen)
+			continue;
+		put(o, "\n  conn:      %s\n", pc->name);
+		put_cert(o, pc->cert);
+		put(o, "  %-10s %s\n", "key:", pc->key && cert_key_matches(pc->cert, pc->key)
+		    ? "has private key" : "NO private key");
+		for (int j = 0; pc->chain && j < sk_X509_num(pc->chain); j++) {
+			put(o, "  sent with intermediate:\n");
+			put_cert(o, sk_X509_value(pc->chain, j));
+		}
+	}
+	put(o, "\nList of X.509 CA Certificates:\n");
+	for (int i = 0; d->cfg->cacerts && i < sk_X509_num(d->cfg->cacerts); i++) {
+		put(o, "\n");
+		put_cert(o, sk_X509_value(d->cfg->cacerts, i));
+	}
+}
+
+static void log_level(struct out *o, const char *spec)
+{
+	char err[256];
+	if (log_parse_levels(spec, err, sizeof(err)) != 0) {
+		put(o, "error: %s\n", err);
+		return;
+	}
+	log_err(LOG_DMN, "log levels changed by the control socket: %s", spec);
+	put(o, "log levels set: %s\n", spec);
+}
+
 static void on_client(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -227,6 +274,10 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		status(d, &o, true);
 	else if (strcmp(line, "leases") == 0)
 		leases(d, &o);
+	else if (strcmp(line, "list-certs") == 0)
+		list_certs(d, &o);
+	else if (strncmp(line, "log-level ", 10) == 0 && line[10])
+		log_level(&o, line + 10);
 	else if (strncmp(line, "terminate ", 10) == 0 && line[10])
 		terminate(d, &o, line + 10);
 	else

@@ -14,6 +14,8 @@ static void usage(FILE *f)
 	        "  status [--json]        established IKE_SAs: user, address, virtual IPs,\n"
 	        "                         algorithms, uptime, bytes and packets\n"
 	        "  leases                 address pools and their leases\n"
+	        "  list-certs             the server's certificates and CAs\n"
+	        "  log-level SUBSYS LEVEL change a log level (\"ike 2\", \"any 1\")\n"
 	        "  terminate USER|VIP|#ID end sessions (the client gets a DELETE)\n"
 	        "  version\n"
 	        "  -s SOCKET              control socket (default " CTL_DEFAULT_PATH ")\n");
@@ -50,7 +52,8 @@ int main(int argc, char **argv)
 		len += (size_t)n;
 	}
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "status --json") != 0 &&
-	    strcmp(cmd, "leases") != 0 && strncmp(cmd, "terminate ", 10) != 0) {
+	    strcmp(cmd, "leases") != 0 && strncmp(cmd, "terminate ", 10) != 0 &&
+	    strcmp(cmd, "list-certs") != 0 && strncmp(cmd, "log-level ", 10) != 0) {
 		usage(stderr);
 		return 2;
 	}

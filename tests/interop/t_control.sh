@@ -1,7 +1,8 @@
 #!/bin/bash
 # cygnetctl over the control socket: status (text and JSON) shows the live
 # tunnel with growing byte counters, leases shows the pool, terminate ends
-# a session and the client sees the DELETE.
+# a session and the client sees the DELETE, list-certs shows the server's
+# chain as `ipsec listcerts` would, log-level changes levels at run time.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -52,6 +53,17 @@ if connect_ok 1; then
 	"$CTLBIN" -s "$CTL" leases >"$T/leases2.txt"
 	check_log lease_released "$T/leases2.txt" "^  $POOL_V4_FIRST offline +'alice'"
 fi
+"$CTLBIN" -s "$CTL" list-certs >"$T/certs.txt"
+check_log certs_subject "$T/certs.txt" "subject: +O=cygnet test, CN=$SERVER_ID"
+check_log certs_altnames "$T/certs.txt" "altNames: +$SERVER_ID, $SRV_V4"
+check_log certs_eku "$T/certs.txt" "flags: +serverAuth ikeIntermediate"
+check_log certs_private_key "$T/certs.txt" "key: +has private key"
+check_log certs_ca "$T/certs.txt" "subject: +O=cygnet test, CN=cygnet test CA"
+check_log certs_validity "$T/certs.txt" "not after .*, ok"
+"$CTLBIN" -s "$CTL" log-level ike 2 >"$T/lvl.txt"
+check_log log_level_set "$T/lvl.txt" "^log levels set: ike 2"
+"$CTLBIN" -s "$CTL" log-level foo 2 >/dev/null 2>&1
+check log_level_bad_refused test $? = 1
 "$CTLBIN" -s "$CTL" bogus >/dev/null 2>&1
 check unknown_command_refused test $? = 2
 stop_server
