@@ -50,12 +50,16 @@ fetch_slow() {
 }
 
 t0=$(now)
+s0=$(date +%s)
 ping_log_start 1 rekey1
 ping_log_start 2 rekey2
 fetch_slow 1 & f1=$!; add_pid $f1
 fetch_slow 2 & f2=$!; add_pid $f2
 wait $f1; r1=$?; forget_pid $f1
 wait $f2; r2=$?; forget_pid $f2
+# the rekey counts below assume a phase of DUR seconds: curl's rate limit
+# may finish early, so the pings go on until then
+while [ $(( $(date +%s) - s0 )) -lt "$DUR" ]; do sleep 0.5; done
 sleep 1
 ping_log_stop rekey1
 ping_log_stop rekey2
