@@ -1,13 +1,12 @@
-/* Small helpers shared by the conf/ parsers: error lines, reading files,
- * resolving include globs, growing arrays. Internal to conf/. */
+/* Small helpers shared by the conf/ parsers: error lines, include globs,
+ * growing arrays. Internal to conf/. Files are read through conf_files.h. */
 #ifndef CYGNET_CONF_UTIL_H
 #define CYGNET_CONF_UTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "conf/conf_files.h"
 
-/* Largest file the parsers read (ipsec.conf, ipsec.secrets, includes). */
-#define CONF_MAX_FILE (4u << 20)
 /* Include nesting deeper than this is an error (catches include loops). */
 #define CONF_MAX_INCLUDE_DEPTH 16
 
@@ -19,11 +18,6 @@ void conf_errf(char *err, size_t errlen, const char *file, int line,
  * characters replaced by '?'. Returns buf. */
 const char *conf_show(const char *s, char *buf, size_t buflen);
 #define CONF_SHOW_LEN 72
-
-/* Reads a regular file of at most CONF_MAX_FILE bytes into a NUL-terminated
- * buffer. NULL with a reason ("No such file or directory", "not a regular
- * file", ...) written to why on failure. */
-char *conf_read_file(const char *path, size_t *len, char *why, size_t whylen);
 
 /* Resolves an include pattern relative to the directory of the including
  * file (unless absolute) and expands it as a glob. *paths gets the sorted

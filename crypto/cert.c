@@ -3,13 +3,12 @@
 #include "crypto/cert.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -19,45 +18,55 @@
 
 #define CHAIN_MAX_DEPTH 8
 
-/* Reads every certificate in the file: all PEM blocks, or one DER
+/* Reads every certificate from bio: all PEM blocks, or one DER
  * certificate. 0 when at least one was read. */
-static int load_file(const char *path, STACK_OF(X509) *out, char *err, size_t errlen)
+static int load_bio(BIO *bio, const char *name, STACK_OF(X509) *out, char *err, size_t errlen)
 {
-	BIO *bio = BIO_new_file(path, "rb");
 	X509 *x = NULL;
 	int n = 0, rc = -1;
 
-	if (!bio) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
 	/* PEM first: CERTIFICATE and TRUSTED CERTIFICATE blocks */
 	while ((x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL)) != NULL) {
 		if (!sk_X509_push(out, x)) {
 			X509_free(x);
-			snprintf(err, errlen, "%s: out of memory", path);
+			snprintf(err, errlen, "%s: out of memory", name);
 			goto out;
 		}
 		n++;
 	}
 	if (n == 0) {
 		ERR_clear_error();
-		if (BIO_reset(bio) == 0 && (x = d2i_X509_bio(bio, NULL)) != NULL) {
+		/* rewind: a file BIO answers 0, a memory BIO 1 */
+		if (BIO_reset(bio) >= 0 && (x = d2i_X509_bio(bio, NULL)) != NULL) {
 			if (!sk_X509_push(out, x)) {
 				X509_free(x);
-				snprintf(err, errlen, "%s: out of memory", path);
+				snprintf(err, errlen, "%s: out of memory", name);
 				goto out;
 			}
 			n++;
 		}
 	}
 	if (n == 0) {
-		snprintf(err, errlen, "%s: no certificate in PEM or DER", path);
+		snprintf(err, errlen, "%s: no certificate in PEM or DER", name);
 		goto out;
 	}
 	rc = 0;
 out:
 	ERR_clear_error();
+	return rc;
+}
+
+int cert_parse(const uint8_t *buf, size_t len, const char *name, STACK_OF(X509) *out,
+               char *err, size_t errlen)
+{
+	BIO *bio = len <= INT_MAX ? BIO_new_mem_buf(buf, (int)len) : NULL;
+	int rc;
+
+	if (!bio) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	rc = load_bio(bio, name, out, err, errlen);
 	BIO_free(bio);
 	return rc;
 }
@@ -65,62 +74,19 @@ out:
 X509 *cert_load(const char *path, char *err, size_t errlen)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
+	BIO *bio = BIO_new_file(path, "rb");
 	X509 *x = NULL;
 
-	if (!sk) {
+	if (!bio)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (!sk)
 		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	if (load_file(path, sk, err, errlen) == 0)
+	else if (load_bio(bio, path, sk, err, errlen) == 0)
 		x = sk_X509_shift(sk); /* the first one; a file holds one cert */
+	ERR_clear_error();
+	BIO_free(bio);
 	sk_X509_pop_free(sk, X509_free);
 	return x;
-}
-
-static int skip_entry(const struct dirent *d)
-{
-	return d->d_name[0] != '.';
-}
-
-int cert_load_dir(const char *dir, STACK_OF(X509) *out, char *err, size_t errlen)
-{
-	struct dirent **names = NULL;
-	char path[4096];
-	int n, rc = -1;
-
-	n = scandir(dir, &names, skip_entry, alphasort);
-	if (n < 0) {
-		if (errno == ENOENT) {
-			rc = 0;
-			n = 0;
-		} else {
-			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-			n = 0;
-		}
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		struct stat st;
-
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) >= sizeof(path)) {
-			snprintf(err, errlen, "%s/%s: path too long", dir, names[i]->d_name);
-			goto out;
-		}
-		if (stat(path, &st) != 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (!S_ISREG(st.st_mode))
-			continue;
-		if (load_file(path, out, err, errlen) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return rc;
 }
 
 /* issuer of c in pool: names and key identifiers agree and the

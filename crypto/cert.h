@@ -20,10 +20,10 @@ enum id_type {
 
 /* Loads one certificate, PEM or DER. NULL + one-line reason in err. */
 X509 *cert_load(const char *path, char *err, size_t errlen);
-/* Loads every certificate file in dir (PEM or DER; unreadable/non-cert
- * files are reported in err and make it fail). A missing dir is not an
- * error. 0 on success. */
-int cert_load_dir(const char *dir, STACK_OF(X509) *out, char *err, size_t errlen);
+/* Appends every certificate in buf (PEM blocks, or one DER certificate)
+ * to out; name is for the error. 0, or -1 when there is none. */
+int cert_parse(const uint8_t *buf, size_t len, const char *name, STACK_OF(X509) *out,
+               char *err, size_t errlen);
 
 /* Builds the chain to send after the end-entity cert: the intermediates
  * from pool (issuer of cert, then its issuer, ...) excluding the

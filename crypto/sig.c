@@ -77,20 +77,16 @@ static bool ec_curve_ok(const EVP_PKEY *key)
 	       OBJ_txt2nid(name) == NID_secp521r1;
 }
 
-EVP_PKEY *privkey_load(const char *path, char *err, size_t errlen)
+EVP_PKEY *privkey_parse(const uint8_t *buf, size_t len, const char *path, char *err,
+                        size_t errlen)
 {
 	OSSL_DECODER_CTX *dctx = NULL;
 	struct pass_probe probe = { false };
 	EVP_PKEY *key = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	const unsigned char *p;
 	size_t left;
 	bool ok = false;
 
-	buf = read_file(path, &len, err, errlen);
-	if (!buf)
-		goto out;
 	/* any input format (PEM, DER), any structure (PKCS#8, PKCS#1,
 	 * SEC1), any key type; checked below */
 	dctx = OSSL_DECODER_CTX_new_for_pkey(&key, NULL, NULL, NULL,
@@ -132,10 +128,20 @@ out:
 	}
 	ERR_clear_error();
 	OSSL_DECODER_CTX_free(dctx);
-	if (buf) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	}
+	return key;
+}
+
+EVP_PKEY *privkey_load(const char *path, char *err, size_t errlen)
+{
+	size_t len = 0;
+	uint8_t *buf = read_file(path, &len, err, errlen);
+	EVP_PKEY *key;
+
+	if (!buf)
+		return NULL;
+	key = privkey_parse(buf, len, path, err, errlen);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
 	return key;
 }
 

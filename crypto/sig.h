@@ -32,6 +32,9 @@ enum sig_hash {
  * usual encodings: PKCS#1, SEC1, PKCS#8). On failure returns NULL and
  * writes a one-line reason to err. */
 EVP_PKEY *privkey_load(const char *path, char *err, size_t errlen);
+/* the same from the file's contents; path names it in the reason */
+EVP_PKEY *privkey_parse(const uint8_t *buf, size_t len, const char *path, char *err,
+                        size_t errlen);
 /* "RSA", "ECDSA" or "" — for matching ": RSA" / ": ECDSA" secrets */
 const char *privkey_type(const EVP_PKEY *key);
 

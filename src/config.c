@@ -9,6 +9,8 @@
 #include <openssl/x509.h>
 #include "crypto/cert.h"
 #include "crypto/sig.h"
+#include "conf/conf_files.h"
+#include "conf/conf_util.h"
 #include "src/config.h"
 #include "src/log.h"
 #include "src/pool.h"
@@ -119,9 +121,18 @@ static int load_keys(struct config *cfg, struct keyref **out, int *n_out,
 		const struct secret *s = &cfg->secrets->s[i];
 		if (s->type != SECRET_RSA && s->type != SECRET_ECDSA && s->type != SECRET_PRIVATE)
 			continue;
-		char path[1024], why[256];
+		char path[1024], why[1400], reason[256];
 		config_path(cfg, "ipsec.d/private", s->value, path, sizeof(path));
-		EVP_PKEY *k = privkey_load(path, why, sizeof(why));
+		size_t len = 0;
+		char *text = conf_read_file(path, &len, reason, sizeof(reason));
+		EVP_PKEY *k = NULL;
+		if (text) {
+			k = privkey_parse((const uint8_t *)text, len, path, why, sizeof(why));
+			OPENSSL_cleanse(text, len);
+			free(text);
+		} else {
+			snprintf(why, sizeof(why), "%s: %s", path, reason);
+		}
 		if (!k) {
 			snprintf(err, errlen, "%s:%d: %s", s->file, s->line, why);
 			goto fail;
@@ -149,10 +160,58 @@ fail:
 	return -1;
 }
 
+/* the first certificate in a file */
+static X509 *load_cert(const char *path, char *why, size_t whylen)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	size_t len = 0;
+	char reason[256];
+	char *text = conf_read_file(path, &len, reason, sizeof(reason));
+	X509 *x = NULL;
+
+	if (!text)
+		snprintf(why, whylen, "%.1024s: %s", path, reason);
+	else if (!sk)
+		snprintf(why, whylen, "out of memory");
+	else if (cert_parse((const uint8_t *)text, len, path, sk, why, whylen) == 0)
+		x = sk_X509_shift(sk);
+	sk_X509_pop_free(sk, X509_free);
+	free(text);
+	return x;
+}
+
+/* every certificate in every regular file of dir (a missing dir has none) */
+static int load_cert_dir(const char *dir, STACK_OF(X509) *out, char *why, size_t whylen)
+{
+	char **paths = NULL, reason[256];
+	int n = 0, rc = -1;
+
+	if (conf_list_dir(dir, &paths, &n, reason, sizeof(reason)) != 0) {
+		snprintf(why, whylen, "%.1024s: %s", dir, reason);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t len = 0;
+		char *text = conf_read_file(paths[i], &len, reason, sizeof(reason));
+		if (!text) {
+			snprintf(why, whylen, "%.1024s: %s", paths[i], reason);
+			goto out;
+		}
+		int r = cert_parse((const uint8_t *)text, len, paths[i], out, why, whylen);
+		free(text);
+		if (r != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	conf_strv_free(paths, n);
+	return rc;
+}
+
 static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
                       struct keyref *keys, int n_keys, char *err, size_t errlen)
 {
-	char path[1024], why[256];
+	char path[1024], why[1400];
 	pc->conn = c;
 	pc->name = c->name;
 	if (c->right.auth != AUTH_EAP_MSCHAPV2 && c->right.auth != AUTH_UNSET) {
@@ -177,7 +236,7 @@ static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn 
 		return -1;
 	}
 	config_path(cfg, "ipsec.d/certs", c->left.cert, path, sizeof(path));
-	pc->cert = cert_load(path, why, sizeof(why));
+	pc->cert = load_cert(path, why, sizeof(why));
 	if (!pc->cert) {
 		snprintf(err, errlen, "%s:%d: conn '%s': leftcert: %s", c->file, c->line, c->name, why);
 		return -1;
@@ -256,7 +315,7 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 	struct config *cfg = calloc(1, sizeof(*cfg));
 	struct keyref *keys = NULL;
 	int n_keys = 0;
-	char path[1024], why[512];
+	char path[1024], why[1400];
 	if (!cfg) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -274,8 +333,12 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 		log_err(LOG_CFG, "%s", cfg->secrets->warnings[i]);
 	cfg->cacerts = sk_X509_new_null();
 	snprintf(path, sizeof(path), "%s/ipsec.d/cacerts", dir);
-	if (!cfg->cacerts || cert_load_dir(path, cfg->cacerts, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, why);
+	if (!cfg->cacerts) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (load_cert_dir(path, cfg->cacerts, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
 	if (load_keys(cfg, &keys, &n_keys, err, errlen) != 0)

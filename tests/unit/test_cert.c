@@ -70,6 +70,18 @@ static void write_pem(const char *name, X509 *a, X509 *b)
 	fclose(f);
 }
 
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = malloc(65536);
+	*len = 0;
+	if (f && buf)
+		*len = fread(buf, 1, 65536, f);
+	if (f)
+		fclose(f);
+	return buf;
+}
+
 static void write_der(const char *name, X509 *a)
 {
 	FILE *f = fopen(path_of(name), "wb");
@@ -233,33 +245,26 @@ int main(void)
 	CHECK("load missing fails", !cert_load(path_of("nope"), err, sizeof(err)) &&
 	      strstr(err, "No such file"));
 
-	/* directory: PEM bundle of two, one DER, one junk */
-	char sub[300];
-	snprintf(sub, sizeof(sub), "%s/cacerts", dir);
-	mkdir(sub, 0700);
-	write_pem("cacerts/bundle.pem", ca, inter);
-	write_der("cacerts/rsrv.der", rsrv);
+	/* cert_parse: a PEM bundle of two, then one DER, then junk */
+	write_pem("bundle.pem", ca, inter);
+	size_t blen = 0;
+	uint8_t *bundle = slurp(path_of("bundle.pem"), &blen);
 	STACK_OF(X509) *loaded = sk_X509_new_null();
-	CHECK("load dir", cert_load_dir(sub, loaded, err, sizeof(err)) == 0 &&
+	CHECK("parse PEM bundle", bundle && cert_parse(bundle, blen, "b", loaded, err, sizeof(err)) == 0 &&
+	      sk_X509_num(loaded) == 2);
+	free(bundle);
+	write_der("one.der", rsrv);
+	bundle = slurp(path_of("one.der"), &blen);
+	CHECK("parse DER appends", bundle && cert_parse(bundle, blen, "d", loaded, err, sizeof(err)) == 0 &&
 	      sk_X509_num(loaded) == 3);
-	sk_X509_pop_free(loaded, X509_free);
-	char from[300];
-	snprintf(from, sizeof(from), "%s", path_of("junk"));
-	rename(from, path_of("cacerts/zz-junk"));
-	loaded = sk_X509_new_null();
+	free(bundle);
 	err[0] = 0;
-	CHECK("load dir with junk fails", cert_load_dir(sub, loaded, err, sizeof(err)) != 0 &&
-	      strstr(err, "zz-junk"));
+	CHECK("parse junk fails and names it",
+	      cert_parse((const uint8_t *)"junk", 4, "zz-junk", loaded, err, sizeof(err)) != 0 &&
+	      strstr(err, "zz-junk") && sk_X509_num(loaded) == 3);
 	sk_X509_pop_free(loaded, X509_free);
-	loaded = sk_X509_new_null();
-	CHECK("load missing dir is empty", cert_load_dir(path_of("none"), loaded, err, sizeof(err)) == 0 &&
-	      sk_X509_num(loaded) == 0);
-	sk_X509_pop_free(loaded, X509_free);
-
-	unlink(path_of("cacerts/zz-junk"));
-	unlink(path_of("cacerts/bundle.pem"));
-	unlink(path_of("cacerts/rsrv.der"));
-	rmdir(sub);
+	unlink(path_of("bundle.pem"));
+	unlink(path_of("one.der"));
 	unlink(path_of("srv.pem"));
 	unlink(path_of("srv.der"));
 	rmdir(dir);
