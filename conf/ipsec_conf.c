@@ -508,7 +508,7 @@ static const struct conn_key conn_keys[] = {
 	{ "rightsourceip", 'r', false, h_sourceip },
 	{ "leftdns", 'l', true, h_dns },
 	{ "rightdns", 'r', false, h_dns },
-	{ "leftupdown", 'l', true, h_updown },
+	{ "leftupdown", 'l', false, h_updown },
 	{ "rightupdown", 'r', true, h_updown },
 	{ "leftfirewall", 'l', false, h_firewall },
 	{ "rightfirewall", 'r', false, h_firewall },

@@ -11,6 +11,7 @@
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/proposal_select.h"
+#include "src/updown.h"
 
 static size_t ts_alen(uint8_t type)
 {
@@ -175,6 +176,9 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
 		return N_NO_PROPOSAL_CHOSEN;
 	if (child_sa_install(d, sa, c) != 0)
 		return N_NO_PROPOSAL_CHOSEN;
+	c->reqid = p->reqid ? p->reqid : ++d->next_reqid;
+	if (!p->reqid)
+		updown_child(d, sa, c, true);
 	/* our SPI in the proposal we send back */
 	out.spi[0] = (uint8_t)(c->spi_in >> 24);
 	out.spi[1] = (uint8_t)(c->spi_in >> 16);
@@ -199,9 +203,17 @@ int child_sa_delete(struct daemon *d, struct ike_sa *sa, uint32_t peer_spi, uint
 		if (c->esp) {
 			esp_table_del(d->esp, c->esp);
 			esp_sa_free(c->esp);
+			c->esp = NULL;
 		}
 		log_info(LOG_IKE, "%s: CHILD_SA %08x_i %08x_o deleted", ike_sa_tag(sa), c->spi_in,
 		         c->spi_out);
+		/* gone for good unless a rekey replaced it */
+		bool replaced = false;
+		for (int j = 0; j < sa->n_child; j++)
+			if (j != i && sa->child[j].reqid == c->reqid)
+				replaced = true;
+		if (!replaced)
+			updown_child(d, sa, c, false);
 		sa->child[i] = sa->child[sa->n_child - 1];
 		sa->n_child--;
 		return 0;

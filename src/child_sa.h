@@ -18,6 +18,7 @@ struct child_params {
 	const uint8_t *dh; size_t dh_len;   /* the new DH secret (PFS), or none */
 	const uint8_t *ni, *nr;         /* the exchange's nonces */
 	size_t ni_len, nr_len;
+	uint32_t reqid;                 /* of the CHILD_SA rekeyed, 0 for a new one */
 };
 
 /* Creates a CHILD_SA of sa (as responder) from the peer's ESP proposals

@@ -17,6 +17,7 @@
 #include "src/datapath.h"
 #include "src/esp.h"
 #include "src/firstrun.h"
+#include "src/helper.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/net.h"
@@ -47,46 +48,6 @@ static void usage(FILE *f)
 	        "                     10.x.y.0/24 and a random ULA /112)\n"
 	        "  --vpn-user NAME    the first user (default vpnuser)\n"
 	        "  -V, --version      print the version\n");
-}
-
-/* the smallest prefix covering from..to */
-static int cover_prefix(int family, const uint8_t *from, const uint8_t *to, uint8_t *net)
-{
-	size_t n = family == AF_INET ? 4 : 16;
-	int prefix = 0;
-	while ((size_t)prefix < 8 * n) {
-		int byte = prefix / 8, bit = 7 - prefix % 8;
-		if (((from[byte] >> bit) & 1) != ((to[byte] >> bit) & 1))
-			break;
-		prefix++;
-	}
-	memset(net, 0, 16);
-	for (size_t i = 0; i < n; i++) {
-		int bits = prefix - (int)(8 * i);
-		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-		net[i] = from[i] & mask;
-	}
-	return prefix;
-}
-
-static int add_pool_routes(struct daemon *d, char *err, size_t errlen)
-{
-	struct conf_conn *seen[CFG_MAX_POOLS];
-	(void)seen;
-	for (int i = 0; i < d->cfg->conf->n_conns; i++) {
-		struct conf_conn *c = &d->cfg->conf->conns[i];
-		for (int j = 0; j < c->right.n_sourceip; j++) {
-			const struct conf_range *r = &c->right.sourceip[j];
-			uint8_t net[16];
-			int prefix = cover_prefix(r->family, r->from, r->to, net);
-			if (tun_route_add(d->tun_name, r->family, net, prefix, err, errlen) != 0)
-				return -1;
-			char text[INET6_ADDRSTRLEN];
-			inet_ntop(r->family, net, text, sizeof(text));
-			log_info(LOG_TUN, "route %s/%d via %s", text, prefix, d->tun_name);
-		}
-	}
-	return 0;
 }
 
 static void warn_forwarding(void)
@@ -250,7 +211,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
-	if (add_pool_routes(&d, err, sizeof(err)) != 0) {
+	if (helper_add_routes(cfg, d.tun_name, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
@@ -270,6 +231,11 @@ int main(int argc, char **argv)
 		log_err(LOG_DMN, "%s: running without a control socket (cygnetctl will not "
 		        "reach this daemon; choose another path with --ctl)", err);
 	warn_forwarding();
+	/* what stays privileged (leftupdown, reloads) moves to the helper */
+	if (helper_start(&d, cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: privileged helper: %s\n", err);
+		goto out;
+	}
 	/* everything privileged is done: TUN, routes, sockets, keys */
 	if (privs_drop(cfg->conf->user, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: %s\n", err);
@@ -284,6 +250,7 @@ out:
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
 		ike_sa_reap(&d);
+	helper_stop(&d, 1500);
 	datapath_stop(&d);
 	ctl_close(&d);
 	if (ev_term) event_free(ev_term);

@@ -36,6 +36,7 @@ struct daemon {
 	/* IKE_SAs: a simple list (hash by SPI in ike_sa.c) */
 	struct ike_sa *sas;
 	uint32_t next_sa_id;
+	uint32_t next_reqid;
 	unsigned half_open;        /* IKE_SAs that did IKE_SA_INIT only */
 	uint8_t cookie_secret[32];
 	uint64_t cookie_secret_time;

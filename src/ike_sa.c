@@ -12,6 +12,7 @@
 #include "src/daemon.h"
 #include "src/esp.h"
 #include "src/ike_sa.h"
+#include "src/updown.h"
 #include "src/log.h"
 #include "src/pool.h"
 #include "src/rekey.h"
@@ -513,6 +514,13 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 			esp_table_del(d->esp, c->esp);
 			esp_sa_free(c->esp);
 		}
+		/* one down event per CHILD_SA, not per rekeyed generation */
+		bool seen = false;
+		for (int j = 0; j < i; j++)
+			if (sa->child[j].reqid == c->reqid)
+				seen = true;
+		if (!seen && sa->cfg)
+			updown_child(d, sa, c, false);
 	}
 	if (sa->has_vip4 && sa->pool4)
 		pool_release(sa->pool4, sa->vip4);

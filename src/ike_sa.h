@@ -51,6 +51,7 @@ enum req_kind {
 
 struct child_sa {
 	uint32_t spi_in, spi_out;
+	uint32_t reqid;                   /* kept by rekeys: up/down events */
 	uint16_t encr, keybits, integ;
 	struct esp_sa *esp;
 	uint64_t created;

@@ -8,16 +8,16 @@
 #include <sys/time.h>
 #include "src/log.h"
 
-static int levels[LOG_SUBSYSTEMS] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+static int levels[LOG_SUBSYSTEMS] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 static int syslog_mode;
 
 static const char *const names[LOG_SUBSYSTEMS] = {
-	"dmn", "cfg", "ike", "enc", "net", "esp", "tun", "lib",
+	"dmn", "cfg", "ike", "enc", "net", "esp", "tun", "lib", "chd",
 };
 
 /* strongSwan subsystem names cygnet maps onto its own */
 static const struct { const char *name; int sub; } aliases[] = {
-	{ "mgr", LOG_IKE }, { "chd", LOG_IKE }, { "job", LOG_DMN },
+	{ "mgr", LOG_IKE }, { "job", LOG_DMN },
 	{ "knl", LOG_TUN }, { "asn", LOG_LIB }, { "tls", LOG_LIB },
 	{ "esp", LOG_ESP }, { "tnc", LOG_CFG }, { "imc", LOG_CFG },
 	{ "imv", LOG_CFG }, { "pts", LOG_CFG }, { "app", LOG_DMN },

@@ -15,6 +15,7 @@ enum log_sub {
 	LOG_ESP,   /* ESP data path */
 	LOG_TUN,   /* TUN device, routes */
 	LOG_LIB,   /* crypto, certificates */
+	LOG_CHD,   /* CHILD_SAs up and down, leftupdown scripts */
 	LOG_SUBSYSTEMS
 };
 

@@ -354,3 +354,22 @@ int pool_lease_at(const struct pool *p, size_t i, uint8_t *addr, const char **id
 		*online = l->online;
 	return 0;
 }
+
+int pool_cover_prefix(int family, const uint8_t *from, const uint8_t *to, uint8_t *net)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+	int prefix = 0;
+	while ((size_t)prefix < 8 * n) {
+		int byte = prefix / 8, bit = 7 - prefix % 8;
+		if (((from[byte] >> bit) & 1) != ((to[byte] >> bit) & 1))
+			break;
+		prefix++;
+	}
+	memset(net, 0, 16);
+	for (size_t i = 0; i < n; i++) {
+		int bits = prefix - (int)(8 * i);
+		uint8_t mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+		net[i] = from[i] & mask;
+	}
+	return prefix;
+}

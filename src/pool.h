@@ -32,6 +32,10 @@ int pool_acquire(struct pool *p, const char *id, uint8_t *out);
 /* Releases an online lease (it becomes offline, still tied to id). */
 void pool_release(struct pool *p, const uint8_t *addr);
 
+/* the smallest prefix covering from..to (a route for the pool): its
+ * length, with the network written to net (16 bytes) */
+int pool_cover_prefix(int family, const uint8_t *from, const uint8_t *to, uint8_t *net);
+
 /* counters for status output */
 size_t pool_size(const struct pool *p);
 size_t pool_online(const struct pool *p);

@@ -104,3 +104,43 @@ int privs_drop(const char *user, char *err, size_t errlen)
 	         pw ? pw->pw_name : "the starting user", (unsigned)geteuid());
 	return 0;
 }
+
+int privs_helper(char *err, size_t errlen)
+{
+	static const int keep[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_DAC_OVERRIDE,
+	                            CAP_DAC_READ_SEARCH };
+	capng_get_caps_process();
+	bool admin = capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (geteuid() == 0) {
+		/* what a root script gets on exec is the bounding set */
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
+			             (unsigned)keep[i]);
+		if (capng_apply(CAPNG_SELECT_BOTH) != 0 && capng_apply(CAPNG_SELECT_CAPS) != 0) {
+			snprintf(err, errlen, "reducing the helper's capabilities failed: %s",
+			         strerror(errno));
+			return -1;
+		}
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	} else {
+		/* started with ambient capabilities: scripts inherit NET_ADMIN
+		 * through the ambient set, nothing else */
+		if (admin)
+			capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE,
+			             CAP_NET_ADMIN);
+		if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+			snprintf(err, errlen, "reducing the helper's capabilities failed: %s",
+			         strerror(errno));
+			return -1;
+		}
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (admin)
+			prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}

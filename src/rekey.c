@@ -252,6 +252,7 @@ void ike_child_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 		.ni = m->nonce, .ni_len = m->nonce_len, .nr = nr, .nr_len = sizeof(nr),
 	};
 	uint32_t old_in = old >= 0 ? sa->child[old].spi_in : 0;
+	cp.reqid = old >= 0 ? sa->child[old].reqid : 0;
 	uint16_t err = child_sa_create(d, sa, m->props, m->n_props, m->tsi, m->n_tsi, m->tsr,
 	                               m->n_tsr, &cp, &w);
 	OPENSSL_cleanse(secret, sizeof(secret));

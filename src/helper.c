@@ -1,0 +1,690 @@
+/* The privileged helper: the daemon's end of the socketpair, and the
+ * helper process itself (see helper.h). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include "conf/conf_files.h"
+#include "conf/conf_util.h"
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/helper.h"
+#include "src/log.h"
+#include "src/pool.h"
+#include "src/privs.h"
+#include "tun/tun.h"
+
+enum frame_type {
+	F_UPDOWN = 1,       /* daemon → helper: command, then PLUTO_* entries */
+	F_RELOAD,           /* daemon → helper: (empty) */
+	F_RELOAD_OK,        /* helper → daemon: an encoded snapshot */
+	F_RELOAD_FAIL,      /* helper → daemon: the reason */
+};
+
+struct frame_hdr {
+	uint32_t type, len;
+};
+
+#define FRAME_MAX (64u << 20)       /* a snapshot of every file, generously */
+#define REQUEST_MAX (64u << 10)     /* an updown request */
+#define ENV_MAX 64
+#define ENV_VALUE_MAX 1024
+#define QUEUE_MAX 4096
+#define SCRIPT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* ---- pool routes: added at start by the daemon, by the helper at a
+ * reload; the list is inherited across the fork ---- */
+
+struct route {
+	int family, prefix;
+	uint8_t net[16];
+};
+
+static struct route *routes;
+static int n_routes;
+
+int helper_add_routes(const struct config *cfg, const char *tun, char *err, size_t errlen)
+{
+	for (int i = 0; i < cfg->conf->n_conns; i++) {
+		const struct conf_conn *c = &cfg->conf->conns[i];
+		for (int j = 0; j < c->right.n_sourceip; j++) {
+			const struct conf_range *r = &c->right.sourceip[j];
+			struct route rt = { .family = r->family };
+			rt.prefix = pool_cover_prefix(r->family, r->from, r->to, rt.net);
+			bool known = false;
+			for (int k = 0; k < n_routes && !known; k++)
+				known = routes[k].family == rt.family && routes[k].prefix == rt.prefix &&
+				        memcmp(routes[k].net, rt.net, 16) == 0;
+			if (known)
+				continue;
+			struct route *nr = realloc(routes, (size_t)(n_routes + 1) * sizeof(*nr));
+			if (!nr) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			routes = nr;
+			if (tun_route_add(tun, rt.family, rt.net, rt.prefix, err, errlen) != 0)
+				return -1;
+			routes[n_routes++] = rt;
+			char text[INET6_ADDRSTRLEN];
+			inet_ntop(rt.family, rt.net, text, sizeof(text));
+			log_info(LOG_TUN, "route %s/%d via %s", text, rt.prefix, tun);
+		}
+	}
+	return 0;
+}
+
+/* ---- the daemon's end ---- */
+
+struct pending_reload {
+	helper_reload_done done;
+	void *arg;
+};
+
+static struct {
+	pid_t pid;
+	struct bufferevent *bev;
+	struct pending_reload pending[16];
+	int n_pending;
+} H;
+
+static void fail_pending(struct daemon *d, const char *why)
+{
+	while (H.n_pending > 0) {
+		struct pending_reload p = H.pending[0];
+		memmove(H.pending, H.pending + 1, (size_t)--H.n_pending * sizeof(H.pending[0]));
+		p.done(d, NULL, why, p.arg);
+	}
+}
+
+static void channel_lost(struct daemon *d, const char *why)
+{
+	if (!H.bev)
+		return;
+	log_err(LOG_DMN, "the privileged helper is gone (%s): leftupdown scripts and "
+	        "reloads are unavailable until cygnetd is restarted", why);
+	bufferevent_free(H.bev);
+	H.bev = NULL;
+	fail_pending(d, "the privileged helper is gone");
+}
+
+static void on_frame(struct daemon *d, uint32_t type, const uint8_t *p, uint32_t len)
+{
+	if ((type != F_RELOAD_OK && type != F_RELOAD_FAIL) || H.n_pending == 0) {
+		channel_lost(d, "unexpected message");
+		return;
+	}
+	struct pending_reload pr = H.pending[0];
+	memmove(H.pending, H.pending + 1, (size_t)--H.n_pending * sizeof(H.pending[0]));
+	if (type == F_RELOAD_FAIL) {
+		char why[1024];
+		snprintf(why, sizeof(why), "%.*s", (int)(len < 1000 ? len : 1000), (const char *)p);
+		pr.done(d, NULL, why, pr.arg);
+		return;
+	}
+	struct conf_snapshot *snap = conf_snapshot_decode(p, len);
+	pr.done(d, snap, snap ? NULL : "the helper's snapshot is damaged", pr.arg);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct daemon *d = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	while (H.bev && evbuffer_get_length(in) >= sizeof(struct frame_hdr)) {
+		struct frame_hdr h;
+		evbuffer_copyout(in, &h, sizeof(h));
+		if (h.len > FRAME_MAX) {
+			channel_lost(d, "oversized message");
+			return;
+		}
+		if (evbuffer_get_length(in) < sizeof(h) + h.len)
+			return;
+		evbuffer_drain(in, sizeof(h));
+		uint8_t *p = evbuffer_pullup(in, h.len);
+		if (!p && h.len) {
+			channel_lost(d, "out of memory");
+			return;
+		}
+		on_frame(d, h.type, p, h.len);
+		if (!H.bev)
+			return;
+		if (h.len)
+			explicit_bzero(p, h.len);   /* a snapshot holds keys */
+		evbuffer_drain(in, h.len);
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	channel_lost(arg, (what & BEV_EVENT_EOF) ? "it exited" : "channel error");
+}
+
+static int send_frame(uint32_t type, const struct evbuffer_iovec *parts, int n)
+{
+	struct frame_hdr h = { type, 0 };
+	for (int i = 0; i < n; i++)
+		h.len += (uint32_t)parts[i].iov_len;
+	if (!H.bev)
+		return -1;
+	struct evbuffer *out = bufferevent_get_output(H.bev);
+	if (evbuffer_add(out, &h, sizeof(h)) != 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (evbuffer_add(out, parts[i].iov_base, parts[i].iov_len) != 0)
+			return -1;
+	return 0;
+}
+
+void helper_updown(struct daemon *d, const char *command, char *const *env, int n)
+{
+	struct evbuffer_iovec parts[ENV_MAX + 1];
+	size_t total = strlen(command) + 1;
+	(void)d;
+	if (n > ENV_MAX)
+		n = ENV_MAX;
+	parts[0].iov_base = (void *)command;
+	parts[0].iov_len = strlen(command) + 1;
+	for (int i = 0; i < n; i++) {
+		parts[i + 1].iov_base = env[i];
+		parts[i + 1].iov_len = strlen(env[i]) + 1;
+		total += parts[i + 1].iov_len;
+	}
+	if (total > REQUEST_MAX || send_frame(F_UPDOWN, parts, n + 1) != 0)
+		log_err(LOG_CHD, "updown: '%s' not run: the privileged helper is unavailable",
+		        command);
+}
+
+void helper_reload(struct daemon *d, helper_reload_done done, void *arg)
+{
+	if (!H.bev) {
+		done(d, NULL, "the privileged helper is gone; restart cygnetd", arg);
+		return;
+	}
+	if (H.n_pending == (int)(sizeof(H.pending) / sizeof(H.pending[0]))) {
+		done(d, NULL, "too many reloads in progress", arg);
+		return;
+	}
+	if (send_frame(F_RELOAD, NULL, 0) != 0) {
+		done(d, NULL, "out of memory", arg);
+		return;
+	}
+	H.pending[H.n_pending++] = (struct pending_reload){ done, arg };
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+void helper_stop(struct daemon *d, int wait_ms)
+{
+	if (H.bev) {
+		/* hand over what is queued (the down events of a shutdown) */
+		evutil_socket_t fd = bufferevent_getfd(H.bev);
+		struct evbuffer *out = bufferevent_get_output(H.bev);
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		struct timeval tv = { 1, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		/* the bufferevent owns the buffer's draining end: copy it out */
+		size_t len = evbuffer_get_length(out);
+		uint8_t *p = len ? evbuffer_pullup(out, -1) : NULL;
+		if (p && write_all(fd, p, len) != 0)
+			log_err(LOG_DMN, "handing the last leftupdown runs to the helper failed: %s",
+			        strerror(errno));
+		bufferevent_free(H.bev);
+		H.bev = NULL;
+	}
+	fail_pending(d, "cygnetd is stopping");
+	if (H.pid <= 0)
+		return;
+	for (int waited = 0; waited < wait_ms; waited += 10) {
+		if (waitpid(H.pid, NULL, WNOHANG) == H.pid) {
+			H.pid = 0;
+			return;
+		}
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	log_info(LOG_DMN, "the privileged helper is still running queued leftupdown scripts");
+}
+
+/* ---- the helper process ---- */
+
+struct job {
+	struct job *next;
+	char *command;
+	char **env;
+	int n_env;
+};
+
+static struct {
+	const char *dir, *tun;
+	char **commands;            /* leftupdown values of every loaded config */
+	int n_commands;
+	struct job *head, *tail;
+	int queued;
+	/* the running job */
+	struct job *cur;
+	pid_t pid;
+	int out;
+	time_t deadline;
+	char line[512];
+	size_t line_len;
+	bool exited;
+	int status;
+} P = { .out = -1 };
+
+static void allow_commands(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_peers; i++) {
+		const char *c = cfg->peers[i].conn->left.updown;
+		bool known = !c;
+		for (int j = 0; j < P.n_commands && !known; j++)
+			known = strcmp(P.commands[j], c) == 0;
+		if (!known)
+			conf_strv_add(&P.commands, &P.n_commands, c);
+	}
+}
+
+static int reply(int fd, uint32_t type, const void *p, size_t len)
+{
+	struct frame_hdr h = { type, (uint32_t)len };
+	return write_all(fd, &h, sizeof(h)) == 0 && write_all(fd, p, len) == 0 ? 0 : -1;
+}
+
+static void do_reload(int fd)
+{
+	char err[1024];
+	int saved[LOG_SUBSYSTEMS];
+	uint8_t *enc = NULL;
+	size_t enclen = 0;
+
+	/* the daemon logs what loading the snapshot says; say it once */
+	for (int i = 0; i < LOG_SUBSYSTEMS; i++) {
+		saved[i] = log_get_level(i);
+		log_set_level(i, -1);
+	}
+	struct conf_snapshot *snap = conf_snapshot_new();
+	if (snap)
+		conf_files_record(snap);
+	struct config *cfg = snap ? config_load(P.dir, err, sizeof(err)) : NULL;
+	if (!snap)
+		snprintf(err, sizeof(err), "out of memory");
+	conf_files_direct();
+	for (int i = 0; i < LOG_SUBSYSTEMS; i++)
+		log_set_level(i, saved[i]);
+	if (cfg && helper_add_routes(cfg, P.tun, err, sizeof(err)) != 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
+	if (cfg && conf_snapshot_encode(snap, &enc, &enclen) != 0) {
+		snprintf(err, sizeof(err), "out of memory");
+		config_free(cfg);
+		cfg = NULL;
+	}
+	if (cfg) {
+		allow_commands(cfg);
+		reply(fd, F_RELOAD_OK, enc, enclen);
+	} else {
+		reply(fd, F_RELOAD_FAIL, err, strlen(err));
+	}
+	if (enc) {
+		explicit_bzero(enc, enclen);
+		free(enc);
+	}
+	config_free(cfg);
+	conf_snapshot_free(snap);
+}
+
+static bool env_ok(const char *e, size_t len)
+{
+	const char *eq = memchr(e, '=', len);
+	if (len < 7 || strncmp(e, "PLUTO_", 6) != 0 || !eq || eq == e + 6 ||
+	    (size_t)(e + len - eq - 1) > ENV_VALUE_MAX)
+		return false;
+	for (const char *p = e + 6; p < eq; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	for (const char *p = eq + 1; p < e + len; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void free_job(struct job *j)
+{
+	if (!j)
+		return;
+	free(j->command);
+	conf_strv_free(j->env, j->n_env);
+	free(j);
+}
+
+/* an updown request: the command must be a configured one, every entry
+ * a PLUTO_ variable */
+static void queue_updown(const uint8_t *p, uint32_t len)
+{
+	struct job *j = NULL;
+	if (len == 0 || p[len - 1] != 0)
+		goto bad;
+	const char *cmd = (const char *)p;
+	bool allowed = false;
+	for (int i = 0; i < P.n_commands && !allowed; i++)
+		allowed = strcmp(P.commands[i], cmd) == 0;
+	if (!allowed) {
+		log_err(LOG_CHD, "helper: refusing to run '%.100s': not a leftupdown of the "
+		        "configuration", cmd);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->command = strdup(cmd)))
+		goto oom;
+	for (size_t off = strlen(cmd) + 1; off < len;) {
+		const char *e = (const char *)p + off;
+		size_t l = strlen(e);
+		if (j->n_env == ENV_MAX || !env_ok(e, l))
+			goto bad;
+		if (conf_strv_add(&j->env, &j->n_env, e) < 0)
+			goto oom;
+		off += l + 1;
+	}
+	if (P.queued >= QUEUE_MAX) {
+		log_err(LOG_CHD, "helper: %d leftupdown runs queued: dropping one", P.queued);
+		free_job(j);
+		return;
+	}
+	if (P.tail)
+		P.tail->next = j;
+	else
+		P.head = j;
+	P.tail = j;
+	P.queued++;
+	return;
+bad:
+	log_err(LOG_CHD, "helper: refusing a malformed updown request");
+	free_job(j);
+	return;
+oom:
+	log_err(LOG_CHD, "helper: out of memory for an updown request");
+	free_job(j);
+}
+
+static const char *job_verb(const struct job *j)
+{
+	for (int i = 0; i < j->n_env; i++)
+		if (strncmp(j->env[i], "PLUTO_VERB=", 11) == 0)
+			return j->env[i] + 11;
+	return "?";
+}
+
+static void close_from(int lowfd)
+{
+	if (close_range((unsigned)lowfd, ~0u, 0) == 0)
+		return;
+	long max = sysconf(_SC_OPEN_MAX);
+	for (int fd = lowfd; fd < (max > 0 ? max : 1024); fd++)
+		close(fd);
+}
+
+static void start_job(void)
+{
+	struct job *j = P.head;
+	int pfd[2];
+	P.head = j->next;
+	if (!P.head)
+		P.tail = NULL;
+	P.queued--;
+	j->next = NULL;
+	if (pipe2(pfd, O_CLOEXEC) != 0) {
+		log_err(LOG_CHD, "updown: '%s' not run: %s", j->command, strerror(errno));
+		free_job(j);
+		return;
+	}
+	char *envp[ENV_MAX + 2];
+	for (int i = 0; i < j->n_env; i++)
+		envp[i] = j->env[i];
+	envp[j->n_env] = (char *)SCRIPT_PATH;
+	envp[j->n_env + 1] = NULL;
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_err(LOG_CHD, "updown: '%s' not run: %s", j->command, strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		free_job(j);
+		return;
+	}
+	if (pid == 0) {
+		/* as strongSwan does: the value is a shell command line */
+		int null = open("/dev/null", O_RDONLY);
+		setpgid(0, 0);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0)
+			_exit(127);
+		close_from(3);
+		char *argv[] = { (char *)"sh", (char *)"-c", j->command, NULL };
+		execve("/bin/sh", argv, envp);
+		_exit(127);
+	}
+	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	P.cur = j;
+	P.pid = pid;
+	P.out = pfd[0];
+	P.deadline = time(NULL) + HELPER_SCRIPT_SECONDS;
+	P.line_len = 0;
+	P.exited = false;
+	log_dbg(LOG_CHD, "updown: running '%s' (%s)", j->command, job_verb(j));
+}
+
+static void flush_line(void)
+{
+	if (P.line_len == 0)
+		return;
+	for (size_t i = 0; i < P.line_len; i++)
+		if ((unsigned char)P.line[i] < 0x20 || P.line[i] == 0x7f)
+			P.line[i] = '?';
+	log_info(LOG_CHD, "updown: %.*s", (int)P.line_len, P.line);
+	P.line_len = 0;
+}
+
+/* reads what the script wrote; -1 at end of output */
+static int read_output(void)
+{
+	char buf[1024];
+	for (;;) {
+		ssize_t r = read(P.out, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return 0;
+		if (r == 0)
+			return -1;
+		for (ssize_t i = 0; i < r; i++) {
+			if (buf[i] == '\n' || P.line_len == sizeof(P.line))
+				flush_line();
+			if (buf[i] != '\n')
+				P.line[P.line_len++] = buf[i];
+		}
+	}
+}
+
+static void finish_job(void)
+{
+	if (P.out >= 0) {
+		read_output();
+		close(P.out);
+		P.out = -1;
+	}
+	flush_line();
+	if (WIFEXITED(P.status) && WEXITSTATUS(P.status) != 0)
+		log_err(LOG_CHD, "updown: '%s' (%s) exited with status %d", P.cur->command,
+		        job_verb(P.cur), WEXITSTATUS(P.status));
+	else if (WIFSIGNALED(P.status))
+		log_err(LOG_CHD, "updown: '%s' (%s) ended by signal %d", P.cur->command,
+		        job_verb(P.cur), WTERMSIG(P.status));
+	free_job(P.cur);
+	P.cur = NULL;
+	P.pid = 0;
+}
+
+static void check_job(void)
+{
+	if (P.out >= 0 && read_output() < 0) {
+		close(P.out);
+		P.out = -1;
+	}
+	if (waitpid(P.pid, &P.status, WNOHANG) == P.pid) {
+		finish_job();
+		return;
+	}
+	if (time(NULL) >= P.deadline) {
+		log_err(LOG_CHD, "updown: '%s' (%s) still running after %d s: killed",
+		        P.cur->command, job_verb(P.cur), HELPER_SCRIPT_SECONDS);
+		kill(-P.pid, SIGKILL);
+		kill(P.pid, SIGKILL);
+		waitpid(P.pid, &P.status, 0);
+		finish_job();
+	}
+}
+
+static void helper_main(int fd)
+{
+	uint8_t *in = NULL;
+	size_t have = 0, cap = 0;
+	bool eof = false;
+
+	for (;;) {
+		if (!P.cur && P.head)
+			start_job();
+		if (eof && !P.cur && !P.head)
+			break;
+		struct pollfd pfd[2];
+		int n = 0;
+		if (!eof)
+			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (P.out >= 0)
+			pfd[n++] = (struct pollfd){ .fd = P.out, .events = POLLIN };
+		if (poll(pfd, (nfds_t)n, P.cur ? 100 : -1) < 0 && errno != EINTR)
+			break;
+		if (!eof && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (have + 65536 > cap) {
+				size_t ncap = have + 65536;
+				uint8_t *nb = ncap <= REQUEST_MAX + 65536 + sizeof(struct frame_hdr)
+				              ? realloc(in, ncap) : NULL;
+				if (!nb)
+					break;
+				in = nb;
+				cap = ncap;
+			}
+			ssize_t r = read(fd, in + have, cap - have);
+			if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+				eof = true;
+			else if (r > 0)
+				have += (size_t)r;
+			size_t off = 0;
+			while (have - off >= sizeof(struct frame_hdr)) {
+				struct frame_hdr h;
+				memcpy(&h, in + off, sizeof(h));
+				if (h.len > REQUEST_MAX) {
+					eof = true;
+					break;
+				}
+				if (have - off < sizeof(h) + h.len)
+					break;
+				const uint8_t *p = in + off + sizeof(h);
+				if (h.type == F_UPDOWN)
+					queue_updown(p, h.len);
+				else if (h.type == F_RELOAD)
+					do_reload(fd);
+				off += sizeof(h) + h.len;
+			}
+			memmove(in, in + off, have - off);
+			have -= off;
+		}
+		if (P.cur)
+			check_job();
+	}
+	free(in);
+	_exit(0);
+}
+
+int helper_start(struct daemon *d, struct config *cfg, char *err, size_t errlen)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* nothing of the daemon's: no sockets, no TUN, no event loop */
+		if (dup2(sv[1], 3) < 0)
+			_exit(1);
+		close_from(4);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		P.dir = strdup(cfg->dir);
+		P.tun = d->tun_name;
+		allow_commands(cfg);
+		/* the helper keeps no keys or passwords of its own */
+		config_free(cfg);
+		d->cfg = NULL;
+		if (!P.dir)
+			_exit(1);
+		if (privs_helper(err, errlen) != 0) {
+			log_err(LOG_DMN, "helper: %s", err);
+			_exit(1);
+		}
+		helper_main(3);
+	}
+	close(sv[1]);
+	evutil_make_socket_nonblocking(sv[0]);
+	H.pid = pid;
+	H.bev = bufferevent_socket_new(d->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	if (!H.bev) {
+		close(sv[0]);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	bufferevent_setcb(H.bev, on_read, NULL, on_event, d);
+	bufferevent_enable(H.bev, EV_READ);
+	log_dbg(LOG_DMN, "privileged helper started (pid %d)", (int)pid);
+	return 0;
+}

@@ -1,0 +1,192 @@
+/* CHILD_SA up and down events: a log line each, and the conn's leftupdown
+ * command with the environment strongSwan's updown plugin documents. */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/helper.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/pool.h"
+#include "src/updown.h"
+
+#define MAX_ENV 40
+
+struct env {
+	char *v[MAX_ENV];
+	char buf[MAX_ENV][1100];
+	int n;
+};
+
+static void put(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct env *e, const char *fmt, ...)
+{
+	va_list ap;
+	if (e->n == MAX_ENV)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->buf[e->n], sizeof(e->buf[e->n]), fmt, ap);
+	va_end(ap);
+	/* the helper refuses control characters: an identity could hold them */
+	for (char *p = e->buf[e->n]; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	e->v[e->n] = e->buf[e->n];
+	e->n++;
+}
+
+static const char *addr_text(const struct sockaddr_storage *a, char *out, size_t len)
+{
+	const void *p = a->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)a)->sin_addr
+	                                        : (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+	if (!inet_ntop(a->ss_family, p, out, (socklen_t)len))
+		snprintf(out, len, "?");
+	return out;
+}
+
+static unsigned addr_port(const struct sockaddr_storage *a)
+{
+	return ntohs(a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_port
+	                                     : ((const struct sockaddr_in6 *)a)->sin6_port);
+}
+
+/* the interface that holds our address of the IKE_SA ("unknown" as in
+ * strongSwan when none does, e.g. a wildcard bind) */
+static void interface_of(const struct sockaddr_storage *a, char *out, size_t len)
+{
+	struct ifaddrs *ifa = NULL;
+	snprintf(out, len, "unknown");
+	if (getifaddrs(&ifa) != 0)
+		return;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != a->ss_family)
+			continue;
+		bool same = a->ss_family == AF_INET
+		    ? memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+		             &((const struct sockaddr_in *)a)->sin_addr, 4) == 0
+		    : memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+		             &((const struct sockaddr_in6 *)a)->sin6_addr, 16) == 0;
+		if (same) {
+			snprintf(out, len, "%s", i->ifa_name);
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+/* "net/prefix" of the smallest subnet holding the selector, as
+ * strongSwan prints one */
+static void ts_subnet(const struct ike_ts *ts, char *out, size_t len)
+{
+	int family = ts->type == TS_IPV4_ADDR_RANGE ? AF_INET : AF_INET6;
+	uint8_t net[16];
+	char text[INET6_ADDRSTRLEN];
+	int prefix = pool_cover_prefix(family, ts->start, ts->end, net);
+	inet_ntop(family, net, text, sizeof(text));
+	snprintf(out, len, "%s/%d", text, prefix);
+}
+
+static void ts_port(const struct ike_ts *ts, char *out, size_t len)
+{
+	if (ts->sport == ts->eport)
+		snprintf(out, len, "%u", ts->sport);
+	else if (ts->sport == 0 && ts->eport == 65535)
+		snprintf(out, len, "0");
+	else
+		snprintf(out, len, "%u:%u", ts->sport, ts->eport);
+}
+
+static bool ts_is_host(const struct ike_ts *ts, const struct sockaddr_storage *a)
+{
+	size_t n = ts->type == TS_IPV4_ADDR_RANGE ? 4 : 16;
+	int family = n == 4 ? AF_INET : AF_INET6;
+	const void *p = family == AF_INET ? (const void *)&((const struct sockaddr_in *)a)->sin_addr
+	                                  : (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+	return a->ss_family == family && memcmp(ts->start, ts->end, n) == 0 &&
+	       memcmp(ts->start, p, n) == 0;
+}
+
+static void run_pair(struct daemon *d, const struct ike_sa *sa, const struct child_sa *c,
+                     const struct ike_ts *mine, const struct ike_ts *peer, bool up)
+{
+	const struct conf_conn *conn = sa->cfg->conn;
+	bool v6 = mine->type == TS_IPV6_ADDR_RANGE;
+	char me[INET6_ADDRSTRLEN], them[INET6_ADDRSTRLEN], my_client[64], peer_client[64];
+	char my_port[16], peer_port[16], id[1024], ifname[IF_NAMESIZE + 8];
+	char v4[INET_ADDRSTRLEN], v6a[INET6_ADDRSTRLEN];
+	struct env e = { .n = 0 };
+
+	addr_text(&sa->local, me, sizeof(me));
+	addr_text(&sa->peer, them, sizeof(them));
+	ts_subnet(mine, my_client, sizeof(my_client));
+	ts_subnet(peer, peer_client, sizeof(peer_client));
+	ts_port(mine, my_port, sizeof(my_port));
+	ts_port(peer, peer_port, sizeof(peer_port));
+	interface_of(&sa->local, ifname, sizeof(ifname));
+
+	put(&e, "PLUTO_VERSION=1.1");
+	put(&e, "PLUTO_VERB=%s%s%s", up ? "up" : "down", ts_is_host(mine, &sa->local) ? "-host" : "-client",
+	    v6 ? "-v6" : "");
+	put(&e, "PLUTO_CONNECTION=%s", sa->cfg->name);
+	put(&e, "PLUTO_INTERFACE=%s", ifname);
+	put(&e, "PLUTO_REQID=%u", c->reqid);
+	put(&e, "PLUTO_PROTO=esp");
+	put(&e, "PLUTO_UNIQUEID=%u", sa->id);
+	put(&e, "PLUTO_ME=%s", me);
+	ident_format(&sa->cfg->local_id, id, sizeof(id));
+	put(&e, "PLUTO_MY_ID=%s", id);
+	put(&e, "PLUTO_MY_CLIENT=%s", my_client);
+	put(&e, "PLUTO_MY_PORT=%s", my_port);
+	put(&e, "PLUTO_MY_PROTOCOL=%u", mine->ip_proto);
+	put(&e, "PLUTO_PEER=%s", them);
+	ident_format(&sa->idi, id, sizeof(id));
+	put(&e, "PLUTO_PEER_ID=%s", id);
+	put(&e, "PLUTO_PEER_CLIENT=%s", peer_client);
+	put(&e, "PLUTO_PEER_PORT=%s", peer_port);
+	put(&e, "PLUTO_PEER_PROTOCOL=%u", peer->ip_proto);
+	if (sa->user[0])
+		put(&e, "PLUTO_XAUTH_ID=%s", sa->user);
+	if (sa->has_vip4)
+		inet_ntop(AF_INET, sa->vip4, v4, sizeof(v4));
+	if (sa->has_vip6)
+		inet_ntop(AF_INET6, sa->vip6, v6a, sizeof(v6a));
+	if (sa->has_vip4 || sa->has_vip6)
+		put(&e, "PLUTO_PEER_SOURCEIP=%s", sa->has_vip4 ? v4 : v6a);
+	if (sa->has_vip4)
+		put(&e, "PLUTO_PEER_SOURCEIP4_1=%s", v4);
+	if (sa->has_vip6)
+		put(&e, "PLUTO_PEER_SOURCEIP6_1=%s", v6a);
+	/* ESP is always in UDP here */
+	put(&e, "PLUTO_UDP_ENC=%u", addr_port(&sa->peer));
+	helper_updown(d, conn->left.updown, e.v, e.n);
+	explicit_bzero(&e, sizeof(e));
+}
+
+void updown_child(struct daemon *d, const struct ike_sa *sa, const struct child_sa *c, bool up)
+{
+	char peer_ts[128] = "", my_ts[128] = "", one[64];
+	for (int i = 0; i < c->n_tsi; i++) {
+		ts_subnet(&c->tsi[i], one, sizeof(one));
+		snprintf(peer_ts + strlen(peer_ts), sizeof(peer_ts) - strlen(peer_ts), "%s%s",
+		         i ? " " : "", one);
+	}
+	for (int i = 0; i < c->n_tsr; i++) {
+		ts_subnet(&c->tsr[i], one, sizeof(one));
+		snprintf(my_ts + strlen(my_ts), sizeof(my_ts) - strlen(my_ts), "%s%s",
+		         i ? " " : "", one);
+	}
+	log_info(LOG_CHD, "%s: CHILD_SA '%s' reqid %u %s: %s === %s ('%s')", ike_sa_tag(sa),
+	         sa->cfg->name, c->reqid, up ? "up" : "down", my_ts, peer_ts, sa->user);
+	if (!sa->cfg->conn->left.updown)
+		return;
+	/* once per pair of selectors of one family, as strongSwan does */
+	for (int i = 0; i < c->n_tsr; i++)
+		for (int j = 0; j < c->n_tsi; j++)
+			if (c->tsr[i].type == c->tsi[j].type)
+				run_pair(d, sa, c, &c->tsr[i], &c->tsi[j], up);
+}
