@@ -15,6 +15,8 @@
 #include "src/log.h"
 #include "src/pool.h"
 
+static struct config *live;
+
 void config_path(const struct config *cfg, const char *sub, const char *name,
                  char *out, size_t outlen)
 {
@@ -314,6 +316,8 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
 	struct keyref *keys = NULL;
+	if (cfg)
+		cfg->refs = 1;
 	int n_keys = 0;
 	char path[1024], why[1400];
 	if (!cfg) {
@@ -363,6 +367,10 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 	for (int i = 0; i < n_keys; i++)
 		EVP_PKEY_free(keys[i].key);
 	free(keys);
+	for (int i = 0; i < cfg->n_peers; i++)
+		cfg->peers[i].owner = cfg;
+	cfg->live_next = live;
+	live = cfg;
 	return cfg;
 fail:
 	if (keys) {
@@ -374,10 +382,48 @@ fail:
 	return NULL;
 }
 
+struct config *config_live(void)
+{
+	return live;
+}
+
+void config_ref(struct config *cfg)
+{
+	cfg->refs++;
+}
+
+void config_adopt_pools(struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_pools; i++) {
+		struct pool *fresh = cfg->pools[i], *kept = NULL;
+		for (struct config *o = live; o && !kept; o = o->live_next)
+			for (int j = 0; o != cfg && j < o->n_pools && !kept; j++)
+				if (pool_family(o->pools[j]) == pool_family(fresh) &&
+				    strcmp(pool_name(o->pools[j]), pool_name(fresh)) == 0)
+					kept = o->pools[j];
+		if (!kept)
+			continue;
+		cfg->pools[i] = pool_ref(kept);
+		for (int k = 0; k < cfg->n_peers; k++) {
+			if (cfg->peers[k].pool4 == fresh)
+				cfg->peers[k].pool4 = kept;
+			if (cfg->peers[k].pool6 == fresh)
+				cfg->peers[k].pool6 = kept;
+		}
+		pool_free(fresh);
+	}
+}
+
 void config_free(struct config *cfg)
 {
-	if (!cfg)
+	if (!cfg || --cfg->refs > 0)
 		return;
+	for (struct config **pp = &live; *pp; pp = &(*pp)->live_next) {
+		if (*pp == cfg) {
+			*pp = cfg->live_next;
+			break;
+		}
+	}
 	for (int i = 0; i < cfg->n_peers; i++) {
 		X509_free(cfg->peers[i].cert);
 		sk_X509_pop_free(cfg->peers[i].chain, X509_free);

@@ -26,6 +26,7 @@ struct peer_cfg {
 	EVP_PKEY *key;                  /* its private key from ipsec.secrets */
 	struct pool *pool4, *pool6;     /* from rightsourceip (shared by range) */
 	struct proposal_list ike, esp;  /* effective: configured + defaults unless '!' */
+	struct config *owner;
 };
 
 struct config {
@@ -37,13 +38,28 @@ struct config {
 	struct pool *pools[CFG_MAX_POOLS];
 	int n_pools;
 	STACK_OF(X509) *cacerts;
+	/* the daemon holds its current configuration, every IKE_SA the one
+	 * its conn came from: a reload never pulls a conn, certificate or
+	 * pool from under an established SA */
+	int refs;
+	struct config *live_next;       /* every loaded configuration */
 };
 
 /* Loads DIR/ipsec.conf and DIR/ipsec.secrets. NULL with one
  * "file:line: reason" (or "file: reason") line in err. Warnings (keywords
  * not implemented yet, includes that matched nothing) are logged. */
 struct config *config_load(const char *dir, char *err, size_t errlen);
+/* drops a reference (config_load gives one); the last frees it */
 void config_free(struct config *cfg);
+void config_ref(struct config *cfg);
+
+/* Makes cfg use the pool objects, and so the leases, of any other loaded
+ * configuration with the same range, so a reload hands out no address
+ * that an established session holds. */
+void config_adopt_pools(struct config *cfg);
+/* every loaded configuration (the current one and those established
+ * IKE_SAs still hold), linked by live_next */
+struct config *config_live(void);
 
 /* the EAP secret for a user name, NULL if none; len in *len */
 const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len);

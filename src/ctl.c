@@ -1,4 +1,5 @@
-/* Control socket commands: status (text or --json), leases, terminate.
+/* Control socket commands: status (text or --json), leases, terminate,
+ * list-certs, log-level, reload.
  * One request per connection; answers are built in memory and written
  * before the connection is closed (they are small). */
 #define _GNU_SOURCE
@@ -6,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include "src/log.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
+#include "src/reload.h"
 
 static int listen_fd = -1;
 static struct event *listen_ev;
@@ -168,19 +171,37 @@ static void status(struct daemon *d, struct out *o, bool json)
 		put(o, "  %d established, %u half-open\n", n, d->half_open);
 }
 
+static void put_pool(struct out *o, struct pool *p, bool removed)
+{
+	put(o, "pool %s: %zu addresses, %zu online, %zu offline%s\n", pool_name(p), pool_size(p),
+	    pool_online(p), pool_offline(p), removed ? " (removed by a reload; kept while "
+	    "sessions use it)" : "");
+	uint8_t addr[16];
+	const char *id;
+	bool online;
+	for (size_t j = 0; pool_lease_at(p, j, addr, &id, &online) == 0; j++) {
+		char text[INET6_ADDRSTRLEN];
+		inet_ntop(pool_family(p), addr, text, sizeof(text));
+		put(o, "  %s %s '%s'\n", text, online ? "online " : "offline", id);
+	}
+}
+
+/* the pools of the configuration, then those only an older one (still
+ * used by established sessions) has */
 static void leases(struct daemon *d, struct out *o)
 {
-	for (int i = 0; i < d->cfg->n_pools; i++) {
-		struct pool *p = d->cfg->pools[i];
-		put(o, "pool %s: %zu addresses, %zu online, %zu offline\n", pool_name(p), pool_size(p),
-		    pool_online(p), pool_offline(p));
-		uint8_t addr[16];
-		const char *id;
-		bool online;
-		for (size_t j = 0; pool_lease_at(p, j, addr, &id, &online) == 0; j++) {
-			char text[INET6_ADDRSTRLEN];
-			inet_ntop(pool_family(p), addr, text, sizeof(text));
-			put(o, "  %s %s '%s'\n", text, online ? "online " : "offline", id);
+	for (int i = 0; i < d->cfg->n_pools; i++)
+		put_pool(o, d->cfg->pools[i], false);
+	for (struct config *c = config_live(); c; c = c->live_next) {
+		for (int i = 0; c != d->cfg && i < c->n_pools; i++) {
+			bool shown = false;
+			for (struct config *e = config_live(); e != c && !shown; e = e->live_next)
+				for (int j = 0; j < e->n_pools && !shown; j++)
+					shown = e->pools[j] == c->pools[i];
+			for (int j = 0; j < d->cfg->n_pools && !shown; j++)
+				shown = d->cfg->pools[j] == c->pools[i];
+			if (!shown)
+				put_pool(o, c->pools[i], true);
 		}
 	}
 }
@@ -258,14 +279,43 @@ static void log_level(struct out *o, const char *spec)
 	put(o, "log levels set: %s\n", spec);
 }
 
+/* the answer is small; a blocking write with a timeout bounds it */
+static void answer(int fd, struct out *o)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct timeval tv = { 2, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (size_t off = 0; o->buf && off < o->len;) {
+		ssize_t w = write(fd, o->buf + off, o->len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(o->buf);
+	close(fd);
+}
+
+/* a reload answers when the helper has read the files */
+static void reload_answer(struct daemon *d, bool ok, const char *msg, void *arg)
+{
+	struct out o = { 0 };
+	put(&o, "%s%s\n", ok ? "" : "error: reload failed, the running configuration stays: ",
+	    msg);
+	answer((int)(intptr_t)arg, &o);
+}
+
 static void on_client(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	char line[512];
 	ssize_t n = read(fd, line, sizeof(line) - 1);
 	struct out o = { 0 };
-	if (n <= 0)
-		goto out;
+	if (n <= 0) {
+		close(fd);
+		return;
+	}
 	line[n] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
 	if (strcmp(line, "status") == 0)
@@ -280,23 +330,13 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 		log_level(&o, line + 10);
 	else if (strncmp(line, "terminate ", 10) == 0 && line[10])
 		terminate(d, &o, line + 10);
-	else
+	else if (strcmp(line, "reload") == 0 || strcmp(line, "reload --purge") == 0) {
+		log_info(LOG_DMN, "reload requested on the control socket");
+		reload_start(d, line[6] != '\0', reload_answer, (void *)(intptr_t)fd);
+		return;
+	} else
 		put(&o, "error: unknown command '%s'\n", line);
-	/* the answer is small; a blocking write with a timeout bounds it */
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	struct timeval tv = { 2, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (size_t off = 0; o.buf && off < o.len;) {
-		ssize_t w = write(fd, o.buf + off, o.len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-out:
-	free(o.buf);
-	close(fd);
+	answer(fd, &o);
 }
 
 static void on_accept(evutil_socket_t fd, short what, void *arg)

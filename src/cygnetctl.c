@@ -17,6 +17,9 @@ static void usage(FILE *f)
 	        "  list-certs             the server's certificates and CAs\n"
 	        "  log-level SUBSYS LEVEL change a log level (\"ike 2\", \"any 1\")\n"
 	        "  terminate USER|VIP|#ID end sessions (the client gets a DELETE)\n"
+	        "  reload [--purge]       read ipsec.conf and ipsec.secrets again; tunnels\n"
+	        "                         stay up; --purge ends sessions of removed users\n"
+	        "                         and conns\n"
 	        "  version\n"
 	        "  -s SOCKET              control socket (default " CTL_DEFAULT_PATH ")\n");
 }
@@ -53,7 +56,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "status --json") != 0 &&
 	    strcmp(cmd, "leases") != 0 && strncmp(cmd, "terminate ", 10) != 0 &&
-	    strcmp(cmd, "list-certs") != 0 && strncmp(cmd, "log-level ", 10) != 0) {
+	    strcmp(cmd, "list-certs") != 0 && strncmp(cmd, "log-level ", 10) != 0 &&
+	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "reload --purge") != 0) {
 		usage(stderr);
 		return 2;
 	}

@@ -23,6 +23,7 @@
 #include "src/net.h"
 #include "src/pool.h"
 #include "src/privs.h"
+#include "src/reload.h"
 #include "src/version.h"
 #include "tun/tun.h"
 
@@ -83,10 +84,15 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+static void hup_done(struct daemon *d, bool ok, const char *msg, void *arg)
+{
+	/* reload has logged the outcome */
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	log_err(LOG_DMN, "SIGHUP: reloading the configuration is not built yet; restart "
-	        "cygnetd to apply changes");
+	log_err(LOG_DMN, "SIGHUP: reloading the configuration");
+	reload_start(arg, false, hup_done, NULL);
 }
 
 int main(int argc, char **argv)
@@ -188,6 +194,7 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	g_daemon = &d;
 	d.cfg = cfg;
+	d.debug_cli = debug != -2;
 	d.tun_fd = -1;
 	snprintf(d.tun_name, sizeof(d.tun_name), "%s", cfg->conf->tun_name ? cfg->conf->tun_name : "cygnet0");
 	signal(SIGPIPE, SIG_IGN);
@@ -264,7 +271,7 @@ out:
 	esp_table_free(d.esp);
 	if (d.base)
 		event_base_free(d.base);
-	config_free(cfg);
+	config_free(d.cfg);
 	if (rc == 0)
 		log_err(LOG_DMN, "stopped");
 	return rc;

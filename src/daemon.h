@@ -41,6 +41,7 @@ struct daemon {
 	uint8_t cookie_secret[32];
 	uint64_t cookie_secret_time;
 	bool stopping;
+	bool debug_cli;            /* --debug given: reloads keep its levels */
 };
 
 extern struct daemon *g_daemon;

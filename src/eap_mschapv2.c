@@ -184,3 +184,9 @@ enum eap_result eap_process(struct daemon *d, struct ike_sa *sa, const uint8_t *
 		return fail(sa, out, outlen);
 	}
 }
+
+bool eap_user_known(const struct config *cfg, const char *user)
+{
+	size_t len;
+	return config_eap_secret(cfg, user, &len) || config_eap_secret(cfg, strip_domain(user), &len);
+}

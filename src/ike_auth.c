@@ -197,7 +197,7 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 		log_err(LOG_CFG, "%s: no conn matches IDi '%s' / IDr '%s'", ike_sa_tag(sa), idtext, idr);
 		return auth_failed(d, sa, m, NULL, 0, "no matching conn");
 	}
-	sa->cfg = pc;
+	ike_sa_set_cfg(sa, pc);
 	sa->peer_mobike = pc->conn->mobike && ike_find_notify(m, N_MOBIKE_SUPPORTED) != NULL;
 	sa->initial_contact = ike_find_notify(m, N_INITIAL_CONTACT) != NULL;
 	if (!keep_request(sa, m))

@@ -253,7 +253,7 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 		goto fail;
 	memcpy(sa->init_resp, buf, len);
 	sa->init_resp_len = len;
-	sa->cfg = pc;
+	ike_sa_set_cfg(sa, pc);
 	selected_format(&sel, PROTO_IKE, chosen, sizeof(chosen));
 	log_info(LOG_CFG, "%s: IKE_SA_INIT, offered %s", ike_sa_tag(sa), offer);
 	log_info(LOG_CFG, "%s: selected proposal IKE:%s (conn '%s')", ike_sa_tag(sa), chosen, pc->name);

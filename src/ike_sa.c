@@ -506,6 +506,15 @@ void ike_sa_send_delete(struct daemon *d, struct ike_sa *sa)
 	ike_sa_send_encrypted(d, sa, INFORMATIONAL, false, sa->our_msgid++, &w);
 }
 
+void ike_sa_set_cfg(struct ike_sa *sa, struct peer_cfg *pc)
+{
+	if (pc)
+		config_ref(pc->owner);
+	if (sa->cfg)
+		config_free(sa->cfg->owner);
+	sa->cfg = pc;
+}
+
 void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 {
 	for (int i = 0; i < sa->n_child; i++) {
@@ -526,6 +535,7 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 		pool_release(sa->pool4, sa->vip4);
 	if (sa->has_vip6 && sa->pool6)
 		pool_release(sa->pool6, sa->vip6);
+	ike_sa_set_cfg(sa, NULL);
 	if (sa->timer)
 		event_free(sa->timer);
 	if (sa->req_timer)

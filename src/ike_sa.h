@@ -172,6 +172,8 @@ struct ike_sa *ike_sa_by_our_spi(struct daemon *d, const uint8_t spi[8]);
 struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
                               const struct sockaddr *peer);
 void ike_sa_set_state(struct ike_sa *sa, enum ike_state st);
+/* the conn of the SA; holds a reference to its configuration */
+void ike_sa_set_cfg(struct ike_sa *sa, struct peer_cfg *pc);
 /* releases leases, removes CHILD_SAs from the data path, frees */
 void ike_sa_destroy(struct daemon *d, struct ike_sa *sa);
 /* frees every SA marked dead */

@@ -41,6 +41,7 @@ struct pool {
 	size_t nbuckets;        /* power of two, >= nleases / 1 */
 	struct lease *lru_head, *lru_tail;
 	size_t online, offline;
+	int refs;               /* configurations sharing it across reloads */
 };
 
 static u128 addr_to_u128(const uint8_t *a, size_t alen)
@@ -183,6 +184,7 @@ struct pool *pool_new(const char *name, int family, const uint8_t *from, const u
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		goto fail;
+	p->refs = 1;
 	p->family = family;
 	p->alen = family == AF_INET ? 4 : 16;
 	p->from = addr_to_u128(from, p->alen);
@@ -205,9 +207,15 @@ fail:
 	return NULL;
 }
 
+struct pool *pool_ref(struct pool *p)
+{
+	p->refs++;
+	return p;
+}
+
 void pool_free(struct pool *p)
 {
-	if (!p)
+	if (!p || --p->refs > 0)
 		return;
 	for (size_t i = 0; i < p->nleases; i++) {
 		free(p->leases[i]->id);

@@ -18,7 +18,11 @@ struct pool;
  * first 2^24 (memory is per address in use, not per address in range).
  * name is for logs ("10.1.1.0/24"). */
 struct pool *pool_new(const char *name, int family, const uint8_t *from, const uint8_t *to);
+/* drops a reference; the last one frees the pool and its leases */
 void pool_free(struct pool *p);
+/* another reference: a reloaded configuration keeps the pool, and with
+ * it every lease, of the configuration it replaces */
+struct pool *pool_ref(struct pool *p);
 const char *pool_name(const struct pool *p);
 int pool_family(const struct pool *p);
 /* true when addr is inside the pool's range */

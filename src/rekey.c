@@ -56,7 +56,7 @@ static void reply_invalid_ke(struct daemon *d, struct ike_sa *sa, const struct i
 /* everything the session is moves from the old IKE_SA to its successor */
 static void move_session(struct ike_sa *n, struct ike_sa *sa)
 {
-	n->cfg = sa->cfg;
+	ike_sa_set_cfg(n, sa->cfg);
 	n->idi = sa->idi;
 	memcpy(n->idi_body, sa->idi_body, sa->idi_body_len);
 	n->idi_body_len = sa->idi_body_len;

@@ -53,7 +53,7 @@ int main(void)
 	sa->integ = AUTH_HMAC_SHA2_256_128;
 	sa->x_in = xform_new(ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_256_128, ek, ak);
 	sa->x_out = xform_new(ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_256_128, ek, ak);
-	sa->cfg = &d.cfg->peers[0];
+	ike_sa_set_cfg(sa, &d.cfg->peers[0]);
 	sa->peer_frag = true;
 	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
 

@@ -1,0 +1,158 @@
+/* Reloading the configuration: the helper reads the files, the daemon
+ * loads the same configuration from the snapshot and switches to it for
+ * new IKE_SAs. Established IKE_SAs keep the configuration they came from
+ * (its conn, certificate and proposals) until they end, and keep their
+ * leases: pools with the same range carry over. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conf/conf_files.h"
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/eap.h"
+#include "src/helper.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/reload.h"
+
+struct reload {
+	bool purge;
+	reload_done done;
+	void *arg;
+};
+
+static bool has_conn(const struct config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_peers; i++)
+		if (strcmp(cfg->peers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static bool has_user(const struct config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->secrets->n; i++) {
+		const struct secret *s = &cfg->secrets->s[i];
+		for (int j = 0; s->type == SECRET_EAP && j < s->n_ids; j++)
+			if (strcmp(s->ids[j], name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* "user a, b added; user c removed" for the log and the answer: names of
+ * other's EAP users that cfg lacks */
+static int user_diff(const struct config *cfg, const struct config *other, char *out,
+                     size_t len)
+{
+	int n = 0;
+	size_t used = strlen(out);
+	for (int i = 0; i < other->secrets->n; i++) {
+		const struct secret *s = &other->secrets->s[i];
+		for (int j = 0; s->type == SECRET_EAP && j < s->n_ids; j++) {
+			if (has_user(cfg, s->ids[j]))
+				continue;
+			if (used + strlen(s->ids[j]) + 8 < len) {
+				used += (size_t)snprintf(out + used, len - used, "%s'%s'", n ? ", " : "",
+				                         s->ids[j]);
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+/* setup values that only a restart applies */
+static void warn_restart(const struct ipsec_conf *a, const struct ipsec_conf *b)
+{
+	const char *ta = a->tun_name ? a->tun_name : "", *tb = b->tun_name ? b->tun_name : "";
+	const char *ua = a->user ? a->user : "", *ub = b->user ? b->user : "";
+	if (strcmp(ta, tb) != 0)
+		log_err(LOG_CFG, "reload: config setup tun= changed: takes effect when cygnetd "
+		        "is restarted");
+	if (strcmp(ua, ub) != 0)
+		log_err(LOG_CFG, "reload: config setup user= changed: takes effect when cygnetd "
+		        "is restarted");
+}
+
+/* sessions whose conn or user the new configuration no longer has */
+static int purge(struct daemon *d, const struct config *cfg)
+{
+	int n = 0;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->state != IKE_S_ESTABLISHED || !sa->cfg)
+			continue;
+		bool conn_gone = !has_conn(cfg, sa->cfg->name);
+		bool user_gone = sa->user[0] && !eap_user_known(cfg, sa->user);
+		if (!conn_gone && !user_gone)
+			continue;
+		log_err(LOG_IKE, "%s: terminating '%s': %s no longer configured", ike_sa_tag(sa),
+		        sa->user, conn_gone ? "its conn is" : "the user is");
+		ike_sa_send_delete(d, sa);
+		ike_sa_set_state(sa, IKE_S_DEAD);
+		n++;
+	}
+	ike_sa_reap(d);
+	return n;
+}
+
+static void on_snapshot(struct daemon *d, struct conf_snapshot *snap, const char *why,
+                        void *arg)
+{
+	struct reload *r = arg;
+	char err[1024], msg[2048];
+	struct config *cfg = NULL;
+
+	if (!snap) {
+		snprintf(msg, sizeof(msg), "%s", why);
+		goto failed;
+	}
+	conf_files_replay(snap);
+	cfg = config_load(d->cfg->dir, err, sizeof(err));
+	conf_files_direct();
+	conf_snapshot_free(snap);
+	if (!cfg) {
+		snprintf(msg, sizeof(msg), "%s", err);
+		goto failed;
+	}
+	if (cfg->conf->charondebug && !d->debug_cli &&
+	    log_parse_levels(cfg->conf->charondebug, err, sizeof(err)) != 0)
+		log_err(LOG_CFG, "reload: charondebug: %s", err);
+	warn_restart(d->cfg->conf, cfg->conf);
+	config_adopt_pools(cfg);
+
+	char added[512] = "", removed[512] = "";
+	int n_added = user_diff(d->cfg, cfg, added, sizeof(added));
+	int n_removed = user_diff(cfg, d->cfg, removed, sizeof(removed));
+	struct config *old = d->cfg;
+	d->cfg = cfg;
+	config_free(old);    /* stays while an IKE_SA holds it */
+	int n_purged = r->purge ? purge(d, cfg) : 0;
+	snprintf(msg, sizeof(msg), "configuration reloaded: %d conn%s; users added: %s; "
+	         "users removed: %s; %d IKE_SA%s terminated", cfg->n_peers,
+	         cfg->n_peers == 1 ? "" : "s", n_added ? added : "none",
+	         n_removed ? removed : "none", n_purged, n_purged == 1 ? "" : "s");
+	log_err(LOG_CFG, "%s", msg);
+	r->done(d, true, msg, r->arg);
+	free(r);
+	return;
+failed:
+	log_err(LOG_CFG, "reload failed, the running configuration stays: %s", msg);
+	r->done(d, false, msg, r->arg);
+	free(r);
+}
+
+void reload_start(struct daemon *d, bool purge_removed, reload_done done, void *arg)
+{
+	struct reload *r = calloc(1, sizeof(*r));
+	if (!r) {
+		done(d, false, "out of memory", arg);
+		return;
+	}
+	r->purge = purge_removed;
+	r->done = done;
+	r->arg = arg;
+	log_info(LOG_CFG, "reloading the configuration from %s%s", d->cfg->dir,
+	         purge_removed ? " (terminating sessions it no longer allows)" : "");
+	helper_reload(d, on_snapshot, r);
+}
