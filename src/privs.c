@@ -109,14 +109,20 @@ int privs_helper(char *err, size_t errlen)
 {
 	static const int keep[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_DAC_OVERRIDE,
 	                            CAP_DAC_READ_SEARCH };
+	bool have[sizeof(keep) / sizeof(keep[0])];
 	capng_get_caps_process();
-	bool admin = capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
+	/* of those, what we have (a service manager or container may have
+	 * bounded it further) */
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		have[i] = capng_have_capability(CAPNG_PERMITTED, (unsigned)keep[i]);
+	bool admin = have[0];
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (geteuid() == 0) {
 		/* what a root script gets on exec is the bounding set */
 		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-			capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
-			             (unsigned)keep[i]);
+			if (have[i])
+				capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+				             CAPNG_BOUNDING_SET, (unsigned)keep[i]);
 		if (capng_apply(CAPNG_SELECT_BOTH) != 0 && capng_apply(CAPNG_SELECT_CAPS) != 0) {
 			snprintf(err, errlen, "reducing the helper's capabilities failed: %s",
 			         strerror(errno));

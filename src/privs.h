@@ -19,10 +19,11 @@ int privs_drop(const char *user, char *err, size_t errlen);
  * both are there (or when root). */
 int privs_check_start(char *err, size_t errlen);
 
-/* The privileged helper's share (helper.h): as root, CAP_NET_ADMIN,
- * CAP_NET_RAW, CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, which is also the
- * bounding set (what its scripts get); without root, CAP_NET_ADMIN if it
- * was there, raised as ambient for the scripts. Then no_new_privs. */
+/* The privileged helper's share (helper.h): as root, those of
+ * CAP_NET_ADMIN, CAP_NET_RAW, CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH it
+ * has, which are also the bounding set (what its scripts get); without
+ * root, CAP_NET_ADMIN if it was there, raised as ambient for the scripts.
+ * Then no_new_privs. */
 int privs_helper(char *err, size_t errlen);
 
 #endif

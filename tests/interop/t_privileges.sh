@@ -32,10 +32,18 @@ if connect_ok 1; then
 fi
 stop_server
 
-# 2. started as nobody with only the two capabilities
+# 2. started as nobody with only the two capabilities; its leftupdown
+# script gets CAP_NET_ADMIN (ambient, from the helper) and nothing else
 d=$T/srv2/conf
 mkdir -p "$T/srv2"
+cat >"$T/srv2/updown" <<EOF
+#!/bin/sh
+grep -E '^Cap(Eff|Amb):' /proc/\$\$/status | tr -d '\t' >"$T/srv2/updown.\$PLUTO_VERB"
+EOF
+chmod 755 "$T/srv2/updown"
+SRV_EXTRA="leftupdown=$T/srv2/updown"
 write_cygnetd_config "$d"
+SRV_EXTRA=
 chown -R nobody "$T/srv2"
 SERVER_LOG=$T/srv2/cygnetd.log
 SETPRIV="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+net_admin,+net_bind_service --ambient-caps=+net_admin,+net_bind_service"
@@ -55,6 +63,9 @@ if server_ready; then
 	check two_caps_dropped caps_dropped "$SERVER_PID"
 	if connect_ok 2; then
 		check client2_ping4 ping_lan 2 4
+		wait_for 5 test -s "$T/srv2/updown.up-client"
+		check_log two_caps_updown_net_admin "$T/srv2/updown.up-client" '^CapAmb:0000000000001000$'
+		check_log two_caps_updown_nothing_else "$T/srv2/updown.up-client" '^CapEff:0000000000001000$'
 	fi
 else
 	not_ok two_caps_start "not serving: $(tail -n 2 "$SERVER_LOG" | tr '\n' ' ')"
