@@ -104,8 +104,9 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 	    mschap_nt_response(sa->auth_chal, peer_chal, uname, strlen(uname), nt_hash, expect) == 0)
 		ok = CRYPTO_memcmp(expect, nt_resp, 24) == 0;
 	if (!ok) {
-		log_err(LOG_IKE, "%s: EAP-MSCHAPv2 authentication of '%s' failed: %s", ike_sa_tag(sa),
-		        sa->user, pw ? "wrong password" : "unknown user");
+		sa->auth_fail = pw ? "wrong password" : "unknown user";
+		log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication of '%s' failed: %s", ike_sa_tag(sa),
+		         sa->user, sa->auth_fail);
 		OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
 		return fail(sa, out, outlen);
 	}

@@ -138,6 +138,7 @@ struct ike_sa {
 	uint8_t idi_body[IDENT_MAX + 4]; size_t idi_body_len;
 	uint8_t idr_body[IDENT_MAX + 4]; size_t idr_body_len; /* as we sent it */
 	char user[256];                   /* EAP identity (the user name) */
+	const char *auth_fail;            /* why EAP failed, for the outcome line */
 	/* from the first IKE_AUTH request, for the final step */
 	struct ike_prop *child_props; int n_child_props;
 	struct ike_ts *req_tsi, *req_tsr; int n_req_tsi, n_req_tsr;

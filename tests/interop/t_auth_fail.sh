@@ -38,4 +38,9 @@ if connect_ok 3 user=bob; then
 	check client3_ping4 ping_lan 3 4
 	check client3_ping6 ping_lan 3 6
 fi
+# one line per attempt says from where, who, with what and how it ended
+out="; user '%s', IKE id '%s', conn 'ikev2-mschapv2', IKE AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"
+check_log outcome_wrong_password "$SERVER_LOG" "$(cli_v4 1)\\[4500\\]: connection refused, EAP-MSCHAPv2 failed, wrong password: AUTHENTICATION_FAILED$(printf "$out" alice "$(cli_v4 1)")"
+check_log outcome_unknown_user "$SERVER_LOG" "$(cli_v4 2)\\[4500\\]: connection refused, EAP-MSCHAPv2 failed, unknown user: AUTHENTICATION_FAILED$(printf "$out" mallory "$(cli_v4 2)")"
+check_log outcome_established "$SERVER_LOG" "$(cli_v4 3)\\[4500\\]: connection established$(printf "$out" bob "$(cli_v4 3)"), ESP AES_CBC_256/HMAC_SHA2_256_128/NO_EXT_SEQ, virtual IPs $POOL_V4_FIRST 2001:db8:ffff::1"
 stop_server
