@@ -22,34 +22,6 @@
 #define CERT_ENC_X509_SIG 4
 #define KEY_PAD "Key Pad for IKEv2"
 
-/* The one line per connection attempt an operator greps for: from where,
- * who, which conn, the algorithms chosen, and how it ended. (A refused
- * IKE_SA_INIT has its own line with the proposals offered.) */
-static void log_outcome(const struct ike_sa *sa, const char *outcome)
-{
-	char idtext[256], ike[192], esp[192] = "none", vips[128] = "";
-	struct selected s = { .encr = sa->encr, .keybits = sa->keybits, .integ = sa->integ,
-	                      .prf = sa->prf, .dh = sa->dh_group };
-	ident_format(&sa->idi, idtext, sizeof(idtext));
-	selected_format(&s, PROTO_IKE, ike, sizeof(ike));
-	if (sa->n_child) {
-		const struct child_sa *c = &sa->child[sa->n_child - 1];
-		struct selected e = { .encr = c->encr, .keybits = c->keybits, .integ = c->integ };
-		selected_format(&e, PROTO_ESP, esp, sizeof(esp));
-	}
-	if (sa->has_vip4)
-		inet_ntop(AF_INET, sa->vip4, vips, sizeof(vips));
-	if (sa->has_vip6) {
-		size_t l = strlen(vips);
-		if (l)
-			vips[l++] = ' ';
-		inet_ntop(AF_INET6, sa->vip6, vips + l, (socklen_t)(sizeof(vips) - l));
-	}
-	log_err(LOG_IKE, "%s: %s; user '%s', IKE id '%s', conn '%s', IKE %s, ESP %s, "
-	        "virtual IPs %s", ike_sa_tag(sa), outcome, sa->user[0] ? sa->user : "-", idtext,
-	        sa->cfg ? sa->cfg->name : "-", ike, esp, vips[0] ? vips : "none");
-}
-
 /* answers with AUTHENTICATION_FAILED (plus an EAP message if given) and
  * ends the IKE_SA */
 static void auth_failed(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
@@ -64,7 +36,7 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 	char outcome[256];
 	snprintf(outcome, sizeof(outcome), "connection refused, %s%s%s: AUTHENTICATION_FAILED",
 	         why, sa->auth_fail ? ", " : "", sa->auth_fail ? sa->auth_fail : "");
-	log_outcome(sa, outcome);
+	ike_sa_log_outcome(sa, outcome);
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
@@ -451,7 +423,7 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	char outcome[128];
 	snprintf(outcome, sizeof(outcome), "connection established%s%s",
 	         err ? " without a CHILD_SA: " : "", err ? ike_notify_name(err) : "");
-	log_outcome(sa, outcome);
+	ike_sa_log_outcome(sa, outcome);
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
 }
 

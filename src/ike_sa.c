@@ -15,6 +15,7 @@
 #include "src/updown.h"
 #include "src/log.h"
 #include "src/pool.h"
+#include "src/proposal_select.h"
 #include "src/rekey.h"
 #include "src/config.h"
 
@@ -57,6 +58,34 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
 	return sa;
 }
 
+/* The one line per connection attempt an operator greps for: from where,
+ * who, which conn, the algorithms chosen, and how it ended. (A refused
+ * IKE_SA_INIT has its own line with the proposals offered.) */
+void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome)
+{
+	char idtext[256], ike[192], esp[192] = "none", vips[128] = "";
+	struct selected s = { .encr = sa->encr, .keybits = sa->keybits, .integ = sa->integ,
+	                      .prf = sa->prf, .dh = sa->dh_group };
+	ident_format(&sa->idi, idtext, sizeof(idtext));
+	selected_format(&s, PROTO_IKE, ike, sizeof(ike));
+	if (sa->n_child) {
+		const struct child_sa *c = &sa->child[sa->n_child - 1];
+		struct selected e = { .encr = c->encr, .keybits = c->keybits, .integ = c->integ };
+		selected_format(&e, PROTO_ESP, esp, sizeof(esp));
+	}
+	if (sa->has_vip4)
+		inet_ntop(AF_INET, sa->vip4, vips, sizeof(vips));
+	if (sa->has_vip6) {
+		size_t l = strlen(vips);
+		if (l)
+			vips[l++] = ' ';
+		inet_ntop(AF_INET6, sa->vip6, vips + l, (socklen_t)(sizeof(vips) - l));
+	}
+	log_err(LOG_IKE, "%s: %s; user '%s', IKE id '%s', conn '%s', IKE %s, ESP %s, "
+	        "virtual IPs %s", ike_sa_tag(sa), outcome, sa->user[0] ? sa->user : "-", idtext,
+	        sa->cfg ? sa->cfg->name : "-", ike, esp, vips[0] ? vips : "none");
+}
+
 static void setup_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct ike_sa *sa = arg;
@@ -65,9 +94,16 @@ static void setup_timeout(evutil_socket_t fd, short what, void *arg)
 	if (sa->state == IKE_S_REKEYED)
 		log_info(LOG_IKE, "%s: rekeyed IKE_SA was not deleted by the peer, removing it",
 		         ike_sa_tag(sa));
-	else
-		log_info(LOG_IKE, "%s: no IKE_AUTH completed within %llus, deleting",
-		         ike_sa_tag(sa), (unsigned long long)(now_sec() - sa->created));
+	else {
+		char outcome[160];
+		bool early = sa->state == IKE_S_NEW || sa->state == IKE_S_INIT_DONE;
+		snprintf(outcome, sizeof(outcome), "connection abandoned by the client %s",
+		         early ? "after IKE_SA_INIT (no IKE_AUTH arrived: blocked UDP 4500 or "
+		                 "lost fragments?)"
+		               : "after the server's certificate (does it trust the CA and "
+		                 "the server name?)");
+		ike_sa_log_outcome(sa, outcome);
+	}
 	ike_sa_set_state(sa, IKE_S_DEAD);
 	ike_sa_reap(g_daemon);
 }

@@ -187,6 +187,9 @@ void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen
 /* authenticated ESP of IKE_SA ike_id came from a new address */
 void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, const struct sockaddr *peer,
                        socklen_t peer_len);
+/* the one line per connection attempt (established, refused, abandoned):
+ * address, user, IKE id, conn, algorithms, virtual IPs, then outcome */
+void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome);
 /* "#3 198.18.1.10[4500]" for log lines */
 const char *ike_sa_tag(const struct ike_sa *sa);
 
