@@ -12,6 +12,7 @@
 #include "src/helper.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/pool.h"
 #include "src/updown.h"
 
@@ -42,17 +43,35 @@ static void put(struct env *e, const char *fmt, ...)
 
 static const char *addr_text(const struct sockaddr_storage *a, char *out, size_t len)
 {
-	const void *p = a->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)a)->sin_addr
-	                                        : (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
-	if (!inet_ntop(a->ss_family, p, out, (socklen_t)len))
+	const uint8_t *ip;
+	size_t iplen;
+	uint16_t port;
+	addr_bytes((const struct sockaddr *)a, &ip, &iplen, &port);
+	if (!inet_ntop(a->ss_family, ip, out, (socklen_t)len))
 		snprintf(out, len, "?");
 	return out;
 }
 
 static unsigned addr_port(const struct sockaddr_storage *a)
 {
-	return ntohs(a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_port
-	                                     : ((const struct sockaddr_in6 *)a)->sin6_port);
+	const uint8_t *ip;
+	size_t iplen;
+	uint16_t port;
+	addr_bytes((const struct sockaddr *)a, &ip, &iplen, &port);
+	return ntohs(port);
+}
+
+/* true when the socket address a holds the address bytes of b */
+static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const uint8_t *ia, *ib;
+	size_t la, lb;
+	uint16_t pa, pb;
+	if (a->sa_family != b->sa_family)
+		return false;
+	addr_bytes(a, &ia, &la, &pa);
+	addr_bytes(b, &ib, &lb, &pb);
+	return la == lb && memcmp(ia, ib, la) == 0;
 }
 
 /* the interface that holds our address of the IKE_SA ("unknown" as in
@@ -64,14 +83,9 @@ static void interface_of(const struct sockaddr_storage *a, char *out, size_t len
 	if (getifaddrs(&ifa) != 0)
 		return;
 	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != a->ss_family)
-			continue;
-		bool same = a->ss_family == AF_INET
-		    ? memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
-		             &((const struct sockaddr_in *)a)->sin_addr, 4) == 0
-		    : memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-		             &((const struct sockaddr_in6 *)a)->sin6_addr, 16) == 0;
-		if (same) {
+		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
+		                    i->ifa_addr->sa_family == AF_INET6) &&
+		    same_ip(i->ifa_addr, (const struct sockaddr *)a)) {
 			snprintf(out, len, "%s", i->ifa_name);
 			break;
 		}
@@ -104,11 +118,11 @@ static void ts_port(const struct ike_ts *ts, char *out, size_t len)
 static bool ts_is_host(const struct ike_ts *ts, const struct sockaddr_storage *a)
 {
 	size_t n = ts->type == TS_IPV4_ADDR_RANGE ? 4 : 16;
-	int family = n == 4 ? AF_INET : AF_INET6;
-	const void *p = family == AF_INET ? (const void *)&((const struct sockaddr_in *)a)->sin_addr
-	                                  : (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
-	return a->ss_family == family && memcmp(ts->start, ts->end, n) == 0 &&
-	       memcmp(ts->start, p, n) == 0;
+	const uint8_t *ip;
+	size_t iplen;
+	uint16_t port;
+	addr_bytes((const struct sockaddr *)a, &ip, &iplen, &port);
+	return iplen == n && memcmp(ts->start, ts->end, n) == 0 && memcmp(ts->start, ip, n) == 0;
 }
 
 static void run_pair(struct daemon *d, const struct ike_sa *sa, const struct child_sa *c,
