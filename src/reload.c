@@ -31,13 +31,8 @@ static bool has_conn(const struct config *cfg, const char *name)
 
 static bool has_user(const struct config *cfg, const char *name)
 {
-	for (int i = 0; i < cfg->secrets->n; i++) {
-		const struct secret *s = &cfg->secrets->s[i];
-		for (int j = 0; s->type == SECRET_EAP && j < s->n_ids; j++)
-			if (strcmp(s->ids[j], name) == 0)
-				return true;
-	}
-	return false;
+	size_t len;
+	return config_eap_secret(cfg, name, &len) != NULL;
 }
 
 /* "user a, b added; user c removed" for the log and the answer: names of
