@@ -162,23 +162,32 @@ fail:
 	return -1;
 }
 
+/* appends every certificate in the file at path to out */
+static int read_certs(const char *path, STACK_OF(X509) *out, char *why, size_t whylen)
+{
+	size_t len = 0;
+	char reason[256];
+	char *text = conf_read_file(path, &len, reason, sizeof(reason));
+	if (!text) {
+		snprintf(why, whylen, "%.1024s: %s", path, reason);
+		return -1;
+	}
+	int rc = cert_parse((const uint8_t *)text, len, path, out, why, whylen);
+	free(text);
+	return rc;
+}
+
 /* the first certificate in a file */
 static X509 *load_cert(const char *path, char *why, size_t whylen)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
-	size_t len = 0;
-	char reason[256];
-	char *text = conf_read_file(path, &len, reason, sizeof(reason));
 	X509 *x = NULL;
 
-	if (!text)
-		snprintf(why, whylen, "%.1024s: %s", path, reason);
-	else if (!sk)
+	if (!sk)
 		snprintf(why, whylen, "out of memory");
-	else if (cert_parse((const uint8_t *)text, len, path, sk, why, whylen) == 0)
+	else if (read_certs(path, sk, why, whylen) == 0)
 		x = sk_X509_shift(sk);
 	sk_X509_pop_free(sk, X509_free);
-	free(text);
 	return x;
 }
 
@@ -186,26 +195,14 @@ static X509 *load_cert(const char *path, char *why, size_t whylen)
 static int load_cert_dir(const char *dir, STACK_OF(X509) *out, char *why, size_t whylen)
 {
 	char **paths = NULL, reason[256];
-	int n = 0, rc = -1;
+	int n = 0, rc = 0;
 
 	if (conf_list_dir(dir, &paths, &n, reason, sizeof(reason)) != 0) {
 		snprintf(why, whylen, "%.1024s: %s", dir, reason);
 		return -1;
 	}
-	for (int i = 0; i < n; i++) {
-		size_t len = 0;
-		char *text = conf_read_file(paths[i], &len, reason, sizeof(reason));
-		if (!text) {
-			snprintf(why, whylen, "%.1024s: %s", paths[i], reason);
-			goto out;
-		}
-		int r = cert_parse((const uint8_t *)text, len, paths[i], out, why, whylen);
-		free(text);
-		if (r != 0)
-			goto out;
-	}
-	rc = 0;
-out:
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = read_certs(paths[i], out, why, whylen);
 	conf_strv_free(paths, n);
 	return rc;
 }
