@@ -74,14 +74,7 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 	log_err(LOG_DMN, "signal %d: deleting every IKE_SA and stopping", (int)sig);
-	d->stopping = true;
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		if (sa->state == IKE_S_ESTABLISHED)
-			ike_sa_send_delete(d, sa);
-		ike_sa_set_state(sa, IKE_S_DEAD);
-	}
-	ike_sa_reap(d);
-	event_base_loopexit(d->base, NULL);
+	daemon_stop(d, 0);
 }
 
 static void hup_done(struct daemon *d, bool ok, const char *msg, void *arg)

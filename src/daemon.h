@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "src/ratelog.h"
 
 struct event_base;
 struct event;
@@ -41,13 +42,26 @@ struct daemon {
 	uint8_t cookie_secret[32];
 	uint64_t cookie_secret_time;
 	bool stopping;
+	int exit_code;             /* of the process once the loop ends */
 	bool debug_cli;            /* --debug given: reloads keep its levels */
+	/* faults counted per packet, logged at most once per interval */
+	struct ratelog send_full;   /* sendmsg: EAGAIN/ENOBUFS (buffer full) */
+	struct ratelog send_err;    /* sendmsg: any other error */
+	struct ratelog tun_write;   /* write to the TUN device failed */
 };
 
 extern struct daemon *g_daemon;
 
-/* monotonic seconds */
+/* monotonic seconds (CLOCK_MONOTONIC: a jump of the wall clock moves
+ * no timer, lease or back-off; see README "Faults") */
 uint64_t now_sec(void);
+
+/* Stops the daemon as on SIGTERM: a DELETE to every established IKE_SA,
+ * every SA removed (down events to the helper), then the event loop ends
+ * and the process exits with code (0 for a requested stop, 1 for a fault
+ * the service manager should answer with a restart). A second call only
+ * raises the exit code. */
+void daemon_stop(struct daemon *d, int code);
 
 /* sends a UDP datagram from local to peer on the socket for that port
  * (4500 prepends nothing: callers add the non-ESP marker for IKE). */

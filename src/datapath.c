@@ -1,5 +1,18 @@
 /* ESP-in-UDP <-> TUN. One thread for now; per-packet work allocates
- * nothing and reuses each SA's cipher contexts. */
+ * nothing and reuses each SA's cipher contexts.
+ *
+ * Faults of the TUN device (README "Faults"):
+ *  - deleted under the daemon (ip link del): reads fail with EBADFD and
+ *    the descriptor polls as an error for ever. cygnet cannot serve without
+ *    it, so it stops as on SIGTERM and exits 1: the service manager starts
+ *    it again, which creates the device again. The event is removed first,
+ *    so the loop does not spin on it meanwhile.
+ *  - set down (ip link set down): nothing is read, writes fail with EIO;
+ *    they are counted and logged at most every RATELOG_INTERVAL seconds.
+ *    The privileged helper watches the link and puts the pool routes back
+ *    when it is up again (helper.c).
+ *  - EAGAIN/ENOBUFS on a write (the kernel's queue is full): the packet is
+ *    dropped, counted, logged the same rate-limited way; never retried. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +27,36 @@
 #define TUN_BATCH 64
 
 static uint64_t unknown_spi;
+
+/* the device is gone: stop (see the top of this file) */
+static void tun_gone(struct daemon *d, const char *op, int e)
+{
+	if (d->tun_ev)
+		event_del(d->tun_ev);
+	if (d->stopping)
+		return;
+	log_err(LOG_TUN, "TUN %s is gone (%s: %s): cygnet cannot serve without it; stopping "
+	        "with exit status 1 so that the service manager restarts cygnetd",
+	        d->tun_name, op, strerror(e));
+	daemon_stop(d, 1);
+}
+
+static void tun_write(struct daemon *d, const uint8_t *pkt, size_t len)
+{
+	if (write(d->tun_fd, pkt, len) >= 0)
+		return;
+	int e = errno;
+	if (e == EBADFD || e == ENODEV || e == ENXIO) {
+		tun_gone(d, "write", e);
+		return;
+	}
+	uint64_t n = ratelog_hit(&d->tun_write, now_sec());
+	if (n)
+		log_err(LOG_TUN, "write to TUN %s: %s%s: dropped %llu packet%s (%llu in all; "
+		        "reported at most every %d s)", d->tun_name, strerror(e),
+		        e == EIO ? " (the device is down)" : "", (unsigned long long)n,
+		        n == 1 ? "" : "s", (unsigned long long)d->tun_write.total, RATELOG_INTERVAL);
+}
 
 void datapath_esp_input(struct daemon *d, uint8_t *buf, size_t len,
                         const struct sockaddr *peer, socklen_t peer_len)
@@ -41,8 +84,7 @@ void datapath_esp_input(struct daemon *d, uint8_t *buf, size_t len,
 	}
 	if (rc != 1)
 		return;
-	if (write(d->tun_fd, inner, innerlen) < 0 && errno != EAGAIN)
-		log_dbg(LOG_TUN, "write to TUN: %s", strerror(errno));
+	tun_write(d, inner, innerlen);
 }
 
 static void on_tun(evutil_socket_t fd, short what, void *arg)
@@ -52,8 +94,13 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
 	static uint8_t out[ESP_MAX_PACKET + 256];
 	for (int i = 0; i < TUN_BATCH; i++) {
 		ssize_t n = read(fd, pkt, sizeof(pkt));
-		if (n <= 0)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
+		if (n <= 0) {
+			/* EBADFD once deleted; a TUN never reads 0 bytes otherwise */
+			tun_gone(d, "read", n == 0 ? ENODEV : errno);
+			return;
+		}
 		struct esp_sa *sa = esp_table_by_dst(d->esp, pkt, (size_t)n);
 		if (!sa)
 			continue;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,15 +110,47 @@ static void fail_pending(struct daemon *d, const char *why)
 	}
 }
 
+/* how the helper ended, for the log line: waits up to 200 ms for it (an
+ * EOF on the socketpair comes a moment before the exit status) */
+static void helper_status(char *out, size_t outlen)
+{
+	int st;
+	for (int i = 0; H.pid > 0 && i < 20; i++) {
+		pid_t r = waitpid(H.pid, &st, WNOHANG);
+		if (r == H.pid) {
+			if (WIFSIGNALED(st))
+				snprintf(out, outlen, "pid %d killed by signal %d", (int)H.pid,
+				         WTERMSIG(st));
+			else
+				snprintf(out, outlen, "pid %d exited with status %d", (int)H.pid,
+				         WEXITSTATUS(st));
+			H.pid = 0;
+			return;
+		}
+		if (r < 0)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	snprintf(out, outlen, "pid %d", (int)H.pid);
+}
+
+/* The helper is gone, or talks nonsense: the daemon cannot run
+ * leftupdown scripts, reload, or restore routes any more. It stops as on
+ * SIGTERM (DELETEs to clients) and exits 1, so that the service manager
+ * starts it again with a new helper. */
 static void channel_lost(struct daemon *d, const char *why)
 {
 	if (!H.bev)
 		return;
-	log_err(LOG_DMN, "the privileged helper is gone (%s): leftupdown scripts and "
-	        "reloads are unavailable until cygnetd is restarted", why);
+	char status[80];
 	bufferevent_free(H.bev);
 	H.bev = NULL;
+	helper_status(status, sizeof(status));
+	log_err(LOG_DMN, "the privileged helper is gone (%s; %s): stopping with exit "
+	        "status 1 so that the service manager restarts cygnetd", why, status);
 	fail_pending(d, "the privileged helper is gone");
+	daemon_stop(d, 1);
 }
 
 static void on_frame(struct daemon *d, uint32_t type, const uint8_t *p, uint32_t len)
@@ -291,12 +324,16 @@ static struct {
 	struct job *cur;
 	pid_t pid;
 	int out;
-	time_t deadline;
+	uint64_t deadline;          /* monotonic seconds */
 	char line[512];
 	size_t line_len;
 	bool exited;
 	int status;
-} P = { .out = -1 };
+	/* the TUN device's link state (rtnetlink notifications) */
+	int link_fd;
+	unsigned ifindex;
+	bool link_down;
+} P = { .out = -1, .link_fd = -1 };
 
 static void allow_commands(const struct config *cfg)
 {
@@ -497,7 +534,7 @@ static void start_job(void)
 	P.cur = j;
 	P.pid = pid;
 	P.out = pfd[0];
-	P.deadline = time(NULL) + HELPER_SCRIPT_SECONDS;
+	P.deadline = now_sec() + HELPER_SCRIPT_SECONDS;
 	P.line_len = 0;
 	P.exited = false;
 	log_dbg(LOG_CHD, "updown: running '%s' (%s)", j->command, job_verb(j));
@@ -564,13 +601,50 @@ static void check_job(void)
 		finish_job();
 		return;
 	}
-	if (time(NULL) >= P.deadline) {
+	if (now_sec() >= P.deadline) {
 		log_err(LOG_CHD, "updown: '%s' (%s) still running after %d s: killed",
 		        P.cur->command, job_verb(P.cur), HELPER_SCRIPT_SECONDS);
 		kill(-P.pid, SIGKILL);
 		kill(P.pid, SIGKILL);
 		waitpid(P.pid, &P.status, 0);
 		finish_job();
+	}
+}
+
+/* Setting the TUN device down removes the routes through it (IPv4 and
+ * IPv6 alike); when it is up again, add the pool routes back. */
+static void restore_routes(void)
+{
+	int n = 0;
+	char err[256];
+	for (int i = 0; i < n_routes; i++) {
+		if (tun_route_add(P.tun, routes[i].family, routes[i].net, routes[i].prefix, err,
+		                  sizeof(err)) == 0)
+			n++;
+		else
+			log_err(LOG_TUN, "helper: %s", err);
+	}
+	log_err(LOG_TUN, "TUN %s is up again: %d of %d pool routes restored", P.tun, n, n_routes);
+}
+
+static void watch_link(void)
+{
+	enum tun_link st = tun_link_watch_read(P.link_fd, P.ifindex);
+	if (st == TUN_LINK_LOST) {
+		int up = tun_link_is_up(P.tun);
+		st = up < 0 ? TUN_LINK_GONE : up ? TUN_LINK_UP : TUN_LINK_DOWN;
+	}
+	if (st == TUN_LINK_DOWN && !P.link_down) {
+		P.link_down = true;
+		log_err(LOG_TUN, "TUN %s was set down: traffic to and from clients is dropped "
+		        "until it is up again", P.tun);
+	} else if (st == TUN_LINK_UP && P.link_down) {
+		P.link_down = false;
+		restore_routes();
+	} else if (st == TUN_LINK_GONE) {
+		/* the daemon sees it on the device and stops */
+		close(P.link_fd);
+		P.link_fd = -1;
 	}
 }
 
@@ -585,14 +659,20 @@ static void helper_main(int fd)
 			start_job();
 		if (eof && !P.cur && !P.head)
 			break;
-		struct pollfd pfd[2];
-		int n = 0;
+		struct pollfd pfd[3];
+		int n = 0, link = -1;
 		if (!eof)
 			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 		if (P.out >= 0)
 			pfd[n++] = (struct pollfd){ .fd = P.out, .events = POLLIN };
+		if (P.link_fd >= 0 && !eof) {
+			link = n;
+			pfd[n++] = (struct pollfd){ .fd = P.link_fd, .events = POLLIN };
+		}
 		if (poll(pfd, (nfds_t)n, P.cur ? 100 : -1) < 0 && errno != EINTR)
 			break;
+		if (link >= 0 && pfd[link].revents)
+			watch_link();
 		if (!eof && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (have + 65536 > cap) {
 				size_t ncap = have + 65536;
@@ -672,6 +752,12 @@ int helper_start(struct daemon *d, struct config *cfg, char *err, size_t errlen)
 			log_err(LOG_DMN, "helper: %s", err);
 			_exit(1);
 		}
+		P.ifindex = if_nametoindex(P.tun);
+		P.link_fd = P.ifindex ? tun_link_watch_open(err, errlen) : -1;
+		if (P.link_fd < 0)
+			log_err(LOG_TUN, "helper: not watching %s (%s): pool routes are not restored "
+			        "when it is set down and up again", P.tun,
+			        P.ifindex ? err : "no such interface");
 		helper_main(3);
 	}
 	close(sv[1]);

@@ -206,7 +206,18 @@ int net_send(struct daemon *d, const struct sockaddr *local, const struct sockad
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 	}
 	if (sendmsg(s->fd, &mh, 0) < 0) {
-		log_dbg(LOG_NET, "sendmsg: %s", strerror(errno));
+		/* dropped, never retried here: a full buffer under load is what
+		 * UDP does; IKE retransmits, and so do the clients' own flows */
+		int e = errno;
+		bool full = e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
+		uint64_t n = ratelog_hit(full ? &d->send_full : &d->send_err, now_sec());
+		if (n)
+			log_err(LOG_NET, "sendmsg on UDP %u: %s%s: dropped %llu datagram%s (%llu in "
+			        "all; reported at most every %d s)", port, strerror(e),
+			        full ? " (send buffer full)" : "", (unsigned long long)n,
+			        n == 1 ? "" : "s", (unsigned long long)(full ? d->send_full.total
+			                                                  : d->send_err.total),
+			        RATELOG_INTERVAL);
 		return -1;
 	}
 	return 0;

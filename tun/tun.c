@@ -357,3 +357,74 @@ int tun_destroy(const char *name)
 	ifi->ifi_index = (int)ifindex;
 	return nl_talk(h) == 0 ? 0 : -1;
 }
+
+/* ---- link state (RTMGRP_LINK notifications) ---- */
+
+int tun_link_watch_open(char *err, size_t errlen)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		seterr(err, errlen, "netlink socket: %s", strerror(errno));
+		return -1;
+	}
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		seterr(err, errlen, "netlink bind (link notifications): %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+enum tun_link tun_link_watch_read(int fd, unsigned ifindex)
+{
+	char buf[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	enum tun_link state = TUN_LINK_NONE;
+	/* bounded: a socket drained of what is queued now */
+	for (int round = 0; round < 64; round++) {
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS)
+				return TUN_LINK_LOST;   /* notifications were dropped */
+			break;
+		}
+		if (fromlen < sizeof(from) || from.nl_pid != 0)
+			continue;
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, left);
+		     m = NLMSG_NEXT(m, left)) {
+			if ((m->nlmsg_type != RTM_NEWLINK && m->nlmsg_type != RTM_DELLINK) ||
+			    m->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+				continue;
+			const struct ifinfomsg *ifi = NLMSG_DATA(m);
+			if ((unsigned)ifi->ifi_index != ifindex)
+				continue;
+			if (m->nlmsg_type == RTM_DELLINK)
+				state = TUN_LINK_GONE;
+			else
+				state = (ifi->ifi_flags & IFF_UP) ? TUN_LINK_UP : TUN_LINK_DOWN;
+		}
+	}
+	return state;
+}
+
+int tun_link_is_up(const char *name)
+{
+	struct ifreq ifr;
+	if (check_name(name, NULL, 0) != 0)
+		return -1;
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	int rc = ioctl(sock, SIOCGIFFLAGS, &ifr);
+	close(sock);
+	if (rc < 0)
+		return -1;
+	return (ifr.ifr_flags & IFF_UP) ? 1 : 0;
+}

@@ -24,4 +24,20 @@ int tun_route_add(const char *ifname, int family, const uint8_t *dst, int prefix
                   char *err, size_t errlen);
 int tun_route_del(const char *ifname, int family, const uint8_t *dst, int prefix);
 
+/* Link state notifications (rtnetlink group RTMGRP_LINK): a non-blocking
+ * socket to poll, or -1 with a reason. No privilege is needed. */
+int tun_link_watch_open(char *err, size_t errlen);
+enum tun_link {
+	TUN_LINK_NONE,      /* nothing about the interface was queued */
+	TUN_LINK_UP,        /* its last message says IFF_UP */
+	TUN_LINK_DOWN,      /* ... says not IFF_UP */
+	TUN_LINK_GONE,      /* it was deleted */
+	TUN_LINK_LOST,      /* the socket overflowed: ask tun_link_is_up */
+};
+/* Reads what is queued on a tun_link_watch_open socket (at most 64
+ * reads) and returns the last state reported for ifindex. */
+enum tun_link tun_link_watch_read(int fd, unsigned ifindex);
+/* 1 when the interface is up, 0 when down, -1 when it does not exist */
+int tun_link_is_up(const char *name);
+
 #endif
