@@ -19,6 +19,7 @@
 #include "src/firstrun.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
+#include "src/lease_store.h"
 #include "src/log.h"
 #include "src/net.h"
 #include "src/pool.h"
@@ -30,18 +31,24 @@
 #ifndef CYGNET_CONFDIR
 #define CYGNET_CONFDIR "/etc/cygnet"
 #endif
+#ifndef CYGNET_STATEDIR
+#define CYGNET_STATEDIR "/var/lib/cygnet"
+#endif
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: cygnetd [-c DIR] [--check-config] [--debug LEVEL] [--syslog] [--ctl PATH]\n"
-	        "               [--server-id NAME] [--pool CIDR]... [--vpn-user NAME]\n"
+	        "               [--state-dir DIR] [--server-id NAME] [--pool CIDR]...\n"
+	        "               [--vpn-user NAME]\n"
 	        "  -c, --config DIR   configuration dir with ipsec.conf, ipsec.secrets and\n"
 	        "                     ipsec.d/ (default " CYGNET_CONFDIR ")\n"
 	        "  --check-config     validate the configuration and exit\n"
 	        "  --debug LEVEL      log level -1..4 for every subsystem (overrides charondebug)\n"
 	        "  --syslog           log to syslog instead of stderr\n"
 	        "  --ctl PATH         control socket for cygnetctl (default " CTL_DEFAULT_PATH ")\n"
+	        "  --state-dir DIR    where address leases are kept across restarts (default\n"
+	        "                     " CYGNET_STATEDIR "; created mode 0700)\n"
 	        "  first start (DIR has no ipsec.conf: cygnet creates a working one):\n"
 	        "  --server-id NAME   DNS name or IP address clients dial (default: this host's\n"
 	        "                     first global address)\n"
@@ -93,6 +100,7 @@ int main(int argc, char **argv)
 	const char *dir = CYGNET_CONFDIR;
 	bool check_only = false, use_syslog = false;
 	const char *ctl_path = CTL_DEFAULT_PATH;
+	const char *state_dir = CYGNET_STATEDIR;
 	int debug = -2;
 	struct firstrun_opts fo;
 	memset(&fo, 0, sizeof(fo));
@@ -102,6 +110,7 @@ int main(int argc, char **argv)
 		{ "debug", required_argument, NULL, 'd' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ "ctl", required_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 'D' },
 		{ "server-id", required_argument, NULL, 'i' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "vpn-user", required_argument, NULL, 'u' },
@@ -126,6 +135,7 @@ int main(int argc, char **argv)
 		}
 		case 's': use_syslog = true; break;
 		case 'S': ctl_path = optarg; break;
+		case 'D': state_dir = optarg; break;
 		case 'i': fo.server_id = optarg; break;
 		case 'p':
 			if (fo.n_pools == (int)(sizeof(fo.pools) / sizeof(fo.pools[0]))) {
@@ -145,6 +155,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(use_syslog);
+	/* before any key or password is read */
+	privs_no_core();
 	char err[1024];
 
 	if (firstrun_needed(dir)) {
@@ -194,6 +206,7 @@ int main(int argc, char **argv)
 	d.base = event_base_new();
 	d.esp = esp_table_new();
 	int rc = 1;
+	struct lease_store *leases = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	if (!d.base || !d.esp) {
 		fprintf(stderr, "cygnetd: out of memory\n");
@@ -231,6 +244,25 @@ int main(int argc, char **argv)
 		log_err(LOG_DMN, "%s: running without a control socket (cygnetctl will not "
 		        "reach this daemon; choose another path with --ctl)", err);
 	warn_forwarding();
+	/* the leases of the last run; written by the unprivileged daemon */
+	uid_t uid;
+	gid_t gid;
+	if (privs_target(cfg->conf->user, &uid, &gid, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
+	leases = lease_store_open(state_dir, uid, gid, err, sizeof(err));
+	if (!leases) {
+		log_err(LOG_DMN, "%s: running without lease persistence (a restart hands out "
+		        "addresses afresh)", err);
+	} else {
+		lease_store_load(leases, cfg);
+		if (lease_store_start(leases, &d) != 0) {
+			fprintf(stderr, "cygnetd: cannot set up the lease timer\n");
+			goto out;
+		}
+	}
+	privs_lock_memory(false);
 	/* what stays privileged (leftupdown, reloads) moves to the helper */
 	if (helper_start(&d, cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: privileged helper: %s\n", err);
@@ -244,12 +276,15 @@ int main(int argc, char **argv)
 	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s", CYGNET_VERSION, cfg->n_peers,
 	        cfg->n_peers == 1 ? "" : "s", d.tun_name);
 	event_base_dispatch(d.base);
-	rc = 0;
+	rc = d.exit_code;
 out:
 	for (struct ike_sa *sa = d.sas; sa; sa = sa->next)
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
 		ike_sa_reap(&d);
+	if (leases)
+		lease_store_save(leases, false);
+	lease_store_free(leases);
 	helper_stop(&d, 1500);
 	datapath_stop(&d);
 	ctl_close(&d);
@@ -267,5 +302,7 @@ out:
 	config_free(d.cfg);
 	if (rc == 0)
 		log_err(LOG_DMN, "stopped");
+	else if (d.base && d.exit_code)
+		log_err(LOG_DMN, "stopped after a fault (exit status %d)", rc);
 	return rc;
 }

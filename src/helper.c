@@ -752,6 +752,7 @@ int helper_start(struct daemon *d, struct config *cfg, char *err, size_t errlen)
 			log_err(LOG_DMN, "helper: %s", err);
 			_exit(1);
 		}
+		privs_lock_memory(true);     /* a reload reads keys and passwords */
 		P.ifindex = if_nametoindex(P.tun);
 		P.link_fd = P.ifindex ? tun_link_watch_open(err, errlen) : -1;
 		if (P.link_fd < 0)

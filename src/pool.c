@@ -5,7 +5,8 @@
  * is created the first time its address is handed out and lives until the
  * pool is freed, bound to one identity at a time. Addresses at offsets
  * >= next_fresh were never handed out. Indexes:
- *   - leases[]: every lease, in the order created (= address order);
+ *   - leases[]: every lease, in address order (leases restored from the
+ *     state file can lie above next_fresh: fresh addresses skip them);
  *   - by offset and by identity: chained hash tables;
  *   - offline leases in release order (a doubly linked list), the head
  *     being the least recently released, the one reused first. */
@@ -41,6 +42,7 @@ struct pool {
 	size_t nbuckets;        /* power of two, >= nleases / 1 */
 	struct lease *lru_head, *lru_tail;
 	size_t online, offline;
+	bool dirty;             /* a lease changed since pool_take_dirty */
 	int refs;               /* configurations sharing it across reloads */
 };
 
@@ -252,14 +254,33 @@ bool pool_contains(const struct pool *p, const uint8_t *addr)
 	return offset_of(p, addr) >= 0;
 }
 
-/* creates a lease for the next never-used address; NULL when none is
- * left or out of memory */
-static struct lease *new_lease(struct pool *p, const char *id)
+/* moves next_fresh past addresses that restored leases hold */
+static void skip_taken(struct pool *p)
+{
+	while (p->next_fresh < p->size && find_off(p, (uint32_t)p->next_fresh))
+		p->next_fresh++;
+}
+
+/* index in leases[] where a lease at off belongs (address order) */
+static size_t sorted_pos(const struct pool *p, uint32_t off)
+{
+	size_t lo = 0, hi = p->nleases;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->leases[mid]->off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* creates a lease at offset off (not leased), tied to id; NULL when out
+ * of memory */
+static struct lease *add_lease(struct pool *p, uint32_t off, const char *id)
 {
 	struct lease *l = NULL;
 
-	if (p->next_fresh >= p->size)
-		goto fail;
 	if (p->nleases == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
 		struct lease **v = realloc(p->leases, cap * sizeof(*v));
@@ -276,8 +297,11 @@ static struct lease *new_lease(struct pool *p, const char *id)
 	l->id = strdup(id);
 	if (!l->id)
 		goto fail;
-	l->off = (uint32_t)p->next_fresh++;
-	p->leases[p->nleases++] = l;
+	l->off = off;
+	size_t at = sorted_pos(p, off);
+	memmove(p->leases + at + 1, p->leases + at, (p->nleases - at) * sizeof(*p->leases));
+	p->leases[at] = l;
+	p->nleases++;
 	index_off(p, l);
 	index_id(p, l);
 	return l;
@@ -288,9 +312,23 @@ fail:
 	return NULL;
 }
 
+/* creates a lease for the next never-used address; NULL when none is
+ * left or out of memory */
+static struct lease *new_lease(struct pool *p, const char *id)
+{
+	skip_taken(p);
+	if (p->next_fresh >= p->size)
+		return NULL;
+	struct lease *l = add_lease(p, (uint32_t)p->next_fresh, id);
+	if (l)
+		p->next_fresh++;
+	return l;
+}
+
 int pool_acquire(struct pool *p, const char *id, uint8_t *out)
 {
 	struct lease *l = find_offline_of(p, id);
+	skip_taken(p);
 	if (l) {
 		lru_remove(p, l);
 		p->offline--;
@@ -315,8 +353,45 @@ int pool_acquire(struct pool *p, const char *id, uint8_t *out)
 	}
 	l->online = true;
 	p->online++;
+	p->dirty = true;
 	u128_to_addr(p->from + l->off, out, p->alen);
 	return 0;
+}
+
+int pool_restore(struct pool *p, const char *id, const uint8_t *addr)
+{
+	long off = offset_of(p, addr);
+	if (off < 0 || find_off(p, (uint32_t)off))
+		return -1;
+	struct lease *l = add_lease(p, (uint32_t)off, id);
+	if (!l)
+		return -1;
+	lru_append(p, l);
+	p->offline++;
+	return 0;
+}
+
+void pool_each_lease(const struct pool *p,
+                     void (*fn)(void *arg, const uint8_t *addr, const char *id), void *arg)
+{
+	uint8_t addr[16];
+	for (const struct lease *l = p->lru_head; l; l = l->lru_next) {
+		u128_to_addr(p->from + l->off, addr, p->alen);
+		fn(arg, addr, l->id);
+	}
+	for (size_t i = 0; i < p->nleases; i++) {
+		if (!p->leases[i]->online)
+			continue;
+		u128_to_addr(p->from + p->leases[i]->off, addr, p->alen);
+		fn(arg, addr, p->leases[i]->id);
+	}
+}
+
+bool pool_take_dirty(struct pool *p)
+{
+	bool d = p->dirty;
+	p->dirty = false;
+	return d;
 }
 
 void pool_release(struct pool *p, const uint8_t *addr)
@@ -330,6 +405,7 @@ void pool_release(struct pool *p, const uint8_t *addr)
 	l->online = false;
 	p->online--;
 	p->offline++;
+	p->dirty = true;
 	lru_append(p, l);
 }
 

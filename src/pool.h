@@ -36,6 +36,19 @@ int pool_acquire(struct pool *p, const char *id, uint8_t *out);
 /* Releases an online lease (it becomes offline, still tied to id). */
 void pool_release(struct pool *p, const uint8_t *addr);
 
+/* Leases across restarts (src/lease_store.h). pool_restore adds an
+ * offline lease of addr for id, the most recently released one (restore
+ * in pool_each_lease's order to keep the order of reuse); -1 when addr is
+ * outside the pool, already leased, or out of memory. Fresh addresses
+ * skip restored ones. */
+int pool_restore(struct pool *p, const char *id, const uint8_t *addr);
+/* every lease: the offline ones from least to most recently released,
+ * then the online ones (released after those, at a restart) */
+void pool_each_lease(const struct pool *p,
+                     void (*fn)(void *arg, const uint8_t *addr, const char *id), void *arg);
+/* true when a lease was acquired or released since the last call */
+bool pool_take_dirty(struct pool *p);
+
 /* the smallest prefix covering from..to (a route for the pool): its
  * length, with the network written to net (16 bytes) */
 int pool_cover_prefix(int family, const uint8_t *from, const uint8_t *to, uint8_t *net);

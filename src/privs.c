@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <cap-ng.h>
 #include "src/log.h"
 #include "src/privs.h"
@@ -51,11 +53,14 @@ static int caps_all_zero(char *which, size_t len)
 	return rc;
 }
 
-int privs_drop(const char *user, char *err, size_t errlen)
+/* the user privs_drop switches to (NULL: none, it stays who it is), and
+ * whether it may switch; -1 when a named user does not exist */
+static int target(const char *user, const struct passwd **pwp, bool *can_switch, char *err,
+                  size_t errlen)
 {
 	capng_get_caps_process();
-	bool can_switch = geteuid() == 0 || (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
-	                                     capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID));
+	*can_switch = geteuid() == 0 || (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
+	                                 capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID));
 	const struct passwd *pw = NULL;
 	if (user) {
 		pw = getpwnam(user);
@@ -63,11 +68,32 @@ int privs_drop(const char *user, char *err, size_t errlen)
 			snprintf(err, errlen, "user '%s' (config setup user=) does not exist", user);
 			return -1;
 		}
-	} else if (can_switch) {
+	} else if (*can_switch) {
 		pw = getpwnam("cygnet");
 		if (!pw)
 			pw = getpwnam("nobody");
 	}
+	*pwp = pw;
+	return 0;
+}
+
+int privs_target(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	const struct passwd *pw;
+	bool can_switch;
+	if (target(user, &pw, &can_switch, err, errlen) != 0)
+		return -1;
+	*uid = can_switch && pw ? pw->pw_uid : geteuid();
+	*gid = can_switch && pw ? pw->pw_gid : getegid();
+	return 0;
+}
+
+int privs_drop(const char *user, char *err, size_t errlen)
+{
+	const struct passwd *pw;
+	bool can_switch;
+	if (target(user, &pw, &can_switch, err, errlen) != 0)
+		return -1;
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (can_switch && pw) {
 		int rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
@@ -100,6 +126,8 @@ int privs_drop(const char *user, char *err, size_t errlen)
 		         geteuid() == 0 ? "still root" : which);
 		return -1;
 	}
+	/* a change of ids resets "dumpable" to fs.suid_dumpable: set it again */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_info(LOG_DMN, "running as %s (uid %u) with no capabilities",
 	         pw ? pw->pw_name : "the starting user", (unsigned)geteuid());
 	return 0;
@@ -148,5 +176,38 @@ int privs_helper(char *err, size_t errlen)
 		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	return 0;
+}
+
+void privs_no_core(void)
+{
+	struct rlimit rl = { 0, 0 };
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setrlimit(RLIMIT_CORE, &rl);
+}
+
+int privs_lock_memory(bool quiet)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || rl.rlim_cur != RLIM_INFINITY) {
+		if (!quiet)
+			log_info(LOG_DMN, "memory not locked: the memlock limit is %llu KiB, not "
+			         "unlimited (LimitMEMLOCK=infinity, ulimit -l unlimited or docker "
+			         "--ulimit memlock=-1 lock keys and passwords in RAM)",
+			         (unsigned long long)(rl.rlim_cur / 1024));
+		return 0;
+	}
+	int flags = MCL_CURRENT | MCL_FUTURE;
+#ifdef MCL_ONFAULT
+	flags |= MCL_ONFAULT;   /* lock what is used, not every reserved page */
+#endif
+	if (mlockall(flags) != 0) {
+		if (!quiet)
+			log_info(LOG_DMN, "memory not locked: mlockall: %s", strerror(errno));
+		return 0;
+	}
+	if (!quiet)
+		log_info(LOG_DMN, "memory locked (mlockall): keys and passwords are never swapped out");
+	return 1;
 }
