@@ -288,6 +288,9 @@ void helper_stop(struct daemon *d, int wait_ms)
 		if (p && write_all(fd, p, len) != 0)
 			log_err(LOG_DMN, "handing the last leftupdown runs to the helper failed: %s",
 			        strerror(errno));
+		/* the end of input for the helper now: libevent 2.1 closes the
+		 * descriptor of a freed bufferevent only from the event loop */
+		shutdown(fd, SHUT_WR);
 		bufferevent_free(H.bev);
 		H.bev = NULL;
 	}

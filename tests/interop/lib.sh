@@ -287,6 +287,8 @@ start_lan_http() {
 #                         strongswan.conf (e.g. retransmit_timeout = 1)
 #   SRV_CERT=chain        RSA-4096 server certificate under three RSA-4096
 #                         intermediates (pki.sh OUT chain), all sent
+#   SRV_STATE_DIR         cygnetd --state-dir (default $T/state, kept across
+#                         start_server restarts within a test)
 SRV_CERT=${SRV_CERT:-rsa}
 SRV_IKE=${SRV_IKE:-}
 SRV_ESP=${SRV_ESP:-}
@@ -604,7 +606,10 @@ start_server() {
 		write_cygnetd_config "$d/conf"
 		SERVER_LOG=$d/cygnetd.log
 		SERVER_TUN=cygnet0
-		ip netns exec "$(ns_srv)" $CYGNETD --ctl "$d/ctl.sock" -c "$d/conf" >"$SERVER_LOG" 2>&1 &
+		# leases persist in $T/state across restarts of one test (never
+		# the host's /var/lib/cygnet)
+		ip netns exec "$(ns_srv)" $CYGNETD --ctl "$d/ctl.sock" -c "$d/conf" \
+			--state-dir "${SRV_STATE_DIR:-$T/state}" >"$SERVER_LOG" 2>&1 &
 		SERVER_PID=$!
 		add_pid $SERVER_PID
 		local end=$(( $(date +%s) + 10 ))
