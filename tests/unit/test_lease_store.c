@@ -1,16 +1,14 @@
 /* Leases across restarts (src/lease_store.h): the file written from pools
  * restores the same user -> address bindings and the same order of reuse
  * into fresh pools; hostile or damaged lines are refused one by one;
- * fresh addresses skip restored ones; the rate-limited fault counter
- * (src/ratelog.h); and the daemon's clock is CLOCK_MONOTONIC. */
+ * fresh addresses skip restored ones; and the rate-limited fault counter
+ * (src/ratelog.h). */
 #include "tests/unit/check.h"
 
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <sys/socket.h>
-#include <time.h>
 
-#include "src/daemon.h"
 #include "src/lease_store.h"
 #include "src/pool.h"
 #include "src/ratelog.h"
@@ -214,22 +212,11 @@ static void test_ratelog(void)
 	CHECK("ratelog then quiet again", ratelog_hit(&r, 100 + RATELOG_INTERVAL + 1) == 0);
 }
 
-/* now_sec is CLOCK_MONOTONIC (not the wall clock, which may jump) */
-static void test_clock(void)
-{
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	uint64_t n = now_sec();
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	CHECK("now_sec is CLOCK_MONOTONIC", n >= (uint64_t)a.tv_sec && n <= (uint64_t)b.tv_sec);
-}
-
 int main(void)
 {
 	test_roundtrip();
 	test_reuse_order();
 	test_hostile();
 	test_ratelog();
-	test_clock();
 	CHECK_DONE();
 }
