@@ -303,13 +303,16 @@ contains windows-eap-identity-warning "$T/noeap.err" "eap_identity=%identity"
 # ---------------------------------------------------------------- systemd
 
 U=$C/cygnetd.service
-for k in 'Type=simple' 'ExecStart=/usr/sbin/cygnetd -c /etc/cygnet' 'ExecReload=/bin/kill -HUP $MAINPID' \
-	'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID' \
+_missing=
+for k in 'Type=simple' 'ExecStart=/usr/sbin/cygnetd -c /etc/cygnet --state-dir /var/lib/cygnet' \
+	'ExecReload=/bin/kill -HUP $MAINPID' \
+	'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID CAP_CHOWN' \
 	'NoNewPrivileges=yes' 'ProtectSystem=strict' 'DeviceAllow=/dev/net/tun rw' \
+	'StateDirectory=cygnet' 'StateDirectoryMode=0700' 'LimitMEMLOCK=infinity' 'LimitCORE=0' \
 	'RestrictAddressFamilies=AF_INET AF_INET6 AF_NETLINK AF_UNIX'; do
-	grep -Fqx -- "$k" "$U" || not_ok systemd-unit-keys "missing '$k'"
+	grep -Fqx -- "$k" "$U" || _missing="$_missing '$k'"
 done
-ok systemd-unit-keys
+if [ -z "$_missing" ]; then ok systemd-unit-keys; else not_ok systemd-unit-keys "missing$_missing"; fi
 if have systemd-analyze && [ -x "$TOP/src/cygnetd" ]; then
 	# verify checks that the binaries and man pages exist: point it at ours
 	mkdir -p "$T/unit" "$T/man/man8" "$T/man/man5"
@@ -338,7 +341,7 @@ contains nftables-masq6 "$C/nftables.conf" "ip6 saddr \$pool6 masquerade"
 DF=$C/Dockerfile
 contains docker-multistage "$DF" "FROM debian:12-slim AS build"
 contains docker-entrypoint "$DF" 'ENTRYPOINT ["cygnetd", "-c", "/etc/cygnet"]'
-contains docker-volume "$DF" "VOLUME /etc/cygnet"
+contains docker-volume "$DF" "VOLUME /etc/cygnet /var/lib/cygnet"
 contains docker-expose "$DF" "EXPOSE 500/udp 4500/udp"
 contains docker-healthcheck "$DF" "CMD cygnetctl status >/dev/null"
 contains docker-user "$DF" "useradd --system"
@@ -366,6 +369,8 @@ assert any(x.startswith('/dev/net/tun') for x in s['devices'])
 assert str(s['sysctls']['net.ipv4.ip_forward']) == '1'
 assert str(s['sysctls']['net.ipv6.conf.all.forwarding']) == '1'
 assert any(v.endswith(':/etc/cygnet') for v in s['volumes'])
+assert any(v.endswith(':/var/lib/cygnet') for v in s['volumes'])
+assert str(s['ulimits']['memlock']) == '-1'
 assert s['restart'] == 'unless-stopped'
 assert not s.get('privileged'), 'privileged'
 assert s['build']['dockerfile'] == 'contrib/Dockerfile'
