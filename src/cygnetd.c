@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 		log_err(LOG_DMN, "%s: running without a control socket (cygnetctl will not "
 		        "reach this daemon; choose another path with --ctl)", err);
 	warn_forwarding();
-	/* the leases of the last run; written by the unprivileged daemon */
+	/* the state dir, made the unprivileged user's */
 	uid_t uid;
 	gid_t gid;
 	if (privs_target(cfg->conf->user, &uid, &gid, err, sizeof(err)) != 0) {
@@ -252,16 +252,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	leases = lease_store_open(state_dir, uid, gid, err, sizeof(err));
-	if (!leases) {
+	if (!leases)
 		log_err(LOG_DMN, "%s: running without lease persistence (a restart hands out "
 		        "addresses afresh)", err);
-	} else {
-		lease_store_load(leases, cfg);
-		if (lease_store_start(leases, &d) != 0) {
-			fprintf(stderr, "cygnetd: cannot set up the lease timer\n");
-			goto out;
-		}
-	}
 	privs_lock_memory(false);
 	/* what stays privileged (leftupdown, reloads) moves to the helper */
 	if (helper_start(&d, cfg, err, sizeof(err)) != 0) {
@@ -272,6 +265,15 @@ int main(int argc, char **argv)
 	if (privs_drop(cfg->conf->user, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
+	}
+	/* the leases of the last run, read (like they are written) by the
+	 * unprivileged daemon */
+	if (leases) {
+		lease_store_load(leases, cfg);
+		if (lease_store_start(leases, &d) != 0) {
+			fprintf(stderr, "cygnetd: cannot set up the lease timer\n");
+			goto out;
+		}
 	}
 	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s", CYGNET_VERSION, cfg->n_peers,
 	        cfg->n_peers == 1 ? "" : "s", d.tun_name);

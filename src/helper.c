@@ -615,7 +615,8 @@ static void check_job(void)
 }
 
 /* Setting the TUN device down removes the routes through it (IPv4 and
- * IPv6 alike); when it is up again, add the pool routes back. */
+ * IPv6 alike); when it is up again, add the pool routes back (adding an
+ * existing route is not an error). */
 static void restore_routes(void)
 {
 	int n = 0;
@@ -632,22 +633,28 @@ static void restore_routes(void)
 
 static void watch_link(void)
 {
-	enum tun_link st = tun_link_watch_read(P.link_fd, P.ifindex);
+	int went_down = 0;
+	enum tun_link st = tun_link_watch_read(P.link_fd, P.ifindex, &went_down);
 	if (st == TUN_LINK_LOST) {
+		/* notifications were lost: a down may be among them */
 		int up = tun_link_is_up(P.tun);
 		st = up < 0 ? TUN_LINK_GONE : up ? TUN_LINK_UP : TUN_LINK_DOWN;
+		went_down = 1;
 	}
-	if (st == TUN_LINK_DOWN && !P.link_down) {
-		P.link_down = true;
-		log_err(LOG_TUN, "TUN %s was set down: traffic to and from clients is dropped "
-		        "until it is up again", P.tun);
-	} else if (st == TUN_LINK_UP && P.link_down) {
-		P.link_down = false;
-		restore_routes();
-	} else if (st == TUN_LINK_GONE) {
+	if (st == TUN_LINK_GONE) {
 		/* the daemon sees it on the device and stops */
 		close(P.link_fd);
 		P.link_fd = -1;
+		return;
+	}
+	if ((went_down || st == TUN_LINK_DOWN) && !P.link_down) {
+		P.link_down = true;
+		log_err(LOG_TUN, "TUN %s was set down: traffic to and from clients is dropped "
+		        "until it comes back up", P.tun);
+	}
+	if (st == TUN_LINK_UP && P.link_down) {
+		P.link_down = false;
+		restore_routes();
 	}
 }
 

@@ -376,7 +376,7 @@ int tun_link_watch_open(char *err, size_t errlen)
 	return fd;
 }
 
-enum tun_link tun_link_watch_read(int fd, unsigned ifindex)
+enum tun_link tun_link_watch_read(int fd, unsigned ifindex, int *went_down)
 {
 	char buf[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 	enum tun_link state = TUN_LINK_NONE;
@@ -407,6 +407,8 @@ enum tun_link tun_link_watch_read(int fd, unsigned ifindex)
 				state = TUN_LINK_GONE;
 			else
 				state = (ifi->ifi_flags & IFF_UP) ? TUN_LINK_UP : TUN_LINK_DOWN;
+			if (state == TUN_LINK_DOWN)
+				*went_down = 1;
 		}
 	}
 	return state;

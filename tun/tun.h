@@ -35,8 +35,10 @@ enum tun_link {
 	TUN_LINK_LOST,      /* the socket overflowed: ask tun_link_is_up */
 };
 /* Reads what is queued on a tun_link_watch_open socket (at most 64
- * reads) and returns the last state reported for ifindex. */
-enum tun_link tun_link_watch_read(int fd, unsigned ifindex);
+ * reads) and returns the last state reported for ifindex; *went_down is
+ * set to 1 when any of those messages said it was down (a down and up in
+ * quick succession end as TUN_LINK_UP). */
+enum tun_link tun_link_watch_read(int fd, unsigned ifindex, int *went_down);
 /* 1 when the interface is up, 0 when down, -1 when it does not exist */
 int tun_link_is_up(const char *name);
 

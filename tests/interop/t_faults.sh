@@ -7,7 +7,7 @@
 #      owned by the user cygnetd drops to; the process is not dumpable.
 #  TUN set down: cygnetd logs it, does not spin (CPU time over 3 s), counts
 #      the packets it cannot write; set up again: the pool routes are back
-#      and traffic flows again.
+#      and traffic flows again; the same for a quick down-and-up.
 #  TUN deleted: cygnetd logs one line, sends DELETEs, exits 1 within a few
 #      seconds without spinning.
 #  helper killed (SIGKILL to cygnetd's child): cygnetd logs one line, sends
@@ -25,7 +25,10 @@ TICK=$(getconf CLK_TCK)
 # helper_pid : cygnetd's child, the privileged helper
 helper_pid() { ps -o pid= --ppid "$SERVER_PID" | tr -d ' ' | head -n1; }
 no_vip() { [ -z "$(client_vip "$1" 4)" ]; }
-has_route() { ip -n "$(ns_srv)" route show dev "$SERVER_TUN" 2>/dev/null | grep -q "^${POOL_V4%/*}"; }
+has_route() {
+	ip -n "$(ns_srv)" -4 route show dev "$SERVER_TUN" 2>/dev/null | grep -q "^${POOL_V4%/*}" &&
+	ip -n "$(ns_srv)" -6 route show dev "$SERVER_TUN" 2>/dev/null | grep -q "^${POOL_V6%/*}"
+}
 deletes() { grep -c "$DELETED" "$T/c$1/charon.log" 2>/dev/null; }
 
 # server_exits NAME SECONDS : cygnetd ends within SECONDS with status 1, and
@@ -118,7 +121,8 @@ check_log tun_down_write_counted "$SERVER_LOG" "write to TUN $SERVER_TUN: Input/
 n=$(grep -c "write to TUN $SERVER_TUN" "$SERVER_LOG")
 if [ "$n" -le 2 ]; then ok "tun_down_rate_limited ($n lines for 20 packets)"
 else not_ok tun_down_rate_limited "$n log lines"; fi
-if has_route; then not_ok tun_down_routes_gone "the kernel kept $POOL_V4 on a down device?"
+if ip -n "$(ns_srv)" route show dev "$SERVER_TUN" 2>/dev/null | grep -q .; then
+	not_ok tun_down_routes_gone "the kernel kept routes on a down device?"
 else ok tun_down_routes_gone; fi
 ip -n "$(ns_srv)" link set "$SERVER_TUN" up
 if wait_for 5 grep -q "TUN $SERVER_TUN is up again: 2 of 2 pool routes restored" "$SERVER_LOG"; then ok tun_up_logged
@@ -127,6 +131,15 @@ check tun_up_route_back wait_for 5 has_route
 check tun_up_alice_ping4 ping_lan 1 4
 check tun_up_bob_ping6 ping_lan 2 6
 check tun_up_still_running kill -0 "$SERVER_PID"
+# a down and up in quick succession (both notifications in one read)
+n=$(grep -c "is up again: " "$SERVER_LOG")
+ip -n "$(ns_srv)" link set "$SERVER_TUN" down && ip -n "$(ns_srv)" link set "$SERVER_TUN" up
+if wait_for 5 sh -c "[ \$(grep -c 'is up again: 2 of 2' '$SERVER_LOG') -gt $n ]" &&
+	sleep 1.5 && has_route; then
+	ok tun_flap_routes_back
+else not_ok tun_flap_routes_back "no second 'up again' line, or a route missing: $(ip -n "$(ns_srv)" -4 route show dev "$SERVER_TUN" 2>&1 | tr '\n' ';') $(ip -n "$(ns_srv)" -6 route show dev "$SERVER_TUN" 2>&1 | tr '\n' ';')"; fi
+check tun_flap_alice_ping4 ping_lan 1 4
+check tun_flap_bob_ping6 ping_lan 2 6
 
 # ---- TUN deleted
 d1=$(deletes 1)
