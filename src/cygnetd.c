@@ -19,6 +19,7 @@
 #include "src/firstrun.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
+#include "src/jobs.h"
 #include "src/log.h"
 #include "src/net.h"
 #include "src/pool.h"
@@ -202,7 +203,7 @@ int main(int argc, char **argv)
 	d.esp = esp_table_new();
 	int rc = 1;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
-	if (!d.base || !d.esp) {
+	if (!d.base || !d.esp || ike_sa_tables_init(&d) != 0) {
 		fprintf(stderr, "cygnetd: out of memory\n");
 		goto out;
 	}
@@ -248,11 +249,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
-	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s", CYGNET_VERSION, cfg->n_peers,
-	        cfg->n_peers == 1 ? "" : "s", d.tun_name);
+	/* threads only now: the helper was forked from a single thread */
+	int threads = cfg->conf->ike_threads < 0 ? jobs_default_threads() : cfg->conf->ike_threads;
+	d.jobs = jobs_new(&d, threads, JOBS_QUEUE);
+	if (!d.jobs) {
+		fprintf(stderr, "cygnetd: cannot start the crypto worker threads\n");
+		goto out;
+	}
+	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s, %d crypto thread%s", CYGNET_VERSION,
+	        cfg->n_peers, cfg->n_peers == 1 ? "" : "s", d.tun_name, threads,
+	        threads == 1 ? "" : "s");
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
+	jobs_free(d.jobs);
+	d.jobs = NULL;
 	for (struct ike_sa *sa = d.sas; sa; sa = sa->next)
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
@@ -269,6 +280,7 @@ out:
 		tun_destroy(d.tun_name);
 	}
 	esp_table_free(d.esp);
+	ike_sa_tables_free(&d);
 	if (d.base)
 		event_base_free(d.base);
 	config_free(d.cfg);
