@@ -58,7 +58,7 @@ struct daemon {
 	struct cookie_jar cookies;
 	struct jobs *jobs;         /* DH and signatures off the event loop */
 	/* one line per limit when it is hit, at most every few seconds */
-	struct ratelog rl_half_open, rl_block, rl_sa_limit, rl_src_limit, rl_busy;
+	struct ratelog rl_cookie, rl_half_open, rl_block, rl_sa_limit, rl_src_limit, rl_busy;
 	bool stopping;
 	bool debug_cli;            /* --debug given: reloads keep its levels */
 };

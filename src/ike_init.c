@@ -116,8 +116,13 @@ static bool admit(struct daemon *d, const struct ike_msg *m, const struct sockad
 			uint8_t cookie[COOKIE_LEN];
 			cookie_make(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce,
 			            m->nonce_len, cookie);
-			log_dbg(LOG_IKE, "%u half-open IKE_SAs: asking %s for a cookie%s", d->half_open,
-			        from, n ? " (the one it sent is not valid)" : "");
+			unsigned more;
+			if (ratelog_ok(&d->rl_cookie, now_sec(), LIMIT_LOG_SECS, &more))
+				log_err(LOG_IKE, "%u IKE_SAs half open: asking new peers for a cookie "
+				        "(cookie_threshold %u; %u cookies sent in the last %u s)",
+				        d->half_open, c->cookie_threshold, more, LIMIT_LOG_SECS);
+			log_dbg(LOG_IKE, "asking %s for a cookie%s", from,
+			        n ? " (the one it sent is not valid)" : "");
 			reply_error(d, m->hdr.spi_i, N_COOKIE, cookie, sizeof(cookie), peer, peer_len,
 			            local);
 			return false;
