@@ -14,7 +14,7 @@
 #include "src/log.h"
 #include "src/natd.h"
 
-/* the peer's address for a log line (one per thread of the event loop) */
+/* the peer's address for a log line (a static buffer: one use per line) */
 static const char *addr_text(const struct sockaddr *a)
 {
 	static char buf[INET6_ADDRSTRLEN + 8];
