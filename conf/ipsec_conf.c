@@ -8,7 +8,9 @@
  * recorded in conn->pending so the daemon can say so at startup. */
 #include "conf/ipsec_conf.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,8 +559,34 @@ static const char *const setup_names[] = {
 	"retransmit_timeout", "retransmit_base", "retransmit_tries",
 };
 
+/* whole-number settings of config setup: name, where, allowed range */
+static const struct setup_num {
+	const char *name;
+	size_t off;
+	uint32_t min, max;
+} setup_nums[] = {
+	{ "cookie_threshold", offsetof(struct ipsec_conf, cookie_threshold), 0, 1000000 },
+	{ "block_threshold", offsetof(struct ipsec_conf, block_threshold), 1, 1000000 },
+	{ "init_limit_half_open", offsetof(struct ipsec_conf, init_limit_half_open), 0, 1000000 },
+	{ "ikesa_limit", offsetof(struct ipsec_conf, ikesa_limit), 0, 10000000 },
+	{ "ikesa_limit_per_source", offsetof(struct ipsec_conf, ikesa_limit_per_source), 0,
+	  10000000 },
+	{ "half_open_timeout", offsetof(struct ipsec_conf, half_open_timeout), 1, 600 },
+	{ "ike_threads", offsetof(struct ipsec_conf, ike_threads), 0, 16 },
+};
+
+static const struct setup_num *setup_num(const char *k)
+{
+	for (size_t i = 0; i < sizeof(setup_nums) / sizeof(setup_nums[0]); i++)
+		if (strcmp(k, setup_nums[i].name) == 0)
+			return &setup_nums[i];
+	return NULL;
+}
+
 static bool is_setup_key(const char *k)
 {
+	if (setup_num(k))
+		return true;
 	for (size_t i = 0; i < sizeof(setup_names) / sizeof(setup_names[0]); i++)
 		if (strcmp(k, setup_names[i]) == 0)
 			return true;
@@ -583,6 +611,20 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 		if (pick(&c, kv, names, 5, &i) < 0)
 			return -1;
 		conf->uniqueids = (enum uniqueids)i;
+		return 0;
+	}
+	const struct setup_num *sn = setup_num(kv->key);
+	if (sn) {
+		char *end;
+		errno = 0;
+		unsigned long x = strtoul(v, &end, 10);
+		if (!*v || *end || errno || v[0] == '-' || x < sn->min || x > sn->max)
+			return bad(&c, kv, "expected a whole number from %u to %u", sn->min, sn->max);
+		/* ike_threads is an int (its default, -1, means automatic) */
+		if (strcmp(sn->name, "ike_threads") == 0)
+			conf->ike_threads = (int)x;
+		else
+			*(uint32_t *)((char *)conf + sn->off) = (uint32_t)x;
 		return 0;
 	}
 	if (strncmp(kv->key, "retransmit_", 11) == 0) {
@@ -911,6 +953,13 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	conf->retransmit_timeout = 4.0;
 	conf->retransmit_base = 1.8;
 	conf->retransmit_tries = 5;
+	conf->cookie_threshold = 10;
+	conf->block_threshold = 5;
+	conf->init_limit_half_open = 1000;
+	conf->ikesa_limit = 50000;
+	conf->ikesa_limit_per_source = 500;
+	conf->half_open_timeout = 30;
+	conf->ike_threads = -1;
 	conf->tun_name = strdup("cygnet0");
 	if (!conf->tun_name) {
 		conf_errf(err, errlen, conf->files[0], 0, "out of memory");

@@ -105,6 +105,15 @@ struct ipsec_conf {
 	 * retransmit_tries retransmissions (strongSwan: 4 s, 1.8, 5) */
 	double retransmit_timeout, retransmit_base;
 	uint32_t retransmit_tries;
+	/* who may start an IKE_SA (strongSwan's charon.* names where it has
+	 * them): cookies once cookie_threshold IKE_SAs are half open; at most
+	 * block_threshold half-open IKE_SAs per source address and
+	 * init_limit_half_open in all; ikesa_limit IKE_SAs in all and
+	 * ikesa_limit_per_source per address (0 = no limit); an IKE_SA that is
+	 * not established after half_open_timeout seconds is dropped */
+	uint32_t cookie_threshold, block_threshold, init_limit_half_open;
+	uint32_t ikesa_limit, ikesa_limit_per_source, half_open_timeout;
+	int ike_threads;            /* crypto worker threads; -1 = automatic */
 	struct conf_pending *pending; int n_pending;
 	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
 	char **files; int n_files;  /* every file read (file names in errors point here) */

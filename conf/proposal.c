@@ -338,8 +338,11 @@ void proposal_defaults(enum prop_proto proto, struct proposal_list *out)
 	static const uint16_t ike_prf[] = {
 		PRF_HMAC_SHA2_256, PRF_HMAC_SHA2_384, PRF_HMAC_SHA2_512,
 	};
+	/* fast groups only: a stranger picks the group and we compute it
+	 * (MODP-3072 costs ~3x, MODP-4096 ~8x MODP-2048); slower ones only
+	 * when a conn's ike= names them */
 	static const uint16_t ike_dh[] = {
-		CURVE_25519, ECP_256, ECP_384, MODP_3072, MODP_2048, MODP_4096,
+		CURVE_25519, ECP_256, ECP_384, MODP_2048,
 	};
 	static const uint16_t esp_integ[] = {
 		AUTH_HMAC_SHA2_256_128, AUTH_HMAC_SHA2_384_192, AUTH_HMAC_SHA2_512_256,
@@ -355,12 +358,12 @@ void proposal_defaults(enum prop_proto proto, struct proposal_list *out)
 		p = &out->p[0];
 		set_xfs(p->encr, &p->n_encr, gcm, bits, 2);
 		set_xfs(p->prf, &p->n_prf, ike_prf, NULL, 3);
-		set_xfs(p->dh, &p->n_dh, ike_dh, NULL, 6);
+		set_xfs(p->dh, &p->n_dh, ike_dh, NULL, 4);
 		p = &out->p[1];
 		set_xfs(p->encr, &p->n_encr, cbc, bits, 2);
 		set_xfs(p->integ, &p->n_integ, ike_integ, NULL, 3);
 		set_xfs(p->prf, &p->n_prf, ike_prf, NULL, 3);
-		set_xfs(p->dh, &p->n_dh, ike_dh, NULL, 6);
+		set_xfs(p->dh, &p->n_dh, ike_dh, NULL, 4);
 	} else {
 		static const uint16_t noesn[] = { ESN_NO };
 		p = &out->p[0];

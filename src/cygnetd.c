@@ -19,6 +19,7 @@
 #include "src/firstrun.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
+#include "src/jobs.h"
 #include "src/lease_store.h"
 #include "src/log.h"
 #include "src/net.h"
@@ -208,7 +209,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 	struct lease_store *leases = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
-	if (!d.base || !d.esp) {
+	if (!d.base || !d.esp || ike_sa_tables_init(&d) != 0) {
 		fprintf(stderr, "cygnetd: out of memory\n");
 		goto out;
 	}
@@ -266,6 +267,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
+	/* threads only now: the helper was forked from a single thread */
+	int threads = cfg->conf->ike_threads < 0 ? jobs_default_threads() : cfg->conf->ike_threads;
+	d.jobs = jobs_new(&d, threads, JOBS_QUEUE);
+	if (!d.jobs) {
+		fprintf(stderr, "cygnetd: cannot start the crypto worker threads\n");
+		goto out;
+	}
 	/* the leases of the last run, read (like they are written) by the
 	 * unprivileged daemon */
 	if (leases) {
@@ -275,11 +283,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s", CYGNET_VERSION, cfg->n_peers,
-	        cfg->n_peers == 1 ? "" : "s", d.tun_name);
+	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s, %d crypto thread%s", CYGNET_VERSION,
+	        cfg->n_peers, cfg->n_peers == 1 ? "" : "s", d.tun_name, threads,
+	        threads == 1 ? "" : "s");
 	event_base_dispatch(d.base);
 	rc = d.exit_code;
 out:
+	jobs_free(d.jobs);
+	d.jobs = NULL;
 	for (struct ike_sa *sa = d.sas; sa; sa = sa->next)
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
@@ -299,6 +310,7 @@ out:
 		tun_destroy(d.tun_name);
 	}
 	esp_table_free(d.esp);
+	ike_sa_tables_free(&d);
 	if (d.base)
 		event_base_free(d.base);
 	config_free(d.cfg);

@@ -6,16 +6,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include "src/ratelog.h"
+#include "src/cookie.h"
+#include "src/ike_limits.h"
+#include "src/siphash.h"
 
 struct event_base;
 struct event;
 struct config;
 struct esp_table;
 struct ike_sa;
+struct jobs;
+
+/* a hash index over the IKE_SAs (chains through ike_sa.hnext[]) */
+enum sa_index_kind { SA_BY_SPI, SA_BY_INIT, SA_BY_ID, SA_N_INDEX };
+struct sa_index {
+	struct ike_sa **b;
+	size_t mask;               /* buckets - 1, a power of two */
+	size_t n;
+};
 
 #define DAEMON_MAX_SOCKS 4
 #define TUN_MTU 1400
+#define FAULT_LOG_INTERVAL 10      /* seconds */
 
 struct udp_sock {
 	int fd;
@@ -34,20 +46,29 @@ struct daemon {
 	char tun_name[16];
 	struct event *tun_ev;
 	struct esp_table *esp;
-	/* IKE_SAs: a simple list (hash by SPI in ike_sa.c) */
+	/* IKE_SAs: a list to walk, and hash indexes to find one by our SPI,
+	 * by the initiator's SPI (IKE_SA_INIT retransmissions) and by id */
 	struct ike_sa *sas;
+	struct sa_index sa_idx[SA_N_INDEX];
+	struct sipkey sa_key;
 	uint32_t next_sa_id;
 	uint32_t next_reqid;
-	unsigned half_open;        /* IKE_SAs that did IKE_SA_INIT only */
-	uint8_t cookie_secret[32];
-	uint64_t cookie_secret_time;
+	unsigned half_open;        /* IKE_SAs not established yet */
+	unsigned n_sas;            /* all IKE_SAs, dead ones not yet freed included */
+	struct src_table sources;  /* the same, per source address */
+	struct cookie_jar cookies;
+	struct jobs *jobs;         /* DH and signatures off the event loop */
+	/* one line per limit when it is hit, at most every few seconds */
+	struct ratelog rl_cookie, rl_half_open, rl_block, rl_sa_limit, rl_src_limit, rl_busy;
 	bool stopping;
 	int exit_code;             /* of the process once the loop ends */
 	bool debug_cli;            /* --debug given: reloads keep its levels */
-	/* faults counted per packet, logged at most once per interval */
-	struct ratelog send_full;   /* sendmsg: EAGAIN/ENOBUFS (buffer full) */
-	struct ratelog send_err;    /* sendmsg: any other error */
-	struct ratelog tun_write;   /* write to the TUN device failed */
+	/* faults that can happen per packet: counted, and logged at most
+	 * every FAULT_LOG_INTERVAL seconds (README "Faults") */
+	struct ratelog rl_send_full, rl_send_err, rl_tun_write;
+	uint64_t n_send_full;       /* sendmsg: EAGAIN/ENOBUFS (buffer full) */
+	uint64_t n_send_err;        /* sendmsg: any other error */
+	uint64_t n_tun_write;       /* write to the TUN device failed */
 };
 
 extern struct daemon *g_daemon;

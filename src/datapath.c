@@ -8,7 +8,7 @@
  *    it again, which creates the device again. The event is removed first,
  *    so the loop does not spin on it meanwhile.
  *  - set down (ip link set down): nothing is read, writes fail with EIO;
- *    they are counted and logged at most every RATELOG_INTERVAL seconds.
+ *    they are counted and logged at most every FAULT_LOG_INTERVAL seconds.
  *    The privileged helper watches the link and puts the pool routes back
  *    when it is up again (helper.c).
  *  - EAGAIN/ENOBUFS on a write (the kernel's queue is full): the packet is
@@ -50,12 +50,13 @@ static void tun_write(struct daemon *d, const uint8_t *pkt, size_t len)
 		tun_gone(d, "write", e);
 		return;
 	}
-	uint64_t n = ratelog_hit(&d->tun_write, now_sec());
-	if (n)
-		log_err(LOG_TUN, "write to TUN %s: %s%s: dropped %llu packet%s (%llu in all; "
+	unsigned held;
+	d->n_tun_write++;
+	if (ratelog_ok(&d->rl_tun_write, now_sec(), FAULT_LOG_INTERVAL, &held))
+		log_err(LOG_TUN, "write to TUN %s: %s%s: dropped %u packet%s (%llu in all; "
 		        "reported at most every %d s)", d->tun_name, strerror(e),
-		        e == EIO ? " (the device is down)" : "", (unsigned long long)n,
-		        n == 1 ? "" : "s", (unsigned long long)d->tun_write.total, RATELOG_INTERVAL);
+		        e == EIO ? " (the device is down)" : "", held + 1, held ? "s" : "",
+		        (unsigned long long)d->n_tun_write, FAULT_LOG_INTERVAL);
 }
 
 void datapath_esp_input(struct daemon *d, uint8_t *buf, size_t len,

@@ -15,6 +15,7 @@
 #include "src/eap.h"
 #include "src/ike.h"
 #include "src/ike_sa.h"
+#include "src/jobs.h"
 #include "src/log.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
@@ -24,7 +25,7 @@
 
 /* answers with AUTHENTICATION_FAILED (plus an EAP message if given) and
  * ends the IKE_SA */
-static void auth_failed(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
+static void auth_failed(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
                         const uint8_t *eap, size_t eaplen, const char *why)
 {
 	uint8_t buf[512];
@@ -37,7 +38,7 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 	snprintf(outcome, sizeof(outcome), "connection refused, %s%s%s: AUTHENTICATION_FAILED",
 	         why, sa->auth_fail ? ", " : "", sa->auth_fail ? sa->auth_fail : "");
 	ike_sa_log_outcome(sa, outcome);
-	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, msgid, &w);
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
 
@@ -134,6 +135,11 @@ static struct peer_cfg *select_conn(struct daemon *d, const struct ike_msg *m,
 
 static bool keep_request(struct ike_sa *sa, const struct ike_msg *m)
 {
+	/* a retransmitted request may come here again (crypto queue full) */
+	free(sa->child_props);
+	free(sa->req_tsi);
+	free(sa->req_tsr);
+	sa->want_vip4 = sa->want_vip6 = false;
 	sa->child_props = malloc(sizeof(*sa->child_props) * (size_t)(m->n_props ? m->n_props : 1));
 	sa->req_tsi = malloc(sizeof(struct ike_ts) * (size_t)(m->n_tsi ? m->n_tsi : 1));
 	sa->req_tsr = malloc(sizeof(struct ike_ts) * (size_t)(m->n_tsr ? m->n_tsr : 1));
@@ -172,18 +178,94 @@ static void write_certs(struct ike_wr *w, struct peer_cfg *pc)
 	}
 }
 
+/* the server's signature in the first IKE_AUTH response, made by a
+ * crypto worker (RSA-3072 costs milliseconds: not on the event loop) */
+struct sign_job {
+	struct job job;
+	uint32_t sa_id;
+	uint32_t msgid;                     /* of the request we answer */
+	EVP_PKEY *key;                      /* a reference of its own */
+	uint32_t hashes;
+	uint8_t *oct;                       /* the signed octets */
+	size_t octlen;
+	struct ident me;                    /* IDr */
+	bool send_certs;
+	int rc;
+	uint8_t method;
+	uint8_t sig[1024];
+	size_t siglen;
+};
+
+static void sign_job_run(struct job *jb)
+{
+	struct sign_job *j = (struct sign_job *)jb;
+	j->siglen = sizeof(j->sig);
+	j->rc = sig_sign(j->key, j->hashes, j->oct, j->octlen, &j->method, j->sig, &j->siglen);
+}
+
+static void sign_job_free(struct sign_job *j)
+{
+	EVP_PKEY_free(j->key);
+	free(j->oct);
+	free(j);
+}
+
+/* the rest of the first IKE_AUTH response: IDr, certificates, AUTH, and
+ * the first EAP request */
+static void first_auth_respond(struct daemon *d, struct ike_sa *sa, struct sign_job *j)
+{
+	uint8_t buf[IKE_MAX_MSG];
+	struct peer_cfg *pc = sa->cfg;
+	if (j->rc != 0)
+		return auth_failed(d, sa, j->msgid, NULL, 0, "signing failed");
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_id(&w, PL_IDR, j->me.type, j->me.data, j->me.len);
+	if (j->send_certs)
+		write_certs(&w, pc);
+	ike_wr_auth(&w, j->method, j->sig, j->siglen);
+
+	/* EAP: ask for the identity unless the IKE identity is to be used */
+	char idtext[256];
+	ident_format(&sa->idi, idtext, sizeof(idtext));
+	bool ask = pc->conn->eap_identity != NULL;
+	if (!ask)
+		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
+	uint8_t eap[128];
+	size_t eaplen = eap_start(sa, ask, eap, sizeof(eap));
+	if (!eaplen)
+		return auth_failed(d, sa, j->msgid, NULL, 0, "EAP start failed");
+	ike_wr_eap(&w, eap, eaplen);
+	log_info(LOG_IKE, "%s: '%s' matches conn '%s'; authenticating the server with %s, "
+	         "starting EAP-MSCHAPv2%s", ike_sa_tag(sa), idtext, pc->name,
+	         j->method == AUTHM_RSA ? "RSA signature" : j->method == AUTHM_DIGITAL_SIGNATURE
+	         ? "RFC 7427 signature" : "ECDSA signature", ask ? " with EAP-Identity" : "");
+	ike_sa_set_state(sa, IKE_S_EAP);
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, j->msgid, &w);
+}
+
+static void sign_job_done(struct daemon *d, struct job *jb, bool cancelled)
+{
+	struct sign_job *j = (struct sign_job *)jb;
+	struct ike_sa *sa = cancelled ? NULL : ike_sa_by_id(d, j->sa_id);
+	if (sa && sa->busy && sa->state == IKE_S_INIT_DONE) {
+		sa->busy = false;
+		first_auth_respond(d, sa, j);
+	}
+	sign_job_free(j);
+}
+
 static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
-	static uint8_t buf[IKE_MAX_MSG];
 	char idtext[256];
 	id_from_msg(&m->idi, &sa->idi);
 	ident_format(&sa->idi, idtext, sizeof(idtext));
 	if (m->idi.body_len > sizeof(sa->idi_body))
-		return auth_failed(d, sa, m, NULL, 0, "identity too long");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "identity too long");
 	memcpy(sa->idi_body, m->idi.body, m->idi.body_len);
 	sa->idi_body_len = m->idi.body_len;
 	if (m->has_auth)
-		return auth_failed(d, sa, m, NULL, 0, "the client authenticates with a certificate or "
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "the client authenticates with a certificate or "
 		                   "PSK, cygnet serves EAP-MSCHAPv2 clients only");
 	if (ike_find_notify(m, N_USE_TRANSPORT_MODE))
 		log_info(LOG_IKE, "%s: client asks for transport mode; offering tunnel mode",
@@ -198,57 +280,49 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 			ident_format(&t, idr, sizeof(idr));
 		}
 		log_err(LOG_CFG, "%s: no conn matches IDi '%s' / IDr '%s'", ike_sa_tag(sa), idtext, idr);
-		return auth_failed(d, sa, m, NULL, 0, "no matching conn");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "no matching conn");
 	}
 	ike_sa_set_cfg(sa, pc);
 	sa->peer_mobike = pc->conn->mobike && ike_find_notify(m, N_MOBIKE_SUPPORTED) != NULL;
 	sa->initial_contact = ike_find_notify(m, N_INITIAL_CONTACT) != NULL;
 	if (!keep_request(sa, m))
-		return auth_failed(d, sa, m, NULL, 0, "out of memory");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "out of memory");
 
+	struct sign_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "out of memory");
 	/* our identity: leftid, or the IDr the client asked for when the
 	 * certificate carries it */
-	struct ident me = pc->local_id;
+	j->me = pc->local_id;
 	if (via_cert)
-		id_from_msg(&m->idr, &me);
-	sa->idr_body[0] = me.type;
+		id_from_msg(&m->idr, &j->me);
+	sa->idr_body[0] = j->me.type;
 	memset(sa->idr_body + 1, 0, 3);
-	memcpy(sa->idr_body + 4, me.data, me.len);
-	sa->idr_body_len = 4 + me.len;
-
-	struct ike_wr w;
-	ike_wr_init_inner(&w, buf, sizeof(buf));
-	ike_wr_id(&w, PL_IDR, me.type, me.data, me.len);
+	memcpy(sa->idr_body + 4, j->me.data, j->me.len);
+	sa->idr_body_len = 4 + j->me.len;
 	enum sendcert sc = pc->conn->left.sendcert;
-	if (sc == SENDCERT_ALWAYS || (sc == SENDCERT_IFASKED && m->n_certreqs > 0))
-		write_certs(&w, pc);
-
-	uint8_t *oct = NULL, sig[1024], method = 0;
-	size_t octlen, siglen = sizeof(sig);
-	if (signed_octets(sa, true, &oct, &octlen) != 0 ||
-	    sig_sign(pc->key, sa->sig_hashes, oct, octlen, &method, sig, &siglen) != 0) {
-		free(oct);
-		return auth_failed(d, sa, m, NULL, 0, "signing failed");
+	j->send_certs = sc == SENDCERT_ALWAYS || (sc == SENDCERT_IFASKED && m->n_certreqs > 0);
+	j->job.prio = JOB_KNOWN;
+	j->job.run = sign_job_run;
+	j->job.done = sign_job_done;
+	j->sa_id = sa->id;
+	j->msgid = m->hdr.msgid;
+	j->hashes = sa->sig_hashes;
+	if (EVP_PKEY_up_ref(pc->key) == 1)
+		j->key = pc->key;
+	if (!j->key || signed_octets(sa, true, &j->oct, &j->octlen) != 0) {
+		sign_job_free(j);
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "signing failed");
 	}
-	free(oct);
-	ike_wr_auth(&w, method, sig, siglen);
-
-	/* EAP: ask for the identity unless the IKE identity is to be used */
-	const char *eap_id = pc->conn->eap_identity;
-	bool ask = eap_id != NULL;
-	if (!ask)
-		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
-	uint8_t eap[128];
-	size_t eaplen = eap_start(sa, ask, eap, sizeof(eap));
-	if (!eaplen)
-		return auth_failed(d, sa, m, NULL, 0, "EAP start failed");
-	ike_wr_eap(&w, eap, eaplen);
-	log_info(LOG_IKE, "%s: '%s' matches conn '%s'; authenticating the server with %s, "
-	         "starting EAP-MSCHAPv2%s", ike_sa_tag(sa), idtext, pc->name,
-	         method == AUTHM_RSA ? "RSA signature" : method == AUTHM_DIGITAL_SIGNATURE
-	         ? "RFC 7427 signature" : "ECDSA signature", ask ? " with EAP-Identity" : "");
-	ike_sa_set_state(sa, IKE_S_EAP);
-	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+	sa->busy = true;
+	if (jobs_submit(d, &j->job) != 0) {
+		/* dropped like a lost packet: the client retransmits */
+		sa->busy = false;
+		sa->msgid_next--;
+		sign_job_free(j);
+		log_info(LOG_IKE, "%s: the crypto workers' queue is full, IKE_AUTH dropped",
+		         ike_sa_tag(sa));
+	}
 }
 
 static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
@@ -256,10 +330,10 @@ static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	uint8_t out[512];
 	size_t outlen;
 	if (!m->eap)
-		return auth_failed(d, sa, m, NULL, 0, "EAP payload expected");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP payload expected");
 	enum eap_result r = eap_process(d, sa, m->eap, m->eap_len, out, sizeof(out), &outlen);
 	if (r == EAP_FAILURE)
-		return auth_failed(d, sa, m, out, outlen, "EAP-MSCHAPv2 failed");
+		return auth_failed(d, sa, m->hdr.msgid, out, outlen, "EAP-MSCHAPv2 failed");
 	uint8_t buf[1024];
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
@@ -366,17 +440,17 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	static uint8_t buf[IKE_MAX_MSG];
 	uint8_t expect[PRF_MAX_OUT], mine[PRF_MAX_OUT];
 	if (!m->has_auth || m->auth_method != AUTHM_PSK || m->auth_len != sa->prf_len)
-		return auth_failed(d, sa, m, NULL, 0, "AUTH with the EAP key expected");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "AUTH with the EAP key expected");
 	if (psk_auth(sa, false, expect) != 0 ||
 	    CRYPTO_memcmp(expect, m->auth, sa->prf_len) != 0) {
 		OPENSSL_cleanse(expect, sizeof(expect));
-		return auth_failed(d, sa, m, NULL, 0, "the client's AUTH does not match the EAP key");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "the client's AUTH does not match the EAP key");
 	}
 	OPENSSL_cleanse(expect, sizeof(expect));
 	if (psk_auth(sa, true, mine) != 0)
-		return auth_failed(d, sa, m, NULL, 0, "AUTH computation failed");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "AUTH computation failed");
 	if (kept_elsewhere(d, sa))
-		return auth_failed(d, sa, m, NULL, 0, "the user has a session already (uniqueids=keep)");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "the user has a session already (uniqueids=keep)");
 
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
@@ -432,7 +506,7 @@ void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	switch (sa->state) {
 	case IKE_S_INIT_DONE:
 		if (!m->idi.present)
-			return auth_failed(d, sa, m, NULL, 0, "IDi missing");
+			return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "IDi missing");
 		first_auth(d, sa, m);
 		break;
 	case IKE_S_EAP:

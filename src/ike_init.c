@@ -15,17 +15,17 @@
 #include "src/ike.h"
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
+#include "src/jobs.h"
 #include "src/log.h"
 #include "src/natd.h"
 #include "src/proposal_select.h"
 
-/* more half-open IKE_SAs than this and new peers must return a cookie */
-#define COOKIE_THRESHOLD 64
 #define NONCE_LEN 32
+#define DH_MAX 1024                    /* MODP-8192 public values */
 
 /* an unprotected IKE_SA_INIT response carrying one notify, responder SPI 0
  * (RFC 7296 §2.6: INVALID_KE_PAYLOAD, COOKIE, NO_PROPOSAL_CHOSEN) */
-static void reply_error(struct daemon *d, const struct ike_msg *m, uint16_t type,
+static void reply_error(struct daemon *d, const uint8_t spi_i[8], uint16_t type,
                         const uint8_t *data, size_t len,
                         const struct sockaddr *peer, socklen_t peer_len,
                         const struct sockaddr *local)
@@ -34,17 +34,18 @@ static void reply_error(struct daemon *d, const struct ike_msg *m, uint16_t type
 	struct ike_hdr h = {
 		.version = 0x20, .exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE, .msgid = 0,
 	};
-	memcpy(h.spi_i, m->hdr.spi_i, 8);
+	memcpy(h.spi_i, spi_i, 8);
 	struct ike_wr w;
 	ike_wr_init(&w, buf, sizeof(buf), &h);
 	ike_wr_notify(&w, 0, NULL, 0, type, data, len);
 	size_t n = ike_wr_finish(&w);
 	if (!n)
 		return;
-	uint16_t port = local->sa_family == AF_INET
-		? ntohs(((const struct sockaddr_in *)local)->sin_port)
-		: ntohs(((const struct sockaddr_in6 *)local)->sin6_port);
-	if (port == 4500) {
+	uint16_t port;
+	const uint8_t *ip;
+	size_t iplen;
+	addr_bytes(local, &ip, &iplen, &port);
+	if (ntohs(port) == 4500) {
 		uint8_t out[260];
 		memset(out, 0, 4);
 		memcpy(out + 4, buf, n);
@@ -52,33 +53,6 @@ static void reply_error(struct daemon *d, const struct ike_msg *m, uint16_t type
 	} else {
 		net_send(d, local, peer, peer_len, buf, n);
 	}
-}
-
-
-/* cookie = 0x01 | SHA-256(secret | Ni | IPi | SPIi), RFC 7296 §2.6 */
-static void make_cookie(struct daemon *d, const struct ike_msg *m, const struct sockaddr *peer,
-                        uint8_t out[33])
-{
-	uint64_t now = now_sec();
-	if (!d->cookie_secret_time || now - d->cookie_secret_time > 300) {
-		RAND_bytes(d->cookie_secret, sizeof(d->cookie_secret));
-		d->cookie_secret_time = now;
-	}
-	const uint8_t *ip;
-	size_t iplen;
-	uint16_t port;
-	addr_bytes(peer, &ip, &iplen, &port);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int olen = 32;
-	out[0] = 1;
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, d->cookie_secret, sizeof(d->cookie_secret)) ||
-	    !EVP_DigestUpdate(ctx, m->nonce, m->nonce_len) ||
-	    !EVP_DigestUpdate(ctx, ip, iplen) ||
-	    !EVP_DigestUpdate(ctx, m->hdr.spi_i, 8) ||
-	    !EVP_DigestFinal_ex(ctx, out + 1, &olen))
-		memset(out + 1, 0, 32);
-	EVP_MD_CTX_free(ctx);
 }
 
 static bool local_matches(const struct conf_conn *c, const struct sockaddr *local)
@@ -109,36 +83,192 @@ static uint32_t parse_sig_hashes(const struct ike_notify *n)
 	return mask;
 }
 
+/* one log line for a refused request, at most every LIMIT_LOG_SECS per
+ * limit, with the count of those not logged since */
+#define LIMIT_LOG_SECS 10
+static void limit_hit(struct ratelog *rl, const char *from, const char *what)
+{
+	unsigned more;
+	if (ratelog_ok(rl, now_sec(), LIMIT_LOG_SECS, &more))
+		log_err(LOG_IKE, "IKE_SA_INIT from %s dropped: %s (%u more dropped for this "
+		        "reason in the last %u s)", from, what, more, LIMIT_LOG_SECS);
+}
+
+/* The checks that cost nothing, in the order that keeps a spoofing
+ * flood cheap: the global half-open cap; a cookie once many IKE_SAs are
+ * half open (so that what follows counts only proven addresses); the
+ * per-source half-open cap; the IKE_SA caps. true to go on. */
+static bool admit(struct daemon *d, const struct ike_msg *m, const struct sockaddr *peer,
+                  socklen_t peer_len, const struct sockaddr *local, const char *from)
+{
+	const struct ipsec_conf *c = d->cfg->conf;
+	char why[160];
+	if (c->init_limit_half_open && d->half_open >= c->init_limit_half_open) {
+		snprintf(why, sizeof(why), "%u IKE_SAs half open (init_limit_half_open)",
+		         d->half_open);
+		limit_hit(&d->rl_half_open, from, why);
+		return false;
+	}
+	if (d->half_open >= c->cookie_threshold) {
+		const struct ike_notify *n = ike_find_notify(m, N_COOKIE);
+		if (!n || !cookie_check(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce,
+		                        m->nonce_len, n->data, n->len)) {
+			uint8_t cookie[COOKIE_LEN];
+			cookie_make(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce,
+			            m->nonce_len, cookie);
+			unsigned more;
+			if (ratelog_ok(&d->rl_cookie, now_sec(), LIMIT_LOG_SECS, &more))
+				log_err(LOG_IKE, "%u IKE_SAs half open: asking new peers for a cookie "
+				        "(cookie_threshold %u; %u cookies sent in the last %u s)",
+				        d->half_open, c->cookie_threshold, more, LIMIT_LOG_SECS);
+			log_dbg(LOG_IKE, "asking %s for a cookie%s", from,
+			        n ? " (the one it sent is not valid)" : "");
+			reply_error(d, m->hdr.spi_i, N_COOKIE, cookie, sizeof(cookie), peer, peer_len,
+			            local);
+			return false;
+		}
+	}
+	struct src_entry *e = src_get(&d->sources, peer, false);
+	if (e && e->half_open >= c->block_threshold) {
+		snprintf(why, sizeof(why), "%u IKE_SAs of this address half open (block_threshold)",
+		         e->half_open);
+		limit_hit(&d->rl_block, from, why);
+		return false;
+	}
+	if (c->ikesa_limit && d->n_sas >= c->ikesa_limit) {
+		snprintf(why, sizeof(why), "%u IKE_SAs (ikesa_limit)", d->n_sas);
+		limit_hit(&d->rl_sa_limit, from, why);
+		return false;
+	}
+	if (c->ikesa_limit_per_source && e && e->total >= c->ikesa_limit_per_source) {
+		snprintf(why, sizeof(why), "%u IKE_SAs of this address (ikesa_limit_per_source)",
+		         e->total);
+		limit_hit(&d->rl_src_limit, from, why);
+		return false;
+	}
+	return true;
+}
+
+/* the Diffie-Hellman of one IKE_SA_INIT, done by a crypto worker */
+struct init_job {
+	struct job job;
+	uint32_t sa_id;
+	uint16_t group;
+	uint8_t peer_ke[DH_MAX];
+	size_t peer_ke_len;
+	/* the rest of the response */
+	struct ike_prop chosen;
+	struct selected sel;
+	bool natd;
+	/* results */
+	int rc;                             /* 0; -1 failure; -2 bad peer value */
+	uint8_t pub[DH_MAX];
+	uint8_t secret[DH_MAX];
+};
+
+static void init_job_run(struct job *jb)
+{
+	struct init_job *j = (struct init_job *)jb;
+	size_t publen = dh_pub_len(j->group), slen = dh_secret_len(j->group);
+	struct dh *dh = dh_new(j->group);
+	j->rc = -1;
+	if (dh && publen <= sizeof(j->pub) && slen <= sizeof(j->secret) &&
+	    dh_public(dh, j->pub, publen) == 0)
+		j->rc = dh_shared(dh, j->peer_ke, j->peer_ke_len, j->secret, slen) == 0 ? 0 : -2;
+	dh_free(dh);
+}
+
+static void init_job_free(struct init_job *j)
+{
+	OPENSSL_cleanse(j->secret, sizeof(j->secret));
+	free(j);
+}
+
+static void init_fail(struct ike_sa *sa, const char *from)
+{
+	log_err(LOG_IKE, "IKE_SA_INIT from %s: internal failure, IKE_SA dropped", from);
+	ike_sa_set_state(sa, IKE_S_DEAD);
+}
+
+/* keys, then the response: SA, KE, Nr, NAT-D, fragmentation, hashes */
+static void init_respond(struct daemon *d, struct ike_sa *sa, struct init_job *j)
+{
+	char from[INET6_ADDRSTRLEN + 8];
+	addr_format((struct sockaddr *)&sa->peer, from, sizeof(from));
+	if (j->rc == -2) {
+		log_info(LOG_IKE, "IKE_SA_INIT from %s: invalid KE public value", from);
+		reply_error(d, sa->spi_i, N_INVALID_SYNTAX, NULL, 0, (struct sockaddr *)&sa->peer,
+		            sa->peer_len, (struct sockaddr *)&sa->local);
+		ike_sa_set_state(sa, IKE_S_DEAD);
+		return;
+	}
+	if (j->rc != 0 || ike_keys_derive(sa, j->secret, dh_secret_len(j->group)) != 0)
+		return init_fail(sa, from);
+
+	uint8_t buf[IKE_MAX_MSG];
+	struct ike_hdr h = {
+		.version = 0x20, .exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE, .msgid = 0,
+	};
+	memcpy(h.spi_i, sa->spi_i, 8);
+	memcpy(h.spi_r, sa->spi_r, 8);
+	struct ike_wr w;
+	ike_wr_init(&w, buf, sizeof(buf), &h);
+	j->chosen.spi_size = 0;
+	ike_wr_sa(&w, &j->chosen);
+	ike_wr_ke(&w, j->group, j->pub, dh_pub_len(j->group));
+	ike_wr_nonce(&w, sa->nr, sa->nr_len);
+	if (j->natd) {
+		/* forced UDP encapsulation: our own NAT-D hash is random, so
+		 * the client sees "the server is behind a NAT" and moves to
+		 * 4500 with ESP in UDP (what strongSwan calls encap=yes) */
+		uint8_t fake[20], real[20];
+		RAND_bytes(fake, sizeof(fake));
+		natd_hash(sa->spi_i, sa->spi_r, (struct sockaddr *)&sa->peer, real);
+		ike_wr_notify(&w, 0, NULL, 0, N_NAT_DETECTION_SOURCE_IP, fake, sizeof(fake));
+		ike_wr_notify(&w, 0, NULL, 0, N_NAT_DETECTION_DESTINATION_IP, real, sizeof(real));
+	}
+	if (sa->peer_frag)
+		ike_wr_notify(&w, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (sa->sig_hashes) {
+		uint8_t hashes[] = { 0, SIGHASH_SHA2_256, 0, SIGHASH_SHA2_384, 0, SIGHASH_SHA2_512 };
+		ike_wr_notify(&w, 0, NULL, 0, N_SIGNATURE_HASH_ALGORITHMS, hashes, sizeof(hashes));
+	}
+	size_t len = ike_wr_finish(&w);
+	if (!len || !(sa->init_resp = malloc(len)))
+		return init_fail(sa, from);
+	memcpy(sa->init_resp, buf, len);
+	sa->init_resp_len = len;
+	char chosen[256];
+	selected_format(&j->sel, PROTO_IKE, chosen, sizeof(chosen));
+	log_info(LOG_CFG, "%s: selected proposal IKE:%s (conn '%s')", ike_sa_tag(sa), chosen,
+	         sa->cfg->name);
+	ike_sa_set_state(sa, IKE_S_INIT_DONE);
+	ike_sa_send_raw(d, sa, buf, len);
+}
+
+static void init_job_done(struct daemon *d, struct job *jb, bool cancelled)
+{
+	struct init_job *j = (struct init_job *)jb;
+	struct ike_sa *sa = cancelled ? NULL : ike_sa_by_id(d, j->sa_id);
+	if (sa && sa->busy) {
+		sa->busy = false;
+		init_respond(d, sa, j);
+	}
+	init_job_free(j);
+}
+
 void ike_init_request(struct daemon *d, const struct ike_msg *m,
                       const struct sockaddr *peer, socklen_t peer_len,
                       const struct sockaddr *local, socklen_t local_len)
 {
-	char offer[1024], chosen[256];
-	const char *from = "?";
-	char frombuf[INET6_ADDRSTRLEN];
-	{
-		const uint8_t *ip;
-		size_t iplen;
-		uint16_t port;
-		addr_bytes(peer, &ip, &iplen, &port);
-		if (inet_ntop(peer->sa_family, ip, frombuf, sizeof(frombuf)))
-			from = frombuf;
-	}
-	peer_props_format(m->props, m->n_props, offer, sizeof(offer));
-
-	/* cookies when many IKE_SAs are half open */
-	if (d->half_open >= COOKIE_THRESHOLD) {
-		uint8_t cookie[33];
-		make_cookie(d, m, peer, cookie);
-		const struct ike_notify *n = ike_find_notify(m, N_COOKIE);
-		if (!n || n->len != sizeof(cookie) || CRYPTO_memcmp(n->data, cookie, sizeof(cookie))) {
-			log_dbg(LOG_IKE, "%u half-open IKE_SAs: asking %s for a cookie", d->half_open, from);
-			reply_error(d, m, N_COOKIE, cookie, sizeof(cookie), peer, peer_len, local);
-			return;
-		}
-	}
+	char from[INET6_ADDRSTRLEN + 8];
+	addr_format(peer, from, sizeof(from));
+	if (!admit(d, m, peer, peer_len, local, from))
+		return;
 
 	/* the first conn whose IKE proposals accept the offer */
+	char offer[1024];
+	peer_props_format(m->props, m->n_props, offer, sizeof(offer));
 	struct selected sel;
 	struct ike_prop chosen_prop;
 	struct peer_cfg *pc = NULL;
@@ -153,26 +283,27 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 	if (!pc) {
 		log_info(LOG_CFG, "IKE_SA_INIT from %s: no acceptable proposal in %s: "
 		         "sending NO_PROPOSAL_CHOSEN", from, offer);
-		reply_error(d, m, N_NO_PROPOSAL_CHOSEN, NULL, 0, peer, peer_len, local);
+		reply_error(d, m->hdr.spi_i, N_NO_PROPOSAL_CHOSEN, NULL, 0, peer, peer_len, local);
 		return;
 	}
 	if (sel.dh != m->ke_group) {
 		uint8_t g[2] = { (uint8_t)(sel.dh >> 8), (uint8_t)sel.dh };
 		log_info(LOG_IKE, "IKE_SA_INIT from %s: KE group %u not chosen, asking for %u "
 		         "(INVALID_KE_PAYLOAD)", from, m->ke_group, sel.dh);
-		reply_error(d, m, N_INVALID_KE_PAYLOAD, g, 2, peer, peer_len, local);
+		reply_error(d, m->hdr.spi_i, N_INVALID_KE_PAYLOAD, g, 2, peer, peer_len, local);
 		return;
 	}
-	if (m->ke_len != dh_pub_len(sel.dh)) {
+	if (m->ke_len != dh_pub_len(sel.dh) || m->ke_len > DH_MAX) {
 		log_info(LOG_IKE, "IKE_SA_INIT from %s: KE of %zu bytes for group %u, "
 		         "sending INVALID_SYNTAX", from, m->ke_len, sel.dh);
-		reply_error(d, m, N_INVALID_SYNTAX, NULL, 0, peer, peer_len, local);
+		reply_error(d, m->hdr.spi_i, N_INVALID_SYNTAX, NULL, 0, peer, peer_len, local);
 		return;
 	}
 
 	struct ike_sa *sa = ike_sa_new(d, m->hdr.spi_i, peer, peer_len, local, local_len);
 	if (!sa)
 		return;
+	struct init_job *j = calloc(1, sizeof(*j));
 	sa->encr = sel.encr;
 	sa->keybits = sel.keybits;
 	sa->integ = sel.integ;
@@ -180,88 +311,46 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 	sa->dh_group = sel.dh;
 	sa->msgid_next = 1;
 	sa->sig_hashes = parse_sig_hashes(ike_find_notify(m, N_SIGNATURE_HASH_ALGORITHMS));
-	sa->peer_frag = ike_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
-
-	uint8_t pub[1024], secret[1024];
-	size_t publen = dh_pub_len(sel.dh), slen = dh_secret_len(sel.dh);
-	sa->dh = dh_new(sel.dh);
+	/* RFC 7383: fragmentation when both sides support it */
+	sa->peer_frag = ike_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
+	                pc->conn->fragmentation != FRAG_NO;
 	sa->ni = malloc(m->nonce_len);
 	sa->nr = malloc(NONCE_LEN);
 	sa->init_req = malloc(m->raw_len);
-	if (!sa->dh || !sa->ni || !sa->nr || !sa->init_req || publen > sizeof(pub) ||
-	    slen > sizeof(secret) || dh_public(sa->dh, pub, publen) != 0 ||
-	    RAND_bytes(sa->nr, NONCE_LEN) != 1)
-		goto fail;
-	if (dh_shared(sa->dh, m->ke, m->ke_len, secret, slen) != 0) {
-		log_info(LOG_IKE, "IKE_SA_INIT from %s: invalid KE public value", from);
-		OPENSSL_cleanse(secret, sizeof(secret));
-		reply_error(d, m, N_INVALID_SYNTAX, NULL, 0, peer, peer_len, local);
-		goto fail;
+	if (!j || !sa->ni || !sa->nr || !sa->init_req || RAND_bytes(sa->nr, NONCE_LEN) != 1) {
+		free(j);
+		init_fail(sa, from);
+		ike_sa_reap(d);
+		return;
 	}
 	memcpy(sa->ni, m->nonce, m->nonce_len);
 	sa->ni_len = m->nonce_len;
 	sa->nr_len = NONCE_LEN;
 	memcpy(sa->init_req, m->raw, m->raw_len);
 	sa->init_req_len = m->raw_len;
-	int krc = ike_keys_derive(sa, secret, slen);
-	OPENSSL_cleanse(secret, sizeof(secret));
-	dh_free(sa->dh);
-	sa->dh = NULL;
-	if (krc != 0)
-		goto fail;
-
-	/* the response */
-	static uint8_t buf[IKE_MAX_MSG];
-	struct ike_hdr h = {
-		.version = 0x20, .exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE, .msgid = 0,
-	};
-	memcpy(h.spi_i, sa->spi_i, 8);
-	memcpy(h.spi_r, sa->spi_r, 8);
-	struct ike_wr w;
-	ike_wr_init(&w, buf, sizeof(buf), &h);
-	chosen_prop.spi_size = 0;
-	ike_wr_sa(&w, &chosen_prop);
-	ike_wr_ke(&w, sel.dh, pub, publen);
-	ike_wr_nonce(&w, sa->nr, sa->nr_len);
-	if (ike_find_notify(m, N_NAT_DETECTION_SOURCE_IP)) {
-		/* forced UDP encapsulation: our own NAT-D hash is random, so
-		 * the client sees "the server is behind a NAT" and moves to
-		 * 4500 with ESP in UDP (what strongSwan calls encap=yes) */
-		uint8_t fake[20], real[20];
-		RAND_bytes(fake, sizeof(fake));
-		natd_hash(sa->spi_i, sa->spi_r, peer, real);
-		ike_wr_notify(&w, 0, NULL, 0, N_NAT_DETECTION_SOURCE_IP, fake, sizeof(fake));
-		ike_wr_notify(&w, 0, NULL, 0, N_NAT_DETECTION_DESTINATION_IP, real, sizeof(real));
-	} else {
+	ike_sa_set_cfg(sa, pc);
+	log_info(LOG_CFG, "%s: IKE_SA_INIT, offered %s", ike_sa_tag(sa), offer);
+	if (!ike_find_notify(m, N_NAT_DETECTION_SOURCE_IP))
 		log_err(LOG_IKE, "IKE_SA_INIT from %s: the client does not do NAT traversal, so it "
 		        "cannot encapsulate ESP in UDP; cygnet has no raw ESP", from);
+
+	/* the key exchange runs on a crypto worker; the response follows */
+	j->job.prio = JOB_STRANGER;
+	j->job.run = init_job_run;
+	j->job.done = init_job_done;
+	j->sa_id = sa->id;
+	j->group = sel.dh;
+	memcpy(j->peer_ke, m->ke, m->ke_len);
+	j->peer_ke_len = m->ke_len;
+	j->chosen = chosen_prop;
+	j->sel = sel;
+	j->natd = ike_find_notify(m, N_NAT_DETECTION_SOURCE_IP) != NULL;
+	sa->busy = true;
+	if (jobs_submit(d, &j->job) != 0) {
+		init_job_free(j);
+		sa->busy = false;
+		limit_hit(&d->rl_busy, from, "the crypto workers' queue is full");
+		ike_sa_set_state(sa, IKE_S_DEAD);
+		ike_sa_reap(d);
 	}
-	/* RFC 7383: fragmentation when both sides support it */
-	if (pc->conn->fragmentation == FRAG_NO)
-		sa->peer_frag = false;
-	if (sa->peer_frag)
-		ike_wr_notify(&w, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-	if (sa->sig_hashes) {
-		uint8_t hashes[] = { 0, SIGHASH_SHA2_256, 0, SIGHASH_SHA2_384, 0, SIGHASH_SHA2_512 };
-		ike_wr_notify(&w, 0, NULL, 0, N_SIGNATURE_HASH_ALGORITHMS, hashes, sizeof(hashes));
-	}
-	size_t len = ike_wr_finish(&w);
-	if (!len)
-		goto fail;
-	sa->init_resp = malloc(len);
-	if (!sa->init_resp)
-		goto fail;
-	memcpy(sa->init_resp, buf, len);
-	sa->init_resp_len = len;
-	ike_sa_set_cfg(sa, pc);
-	selected_format(&sel, PROTO_IKE, chosen, sizeof(chosen));
-	log_info(LOG_CFG, "%s: IKE_SA_INIT, offered %s", ike_sa_tag(sa), offer);
-	log_info(LOG_CFG, "%s: selected proposal IKE:%s (conn '%s')", ike_sa_tag(sa), chosen, pc->name);
-	ike_sa_set_state(sa, IKE_S_INIT_DONE);
-	ike_sa_send_raw(d, sa, buf, len);
-	return;
-fail:
-	log_err(LOG_IKE, "IKE_SA_INIT from %s: internal failure, IKE_SA dropped", from);
-	ike_sa_set_state(sa, IKE_S_DEAD);
-	ike_sa_reap(d);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include "crypto/xform.h"
 #include "src/config.h"
 #include "src/daemon.h"
@@ -11,23 +12,13 @@
 #include "src/ike_msg.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
 
+/* the peer's address for a log line (a static buffer: one use per line) */
 static const char *addr_text(const struct sockaddr *a)
 {
 	static char buf[INET6_ADDRSTRLEN + 8];
-	char ip[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)a;
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		port = ntohs(s->sin_port);
-	} else if (a->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)a;
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		port = ntohs(s->sin6_port);
-	}
-	snprintf(buf, sizeof(buf), "%s[%u]", ip, port);
-	return buf;
+	return addr_format(a, buf, sizeof(buf));
 }
 
 void ike_reply_notify(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
@@ -40,6 +31,27 @@ void ike_reply_notify(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	log_info(LOG_IKE, "%s: answering %s %u with %s", ike_sa_tag(sa),
 	         ike_exchange_name(m->hdr.exchange), m->hdr.msgid, ike_notify_name(type));
 	ike_sa_send_encrypted(d, sa, m->hdr.exchange, true, m->hdr.msgid, &w);
+}
+
+/* Answers to retransmitted requests cost us a send each and need no key:
+ * anyone who saw one message of the SA can replay it. At most
+ * RESENDS_PER_SEC a second per IKE_SA; a real peer retransmits far
+ * more slowly (RFC 7296 §2.1: seconds, with back-off). */
+#define RESENDS_PER_SEC 3
+static bool resend_allowed(struct ike_sa *sa)
+{
+	uint64_t now = now_sec();
+	if (sa->resend_sec != now) {
+		sa->resend_sec = now;
+		sa->resends = 0;
+	}
+	if (sa->resends >= RESENDS_PER_SEC) {
+		log_dbg(LOG_IKE, "%s: more than %d retransmitted requests this second, not "
+		        "answering", ike_sa_tag(sa), RESENDS_PER_SEC);
+		return false;
+	}
+	sa->resends++;
+	return true;
 }
 
 /* verifies and decrypts the SK/SKF payload in place (buf is our private
@@ -84,18 +96,22 @@ static int frag_add(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
 		return -1;
 	if (m->frag_total > IKE_MAX_FRAGS)
 		return -1;
-	if (f->total && (f->msgid != m->hdr.msgid || m->frag_total > f->total))
-		ike_sa_frag_reset(f);   /* a newer message, or more fragments */
-	if (f->total && m->frag_total != f->total)
-		return -1;
 	int idx = m->frag_num - 1;
-	if (f->total && f->part[idx])
+	bool same = f->total && f->msgid == m->hdr.msgid;
+	if (same && m->frag_total < f->total)
+		return -1;              /* fewer fragments than announced before */
+	if (same && m->frag_total == f->total && f->part[idx])
 		return 0;               /* duplicate */
+	/* verified before it may change anything: a forged fragment must
+	 * not reset a reassembly in progress */
 	uint8_t *pt;
 	size_t ptlen;
 	if (open_sk(sa, m, buf, &pt, &ptlen) != 0)
 		return -1;
+	if (f->total && (!same || m->frag_total > f->total))
+		ike_sa_frag_reset(f);   /* a newer message, or more fragments */
 	if (f->bytes + ptlen > IKE_MAX_MSG) {
+		OPENSSL_cleanse(pt, ptlen);
 		ike_sa_frag_reset(f);
 		return -1;
 	}
@@ -105,6 +121,7 @@ static int frag_add(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
 	if (!f->part[idx])
 		return -1;
 	memcpy(f->part[idx], pt, ptlen);
+	OPENSSL_cleanse(pt, ptlen);
 	f->part_len[idx] = ptlen;
 	f->bytes += ptlen;
 	if (m->frag_num == 1)
@@ -160,6 +177,8 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		/* of a fragmented retransmission, only the first fragment
 		 * triggers the answer (RFC 7383 §2.6.1) */
 		if (m.frag_total && m.frag_num != 1)
+			return;
+		if (!resend_allowed(sa))
 			return;
 		log_info(LOG_IKE, "%s: retransmitted %s request %u, sending the response again",
 		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange), m.hdr.msgid);
@@ -272,9 +291,11 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 		static struct ike_msg m;
 		rc = ike_parse(buf, len, &m);
 		struct ike_sa *old = ike_sa_by_init(d, h.spi_i, peer);
-		if (old && old->init_resp) {
-			/* a retransmission: the same answer (RFC 7296 §2.1) */
-			if (old->init_req_len == len && memcmp(old->init_req, buf, len) == 0)
+		if (old) {
+			/* a retransmission: the same answer (RFC 7296 §2.1), once
+			 * it exists (a crypto worker may still compute it) */
+			if (old->init_resp && old->init_req_len == len &&
+			    memcmp(old->init_req, buf, len) == 0 && resend_allowed(old))
 				ike_sa_send_raw(d, old, old->init_resp, old->init_resp_len);
 			return;
 		}
@@ -290,6 +311,7 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 			return;
 		}
 		ike_init_request(d, &m, peer, peer_len, local, local_len);
+		ike_sa_reap(d);
 		return;
 	}
 	/* our SPI is the responder's unless the sender says it is the
@@ -304,4 +326,6 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 	}
 	memcpy(copy, buf, len);
 	handle_protected(d, sa, copy, len, peer, peer_len, local, local_len);
+	/* decrypted in place: EAP responses (NT-Responses), identities */
+	OPENSSL_cleanse(copy, len);
 }

@@ -26,6 +26,103 @@ static const char *const state_names[] = {
 static void setup_timeout(evutil_socket_t fd, short what, void *arg);
 static void start_dpd(struct ike_sa *sa);
 
+/* ---- indexes: chained hash tables through sa->hnext[kind] ---- */
+
+static const uint8_t *our_spi(const struct ike_sa *sa)
+{
+	return sa->initiator ? sa->spi_i : sa->spi_r;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static size_t sa_hash(const struct daemon *d, enum sa_index_kind k, const struct ike_sa *sa,
+                      const uint8_t *spi, uint32_t id)
+{
+	if (sa) {
+		spi = k == SA_BY_SPI ? our_spi(sa) : sa->spi_i;
+		id = sa->id;
+	}
+	switch (k) {
+	case SA_BY_SPI:   /* our SPIs are random */
+		return (size_t)(load64(spi) * 0x9e3779b97f4a7c15ull >> 16);
+	case SA_BY_INIT:  /* the peer chooses these: keyed */
+		return (size_t)siphash24(&d->sa_key, spi, 8);
+	default:
+		return (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ull >> 16);
+	}
+}
+
+static void idx_insert(struct daemon *d, enum sa_index_kind k, struct ike_sa *sa)
+{
+	struct sa_index *x = &d->sa_idx[k];
+	if (x->n + 1 > x->mask + 1) {
+		size_t nb = (x->mask + 1) * 2;
+		struct ike_sa **b = calloc(nb, sizeof(*b));
+		if (b) {
+			for (size_t i = 0; i <= x->mask; i++) {
+				struct ike_sa *e = x->b[i];
+				while (e) {
+					struct ike_sa *n = e->hnext[k];
+					size_t h = sa_hash(d, k, e, NULL, 0) & (nb - 1);
+					e->hnext[k] = b[h];
+					b[h] = e;
+					e = n;
+				}
+			}
+			free(x->b);
+			x->b = b;
+			x->mask = nb - 1;
+		}
+	}
+	size_t h = sa_hash(d, k, sa, NULL, 0) & x->mask;
+	sa->hnext[k] = x->b[h];
+	x->b[h] = sa;
+	x->n++;
+}
+
+static void idx_remove(struct daemon *d, enum sa_index_kind k, struct ike_sa *sa)
+{
+	struct sa_index *x = &d->sa_idx[k];
+	struct ike_sa **pp = &x->b[sa_hash(d, k, sa, NULL, 0) & x->mask];
+	while (*pp && *pp != sa)
+		pp = &(*pp)->hnext[k];
+	if (*pp) {
+		*pp = sa->hnext[k];
+		x->n--;
+	}
+	sa->hnext[k] = NULL;
+}
+
+int ike_sa_tables_init(struct daemon *d)
+{
+	if (d->sa_idx[SA_BY_SPI].b)
+		return 0;
+	sipkey_random(&d->sa_key);
+	for (int k = 0; k < SA_N_INDEX; k++) {
+		d->sa_idx[k].b = calloc(64, sizeof(struct ike_sa *));
+		if (!d->sa_idx[k].b)
+			return -1;
+		d->sa_idx[k].mask = 63;
+		d->sa_idx[k].n = 0;
+	}
+	return src_table_init(&d->sources);
+}
+
+void ike_sa_tables_free(struct daemon *d)
+{
+	for (int k = 0; k < SA_N_INDEX; k++) {
+		free(d->sa_idx[k].b);
+		memset(&d->sa_idx[k], 0, sizeof(d->sa_idx[k]));
+	}
+	src_table_free(&d->sources);
+	cookie_jar_clear(&d->cookies);
+}
+
 struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len)
@@ -40,6 +137,15 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
 			return NULL;
 		}
 	} while (ike_sa_by_our_spi(d, sa->spi_r));
+	if (!d->sa_idx[SA_BY_SPI].b && ike_sa_tables_init(d) != 0) {
+		free(sa);
+		return NULL;
+	}
+	sa->src = src_get(&d->sources, peer, true);
+	if (!sa->src) {
+		free(sa);
+		return NULL;
+	}
 	memcpy(&sa->peer, peer, peer_len);
 	sa->peer_len = peer_len;
 	memcpy(&sa->local, local, local_len);
@@ -49,13 +155,43 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
 	sa->state = IKE_S_NEW;
 	sa->timer = evtimer_new(d->base, setup_timeout, sa);
 	if (sa->timer) {
-		struct timeval tv = { 30, 0 };
+		struct timeval tv = { d->cfg->conf->half_open_timeout, 0 };
 		evtimer_add(sa->timer, &tv);
 	}
 	sa->next = d->sas;
 	d->sas = sa;
+	for (int k = 0; k < SA_N_INDEX; k++)
+		idx_insert(d, (enum sa_index_kind)k, sa);
+	d->n_sas++;
+	sa->src->total++;
 	d->half_open++;
+	sa->src->half_open++;
+	sa->counted_half_open = true;
 	return sa;
+}
+
+void ike_sa_set_initiator(struct daemon *d, struct ike_sa *sa, const uint8_t ours[8],
+                          const uint8_t theirs[8])
+{
+	idx_remove(d, SA_BY_SPI, sa);
+	idx_remove(d, SA_BY_INIT, sa);
+	sa->initiator = true;
+	memcpy(sa->spi_i, ours, 8);
+	memcpy(sa->spi_r, theirs, 8);
+	idx_insert(d, SA_BY_SPI, sa);
+	idx_insert(d, SA_BY_INIT, sa);
+}
+
+/* no longer half open: established, or on its way out */
+static void uncount_half_open(struct daemon *d, struct ike_sa *sa)
+{
+	if (!sa->counted_half_open)
+		return;
+	sa->counted_half_open = false;
+	if (d->half_open)
+		d->half_open--;
+	if (sa->src && sa->src->half_open)
+		sa->src->half_open--;
 }
 
 /* The one line per connection attempt an operator greps for: from where,
@@ -110,10 +246,25 @@ static void setup_timeout(evutil_socket_t fd, short what, void *arg)
 
 struct ike_sa *ike_sa_by_our_spi(struct daemon *d, const uint8_t spi[8])
 {
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
-		if (sa->state != IKE_S_DEAD &&
-		    memcmp(sa->initiator ? sa->spi_i : sa->spi_r, spi, 8) == 0)
+	struct sa_index *x = &d->sa_idx[SA_BY_SPI];
+	if (!x->b)
+		return NULL;
+	for (struct ike_sa *sa = x->b[sa_hash(d, SA_BY_SPI, NULL, spi, 0) & x->mask]; sa;
+	     sa = sa->hnext[SA_BY_SPI])
+		if (sa->state != IKE_S_DEAD && memcmp(our_spi(sa), spi, 8) == 0)
 			return sa;
+	return NULL;
+}
+
+struct ike_sa *ike_sa_by_id(struct daemon *d, uint32_t id)
+{
+	struct sa_index *x = &d->sa_idx[SA_BY_ID];
+	if (!x->b)
+		return NULL;
+	for (struct ike_sa *sa = x->b[sa_hash(d, SA_BY_ID, NULL, NULL, id) & x->mask]; sa;
+	     sa = sa->hnext[SA_BY_ID])
+		if (sa->id == id)
+			return sa->state == IKE_S_DEAD ? NULL : sa;
 	return NULL;
 }
 
@@ -132,8 +283,12 @@ static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b
 struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
                               const struct sockaddr *peer)
 {
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
-		if (sa->state != IKE_S_DEAD && memcmp(sa->spi_i, spi_i, 8) == 0 &&
+	struct sa_index *x = &d->sa_idx[SA_BY_INIT];
+	if (!x->b)
+		return NULL;
+	for (struct ike_sa *sa = x->b[sa_hash(d, SA_BY_INIT, NULL, spi_i, 0) & x->mask]; sa;
+	     sa = sa->hnext[SA_BY_INIT])
+		if (sa->state != IKE_S_DEAD && !sa->initiator && memcmp(sa->spi_i, spi_i, 8) == 0 &&
 		    same_addr(peer, &sa->peer))
 			return sa;
 	return NULL;
@@ -145,12 +300,9 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
 		return;
 	log_dbg(LOG_IKE, "%s: state %s -> %s", ike_sa_tag(sa), state_names[sa->state],
 	        state_names[st]);
-	if ((sa->state == IKE_S_NEW || sa->state == IKE_S_INIT_DONE || sa->state == IKE_S_EAP ||
-	     sa->state == IKE_S_EAP_DONE) &&
-	    (st == IKE_S_ESTABLISHED || st == IKE_S_DEAD || st == IKE_S_DELETING)) {
-		if (g_daemon->half_open)
-			g_daemon->half_open--;
-	}
+	if (st == IKE_S_ESTABLISHED || st == IKE_S_DEAD || st == IKE_S_DELETING ||
+	    st == IKE_S_REKEYED)
+		uncount_half_open(g_daemon, sa);
 	if (st == IKE_S_ESTABLISHED) {
 		sa->established = now_sec();
 		if (sa->timer)
@@ -192,14 +344,12 @@ void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen
 void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, const struct sockaddr *peer,
                        socklen_t peer_len)
 {
-	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
-		if (sa->id != ike_id || sa->state != IKE_S_ESTABLISHED)
-			continue;
-		log_info(LOG_IKE, "%s: ESP arrives from a new address (NAT rebinding), following it",
-		         ike_sa_tag(sa));
-		ike_sa_update_addrs(sa, peer, peer_len, (struct sockaddr *)&sa->local, sa->local_len);
+	struct ike_sa *sa = ike_sa_by_id(d, ike_id);
+	if (!sa || sa->state != IKE_S_ESTABLISHED)
 		return;
-	}
+	log_info(LOG_IKE, "%s: ESP arrives from a new address (NAT rebinding), following it",
+	         ike_sa_tag(sa));
+	ike_sa_update_addrs(sa, peer, peer_len, (struct sockaddr *)&sa->local, sa->local_len);
 }
 
 const char *ike_sa_tag(const struct ike_sa *sa)
@@ -609,6 +759,15 @@ void ike_sa_reap(struct daemon *d)
 		struct ike_sa *sa = *pp;
 		if (sa->state == IKE_S_DEAD) {
 			*pp = sa->next;
+			for (int k = 0; k < SA_N_INDEX; k++)
+				idx_remove(d, (enum sa_index_kind)k, sa);
+			uncount_half_open(d, sa);
+			if (sa->src) {
+				sa->src->total--;
+				src_release(&d->sources, sa->src);
+				sa->src = NULL;
+			}
+			d->n_sas--;
 			ike_sa_destroy(d, sa);
 		} else {
 			pp = &sa->next;

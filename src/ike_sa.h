@@ -85,7 +85,14 @@ struct frag_in {
 };
 
 struct ike_sa {
-	struct ike_sa *next;
+	struct ike_sa *next;              /* d->sas */
+	struct ike_sa *hnext[3];          /* chains of d->sa_idx[SA_BY_*] */
+	struct src_entry *src;            /* counts of its source address */
+	bool counted_half_open;           /* still in d->half_open / src->half_open */
+	bool busy;                        /* a job of jobs.h works for it */
+	/* answers to retransmitted requests: at most a few per second */
+	uint64_t resend_sec;
+	unsigned resends;
 	uint32_t id;                      /* unique, for logs and control */
 	enum ike_state state;
 	/* we are the original initiator: only of an IKE_SA we rekeyed
@@ -168,10 +175,19 @@ struct ike_sa {
 struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len);
-/* lookups: by our SPI (spi_r, or spi_i of an SA we initiated) */
+/* makes sa one we initiated (an IKE rekey of ours): our SPI becomes
+ * spi_i, the peer's spi_r; keeps the SPI index right */
+void ike_sa_set_initiator(struct daemon *d, struct ike_sa *sa, const uint8_t ours[8],
+                          const uint8_t theirs[8]);
+/* lookups, O(1): by our SPI (spi_r, or spi_i of an SA we initiated) */
 struct ike_sa *ike_sa_by_our_spi(struct daemon *d, const uint8_t spi[8]);
 struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
                               const struct sockaddr *peer);
+/* by id; NULL when it is gone or dead */
+struct ike_sa *ike_sa_by_id(struct daemon *d, uint32_t id);
+/* sets up and frees the indexes and per-source counts of d */
+int ike_sa_tables_init(struct daemon *d);
+void ike_sa_tables_free(struct daemon *d);
 void ike_sa_set_state(struct ike_sa *sa, enum ike_state st);
 /* the conn of the SA; holds a reference to its configuration */
 void ike_sa_set_cfg(struct ike_sa *sa, struct peer_cfg *pc);

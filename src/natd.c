@@ -1,5 +1,7 @@
 /* NAT detection hashes (RFC 7296 §2.23). */
+#include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include "src/natd.h"
@@ -18,6 +20,22 @@ void addr_bytes(const struct sockaddr *a, const uint8_t **ip, size_t *iplen,
 		*iplen = 16;
 		*port_be = s->sin6_port;
 	}
+}
+
+const char *addr_format(const struct sockaddr *a, char *buf, size_t len)
+{
+	const uint8_t *ip;
+	size_t iplen;
+	uint16_t port;
+	char text[INET6_ADDRSTRLEN] = "?";
+	if (a->sa_family == AF_INET || a->sa_family == AF_INET6) {
+		addr_bytes(a, &ip, &iplen, &port);
+		inet_ntop(a->sa_family, ip, text, sizeof(text));
+	} else {
+		port = 0;
+	}
+	snprintf(buf, len, "%s[%u]", text, ntohs(port));
+	return buf;
 }
 
 /* NAT detection hash, RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP | port) */

@@ -9,6 +9,8 @@
 /* the address bytes and the port (network order) of a */
 void addr_bytes(const struct sockaddr *a, const uint8_t **ip, size_t *iplen,
                 uint16_t *port_be);
+/* "198.18.1.10[4500]" / "2001:db8::1[500]" into buf */
+const char *addr_format(const struct sockaddr *a, char *buf, size_t len);
 /* SHA-1(SPIi | SPIr | IP | port) of address a */
 void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
                const struct sockaddr *a, uint8_t out[20]);

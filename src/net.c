@@ -210,14 +210,15 @@ int net_send(struct daemon *d, const struct sockaddr *local, const struct sockad
 		 * UDP does; IKE retransmits, and so do the clients' own flows */
 		int e = errno;
 		bool full = e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
-		uint64_t n = ratelog_hit(full ? &d->send_full : &d->send_err, now_sec());
-		if (n)
-			log_err(LOG_NET, "sendmsg on UDP %u: %s%s: dropped %llu datagram%s (%llu in "
+		uint64_t *count = full ? &d->n_send_full : &d->n_send_err;
+		unsigned held;
+		(*count)++;
+		if (ratelog_ok(full ? &d->rl_send_full : &d->rl_send_err, now_sec(),
+		               FAULT_LOG_INTERVAL, &held))
+			log_err(LOG_NET, "sendmsg on UDP %u: %s%s: dropped %u datagram%s (%llu in "
 			        "all; reported at most every %d s)", port, strerror(e),
-			        full ? " (send buffer full)" : "", (unsigned long long)n,
-			        n == 1 ? "" : "s", (unsigned long long)(full ? d->send_full.total
-			                                                  : d->send_err.total),
-			        RATELOG_INTERVAL);
+			        full ? " (send buffer full)" : "", held + 1, held ? "s" : "",
+			        (unsigned long long)*count, FAULT_LOG_INTERVAL);
 		return -1;
 	}
 	return 0;

@@ -581,9 +581,7 @@ static void ike_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 		return;
 	}
 	/* the side that rekeys is the new IKE_SA's original initiator */
-	n->initiator = true;
-	memcpy(n->spi_i, sa->rk_spi, 8);
-	memcpy(n->spi_r, spi, 8);
+	ike_sa_set_initiator(d, n, sa->rk_spi, spi);
 	n->encr = sel.encr;
 	n->keybits = sel.keybits;
 	n->integ = sel.integ;

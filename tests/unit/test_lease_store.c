@@ -1,8 +1,7 @@
 /* Leases across restarts (src/lease_store.h): the file written from pools
  * restores the same user -> address bindings and the same order of reuse
  * into fresh pools; hostile or damaged lines are refused one by one;
- * fresh addresses skip restored ones; and the rate-limited fault counter
- * (src/ratelog.h). */
+ * and fresh addresses skip restored ones. */
 #include "tests/unit/check.h"
 
 #include <arpa/inet.h>
@@ -11,7 +10,6 @@
 
 #include "src/lease_store.h"
 #include "src/pool.h"
-#include "src/ratelog.h"
 
 static struct pool *v4pool(void)
 {
@@ -199,24 +197,10 @@ static void test_hostile(void)
 	pool_free(p);
 }
 
-static void test_ratelog(void)
-{
-	struct ratelog r = { 0 };
-	CHECK("ratelog first at once", ratelog_hit(&r, 100) == 1);
-	uint64_t said = 0;
-	for (int i = 0; i < 100000; i++)
-		said += ratelog_hit(&r, 100 + (uint64_t)i / 20000);     /* 5 s of events */
-	CHECK("ratelog quiet within the interval", said == 0 && r.pending == 100000);
-	CHECK("ratelog next line reports all held back",
-	      ratelog_hit(&r, 100 + RATELOG_INTERVAL) == 100001 && r.total == 100002);
-	CHECK("ratelog then quiet again", ratelog_hit(&r, 100 + RATELOG_INTERVAL + 1) == 0);
-}
-
 int main(void)
 {
 	test_roundtrip();
 	test_reuse_order();
 	test_hostile();
-	test_ratelog();
 	CHECK_DONE();
 }
