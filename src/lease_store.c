@@ -177,10 +177,23 @@ struct fmt_arg {
 	int rc;
 };
 
+static size_t encoded_len(const char *id)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		n += *p <= 0x20 || *p >= 0x7f || *p == '%' ? 3 : 1;
+	return n;
+}
+
 static void put_lease(void *arg, const uint8_t *addr, const char *id)
 {
 	struct fmt_arg *a = arg;
 	char text[INET6_ADDRSTRLEN];
+	/* never a line the reader refuses: identities are user names of at
+	 * most 255 bytes (ike_sa.user), so this skips nothing today */
+	if (strlen(pool_name(a->p)) + INET6_ADDRSTRLEN + 2 + encoded_len(id) > LEASE_LINE_MAX ||
+	    strlen(id) > ID_MAX)
+		return;
 	if (a->rc != 0 || !inet_ntop(pool_family(a->p), addr, text, sizeof(text)) ||
 	    fprintf(a->f, "%s %s ", pool_name(a->p), text) < 0 || put_id(a->f, id) != 0 ||
 	    fputc('\n', a->f) == EOF)
