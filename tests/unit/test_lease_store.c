@@ -7,8 +7,12 @@
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "src/config.h"
 #include "src/lease_store.h"
+#include "src/log.h"
 #include "src/pool.h"
 
 static struct pool *v4pool(void)
@@ -197,10 +201,73 @@ static void test_hostile(void)
 	pool_free(p);
 }
 
+/* the state dir: created 0700, an existing one made 0700, a symbolic
+ * link or a missing parent refused; the file read back into a config's
+ * pools */
+static void test_dir(void)
+{
+	char base[] = "/tmp/cygnet-test-leases.XXXXXX", dir[128], link[128], path[160], err[256];
+	struct stat st;
+	if (!mkdtemp(base)) {
+		CHECK("dir mkdtemp", 0);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/state", base);
+	struct lease_store *ls = lease_store_open(dir, getuid(), getgid(), err, sizeof(err));
+	CHECK("dir created", ls != NULL && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	      (st.st_mode & 07777) == 0700);
+
+	/* a lease file, read into the pools of a configuration */
+	struct pool *old = v4pool();
+	char a4[64];
+	acquire(old, "alice", a4);
+	snprintf(path, sizeof(path), "%s/" LEASE_FILE, dir);
+	FILE *f = fopen(path, "w");
+	CHECK("dir file written", f && lease_store_format(f, &old, 1) == 0);
+	if (f)
+		fclose(f);
+	struct config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.pools[0] = v4pool();
+	cfg.n_pools = 1;
+	if (ls)
+		lease_store_load(ls, &cfg);
+	char got[64];
+	CHECK("dir load restores", pool_offline(cfg.pools[0]) == 1 &&
+	      acquire(cfg.pools[0], "alice", got) == 0 && strcmp(got, a4) == 0);
+	lease_store_free(ls);
+	pool_free(old);
+	pool_free(cfg.pools[0]);
+
+	chmod(dir, 0755);
+	ls = lease_store_open(dir, getuid(), getgid(), err, sizeof(err));
+	CHECK("dir existing made 0700", ls && stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700);
+	lease_store_free(ls);
+
+	snprintf(link, sizeof(link), "%s/link", base);
+	CHECK("dir symlink made", symlink(dir, link) == 0);
+	ls = lease_store_open(link, getuid(), getgid(), err, sizeof(err));
+	CHECK("dir symlink refused", ls == NULL && strstr(err, "symbolic link"));
+	lease_store_free(ls);
+
+	snprintf(path, sizeof(path), "%s/no/such", base);
+	ls = lease_store_open(path, getuid(), getgid(), err, sizeof(err));
+	CHECK("dir missing parent refused", ls == NULL && strstr(err, "cannot create"));
+	lease_store_free(ls);
+
+	snprintf(path, sizeof(path), "%s/" LEASE_FILE, dir);
+	unlink(path);
+	unlink(link);
+	rmdir(dir);
+	rmdir(base);
+}
+
 int main(void)
 {
 	test_roundtrip();
 	test_reuse_order();
 	test_hostile();
+	log_set_level(-1, -1);
+	test_dir();
 	CHECK_DONE();
 }
