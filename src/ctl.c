@@ -22,6 +22,7 @@
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
+#include "src/escape.h"
 #include "src/esp.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -61,20 +62,16 @@ static void put(struct out *o, const char *fmt, ...)
 	}
 }
 
-/* a string for JSON: printable ASCII, quotes and backslashes escaped */
+/* a JSON string of printable ASCII only (esc_json in escape.h) */
 static void put_json_str(struct out *o, const char *s)
 {
-	put(o, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			put(o, "\\u%04x", c);
-		else
-			put(o, "%c", c);
-	}
-	put(o, "\"");
+	size_t need = esc_json(s, NULL, 0);
+	char *t = malloc(need + 1);
+	if (!t)
+		return;
+	esc_json(s, t, need + 1);
+	put(o, "\"%s\"", t);
+	free(t);
 }
 
 static const char *addr_str(const struct sockaddr_storage *a, char *buf, size_t len)

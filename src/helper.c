@@ -369,8 +369,8 @@ static bool env_ok(const char *e, size_t len)
 	for (const char *p = e + 6; p < eq; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			return false;
-	for (const char *p = eq + 1; p < e + len; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	for (const char *p = eq + 1; p < e + len; p++)    /* printable ASCII only */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			return false;
 	return true;
 }

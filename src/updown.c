@@ -9,6 +9,7 @@
 #include <string.h>
 #include "src/config.h"
 #include "src/daemon.h"
+#include "src/escape.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -28,15 +29,20 @@ static void put(struct env *e, const char *fmt, ...) __attribute__((format(print
 static void put(struct env *e, const char *fmt, ...)
 {
 	va_list ap;
+	char raw[sizeof(e->buf[0])];
 	if (e->n == MAX_ENV)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(e->buf[e->n], sizeof(e->buf[e->n]), fmt, ap);
+	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	/* the helper refuses control characters: an identity could hold them */
-	for (char *p = e->buf[e->n]; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	if (n < 0)
+		return;
+	/* values are printable ASCII only (the helper refuses anything else):
+	 * identities come escaped from ident_format already, an EAP user
+	 * name may still hold bytes >= 0x80, which become \xNN here */
+	esc_text(raw, (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1, e->buf[e->n],
+	         sizeof(e->buf[e->n]), 0);
+	explicit_bzero(raw, sizeof(raw));
 	e->v[e->n] = e->buf[e->n];
 	e->n++;
 }
