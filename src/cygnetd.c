@@ -20,6 +20,7 @@
 #include "src/helper.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/updown.h"
 #include "src/net.h"
 #include "src/pool.h"
 #include "src/privs.h"
@@ -257,6 +258,7 @@ out:
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
 		ike_sa_reap(&d);
+	updown_flush(&d);
 	helper_stop(&d, 1500);
 	datapath_stop(&d);
 	ctl_close(&d);

@@ -14,4 +14,17 @@ struct child_sa;
 
 void updown_child(struct daemon *d, const struct ike_sa *sa, const struct child_sa *c, bool up);
 
+/* The helper finished (ran, refused or failed) one run it was handed:
+ * the next waiting one goes. Called by helper.c. */
+void updown_helper_done(struct daemon *d);
+/* The helper is gone: nothing it held will be reported. */
+void updown_helper_lost(struct daemon *d);
+/* Hands every waiting run to the helper now (at shutdown, before
+ * helper_stop, so that the down events of the last sessions run). */
+void updown_flush(struct daemon *d);
+
+/* Waiting runs (see updown.c): the helper holds at most 4 at once; a
+ * down cancels its waiting up; at most 8 ups of one user wait; a down
+ * event is never dropped. */
+
 #endif
