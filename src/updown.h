@@ -2,7 +2,11 @@
  * leftupdown command, run by the privileged helper with strongSwan's
  * PLUTO_* environment once per pair of traffic selectors of one family
  * (up-client for IPv4, up-client-v6 for IPv6, down-... when it goes).
- * A rekey is neither: the replacement keeps the CHILD_SA's reqid. */
+ * A rekey is neither: the replacement keeps the CHILD_SA's reqid.
+ * Runs wait in the daemon (see updown.c): the helper holds at most 4 at
+ * once; a down cancels its waiting up; at most 8 ups of one user wait; a
+ * down event is never dropped. PLUTO_* values are printable ASCII only
+ * (escape.h). */
 #ifndef CYGNET_UPDOWN_H
 #define CYGNET_UPDOWN_H
 
@@ -22,9 +26,5 @@ void updown_helper_lost(struct daemon *d);
 /* Hands every waiting run to the helper now (at shutdown, before
  * helper_stop, so that the down events of the last sessions run). */
 void updown_flush(struct daemon *d);
-
-/* Waiting runs (see updown.c): the helper holds at most 4 at once; a
- * down cancels its waiting up; at most 8 ups of one user wait; a down
- * event is never dropped. */
 
 #endif
