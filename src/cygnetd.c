@@ -21,6 +21,7 @@
 #include "src/ike_sa.h"
 #include "src/jobs.h"
 #include "src/log.h"
+#include "src/updown.h"
 #include "src/net.h"
 #include "src/pool.h"
 #include "src/privs.h"
@@ -268,6 +269,7 @@ out:
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
 		ike_sa_reap(&d);
+	updown_flush(&d);
 	helper_stop(&d, 1500);
 	datapath_stop(&d);
 	ctl_close(&d);

@@ -108,13 +108,16 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 		log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication of '%s' failed: %s", ike_sa_tag(sa),
 		         sa->user, sa->auth_fail);
 		OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
+		OPENSSL_cleanse(expect, sizeof(expect));
 		return fail(sa, out, outlen);
 	}
+	OPENSSL_cleanse(expect, sizeof(expect));
 	char auth_resp[43];
 	if (mschap_auth_response(nt_hash, nt_resp, peer_chal, sa->auth_chal, uname, strlen(uname),
 	                         auth_resp) != 0 ||
 	    mschap_msk(nt_hash, nt_resp, sa->msk) != 0) {
 		OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
+		OPENSSL_cleanse(auth_resp, sizeof(auth_resp));
 		return fail(sa, out, outlen);
 	}
 	OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
@@ -122,9 +125,12 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 	/* Success request: "S=<auth response> M=<message>" */
 	char msg[128];
 	int ml = snprintf(msg, sizeof(msg), "%s M=Welcome to cygnet", auth_resp);
+	OPENSSL_cleanse(auth_resp, sizeof(auth_resp));
 	size_t len = 4 + 1 + 4 + (size_t)ml;
-	if (cap < len)
+	if (cap < len) {
+		OPENSSL_cleanse(msg, sizeof(msg));
 		return fail(sa, out, outlen);
+	}
 	uint8_t ms_id = ms[1];
 	sa->eap_id++;
 	put_hdr(out, EAP_REQUEST, sa->eap_id, len);
@@ -134,6 +140,7 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 	out[7] = (uint8_t)((len - 5) >> 8);
 	out[8] = (uint8_t)(len - 5);
 	memcpy(out + 9, msg, (size_t)ml);
+	OPENSSL_cleanse(msg, sizeof(msg));
 	*outlen = len;
 	sa->eap = EAP_S_SUCCESS_REQ;
 	return EAP_CONTINUE;
