@@ -105,6 +105,13 @@ struct ipsec_conf {
 	 * retransmit_tries retransmissions (strongSwan: 4 s, 1.8, 5) */
 	double retransmit_timeout, retransmit_base;
 	uint32_t retransmit_tries;
+	/* password-guessing limits (src/auth_limit.h): after auth_backoff_free
+	 * failed logins of an account (auth_backoff_free_source of an address),
+	 * each further failure doubles a back-off from auth_backoff_base up to
+	 * auth_backoff_max seconds; defaults yes, 5, 20, 2, 900 */
+	bool auth_backoff;
+	uint32_t auth_backoff_free, auth_backoff_free_source;
+	uint32_t auth_backoff_base, auth_backoff_max;
 	struct conf_pending *pending; int n_pending;
 	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
 	char **files; int n_files;  /* every file read (file names in errors point here) */

@@ -12,6 +12,7 @@ struct event;
 struct config;
 struct esp_table;
 struct ike_sa;
+struct auth_limit;
 
 #define DAEMON_MAX_SOCKS 4
 #define TUN_MTU 1400
@@ -40,6 +41,7 @@ struct daemon {
 	unsigned half_open;        /* IKE_SAs that did IKE_SA_INIT only */
 	uint8_t cookie_secret[32];
 	uint64_t cookie_secret_time;
+	struct auth_limit *alim;   /* password-guessing limits (auth_limit.h) */
 	bool stopping;
 	bool debug_cli;            /* --debug given: reloads keep its levels */
 };
