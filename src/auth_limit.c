@@ -165,16 +165,30 @@ bool auth_limit_blocked(struct auth_limit *al, const struct ipsec_conf *conf,
 		return false;
 	char addr[64];
 	auth_limit_addr_key(from, addr, sizeof(addr));
-	struct entry *a = account ? find(al, &al->acct, account, now, false) : NULL;
+	/* a name that is no account is looked up too (it has no entry): the
+	 * same work either way */
+	struct entry *a = find(al, &al->acct, account ? account : claimed, now, false);
 	struct entry *s = find(al, &al->addr, addr, now, false);
+	return (account && remaining(a, now)) || remaining(s, now);
+}
+
+void auth_limit_refused(struct auth_limit *al, const struct ipsec_conf *conf,
+                        const char *account, const char *claimed,
+                        const struct sockaddr *from, uint64_t now)
+{
+	if (!al || !conf->auth_backoff)
+		return;
+	char addr[64], why[160];
+	auth_limit_addr_key(from, addr, sizeof(addr));
+	struct entry *a = find(al, &al->acct, account ? account : claimed, now, false);
+	struct entry *s = find(al, &al->addr, addr, now, false);
+	if (!account)
+		a = NULL;
 	uint64_t ra = remaining(a, now), rs = remaining(s, now);
-	if (!ra && !rs)
-		return false;
 	if (a)
 		a->last = now;
 	if (s)
 		s->last = now;
-	char why[160];
 	if (ra && rs)
 		snprintf(why, sizeof(why), "the account (%llu s more) and the address (%llu s more) "
 		         "are", secs(ra), secs(rs));
@@ -183,7 +197,6 @@ bool auth_limit_blocked(struct auth_limit *al, const struct ipsec_conf *conf,
 		         secs(ra ? ra : rs));
 	log_info(LOG_IKE, "auth-limit: '%s' from %s: refused without checking the password: %s "
 	         "backed off", account ? account : claimed, addr, why);
-	return true;
 }
 
 /* one more failure of an entry whose first `free` failures cost nothing */
@@ -228,6 +241,7 @@ void auth_limit_failure(struct auth_limit *al, const struct ipsec_conf *conf,
 		count(a, conf->auth_backoff_free, conf, now);
 		describe(da, sizeof(da), "account", a, conf->auth_backoff_free, now);
 	} else {
+		find(al, &al->acct, claimed, now, false);   /* the same work */
 		snprintf(da, sizeof(da), "no such account");
 	}
 	struct entry *s = find(al, &al->addr, addr, now, true);

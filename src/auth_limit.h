@@ -40,10 +40,17 @@ void auth_limit_free(struct auth_limit *al);
 uint64_t auth_limit_now(void);
 
 /* Before the password is checked: true when the account (NULL for a name
- * that is no account) or the address from is backed off at now; then
- * logs one "auth-limit: ... refused without checking the password" line.
- * False when the limiter is off (conf->auth_backoff) or al is NULL. */
+ * that is no account; claimed is the name the client gave) or the address
+ * from is backed off at now. No change, no log. False when the limiter is
+ * off (conf->auth_backoff) or al is NULL. */
 bool auth_limit_blocked(struct auth_limit *al, const struct ipsec_conf *conf,
+                        const char *account, const char *claimed,
+                        const struct sockaddr *from, uint64_t now);
+/* An attempt refused because auth_limit_blocked said so: logs one
+ * "auth-limit: 'NAME' from ADDR: refused without checking the password"
+ * line; counts nothing (the password was not tried), keeps the entries
+ * from being forgotten. The same table work as auth_limit_failure. */
+void auth_limit_refused(struct auth_limit *al, const struct ipsec_conf *conf,
                         const char *account, const char *claimed,
                         const struct sockaddr *from, uint64_t now);
 /* A failed authentication (not one refused by auth_limit_blocked): counts

@@ -164,7 +164,10 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 		} else
 			log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication of '%s' failed: %s",
 			         ike_sa_tag(sa), sa->user, sa->auth_fail);
-		if (!blocked)
+		if (blocked)
+			auth_limit_refused(d->alim, conf, acct, sa->user,
+			                   (const struct sockaddr *)&sa->peer, now);
+		else
 			auth_limit_failure(d->alim, conf, acct, sa->user,
 			                   (const struct sockaddr *)&sa->peer, now);
 		return fail(sa, out, outlen);
