@@ -190,13 +190,11 @@ void auth_limit_refused(struct auth_limit *al, const struct ipsec_conf *conf,
 	if (s)
 		s->last = now;
 	if (ra && rs)
-		snprintf(why, sizeof(why), "the account (%llu s more) and the address (%llu s more) "
-		         "are", secs(ra), secs(rs));
+		snprintf(why, sizeof(why), "account %llu s, address %llu s", secs(ra), secs(rs));
 	else
-		snprintf(why, sizeof(why), "the %s is (%llu s more)", ra ? "account" : "address",
-		         secs(ra ? ra : rs));
-	log_info(LOG_IKE, "auth-limit: '%s' from %s: refused without checking the password: %s "
-	         "backed off", account ? account : claimed, addr, why);
+		snprintf(why, sizeof(why), "%s %llu s", ra ? "account" : "address", secs(ra ? ra : rs));
+	log_info(LOG_IKE, "auth-limit: '%s' from %s: refused without checking the password "
+	         "(backed off: %s more)", account ? account : claimed, addr, why);
 }
 
 /* one more failure of an entry whose first `free` failures cost nothing */

@@ -315,7 +315,7 @@ static void auth_limits(struct daemon *d, struct out *o, const char *args)
 				put(o, "backed off for %llu s", (unsigned long long)(e.remaining_ms + 999) / 1000);
 			else
 				put(o, "not backed off");
-			put(o, ", last %llu s ago\n", (unsigned long long)e.idle_ms / 1000);
+			put(o, ", last attempt %llu s ago\n", (unsigned long long)e.idle_ms / 1000);
 		}
 	}
 	if (json)
