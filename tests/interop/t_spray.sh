@@ -137,4 +137,22 @@ if [ "$n3" = 0 ]; then ok ctl_success_clears; else not_ok ctl_success_clears "$(
 "$CTLBIN" -s "$CTL" auth-limits --clear nobody >"$T/clear0.txt"; rc=$?
 if [ $rc = 1 ] && grep -q '^error:' "$T/clear0.txt"; then ok ctl_clear_unknown_is_error
 else not_ok ctl_clear_unknown_is_error "rc $rc: $(cat "$T/clear0.txt")"; fi
+
+# the numbers follow a reload: auth_backoff=no counts nothing
+sed -i 's/^\( *\)auth_backoff=yes/\1auth_backoff=no/' "$T/srv/conf/ipsec.conf"
+"$CTLBIN" -s "$CTL" reload >"$T/reload.txt" 2>&1 || not_ok reload "$(cat "$T/reload.txt")"
+"$CTLBIN" -s "$CTL" auth-limits --json >"$T/al4.json"
+if [ "$(json_field "$T/al4.json" 'd["auth_backoff"]')" = False ]; then ok reload_auth_backoff_no
+else not_ok reload_auth_backoff_no "$(cat "$T/al4.json")"; fi
+sed -i "s/secret = \"${USERS[alice]}\"/secret = \"Not-Alices-Password\"/" "$T/c1/swanctl/swanctl.conf"
+SWANCTL_DIR=$T/c1/swanctl timeout 20 swanctl --load-creds --clear --noprompt \
+	--uri "unix://$T/c1/run/charon.vici" >/dev/null 2>&1
+wrong() { grep -c "connection refused, EAP-MSCHAPv2 failed, wrong password: AUTHENTICATION_FAILED; user 'alice'" "$SERVER_LOG"; }
+before=$(grep -c "auth-limit:" "$SERVER_LOG") wbefore=$(wrong)
+for i in 1 2 3 4 5 6; do initiate 1 10; done
+if [ "$(grep -c "auth-limit:" "$SERVER_LOG")" = "$before" ] && [ "$(wrong)" = $((wbefore + 6)) ]; then
+	ok "reload_off_counts_nothing (6 wrong passwords, all checked)"
+else
+	not_ok reload_off_counts_nothing "auth-limit lines appeared or passwords were not checked"
+fi
 stop_server
