@@ -139,6 +139,7 @@ if [ $rc = 1 ] && grep -q '^error:' "$T/clear0.txt"; then ok ctl_clear_unknown_i
 else not_ok ctl_clear_unknown_is_error "rc $rc: $(cat "$T/clear0.txt")"; fi
 
 # the numbers follow a reload: auth_backoff=no counts nothing
+swanctl_c 1 --terminate --ike rw >/dev/null 2>&1
 sed -i 's/^\( *\)auth_backoff=yes/\1auth_backoff=no/' "$T/srv/conf/ipsec.conf"
 "$CTLBIN" -s "$CTL" reload >"$T/reload.txt" 2>&1 || not_ok reload "$(cat "$T/reload.txt")"
 "$CTLBIN" -s "$CTL" auth-limits --json >"$T/al4.json"
