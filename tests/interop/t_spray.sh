@@ -64,7 +64,9 @@ done
 if [ $bob_ok -ge 2 ] && [ $bob_fail = 0 ]; then ok "bob_connects_during_spray ($bob_ok of $bob_ok)"
 else not_ok bob_connects_during_spray "$bob_ok connected, $bob_fail failed"; fi
 
-bgwait wait $SPRAY_PID
+# (the spray ends itself within 75 s)
+wait_for 90 eval '! kill -0 $SPRAY_PID'
+wait $SPRAY_PID 2>/dev/null
 forget_pid $SPRAY_PID
 t1=$(now)
 read -r n acc <"$T/spray.result" 2>/dev/null
@@ -113,6 +115,7 @@ if [ "${rem:-0}" -ge 1 ] && [ "${rem:-0}" -le 4 ]; then ok "ctl_backed_off_secon
 else not_ok ctl_backed_off_seconds "$(cat "$T/al2.json")"; fi
 
 # the right password while backed off: refused, unchecked
+swanctl_c 1 --terminate --ike rw >/dev/null 2>&1   # nothing half-done takes the new secret
 sed -i "s/secret = \"Not-Alices-Password\"/secret = \"${USERS[alice]}\"/" "$T/c1/swanctl/swanctl.conf"
 SWANCTL_DIR=$T/c1/swanctl timeout 20 swanctl --load-creds --clear --noprompt \
 	--uri "unix://$T/c1/run/charon.vici" >"$T/c1/creds.out" 2>&1 ||
