@@ -98,7 +98,7 @@ static size_t set_of(const struct auth_limit *al, const struct table *t, const c
 
 static bool forgotten(const struct entry *e, uint64_t now)
 {
-	return !e->used || (now >= e->until && now - e->last >= FORGET_MS);
+	return !e->used || (now >= e->until && now >= e->last && now - e->last >= FORGET_MS);
 }
 
 /* the live entry for key, or NULL; with create, a new one that takes an
@@ -275,7 +275,7 @@ bool auth_limit_next(struct auth_limit *al, size_t *pos, uint64_t now,
 		if (forgotten(e, now))
 			continue;
 		*out = (struct auth_limit_info){ is_addr, e->key, e->failures, remaining(e, now),
-		                                 now - e->last };
+		                                 now > e->last ? now - e->last : 0 };
 		(*pos)++;
 		return true;
 	}
