@@ -158,9 +158,9 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 			for (size_t i = 0; i <= namelen; i++)
 				shown[i] = i < namelen && ((unsigned char)name[i] < 0x20 ||
 				           (unsigned char)name[i] >= 0x7f) ? '?' : name[i];
-			log_err(LOG_IKE, "%s: EAP-MSCHAPv2 authentication failed: identity '%s' (%s) vs "
-			        "MS-CHAPv2 name '%s' (%s): not the same account", ike_sa_tag(sa), sa->user,
-			        acct ? acct : "no account", shown, acct_name ? acct_name : "no account");
+			log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication failed: identity '%s' (%s) vs "
+			         "MS-CHAPv2 name '%s' (%s): not the same account", ike_sa_tag(sa), sa->user,
+			         acct ? acct : "no account", shown, acct_name ? acct_name : "no account");
 		} else
 			log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication of '%s' failed: %s",
 			         ike_sa_tag(sa), sa->user, sa->auth_fail);
