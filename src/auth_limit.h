@@ -11,7 +11,8 @@
  * set-associative, indexed by SipHash-2-4 under a random key chosen at
  * start (names and addresses are chosen by the peer), a full set evicting
  * its least recently active entry. An entry is forgotten once its back-off
- * is over and it has seen no failure for AUTH_LIMIT_FORGET seconds.
+ * is over and it has seen no failed or refused attempt for
+ * AUTH_LIMIT_FORGET seconds.
  *
  * Only configured accounts are counted by name: a name that is no account
  * can never log in, and counting invented names would let a spray of them
