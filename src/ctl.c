@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <event2/event.h>
 #include "crypto/cert.h"
+#include "src/auth_limit.h"
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
@@ -278,6 +279,51 @@ static void log_level(struct out *o, const char *spec)
 	put(o, "log levels set: %s\n", spec);
 }
 
+/* auth-limits [--json]: backed-off accounts and addresses (auth_limit.h);
+ * auth-limits --clear NAME|ADDR forgets one */
+static void auth_limits(struct daemon *d, struct out *o, const char *args)
+{
+	uint64_t now = auth_limit_now();
+	if (strncmp(args, " --clear ", 9) == 0 && args[9]) {
+		int n = auth_limit_clear(d->alim, args + 9, now);
+		put(o, n ? "%d entr%s cleared\n" : "error: no entry for that name or address\n", n,
+		    n == 1 ? "y" : "ies");
+		return;
+	}
+	bool json = strcmp(args, " --json") == 0;
+	if (*args && !json) {
+		put(o, "error: usage: auth-limits [--json] | auth-limits --clear NAME|ADDR\n");
+		return;
+	}
+	put(o, json ? "{\"auth_limits\":[" : "Failed logins (auth_backoff=%s):\n",
+	    d->cfg->conf->auth_backoff ? "yes" : "no");
+	struct auth_limit_info e;
+	int n = 0;
+	for (size_t pos = 0; auth_limit_next(d->alim, &pos, now, &e); n++) {
+		if (json) {
+			put(o, "%s{\"%s\":", n ? "," : "", e.is_addr ? "address" : "account");
+			put_json_str(o, e.key);
+			put(o, ",\"failures\":%u,\"backed_off_seconds\":%llu,\"idle_seconds\":%llu}",
+			    e.failures, (unsigned long long)(e.remaining_ms + 999) / 1000,
+			    (unsigned long long)e.idle_ms / 1000);
+		} else {
+			put(o, "  %-7s ", e.is_addr ? "address" : "account");
+			put_json_str(o, e.key);
+			put(o, ": %u failure%s, ", e.failures, e.failures == 1 ? "" : "s");
+			if (e.remaining_ms)
+				put(o, "backed off for %llu s", (unsigned long long)(e.remaining_ms + 999) / 1000);
+			else
+				put(o, "not backed off");
+			put(o, ", last attempt %llu s ago\n", (unsigned long long)e.idle_ms / 1000);
+		}
+	}
+	if (json)
+		put(o, "],\"auth_backoff\":%s}\n", d->cfg->conf->auth_backoff ? "true" : "false");
+	else
+		put(o, "  %d entr%s\n", n, n == 1 ? "y" : "ies");
+}
+
+
 /* ---- connections: all I/O is non-blocking and driven by the event loop,
  * so a silent, slow or stalled client costs one slot and nothing else ---- */
 
@@ -460,6 +506,8 @@ static void dispatch(struct conn *c)
 		log_level(o, line + 10);
 	else if (strncmp(line, "terminate ", 10) == 0 && line[10])
 		terminate(d, o, line + 10);
+	else if (strncmp(line, "auth-limits", 11) == 0)
+		auth_limits(d, o, line + 11);
 	else if (strcmp(line, "reload") == 0 || strcmp(line, "reload --purge") == 0) {
 		log_info(LOG_DMN, "reload requested on the control socket");
 		c->state = C_RELOAD;
