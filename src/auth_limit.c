@@ -6,12 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include "conf/ipsec_conf.h"
 #include "src/auth_limit.h"
+#include "src/siphash.h"
 #include "src/log.h"
 
 #define WAYS 8                       /* entries per set */
@@ -34,7 +31,7 @@ struct table {
 };
 
 struct auth_limit {
-	EVP_MAC_CTX *mac;                /* SipHash-2-4 with the random key */
+	struct sipkey key;               /* SipHash-2-4 key, random */
 	struct table acct, addr;
 };
 
@@ -48,32 +45,22 @@ uint64_t auth_limit_now(void)
 struct auth_limit *auth_limit_new(void)
 {
 	struct auth_limit *al = calloc(1, sizeof(*al));
-	uint8_t key[16];
-	EVP_MAC *m = NULL;
 	if (!al)
 		return NULL;
 	al->acct = (struct table){ calloc(ACCOUNT_SLOTS, sizeof(struct entry)), ACCOUNT_SLOTS, 1 };
 	al->addr = (struct table){ calloc(ADDR_SLOTS, sizeof(struct entry)), ADDR_SLOTS, 2 };
-	if (!al->acct.e || !al->addr.e || RAND_bytes(key, sizeof(key)) != 1)
-		goto fail;
-	m = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
-	al->mac = m ? EVP_MAC_CTX_new(m) : NULL;
-	EVP_MAC_free(m);
-	if (!al->mac || !EVP_MAC_init(al->mac, key, sizeof(key), NULL))
-		goto fail;
-	OPENSSL_cleanse(key, sizeof(key));
+	if (!al->acct.e || !al->addr.e) {
+		auth_limit_free(al);
+		return NULL;
+	}
+	sipkey_random(&al->key);
 	return al;
-fail:
-	OPENSSL_cleanse(key, sizeof(key));
-	auth_limit_free(al);
-	return NULL;
 }
 
 void auth_limit_free(struct auth_limit *al)
 {
 	if (!al)
 		return;
-	EVP_MAC_CTX_free(al->mac);
 	free(al->acct.e);
 	free(al->addr.e);
 	free(al);
@@ -82,17 +69,11 @@ void auth_limit_free(struct auth_limit *al)
 /* SipHash(kind | key): the set of the table the key lives in */
 static size_t set_of(const struct auth_limit *al, const struct table *t, const char *key)
 {
-	uint8_t out[16];
-	size_t outlen = 0;
-	uint64_t h = 0;
-	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(al->mac);
-	if (c && EVP_MAC_update(c, &t->kind, 1) &&
-	    EVP_MAC_update(c, (const uint8_t *)key, strlen(key)) &&
-	    EVP_MAC_final(c, out, &outlen, sizeof(out)) && outlen >= 8)
-		memcpy(&h, out, 8);
-	/* without a MAC (out of memory) every key shares set 0: slower
-	 * eviction, still correct */
-	EVP_MAC_CTX_free(c);
+	uint8_t buf[1 + 256];
+	size_t len = strnlen(key, sizeof(buf) - 1);
+	buf[0] = t->kind;
+	memcpy(buf + 1, key, len);
+	uint64_t h = siphash24(&al->key, buf, len + 1);
 	return (size_t)(h % (t->n / WAYS)) * WAYS;
 }
 
