@@ -557,6 +557,8 @@ static const struct conn_key *conn_key(const char *name)
 static const char *const setup_names[] = {
 	"uniqueids", "charondebug", "tun", "user", "strictcrlpolicy", "cachecrls",
 	"retransmit_timeout", "retransmit_base", "retransmit_tries",
+	"auth_backoff", "auth_backoff_free", "auth_backoff_free_source", "auth_backoff_base",
+	"auth_backoff_max",
 };
 
 /* whole-number settings of config setup: name, where, allowed range */
@@ -593,6 +595,39 @@ static bool is_setup_key(const char *k)
 	return false;
 }
 
+/* auth_backoff*: the password-guessing limits (src/auth_limit.h) */
+static int setup_backoff(struct ipsec_conf *conf, struct cctx *c, const struct conf_kv *kv)
+{
+	char why[256];
+	uint32_t x;
+	if (strcmp(kv->key, "auth_backoff") == 0) {
+		if (cv_bool(kv->value, &conf->auth_backoff, why, sizeof(why)) < 0)
+			return bad(c, kv, "%s", why);
+		return 0;
+	}
+	if (strcmp(kv->key, "auth_backoff_free") == 0 ||
+	    strcmp(kv->key, "auth_backoff_free_source") == 0) {
+		if (cv_uint(kv->value, &x, why, sizeof(why)) < 0)
+			return bad(c, kv, "%s", why);
+		if (x > 100000)
+			return bad(c, kv, "expected a number of failures from 0 to 100000");
+		if (strcmp(kv->key, "auth_backoff_free") == 0)
+			conf->auth_backoff_free = x;
+		else
+			conf->auth_backoff_free_source = x;
+		return 0;
+	}
+	if (cv_duration(kv->value, &x, why, sizeof(why)) < 0)
+		return bad(c, kv, "%s", why);
+	if (x < 1 || x > 86400)
+		return bad(c, kv, "expected a time from 1 s to 1 day");
+	if (strcmp(kv->key, "auth_backoff_base") == 0)
+		conf->auth_backoff_base = x;
+	else
+		conf->auth_backoff_max = x;
+	return 0;
+}
+
 static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err, size_t errlen)
 {
 	struct conf_conn dummy;
@@ -627,6 +662,8 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 			*(uint32_t *)((char *)conf + sn->off) = (uint32_t)x;
 		return 0;
 	}
+	if (strncmp(kv->key, "auth_backoff", 12) == 0)
+		return setup_backoff(conf, &c, kv);
 	if (strncmp(kv->key, "retransmit_", 11) == 0) {
 		/* strongSwan's charon.retransmit_* settings (strongswan.conf there) */
 		char *end;
@@ -960,6 +997,11 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	conf->ikesa_limit_per_source = 500;
 	conf->half_open_timeout = 30;
 	conf->ike_threads = -1;
+	conf->auth_backoff = true;
+	conf->auth_backoff_free = 5;
+	conf->auth_backoff_free_source = 20;
+	conf->auth_backoff_base = 2;
+	conf->auth_backoff_max = 900;
 	conf->tun_name = strdup("cygnet0");
 	if (!conf->tun_name) {
 		conf_errf(err, errlen, conf->files[0], 0, "out of memory");

@@ -114,6 +114,13 @@ struct ipsec_conf {
 	uint32_t cookie_threshold, block_threshold, init_limit_half_open;
 	uint32_t ikesa_limit, ikesa_limit_per_source, half_open_timeout;
 	int ike_threads;            /* crypto worker threads; -1 = automatic */
+	/* password-guessing limits (src/auth_limit.h): after auth_backoff_free
+	 * failed logins of an account (auth_backoff_free_source of an address),
+	 * each further failure doubles a back-off from auth_backoff_base up to
+	 * auth_backoff_max seconds; defaults yes, 5, 20, 2, 900 */
+	bool auth_backoff;
+	uint32_t auth_backoff_free, auth_backoff_free_source;
+	uint32_t auth_backoff_base, auth_backoff_max;
 	struct conf_pending *pending; int n_pending;
 	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
 	char **files; int n_files;  /* every file read (file names in errors point here) */

@@ -435,18 +435,24 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
-const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len)
+const char *config_eap_account(const struct config *cfg, const char *user, const char **secret,
+                               size_t *len)
 {
 	for (int i = 0; i < cfg->secrets->n; i++) {
 		const struct secret *s = &cfg->secrets->s[i];
-		if (s->type != SECRET_EAP)
-			continue;
-		for (int j = 0; j < s->n_ids; j++) {
+		for (int j = 0; s->type == SECRET_EAP && j < s->n_ids; j++) {
 			if (strcmp(s->ids[j], user) == 0) {
+				*secret = s->value;
 				*len = s->value_len;
-				return s->value;
+				return s->ids[j];
 			}
 		}
 	}
 	return NULL;
+}
+
+const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len)
+{
+	const char *secret = NULL;
+	return config_eap_account(cfg, user, &secret, len) ? secret : NULL;
 }

@@ -63,6 +63,10 @@ struct config *config_live(void);
 
 /* the EAP secret for a user name, NULL if none; len in *len */
 const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len);
+/* the same lookup, giving the account name as ipsec.secrets writes it
+ * (owned by cfg) and its secret in *secret / *len; NULL if none */
+const char *config_eap_account(const struct config *cfg, const char *user, const char **secret,
+                               size_t *len);
 
 /* resolves a file name as strongSwan does: absolute as is, else under
  * DIR/sub (e.g. "ipsec.d/certs") */

@@ -1,7 +1,9 @@
 /* Control socket commands: status (text or --json), leases, terminate,
  * list-certs, log-level, reload.
- * One request per connection; answers are built in memory and written
- * before the connection is closed (they are small). */
+ * One request line per connection; the answer is built in memory, escaped
+ * (only printable ASCII and line ends leave the daemon), and written as
+ * the socket becomes writable. Every connection is non-blocking and has
+ * a deadline; at most CTL_MAX_CONNS are open at once. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,9 +19,11 @@
 #include <sys/un.h>
 #include <event2/event.h>
 #include "crypto/cert.h"
+#include "src/auth_limit.h"
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
+#include "src/escape.h"
 #include "src/esp.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -59,20 +63,16 @@ static void put(struct out *o, const char *fmt, ...)
 	}
 }
 
-/* a string for JSON: printable ASCII, quotes and backslashes escaped */
+/* a JSON string of printable ASCII only (esc_json in escape.h) */
 static void put_json_str(struct out *o, const char *s)
 {
-	put(o, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			put(o, "\\u%04x", c);
-		else
-			put(o, "%c", c);
-	}
-	put(o, "\"");
+	size_t need = esc_json(s, NULL, 0);
+	char *t = malloc(need + 1);
+	if (!t)
+		return;
+	esc_json(s, t, need + 1);
+	put(o, "\"%s\"", t);
+	free(t);
 }
 
 static const char *addr_str(const struct sockaddr_storage *a, char *buf, size_t len)
@@ -279,75 +279,318 @@ static void log_level(struct out *o, const char *spec)
 	put(o, "log levels set: %s\n", spec);
 }
 
-/* the answer is small; a blocking write with a timeout bounds it */
-static void answer(int fd, struct out *o)
+/* auth-limits [--json]: backed-off accounts and addresses (auth_limit.h);
+ * auth-limits --clear NAME|ADDR forgets one */
+static void auth_limits(struct daemon *d, struct out *o, const char *args)
 {
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	struct timeval tv = { 2, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (size_t off = 0; o->buf && off < o->len;) {
-		ssize_t w = write(fd, o->buf + off, o->len - off);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
+	uint64_t now = auth_limit_now();
+	if (strncmp(args, " --clear ", 9) == 0 && args[9]) {
+		int n = auth_limit_clear(d->alim, args + 9, now);
+		put(o, n ? "%d entr%s cleared\n" : "error: no entry for that name or address\n", n,
+		    n == 1 ? "y" : "ies");
+		return;
 	}
-	free(o->buf);
-	close(fd);
+	bool json = strcmp(args, " --json") == 0;
+	if (*args && !json) {
+		put(o, "error: usage: auth-limits [--json] | auth-limits --clear NAME|ADDR\n");
+		return;
+	}
+	put(o, json ? "{\"auth_limits\":[" : "Failed logins (auth_backoff=%s):\n",
+	    d->cfg->conf->auth_backoff ? "yes" : "no");
+	struct auth_limit_info e;
+	int n = 0;
+	for (size_t pos = 0; auth_limit_next(d->alim, &pos, now, &e); n++) {
+		if (json) {
+			put(o, "%s{\"%s\":", n ? "," : "", e.is_addr ? "address" : "account");
+			put_json_str(o, e.key);
+			put(o, ",\"failures\":%u,\"backed_off_seconds\":%llu,\"idle_seconds\":%llu}",
+			    e.failures, (unsigned long long)(e.remaining_ms + 999) / 1000,
+			    (unsigned long long)e.idle_ms / 1000);
+		} else {
+			put(o, "  %-7s ", e.is_addr ? "address" : "account");
+			put_json_str(o, e.key);
+			put(o, ": %u failure%s, ", e.failures, e.failures == 1 ? "" : "s");
+			if (e.remaining_ms)
+				put(o, "backed off for %llu s", (unsigned long long)(e.remaining_ms + 999) / 1000);
+			else
+				put(o, "not backed off");
+			put(o, ", last attempt %llu s ago\n", (unsigned long long)e.idle_ms / 1000);
+		}
+	}
+	if (json)
+		put(o, "],\"auth_backoff\":%s}\n", d->cfg->conf->auth_backoff ? "true" : "false");
+	else
+		put(o, "  %d entr%s\n", n, n == 1 ? "y" : "ies");
 }
 
-/* a reload answers when the helper has read the files */
+
+/* ---- connections: all I/O is non-blocking and driven by the event loop,
+ * so a silent, slow or stalled client costs one slot and nothing else ---- */
+
+#define CTL_MAX_CONNS 16        /* concurrent control connections */
+#define CTL_LINE_MAX 512        /* a request is one line, at most this long */
+#define CTL_READ_SECONDS 5      /* the whole request line must arrive in this time */
+#define CTL_WRITE_SECONDS 10    /* the client must accept some of the answer this often */
+#define CTL_REFUSE_LOG_SECONDS 10
+
+enum conn_state { C_READ, C_RELOAD, C_WRITE };
+
+struct conn {
+	struct conn *next, **pprev;
+	struct daemon *d;
+	int fd;                     /* -1 once closed (a reload answer may still come) */
+	enum conn_state state;
+	struct event *io, *timer;
+	char line[CTL_LINE_MAX];
+	size_t line_len;
+	struct out o;
+	size_t off;                 /* of o written */
+};
+
+static struct conn *conns;
+static int n_conns;
+static uint64_t refused, refused_logged_at;
+
+/* unlinks and frees c; while a reload answer is pending only the socket
+ * and events go, and reload_answer frees the rest */
+static void conn_close(struct conn *c)
+{
+	if (c->io)
+		event_free(c->io);
+	if (c->timer)
+		event_free(c->timer);
+	c->io = c->timer = NULL;
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+		n_conns--;
+	}
+	if (c->pprev) {
+		*c->pprev = c->next;
+		if (c->next)
+			c->next->pprev = c->pprev;
+		c->pprev = NULL;
+		c->next = NULL;
+	}
+	if (c->state == C_RELOAD)
+		return;
+	free(c->o.buf);
+	free(c);
+}
+
+/* answers are text: every byte outside printable ASCII but the line ends
+ * becomes \xNN (JSON strings are already escaped by put_json_str) */
+static void escape_answer(struct out *o)
+{
+	size_t extra = 0;
+	for (size_t i = 0; i < o->len; i++) {
+		unsigned char ch = (unsigned char)o->buf[i];
+		if (ch != '\n' && (ch < 0x20 || ch > 0x7e))
+			extra += 3;
+	}
+	if (!extra)
+		return;
+	char *nb = malloc(o->len + extra + 1);
+	if (!nb) {
+		o->len = 0;          /* nothing rather than unescaped bytes */
+		return;
+	}
+	size_t j = 0;
+	for (size_t i = 0; i < o->len; i++) {
+		unsigned char ch = (unsigned char)o->buf[i];
+		if (ch != '\n' && (ch < 0x20 || ch > 0x7e))
+			j += (size_t)sprintf(nb + j, "\\x%02x", ch);
+		else
+			nb[j++] = (char)ch;
+	}
+	nb[j] = '\0';
+	free(o->buf);
+	o->buf = nb;
+	o->len = j;
+	o->cap = j + 1;
+}
+
+static void arm_timer(struct conn *c, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+	event_add(c->timer, &tv);
+}
+
+/* writes what the socket takes now; true when c is finished (closed) */
+static bool write_some(struct conn *c)
+{
+	while (c->off < c->o.len) {
+		ssize_t w = send(c->fd, c->o.buf + c->off, c->o.len - c->off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (w <= 0) {
+			conn_close(c);
+			return true;
+		}
+		c->off += (size_t)w;
+		arm_timer(c, CTL_WRITE_SECONDS);     /* progress: the client is reading */
+	}
+	conn_close(c);
+	return true;
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	write_some(arg);
+}
+
+/* the answer is built: write it as the socket takes it */
+static void send_answer(struct conn *c)
+{
+	escape_answer(&c->o);
+	c->state = C_WRITE;
+	c->off = 0;
+	if (c->io)
+		event_free(c->io);
+	c->io = NULL;
+	event_del(c->timer);
+	arm_timer(c, CTL_WRITE_SECONDS);
+	if (write_some(c))
+		return;
+	c->io = event_new(c->d->base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
+	if (!c->io || event_add(c->io, NULL) != 0)
+		conn_close(c);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	log_dbg(LOG_DMN, "control connection closed: %s", c->state == C_READ
+	        ? "no complete request in time" : "the client stopped reading the answer");
+	conn_close(c);
+}
+
+/* a reload answers when the helper has read the files; the connection
+ * may have been closed meanwhile (then only the memory is left to free) */
 static void reload_answer(struct daemon *d, bool ok, const char *msg, void *arg)
 {
-	struct out o = { 0 };
-	put(&o, "%s%s\n", ok ? "" : "error: reload failed, the running configuration stays: ",
-	    msg);
-	answer((int)(intptr_t)arg, &o);
-}
-
-static void on_client(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-	char line[512];
-	ssize_t n = read(fd, line, sizeof(line) - 1);
-	struct out o = { 0 };
-	if (n <= 0) {
-		close(fd);
+	struct conn *c = arg;
+	(void)d;
+	c->state = C_WRITE;
+	if (c->fd < 0) {
+		conn_close(c);
 		return;
 	}
-	line[n] = '\0';
+	put(&c->o, "%s%s\n", ok ? "" : "error: reload failed, the running configuration stays: ",
+	    msg);
+	send_answer(c);
+}
+
+/* one request line: dispatch it and build the answer */
+static void dispatch(struct conn *c)
+{
+	struct daemon *d = c->d;
+	struct out *o = &c->o;
+	char *line = c->line;
 	line[strcspn(line, "\r\n")] = '\0';
 	if (strcmp(line, "status") == 0)
-		status(d, &o, false);
+		status(d, o, false);
 	else if (strcmp(line, "status --json") == 0)
-		status(d, &o, true);
+		status(d, o, true);
 	else if (strcmp(line, "leases") == 0)
-		leases(d, &o);
+		leases(d, o);
 	else if (strcmp(line, "list-certs") == 0)
-		list_certs(d, &o);
+		list_certs(d, o);
 	else if (strncmp(line, "log-level ", 10) == 0 && line[10])
-		log_level(&o, line + 10);
+		log_level(o, line + 10);
 	else if (strncmp(line, "terminate ", 10) == 0 && line[10])
-		terminate(d, &o, line + 10);
+		terminate(d, o, line + 10);
+	else if (strncmp(line, "auth-limits", 11) == 0)
+		auth_limits(d, o, line + 11);
 	else if (strcmp(line, "reload") == 0 || strcmp(line, "reload --purge") == 0) {
 		log_info(LOG_DMN, "reload requested on the control socket");
-		reload_start(d, line[6] != '\0', reload_answer, (void *)(intptr_t)fd);
+		c->state = C_RELOAD;
+		event_del(c->io);
+		event_del(c->timer);
+		reload_start(d, line[6] != '\0', reload_answer, c);   /* may answer at once */
 		return;
 	} else
-		put(&o, "error: unknown command '%s'\n", line);
-	answer(fd, &o);
+		put(o, "error: unknown command '%s'\n", line);
+	send_answer(c);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)what;
+	for (;;) {
+		size_t room = sizeof(c->line) - 1 - c->line_len;
+		ssize_t n = room ? read(fd, c->line + c->line_len, room) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0 || (n == 0 && room && c->line_len == 0)) {
+			conn_close(c);        /* error, or closed without a request */
+			return;
+		}
+		c->line_len += (size_t)n;
+		c->line[c->line_len] = '\0';
+		bool eof = n == 0 && room;
+		if (memchr(c->line, '\n', c->line_len) || eof) {
+			dispatch(c);
+			return;
+		}
+		if (!room) {
+			put(&c->o, "error: request longer than %d bytes\n", CTL_LINE_MAX - 1);
+			send_answer(c);
+			return;
+		}
+	}
 }
 
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
-	int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-	if (c < 0)
-		return;
-	/* one short request: read it with a bound, in the loop */
-	struct timeval tv = { 2, 0 };
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	on_client(c, EV_READ, arg);
+	struct daemon *d = arg;
+	(void)what;
+	for (int i = 0; i < CTL_MAX_CONNS + 1; i++) {     /* a few per wakeup */
+		int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (s < 0)
+			return;
+		if (n_conns >= CTL_MAX_CONNS) {
+			close(s);
+			refused++;
+			uint64_t now = now_sec();
+			if (!refused_logged_at || now - refused_logged_at >= CTL_REFUSE_LOG_SECONDS) {
+				log_err(LOG_DMN, "control socket: %d connections open, refused %llu "
+				        "more", CTL_MAX_CONNS, (unsigned long long)refused);
+				refused_logged_at = now;
+				refused = 0;
+			}
+			continue;
+		}
+		struct conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(s);
+			continue;
+		}
+		c->d = d;
+		c->fd = s;
+		n_conns++;
+		c->next = conns;
+		if (conns)
+			conns->pprev = &c->next;
+		c->pprev = &conns;
+		conns = c;
+		c->io = event_new(d->base, s, EV_READ | EV_PERSIST, on_readable, c);
+		c->timer = evtimer_new(d->base, on_timeout, c);
+		if (!c->io || !c->timer || event_add(c->io, NULL) != 0) {
+			conn_close(c);
+			continue;
+		}
+		arm_timer(c, CTL_READ_SECONDS);
+	}
 }
 
 int ctl_open(struct daemon *d, const char *path, char *err, size_t errlen)
@@ -377,7 +620,7 @@ int ctl_open(struct daemon *d, const char *path, char *err, size_t errlen)
 	mode_t old = umask(0117);
 	int rc = bind(listen_fd, (struct sockaddr *)&un, sizeof(un));
 	umask(old);
-	if (rc != 0 || listen(listen_fd, 8) != 0) {
+	if (rc != 0 || listen(listen_fd, 64) != 0) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		close(listen_fd);
 		listen_fd = -1;
@@ -397,6 +640,8 @@ void ctl_close(struct daemon *d)
 	if (listen_ev)
 		event_free(listen_ev);
 	listen_ev = NULL;
+	while (conns)
+		conn_close(conns);
 	if (listen_fd >= 0) {
 		close(listen_fd);
 		unlink(sock_path);   /* may fail without privileges; harmless */

@@ -20,6 +20,8 @@ static void usage(FILE *f)
 	        "  reload [--purge]       read ipsec.conf and ipsec.secrets again; tunnels\n"
 	        "                         stay up; --purge ends sessions of removed users\n"
 	        "                         and conns\n"
+	        "  auth-limits [--json]   failed logins: backed-off accounts and addresses\n"
+	        "  auth-limits --clear NAME|ADDR  lift the back-off of one account or address\n"
 	        "  version\n"
 	        "  -s SOCKET              control socket (default " CTL_DEFAULT_PATH ")\n");
 }
@@ -57,7 +59,9 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "status --json") != 0 &&
 	    strcmp(cmd, "leases") != 0 && strncmp(cmd, "terminate ", 10) != 0 &&
 	    strcmp(cmd, "list-certs") != 0 && strncmp(cmd, "log-level ", 10) != 0 &&
-	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "reload --purge") != 0) {
+	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "reload --purge") != 0 &&
+	    strcmp(cmd, "auth-limits") != 0 && strcmp(cmd, "auth-limits --json") != 0 &&
+	    strncmp(cmd, "auth-limits --clear ", 20) != 0) {
 		usage(stderr);
 		return 2;
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 #include <openssl/rand.h>
+#include "src/auth_limit.h"
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
@@ -22,6 +23,7 @@
 #include "src/jobs.h"
 #include "src/lease_store.h"
 #include "src/log.h"
+#include "src/updown.h"
 #include "src/net.h"
 #include "src/pool.h"
 #include "src/privs.h"
@@ -206,10 +208,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	d.esp = esp_table_new();
+	d.alim = auth_limit_new();
 	int rc = 1;
 	struct lease_store *leases = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
-	if (!d.base || !d.esp || ike_sa_tables_init(&d) != 0) {
+	if (!d.base || !d.esp || !d.alim || ike_sa_tables_init(&d) != 0) {
 		fprintf(stderr, "cygnetd: out of memory\n");
 		goto out;
 	}
@@ -295,6 +298,7 @@ out:
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
 		ike_sa_reap(&d);
+	updown_flush(&d);
 	if (leases)
 		lease_store_save(leases, false);
 	lease_store_free(leases);
@@ -311,6 +315,7 @@ out:
 	}
 	esp_table_free(d.esp);
 	ike_sa_tables_free(&d);
+	auth_limit_free(d.alim);
 	if (d.base)
 		event_base_free(d.base);
 	config_free(d.cfg);

@@ -24,6 +24,7 @@ struct sa_index {
 	size_t mask;               /* buckets - 1, a power of two */
 	size_t n;
 };
+struct auth_limit;
 
 #define DAEMON_MAX_SOCKS 4
 #define TUN_MTU 1400
@@ -60,6 +61,7 @@ struct daemon {
 	struct jobs *jobs;         /* DH and signatures off the event loop */
 	/* one line per limit when it is hit, at most every few seconds */
 	struct ratelog rl_cookie, rl_half_open, rl_block, rl_sa_limit, rl_src_limit, rl_busy;
+	struct auth_limit *alim;   /* password-guessing limits (auth_limit.h) */
 	bool stopping;
 	int exit_code;             /* of the process once the loop ends */
 	bool debug_cli;            /* --debug given: reloads keep its levels */

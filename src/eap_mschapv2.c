@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "crypto/mschap.h"
+#include "src/auth_limit.h"
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/eap.h"
@@ -72,6 +73,37 @@ static const char *strip_domain(const char *name)
 	return bs ? bs + 1 : name;
 }
 
+/* the account of ipsec.secrets a name stands for: the name as it is,
+ * else without a "DOMAIN\" prefix (Windows sends DOMAIN\user). The
+ * account name (owned by cfg) or NULL; its secret in *pw / *pwlen. */
+static const char *resolve(const struct config *cfg, const char *name, const char **pw,
+                           size_t *pwlen)
+{
+	const char *acct = config_eap_account(cfg, name, pw, pwlen);
+	if (!acct && strcmp(strip_domain(name), name) != 0)
+		acct = config_eap_account(cfg, strip_domain(name), pw, pwlen);
+	return acct;
+}
+
+/* what a name that is no account, or a refused attempt, is checked
+ * against: the same work as a real secret, a result never used */
+static const char dummy_secret[] = "cygnet-no-such-account";
+
+/* the NT-Response for pw over the challenges: 0 when it equals nt_resp.
+ * nt_hash is left for the caller (wiped by it). Constant work for a
+ * password of up to 27 characters (one MD4 block). */
+static int verify(const struct ike_sa *sa, const char *pw, size_t pwlen, const uint8_t *peer_chal,
+                  const char *uname, const uint8_t *nt_resp, uint8_t nt_hash[16])
+{
+	uint8_t expect[24];
+	int rc = -1;
+	if (mschap_nt_hash(pw, pwlen, nt_hash) == 0 &&
+	    mschap_nt_response(sa->auth_chal, peer_chal, uname, strlen(uname), nt_hash, expect) == 0)
+		rc = CRYPTO_memcmp(expect, nt_resp, 24) == 0 ? 0 : -1;
+	OPENSSL_cleanse(expect, sizeof(expect));
+	return rc;
+}
+
 static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
                                       const uint8_t *ms, size_t mslen,
                                       uint8_t *out, size_t cap, size_t *outlen)
@@ -91,30 +123,65 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 	name[namelen] = '\0';
 	const char *uname = strip_domain(name);
 
-	/* the secret: by EAP identity, then by the name in the response */
-	size_t pwlen = 0;
-	const char *pw = config_eap_secret(d->cfg, sa->user, &pwlen);
-	if (!pw)
-		pw = config_eap_secret(d->cfg, strip_domain(sa->user), &pwlen);
-	if (!pw)
-		pw = config_eap_secret(d->cfg, uname, &pwlen);
-	uint8_t nt_hash[16], expect[24];
-	bool ok = false;
-	if (pw && mschap_nt_hash(pw, pwlen, nt_hash) == 0 &&
-	    mschap_nt_response(sa->auth_chal, peer_chal, uname, strlen(uname), nt_hash, expect) == 0)
-		ok = CRYPTO_memcmp(expect, nt_resp, 24) == 0;
+	/* the identity the session claims (EAP-Identity, else the IKE
+	 * identity) and the MS-CHAPv2 Name must be one account, and only
+	 * that account's secret is tried. An attempt by a backed-off account
+	 * or address, a name that is no account and a mismatch are checked
+	 * against a dummy secret: the same work and the same answer as a
+	 * wrong password, the reason for the log only. */
+	const struct config *cfg = d->cfg;
+	const struct ipsec_conf *conf = cfg->conf;
+	const char *pw = NULL, *pw_name = NULL;
+	size_t pwlen = 0, pwlen_name = 0;
+	const char *acct = resolve(cfg, sa->user, &pw, &pwlen);
+	const char *acct_name = resolve(cfg, name, &pw_name, &pwlen_name);
+	uint64_t now = auth_limit_now();
+	bool blocked = auth_limit_blocked(d->alim, conf, acct, sa->user,
+	                                  (const struct sockaddr *)&sa->peer, now);
+	bool same = acct && acct_name && strcmp(acct, acct_name) == 0;
+	bool real = same && !blocked;
+	uint8_t nt_hash[16];
+	bool ok = verify(sa, real ? pw : dummy_secret, real ? pwlen : strlen(dummy_secret),
+	                 peer_chal, uname, nt_resp, nt_hash) == 0 && real;
 	if (!ok) {
-		sa->auth_fail = pw ? "wrong password" : "unknown user";
-		log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication of '%s' failed: %s", ike_sa_tag(sa),
-		         sa->user, sa->auth_fail);
 		OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
+		if (blocked)
+			sa->auth_fail = "backed off";
+		else if (!acct && !acct_name)
+			sa->auth_fail = "unknown user";
+		else if (!same)
+			sa->auth_fail = "identity and MS-CHAPv2 name differ";
+		else
+			sa->auth_fail = "wrong password";
+		if (!blocked && !same && (acct || acct_name)) {
+			/* the log writer escapes what the peer chose (log.c) */
+			log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication failed: identity '%s' (%s) vs "
+			         "MS-CHAPv2 name '%s' (%s): not the same account", ike_sa_tag(sa), sa->user,
+			         acct ? acct : "no account", name, acct_name ? acct_name : "no account");
+		} else
+			log_info(LOG_IKE, "%s: EAP-MSCHAPv2 authentication of '%s' failed: %s",
+			         ike_sa_tag(sa), sa->user, sa->auth_fail);
+		if (blocked)
+			auth_limit_refused(d->alim, conf, acct, sa->user,
+			                   (const struct sockaddr *)&sa->peer, now);
+		else
+			auth_limit_failure(d->alim, conf, acct, sa->user,
+			                   (const struct sockaddr *)&sa->peer, now);
 		return fail(sa, out, outlen);
+	}
+	auth_limit_success(d->alim, acct, (const struct sockaddr *)&sa->peer, now);
+	/* the session runs under the account, as ipsec.secrets writes it */
+	if (strcmp(sa->user, acct) != 0) {
+		log_info(LOG_IKE, "%s: EAP identity '%s' is account '%s'", ike_sa_tag(sa), sa->user,
+		         acct);
+		snprintf(sa->user, sizeof(sa->user), "%s", acct);
 	}
 	char auth_resp[43];
 	if (mschap_auth_response(nt_hash, nt_resp, peer_chal, sa->auth_chal, uname, strlen(uname),
 	                         auth_resp) != 0 ||
 	    mschap_msk(nt_hash, nt_resp, sa->msk) != 0) {
 		OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
+		OPENSSL_cleanse(auth_resp, sizeof(auth_resp));
 		return fail(sa, out, outlen);
 	}
 	OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
@@ -122,9 +189,12 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 	/* Success request: "S=<auth response> M=<message>" */
 	char msg[128];
 	int ml = snprintf(msg, sizeof(msg), "%s M=Welcome to cygnet", auth_resp);
+	OPENSSL_cleanse(auth_resp, sizeof(auth_resp));
 	size_t len = 4 + 1 + 4 + (size_t)ml;
-	if (cap < len)
+	if (cap < len) {
+		OPENSSL_cleanse(msg, sizeof(msg));
 		return fail(sa, out, outlen);
+	}
 	uint8_t ms_id = ms[1];
 	sa->eap_id++;
 	put_hdr(out, EAP_REQUEST, sa->eap_id, len);
@@ -134,6 +204,7 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 	out[7] = (uint8_t)((len - 5) >> 8);
 	out[8] = (uint8_t)(len - 5);
 	memcpy(out + 9, msg, (size_t)ml);
+	OPENSSL_cleanse(msg, sizeof(msg));
 	*outlen = len;
 	sa->eap = EAP_S_SUCCESS_REQ;
 	return EAP_CONTINUE;
@@ -188,6 +259,7 @@ enum eap_result eap_process(struct daemon *d, struct ike_sa *sa, const uint8_t *
 
 bool eap_user_known(const struct config *cfg, const char *user)
 {
+	const char *pw;
 	size_t len;
-	return config_eap_secret(cfg, user, &len) || config_eap_secret(cfg, strip_domain(user), &len);
+	return resolve(cfg, user, &pw, &len) != NULL;
 }

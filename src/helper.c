@@ -25,6 +25,7 @@
 #include "src/log.h"
 #include "src/pool.h"
 #include "src/privs.h"
+#include "src/updown.h"
 #include "tun/tun.h"
 
 enum frame_type {
@@ -32,6 +33,8 @@ enum frame_type {
 	F_RELOAD,           /* daemon → helper: (empty) */
 	F_RELOAD_OK,        /* helper → daemon: an encoded snapshot */
 	F_RELOAD_FAIL,      /* helper → daemon: the reason */
+	F_UPDOWN_DONE,      /* helper → daemon: (empty) one F_UPDOWN is finished:
+	                       run, refused or failed (updown.c counts them) */
 };
 
 struct frame_hdr {
@@ -150,11 +153,16 @@ static void channel_lost(struct daemon *d, const char *why)
 	log_err(LOG_DMN, "the privileged helper is gone (%s; %s): stopping with exit "
 	        "status 1 so that the service manager restarts cygnetd", why, status);
 	fail_pending(d, "the privileged helper is gone");
+	updown_helper_lost(d);
 	daemon_stop(d, 1);
 }
 
 static void on_frame(struct daemon *d, uint32_t type, const uint8_t *p, uint32_t len)
 {
+	if (type == F_UPDOWN_DONE) {
+		updown_helper_done(d);
+		return;
+	}
 	if ((type != F_RELOAD_OK && type != F_RELOAD_FAIL) || H.n_pending == 0) {
 		channel_lost(d, "unexpected message");
 		return;
@@ -220,7 +228,7 @@ static int send_frame(uint32_t type, const struct evbuffer_iovec *parts, int n)
 	return 0;
 }
 
-void helper_updown(struct daemon *d, const char *command, char *const *env, int n)
+int helper_updown(struct daemon *d, const char *command, char *const *env, int n)
 {
 	struct evbuffer_iovec parts[ENV_MAX + 1];
 	size_t total = strlen(command) + 1;
@@ -234,9 +242,12 @@ void helper_updown(struct daemon *d, const char *command, char *const *env, int 
 		parts[i + 1].iov_len = strlen(env[i]) + 1;
 		total += parts[i + 1].iov_len;
 	}
-	if (total > REQUEST_MAX || send_frame(F_UPDOWN, parts, n + 1) != 0)
+	if (total > REQUEST_MAX || send_frame(F_UPDOWN, parts, n + 1) != 0) {
 		log_err(LOG_CHD, "updown: '%s' not run: the privileged helper is unavailable",
 		        command);
+		return -1;
+	}
+	return 0;
 }
 
 void helper_reload(struct daemon *d, helper_reload_done done, void *arg)
@@ -323,6 +334,7 @@ static struct {
 	int n_commands;
 	struct job *head, *tail;
 	int queued;
+	int fd;                     /* the channel to the daemon */
 	/* the running job */
 	struct job *cur;
 	pid_t pid;
@@ -336,7 +348,7 @@ static struct {
 	int link_fd;
 	unsigned ifindex;
 	bool link_down;
-} P = { .out = -1, .link_fd = -1 };
+} P = { .out = -1, .fd = -1, .link_fd = -1 };
 
 static void allow_commands(const struct config *cfg)
 {
@@ -409,10 +421,20 @@ static bool env_ok(const char *e, size_t len)
 	for (const char *p = e + 6; p < eq; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			return false;
-	for (const char *p = eq + 1; p < e + len; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	for (const char *p = eq + 1; p < e + len; p++)    /* printable ASCII only */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
 			return false;
 	return true;
+}
+
+static int reply(int fd, uint32_t type, const void *p, size_t len);
+static const char *job_verb(const struct job *j);
+
+/* one F_UPDOWN request is finished (the daemon may send the next) */
+static void updown_done(void)
+{
+	if (P.fd >= 0)
+		reply(P.fd, F_UPDOWN_DONE, NULL, 0);
 }
 
 static void free_job(struct job *j)
@@ -438,6 +460,7 @@ static void queue_updown(const uint8_t *p, uint32_t len)
 	if (!allowed) {
 		log_err(LOG_CHD, "helper: refusing to run '%.100s': not a leftupdown of the "
 		        "configuration", cmd);
+		updown_done();
 		return;
 	}
 	j = calloc(1, sizeof(*j));
@@ -452,9 +475,13 @@ static void queue_updown(const uint8_t *p, uint32_t len)
 			goto oom;
 		off += l + 1;
 	}
-	if (P.queued >= QUEUE_MAX) {
-		log_err(LOG_CHD, "helper: %d leftupdown runs queued: dropping one", P.queued);
+	/* the daemon hands over a few at a time (updown.c); should the queue
+	 * ever be full, an up is refused but a down is always kept */
+	if (P.queued >= QUEUE_MAX && strncmp(job_verb(j), "down", 4) != 0) {
+		log_err(LOG_CHD, "helper: %d leftupdown runs queued: not running '%s' (%s)",
+		        P.queued, j->command, job_verb(j));
 		free_job(j);
+		updown_done();
 		return;
 	}
 	if (P.tail)
@@ -467,10 +494,12 @@ static void queue_updown(const uint8_t *p, uint32_t len)
 bad:
 	log_err(LOG_CHD, "helper: refusing a malformed updown request");
 	free_job(j);
+	updown_done();
 	return;
 oom:
 	log_err(LOG_CHD, "helper: out of memory for an updown request");
 	free_job(j);
+	updown_done();
 }
 
 static const char *job_verb(const struct job *j)
@@ -502,6 +531,7 @@ static void start_job(void)
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
 		log_err(LOG_CHD, "updown: '%s' not run: %s", j->command, strerror(errno));
 		free_job(j);
+		updown_done();
 		return;
 	}
 	char *envp[ENV_MAX + 2];
@@ -515,6 +545,7 @@ static void start_job(void)
 		close(pfd[0]);
 		close(pfd[1]);
 		free_job(j);
+		updown_done();
 		return;
 	}
 	if (pid == 0) {
@@ -592,6 +623,7 @@ static void finish_job(void)
 	free_job(P.cur);
 	P.cur = NULL;
 	P.pid = 0;
+	updown_done();
 }
 
 static void check_job(void)
@@ -664,6 +696,7 @@ static void helper_main(int fd)
 	size_t have = 0, cap = 0;
 	bool eof = false;
 
+	P.fd = fd;
 	for (;;) {
 		if (!P.cur && P.head)
 			start_job();

@@ -37,8 +37,11 @@ int helper_start(struct daemon *d, struct config *cfg, char *err, size_t errlen)
  * none yet (the daemon at start, the helper at a reload). 0 or -1. */
 int helper_add_routes(const struct config *cfg, const char *tun, char *err, size_t errlen);
 
-/* Queues a run of command with env (n entries "PLUTO_...=value"). */
-void helper_updown(struct daemon *d, const char *command, char *const *env, int n);
+/* Hands the helper a run of command with env (n entries "PLUTO_...=value");
+ * 0, or -1 (logged) when the helper is gone. The helper answers each run,
+ * when it is finished, refused or failed, by calling updown_helper_done()
+ * (updown.h) in the daemon; updown_helper_lost() when the channel breaks. */
+int helper_updown(struct daemon *d, const char *command, char *const *env, int n);
 
 /* Asks for a reload. done is called once, from the event loop, with the
  * snapshot (the callee frees it) or NULL and a one-line reason. */

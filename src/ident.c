@@ -4,6 +4,7 @@
 #include <string.h>
 #include <openssl/x509.h>
 #include "crypto/cert.h"
+#include "src/escape.h"
 #include "src/ident.h"
 
 static int parse_dn(const char *s, struct ident *out)
@@ -153,14 +154,10 @@ void ident_format(const struct ident *id, char *out, size_t outlen)
 		}
 		break;
 	case ID_FQDN:
-	case ID_RFC822_ADDR: {
-		size_t j = 0;
-		for (size_t i = 0; i < id->len && j + 1 < outlen; i++)
-			out[j++] = id->data[i] >= 0x20 && id->data[i] < 0x7f ? (char)id->data[i] : '?';
-		if (outlen)
-			out[j] = '\0';
+	case ID_RFC822_ADDR:
+		esc_text(id->data, id->len < sizeof(id->data) ? id->len : sizeof(id->data), out,
+		         outlen, ESC_BACKSLASH);
 		return;
-	}
 	case ID_DER_ASN1_DN: {
 		const unsigned char *p = id->data;
 		X509_NAME *n = d2i_X509_NAME(NULL, &p, (long)id->len);
@@ -169,7 +166,7 @@ void ident_format(const struct ident *id, char *out, size_t outlen)
 			if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_SEP_CPLUS_SPC | ASN1_STRFLGS_UTF8_CONVERT | XN_FLAG_FN_SN) >= 0) {
 				char *data;
 				long l = BIO_get_mem_data(b, &data);
-				snprintf(out, outlen, "%.*s", (int)l, data);
+				esc_text(data, l > 0 ? (size_t)l : 0, out, outlen, ESC_BACKSLASH);
 			} else {
 				snprintf(out, outlen, "(bad DN)");
 			}

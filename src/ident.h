@@ -21,7 +21,11 @@ int ident_parse(const char *s, struct ident *out);
 bool ident_is_any(const struct ident *id);
 bool ident_eq(const struct ident *a, const struct ident *b);
 /* Formats for logs and for matching user names: FQDN / RFC822 as text,
- * addresses as text, DN as "C=.., CN=..". */
+ * addresses as text, DN as "C=.., CN=..". The text is escaped (escape.h,
+ * with ESC_BACKSLASH): only printable ASCII, every other byte as \xNN and
+ * a backslash as \\, so it is safe in logs, cygnetctl answers and
+ * PLUTO_* variables, and two different identities never share a text.
+ * A truncated text never ends inside an escape. */
 void ident_format(const struct ident *id, char *out, size_t outlen);
 
 #endif

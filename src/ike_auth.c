@@ -332,8 +332,11 @@ static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	if (!m->eap)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP payload expected");
 	enum eap_result r = eap_process(d, sa, m->eap, m->eap_len, out, sizeof(out), &outlen);
-	if (r == EAP_FAILURE)
-		return auth_failed(d, sa, m->hdr.msgid, out, outlen, "EAP-MSCHAPv2 failed");
+	if (r == EAP_FAILURE) {
+		auth_failed(d, sa, m->hdr.msgid, out, outlen, "EAP-MSCHAPv2 failed");
+		OPENSSL_cleanse(out, sizeof(out));
+		return;
+	}
 	uint8_t buf[1024];
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
@@ -341,6 +344,9 @@ static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	if (r == EAP_SUCCESS)
 		ike_sa_set_state(sa, IKE_S_EAP_DONE);
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+	/* the plaintext held the MS-CHAPv2 authenticator response */
+	OPENSSL_cleanse(out, sizeof(out));
+	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
 /* uniqueids=keep: a user who has a session gets no second one */
@@ -499,6 +505,7 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	         err ? " without a CHILD_SA: " : "", err ? ike_notify_name(err) : "");
 	ike_sa_log_outcome(sa, outcome);
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+	OPENSSL_cleanse(buf, w.len < sizeof(buf) ? w.len : sizeof(buf));   /* AUTH from the MSK */
 }
 
 void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)

@@ -225,6 +225,7 @@ authenticated:
 	sa->last_in = now_sec();
 	sa->msgid_next++;
 	if (rc == -2 || m.unknown_critical) {
+		ike_sa_frag_reset(&sa->frag);
 		if (m.unknown_critical) {
 			uint8_t t = m.unknown_critical;
 			ike_reply_notify(d, sa, &m, N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1);
@@ -237,6 +238,7 @@ authenticated:
 		char sum[256];
 		ike_msg_summary(&m, sum, sizeof(sum));
 		log_info(LOG_ENC, "%s: payloads not allowed in this exchange: %s", ike_sa_tag(sa), sum);
+		ike_sa_frag_reset(&sa->frag);
 		ike_reply_notify(d, sa, &m, N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}

@@ -1,4 +1,6 @@
-/* Logging: stderr with timestamps in the foreground, syslog otherwise. */
+/* Logging: stderr with timestamps in the foreground, syslog otherwise.
+ * Every line is escaped on its way out (escape.h): whatever a caller
+ * formats into it, only printable ASCII reaches the terminal or syslog. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +8,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <sys/time.h>
+#include "src/escape.h"
 #include "src/log.h"
 
 static int levels[LOG_SUBSYSTEMS] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
@@ -101,11 +104,16 @@ int log_parse_levels(const char *spec, char *err, size_t errlen)
 
 void log_msg(int sub, int level, const char *fmt, ...)
 {
-	char line[2048];
+	char raw[2048], line[4 * sizeof(raw)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
+	/* a backslash stays: identities in raw are already escaped with
+	 * theirs doubled (ident_format), a second pass would double it again */
+	esc_text(raw, (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1, line, sizeof(line), 0);
 	const char *name = sub >= 0 && sub < LOG_SUBSYSTEMS ? names[sub] : "???";
 	if (syslog_mode) {
 		syslog(level <= 0 ? LOG_NOTICE : LOG_INFO, "[%s] %s", name, line);

@@ -287,6 +287,9 @@ start_lan_http() {
 #                         strongswan.conf (e.g. retransmit_timeout = 1)
 #   SRV_CERT=chain        RSA-4096 server certificate under three RSA-4096
 #                         intermediates (pki.sh OUT chain), all sent
+#   SRV_EAP_IDENTITY      conn %default eap_identity= (default %identity;
+#                         empty: not set, the IKE identity is the EAP identity;
+#                         cygnetd only)
 #   SRV_STATE_DIR         cygnetd --state-dir (default $T/state, kept across
 #                         start_server restarts within a test)
 SRV_CERT=${SRV_CERT:-rsa}
@@ -299,6 +302,7 @@ SRV_UNIQUEIDS=${SRV_UNIQUEIDS:-no}
 SRV_POOL_V4=${SRV_POOL_V4-$POOL_V4}
 SRV_POOL_V6=${SRV_POOL_V6-$POOL_V6}
 SRV_SWAN_CONF=${SRV_SWAN_CONF:-}
+SRV_EAP_IDENTITY=${SRV_EAP_IDENTITY-%identity}
 
 srv_cert_files() { # -> "cert key keytype"
 	case $SRV_CERT in
@@ -345,7 +349,7 @@ write_cygnetd_config() {
 		echo "    leftcert=$cert"
 		echo "    leftsendcert=always"
 		echo "    leftsubnet=0.0.0.0/0,::/0"
-		echo "    eap_identity=%identity"
+		[ -n "$SRV_EAP_IDENTITY" ] && echo "    eap_identity=$SRV_EAP_IDENTITY"
 		[ -n "$(srv_pools)" ] && echo "    rightsourceip=$(srv_pools)"
 		echo "    rightdns=$DNS_V4,$DNS_V6"
 		[ -n "$SRV_EXTRA" ] && printf '%s\n' "$SRV_EXTRA" | sed '/^[[:space:]]*$/d; s/^[[:space:]]*/    /'

@@ -55,6 +55,9 @@ SRV_EXTRA="leftupdown=\"$U/record first-arg\""
 start_server
 
 runs() { ls "$U/runs" 2>/dev/null | grep -c -- "-$1\$"; }
+# both_runs VERB N : N runs of VERB-client and of VERB-client-v6 (for
+# wait_for: the counts are taken at each try, not once)
+both_runs() { [ "$(runs "$1-client")" = "$2" ] && [ "$(runs "$1-client-v6")" = "$2" ]; }
 run_file() { ls "$U/runs" | grep -- "-$1\$" | sed -n "${2:-1}p" | sed "s|^|$U/runs/|"; }
 val() { sed -n "s/^$2=//p" "$1"; }
 expect() { # NAME FILE VAR VALUE
@@ -67,7 +70,7 @@ proxy_has() { ip -n "$(ns_srv)" "-$1" neigh show proxy | grep -q "^$2 "; }
 if connect_ok 1 child="rekey_time = 3s; life_time = 6s; rand_time = 0"; then
 	v4=$(client_vip 1 4)
 	v6=$(client_vip 1 6)
-	wait_for 5 test "$(runs up-client)" = 1 -a "$(runs up-client-v6)" = 1
+	wait_for 5 both_runs up 1
 	check up_runs_once_per_family test "$(runs up-client)" = 1 -a "$(runs up-client-v6)" = 1
 	f4=$(run_file up-client)
 	f6=$(run_file up-client-v6)
@@ -113,7 +116,7 @@ if connect_ok 1 child="rekey_time = 3s; life_time = 6s; rand_time = 0"; then
 	check ping_after_rekey ping_lan 1 4
 	check rekey_runs_nothing test "$(ls "$U/runs" | wc -l)" = 2
 	swanctl_c 1 --terminate --ike rw >/dev/null 2>&1
-	wait_for 10 test "$(runs down-client)" = 1 -a "$(runs down-client-v6)" = 1
+	wait_for 10 both_runs down 1
 	check down_runs_once_per_family test "$(runs down-client)" = 1 -a "$(runs down-client-v6)" = 1
 	d4=$(run_file down-client)
 	[ -n "$d4" ] && expect down_same_reqid "$d4" PLUTO_REQID "$reqid"
@@ -125,8 +128,10 @@ if connect_ok 1 child="rekey_time = 3s; life_time = 6s; rand_time = 0"; then
 	# connected again, then the server stops: the down events still run
 	if initiate 1; then
 		ok client1_reconnect
-		wait_for 5 test "$(runs up-client)" = 2
+		wait_for 5 both_runs up 2
 		stop_server
+		# the helper outlives the daemon until its queue is done
+		wait_for 10 both_runs down 2
 		check shutdown_runs_down test "$(runs down-client)" = 2 -a "$(runs down-client-v6)" = 2
 		check shutdown_proxy_removed sh -c "! ip -n $(ns_srv) neigh show proxy | grep -q ."
 	else
