@@ -34,6 +34,16 @@ static struct esp_sa *make_sa(int suite)
 		                ekey, akey, ekey, akey);
 	if (!sa)
 		abort();
+	/* selectors that allow everything, so fuzzed packets reach the end */
+	struct esp_ts any[2];
+	memset(any, 0, sizeof(any));
+	any[0].family = AF_INET;
+	any[1].family = AF_INET6;
+	for (int i = 0; i < 2; i++) {
+		any[i].eport = 0xffff;
+		memset(any[i].end, 0xff, 16);
+	}
+	esp_sa_set_ts(sa, any, 2, any, 2);
 	sa->has_vip4 = sa->has_vip6 = true;
 	memcpy(sa->vip4, VIP4, 4);
 	memcpy(sa->vip6, VIP6, 16);
