@@ -91,11 +91,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	int suite = data[0] & 1, mode = data[0] >> 1 & 1, v6 = data[0] >> 2 & 1;
+	int ts_only = data[0] >> 3 & 1;
 	data++;
 	size--;
 	if (!sas[suite])
 		sas[suite] = make_sa(suite);
 	struct esp_sa *sa = sas[suite];
+
+	if (ts_only) {
+		/* the selector check alone on an arbitrary inner packet (IPv6
+		 * extension header walk, fragments, ports), both directions;
+		 * on the input itself so that any over-read is caught */
+		(void)esp_ts_allows(sa, data, size, v6);
+		return 0;
+	}
 
 	if (mode == 0) {
 		if (size > sizeof(buf))
