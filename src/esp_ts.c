@@ -152,6 +152,30 @@ static bool flow_v6(const uint8_t *ip, size_t len, struct flow *f)
 	}
 }
 
+static uint64_t be64_load(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* lo <= a <= hi for addresses of alen bytes, compared as big-endian
+ * numbers without a library call per selector */
+static bool addr_in(const uint8_t *lo, const uint8_t *a, const uint8_t *hi, size_t alen)
+{
+	if (alen == 4) {
+		uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+		uint32_t l = (uint32_t)lo[0] << 24 | (uint32_t)lo[1] << 16 | (uint32_t)lo[2] << 8 | lo[3];
+		uint32_t h = (uint32_t)hi[0] << 24 | (uint32_t)hi[1] << 16 | (uint32_t)hi[2] << 8 | hi[3];
+		return l <= x && x <= h;
+	}
+	uint64_t xh = be64_load(a), xl = be64_load(a + 8);
+	uint64_t lh = be64_load(lo), ll = be64_load(lo + 8);
+	uint64_t hh = be64_load(hi), hl = be64_load(hi + 8);
+	return (lh < xh || (lh == xh && ll <= xl)) && (xh < hh || (xh == hh && xl <= hl));
+}
+
 static bool full_ports(const struct esp_ts *ts)
 {
 	return ts->sport == 0 && ts->eport == 0xffff;
@@ -164,8 +188,7 @@ static bool side_ok(const struct esp_ts *ts, int n, const struct flow *f, bool i
 	const uint8_t *addr = is_src ? f->src : f->dst;
 	for (int i = 0; i < n; i++) {
 		const struct esp_ts *t = &ts[i];
-		if (t->family != f->family || memcmp(t->start, addr, alen) > 0 ||
-		    memcmp(addr, t->end, alen) > 0)
+		if (t->family != f->family || !addr_in(t->start, addr, t->end, alen))
 			continue;
 		if (t->proto && t->proto != f->proto)
 			continue;

@@ -138,6 +138,31 @@ static void test_addresses(void)
 	      !esp_ts_allows(&sa, p, pkt6(p, OUT6, VIP6, 17, NULL, 0, 1, 2, 8), false));
 	CHECK("ts out v6 LAN -> VIP allowed",
 	      esp_ts_allows(&sa, p, pkt6(p, LAN6_HOST, VIP6, 17, NULL, 0, 1, 2, 8), false));
+	/* a v6 range inside one /64 (equal high halves) and across two */
+	struct esp_ts narrow6 = ts6("2001:db8:2::10", "2001:db8:2::20", 0, 0, 0xffff);
+	struct esp_ts across6 = ts6("2001:db8:2::ffff:0:0:5", "2001:db8:3::4", 0, 0, 0xffff);
+	struct esp_ts vip6 = ts6("2001:db8:50::7", "2001:db8:50::7", 0, 0, 0xffff);
+	static struct esp_sa sa6;
+	static const struct { const char *addr; bool narrow, across; } v6cases[] = {
+		{ "2001:db8:2::f", false, false }, { "2001:db8:2::10", true, false },
+		{ "2001:db8:2::20", true, false }, { "2001:db8:2::21", false, false },
+		{ "2001:db8:2::ffff:0:0:4", false, false }, { "2001:db8:2::ffff:0:0:5", false, true },
+		{ "2001:db8:2:0:ffff:ffff:ffff:ffff", false, true }, { "2001:db8:3::4", false, true },
+		{ "2001:db8:3::5", false, false }, { "2001:db8:1::10", false, false },
+	};
+	bool all6 = true;
+	for (size_t i = 0; i < sizeof(v6cases) / sizeof(v6cases[0]); i++) {
+		uint8_t a[16];
+		inet_pton(AF_INET6, v6cases[i].addr, a);
+		size_t n = pkt6(p, VIP6, a, 17, NULL, 0, 1, 2, 8);
+		esp_sa_set_ts(&sa6, &narrow6, 1, &vip6, 1);
+		if (esp_ts_allows(&sa6, p, n, true) != v6cases[i].narrow)
+			all6 = false;
+		esp_sa_set_ts(&sa6, &across6, 1, &vip6, 1);
+		if (esp_ts_allows(&sa6, p, n, true) != v6cases[i].across)
+			all6 = false;
+	}
+	CHECK("ts v6 range bounds, within and across a /64", all6);
 	/* families do not mix, and an SA without selectors passes nothing */
 	struct esp_ts only4 = ts4("0.0.0.0", "255.255.255.255", 0, 0, 0xffff);
 	static struct esp_sa sa4;
