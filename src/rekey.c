@@ -562,6 +562,7 @@ static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_
 		OPENSSL_cleanse(secret, sizeof(secret));
 		log_info(LOG_IKE, "%s: CREATE_CHILD_SA response without our traffic selectors "
 		         "or wider than them, unusable", ike_sa_tag(sa));
+		oc->rekey_at = now_sec() + 10;  /* try again later, as after a refusal */
 		return;
 	}
 	c->spi_in = sa->rk_spi_in;
