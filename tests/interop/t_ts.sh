@@ -13,7 +13,9 @@
 #     drop_ts_in counted. The same injector towards the LAN host (inside
 #     the /24): delivered, proving the forged packets are good;
 #   - "out" sends to the client's virtual IPs (routed via the server):
-#     nothing enters the tunnel, drop_ts_out counted.
+#     nothing is encapsulated, drop_ts_out counted, nothing arrives;
+#   - a second client asks for 198.18.2.0/24[udp/9999] only: forged UDP to
+#     port 9999 of the LAN host arrives, to port 9998 it does not (counted).
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -22,11 +24,12 @@ CTLBIN=$TOP/src/cygnetctl
 OUT_V4=198.18.3.2
 OUT_V6=2001:db8:3::2
 PROBE_PORT=9999
+OTHER_PORT=9998
 
 [ "$SERVER_KIND" = cygnetd ] || skip_all "cygnetd-specific (counters over cygnetctl)"
 init
 [ -x "$INJECT" ] || { not_ok esp_inject "$INJECT not built (make check builds it)"; exit 1; }
-setup_topology 1
+setup_topology 2
 
 # the host outside leftsubnet, on its own link from the server
 OUTNS=$P-out
@@ -43,9 +46,9 @@ ip -n "$OUTNS" -6 route add default via 2001:db8:3::1 ||
 	{ not_ok topology "outside host setup failed"; exit 1; }
 check server_reaches_outside_host ip netns exec "$(ns_srv)" ping -c1 -W2 -q $OUT_V4
 
-# UDP listeners on PROBE_PORT (v4 and v6) in the outside host and the LAN
-# host: each datagram received is one line "SOURCE PAYLOAD" in the file
-start_listener() { # NS FILE
+# start_listener NS FILE PORT : UDP listener on PORT (v4 and v6) in NS; each
+# datagram received is one line "SOURCE PAYLOAD" in FILE
+start_listener() {
 	: >"$2"
 	ip netns exec "$1" timeout 300 python3 -c '
 import select, socket, sys
@@ -63,31 +66,20 @@ with open(sys.argv[1], "a") as f:
             data, src = s.recvfrom(2048)
             f.write("%s %s\n" % (src[0], data.decode(errors="replace")))
             f.flush()
-' "$2" $PROBE_PORT 2>"$2.err" &
+' "$2" "$3" 2>"$2.err" &
 	add_pid $!
 	wait_for 10 grep -q listening "$2.err" || { not_ok listener "no listener in $1"; exit 1; }
 }
-start_listener "$OUTNS" "$T/out.rx"
-start_listener "$(ns_lan)" "$T/lan.rx"
+rx_count() { # FILE PATTERN
+	grep -c -- "$2" "$1" 2>/dev/null
+}
+start_listener "$OUTNS" "$T/out.rx" $PROBE_PORT
+start_listener "$(ns_lan)" "$T/lan.rx" $PROBE_PORT
+start_listener "$(ns_lan)" "$T/lan-other.rx" $OTHER_PORT
 
 start_lan_http
 SRV_LEFTSUBNET=198.18.2.0/24,2001:db8:2::/64
 start_server
-
-# the client logs its CHILD_SA keys into keys.log (test only: chd level 4)
-mkdir -p "$T/c1"
-KEYLOG=$T/c1/keys.log
-connect_ok 1 esp=aes256-sha256 \
-	conf="filelog {;keys {;path = $KEYLOG;default = 0;chd = 4;flush_line = yes;append = no;};}" ||
-	exit 1
-
-l=$T/c1/charon.log
-check_log narrowed_ts "$l" 'established with SPIs .* === 198\.18\.2\.0/24 2001:db8:2::/64'
-check client1_ping4_lan ping_lan 1 4
-check client1_ping6_lan ping_lan 1 6
-check client1_http4_lan fetch_lan 1 4
-VIP4=$(client_vip 1 4)
-VIP6=$(client_vip 1 6)
 
 ctl_field() { # KEY : sum of KEY over the SAs of status --json
 	"$CTLBIN" -s "$T/srv/ctl.sock" status --json 2>/dev/null | python3 -c '
@@ -96,11 +88,32 @@ d = json.load(sys.stdin)
 print(sum(sa.get(sys.argv[1], 0) for sa in d["sas"]))' "$1"
 }
 
-# the client's outbound SA: SPI, packets sent so far, keys (initiator
-# keys: the client initiated the CHILD_SA in IKE_AUTH)
-read -r _ _ SPI_OUT <<<"$(client_sas 1)"
-key_of() { # "encryption initiator key" -> hex bytes of the %B dump after it
-	awk -v what="$1" '
+# connect I [start_client options] : the client logs its CHILD_SA keys
+# into cI/keys.log (test only: chd level 4)
+connect() {
+	local i=$1; shift
+	mkdir -p "$T/c$i"
+	connect_ok "$i" esp=aes256-sha256 "$@" \
+		conf="filelog {;keys {;path = $T/c$i/keys.log;default = 0;chd = 4;flush_line = yes;append = no;};}"
+}
+
+# client_keys I : SPI_OUT, EKEY, AKEY of client I's outbound SA (the
+# initiator's keys: the client initiated the CHILD_SA in IKE_AUTH) and SEQ,
+# a sequence number above what it used, inside the server's replay window
+# so that the client's own later packets stay acceptable
+client_keys() {
+	local i=$1
+	read -r _ _ SPI_OUT <<<"$(client_sas "$i")"
+	EKEY=$(key_of "$T/c$i/keys.log" "encryption initiator key")
+	AKEY=$(key_of "$T/c$i/keys.log" "integrity initiator key")
+	SEQ=$(( $(swanctl_c "$i" --list-sas 2>/dev/null | awk '/ out  *[0-9a-f]+/ {
+		for (n = 1; n < NF; n++) if ($n ~ /^packets/) p = $(n - 1) } END { print p + 0 }') + 100 ))
+	say "client $i outbound SPI $SPI_OUT, next seq $SEQ, keys ${#EKEY}/${#AKEY} hex digits"
+	if [ -n "$SPI_OUT" ] && [ ${#EKEY} = 64 ] && [ ${#AKEY} = 64 ]; then ok "client${i}_keys_from_log"
+	else not_ok "client${i}_keys_from_log" "SPI '$SPI_OUT', key lengths ${#EKEY}/${#AKEY}"; return 1; fi
+}
+key_of() { # FILE "encryption initiator key" -> hex bytes of the %B dump after it
+	awk -v what="$2" '
 		index($0, what) { grab = 1; next }
 		grab && /[0-9]+: ([0-9A-F][0-9A-F] )/ {
 			sub(/.*[0-9]+: /, "")
@@ -108,34 +121,31 @@ key_of() { # "encryption initiator key" -> hex bytes of the %B dump after it
 				if ($n ~ /^[0-9A-F][0-9A-F]$/) printf "%s", $n; else break
 			next
 		}
-		grab { exit }' "$KEYLOG"
+		grab { exit }' "$1"
 }
-EKEY=$(key_of "encryption initiator key")
-AKEY=$(key_of "integrity initiator key")
-say "client outbound SPI $SPI_OUT, encryption key ${#EKEY} hex digits, integrity key ${#AKEY}"
-if [ -n "$SPI_OUT" ] && [ ${#EKEY} = 64 ] && [ ${#AKEY} = 64 ]; then ok client_keys_from_log
-else not_ok client_keys_from_log "SPI '$SPI_OUT', key lengths ${#EKEY}/${#AKEY} (see $KEYLOG)"; exit 1; fi
+inject() { # I SEQ ISRC IDST PORT : three forged datagrams from client I
+	ip netns exec "$(ns_cli "$1")" "$INJECT" --spi "$SPI_OUT" --seq "$2" --alg aes256-sha256 \
+		--ekey "$EKEY" --akey "$AKEY" --from "$(cli_v4 "$1")" --to $SRV_V4 \
+		--isrc "$3" --idst "$4" --iport "$5" --count 3
+}
 
-# a sequence number above what the client used, inside the server's replay
-# window so the client's own later packets stay acceptable
-SEQ=$(( $(swanctl_c 1 --list-sas 2>/dev/null | awk '/ out  *[0-9a-f]+/ {
-	for (n = 1; n < NF; n++) if ($n ~ /^packets/) p = $(n - 1) } END { print p + 0 }') + 100 ))
-inject() { # SEQ ISRC IDST
-	ip netns exec "$(ns_cli 1)" "$INJECT" --spi "$SPI_OUT" --seq "$1" --alg aes256-sha256 \
-		--ekey "$EKEY" --akey "$AKEY" --from "$(cli_v4 1)" --to $SRV_V4 \
-		--isrc "$2" --idst "$3" --iport $PROBE_PORT --count 3
-}
-rx_count() { # FILE PATTERN
-	grep -c -- "$2" "$1" 2>/dev/null
-}
+# ---- client 1: leftsubnet only
+connect 1 || exit 1
+check_log narrowed_ts "$T/c1/charon.log" 'established with SPIs .* === 198\.18\.2\.0/24 2001:db8:2::/64'
+check client1_ping4_lan ping_lan 1 4
+check client1_ping6_lan ping_lan 1 6
+check client1_http4_lan fetch_lan 1 4
+VIP4=$(client_vip 1 4)
+VIP6=$(client_vip 1 6)
+client_keys 1 || exit 1
 
 ts_in0=$(ctl_field drop_ts_in)
 # outside the /24 (v4 and v6): must not arrive
-check inject_outside_v4_sent inject $SEQ "$VIP4" $OUT_V4
-check inject_outside_v6_sent inject $((SEQ + 10)) "$VIP6" $OUT_V6
+check inject_outside_v4_sent inject 1 $SEQ "$VIP4" $OUT_V4 $PROBE_PORT
+check inject_outside_v6_sent inject 1 $((SEQ + 10)) "$VIP6" $OUT_V6 $PROBE_PORT
 # inside: must arrive (the control)
-check inject_inside_v4_sent inject $((SEQ + 20)) "$VIP4" $LAN_V4
-check inject_inside_v6_sent inject $((SEQ + 30)) "$VIP6" $LAN_V6
+check inject_inside_v4_sent inject 1 $((SEQ + 20)) "$VIP4" $LAN_V4 $PROBE_PORT
+check inject_inside_v6_sent inject 1 $((SEQ + 30)) "$VIP6" $LAN_V6 $PROBE_PORT
 wait_for 5 test "$(rx_count "$T/lan.rx" cygnet-esp-inject)" -ge 6
 n=$(rx_count "$T/lan.rx" cygnet-esp-inject)
 if [ "$n" = 6 ]; then ok "forged_esp_inside_ts_delivered ($n of 6)"
@@ -151,26 +161,7 @@ check client1_ping4_after ping_lan 1 4
 
 # outbound: "out" sends to the client's virtual IPs via the server
 ts_out0=$(ctl_field drop_ts_out)
-: >"$T/c1.rx"
-ip netns exec "$(ns_cli 1)" timeout 60 python3 -c '
-import select, socket, sys
-socks = []
-for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    if fam == socket.AF_INET6:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    s.bind((addr, int(sys.argv[2])))
-    socks.append(s)
-with open(sys.argv[1], "a") as f:
-    print("listening", file=sys.stderr, flush=True)
-    while True:
-        for s in select.select(socks, [], [])[0]:
-            data, src = s.recvfrom(2048)
-            f.write("%s %s\n" % (src[0], data.decode(errors="replace")))
-            f.flush()
-' "$T/c1.rx" $PROBE_PORT 2>"$T/c1.rx.err" &
-add_pid $!
-wait_for 10 grep -q listening "$T/c1.rx.err" || not_ok client_listener "did not start"
+start_listener "$(ns_cli 1)" "$T/c1.rx" $PROBE_PORT
 send_udp() { # NS DST TEXT
 	ip netns exec "$1" python3 -c '
 import socket, sys
@@ -206,5 +197,28 @@ else not_ok drop_ts_out_counted "drop_ts_out $ts_out0 -> $ts_out1, expected at l
 "$CTLBIN" -s "$T/srv/ctl.sock" status >"$T/status.txt" 2>&1
 check_log status_text_shows_ts_drops "$T/status.txt" "[1-9][0-9]* outside TS in, [1-9][0-9]* outside TS out"
 check_no_log no_spoof_drops "$T/status.txt" "[1-9][0-9]* spoofed source"
+
+# ---- client 2: protocol and port, 198.18.2.0/24[udp/9999] only
+if connect 2 child="remote_ts = 198.18.2.0/24[udp/$PROBE_PORT]" vips=0.0.0.0; then
+	check_log client2_narrowed_ts_port "$T/c2/charon.log" \
+		"established with SPIs .* === 198\.18\.2\.0/24\[udp/$PROBE_PORT\]"
+	V2=$(client_vip 2 4)
+	if client_keys 2; then
+		ts_in0=$(ctl_field drop_ts_in)
+		lan0=$(rx_count "$T/lan.rx" cygnet-esp-inject)
+		check inject_udp_port_inside_sent inject 2 $SEQ "$V2" $LAN_V4 $PROBE_PORT
+		check inject_udp_other_port_sent inject 2 $((SEQ + 10)) "$V2" $LAN_V4 $OTHER_PORT
+		wait_for 5 test "$(rx_count "$T/lan.rx" cygnet-esp-inject)" -ge $((lan0 + 3))
+		n=$(( $(rx_count "$T/lan.rx" cygnet-esp-inject) - lan0 ))
+		if [ "$n" = 3 ]; then ok "forged_udp_selected_port_delivered ($n of 3)"
+		else not_ok forged_udp_selected_port_delivered "$n of 3 arrived at port $PROBE_PORT"; fi
+		n=$(rx_count "$T/lan-other.rx" cygnet-esp-inject)
+		if [ "$n" = 0 ]; then ok forged_udp_other_port_not_delivered
+		else not_ok forged_udp_other_port_not_delivered "$n datagrams reached port $OTHER_PORT"; fi
+		ts_in1=$(ctl_field drop_ts_in)
+		if [ "$((ts_in1 - ts_in0))" = 3 ]; then ok "drop_ts_in_port_counted ($ts_in0 -> $ts_in1)"
+		else not_ok drop_ts_in_port_counted "drop_ts_in $ts_in0 -> $ts_in1, expected +3"; fi
+	fi
+fi
 stop_server
 exit 0
