@@ -240,8 +240,10 @@ int esp_sa_set_ts(struct esp_sa *sa, const struct esp_ts *local, int n_local,
 	for (int i = 0; i < n_remote; i++)
 		if (remote[i].family != AF_INET && remote[i].family != AF_INET6)
 			return -1;
-	memcpy(sa->ts_local, local, (size_t)n_local * sizeof(*local));
-	memcpy(sa->ts_remote, remote, (size_t)n_remote * sizeof(*remote));
+	if (n_local)
+		memcpy(sa->ts_local, local, (size_t)n_local * sizeof(*local));
+	if (n_remote)
+		memcpy(sa->ts_remote, remote, (size_t)n_remote * sizeof(*remote));
 	sa->n_ts_local = n_local;
 	sa->n_ts_remote = n_remote;
 	return 0;

@@ -82,7 +82,8 @@ static size_t pkt6(uint8_t *p, const uint8_t *src, const uint8_t *dst, uint8_t f
 	p[7] = 64;
 	memcpy(p + 8, src, 16);
 	memcpy(p + 24, dst, 16);
-	memcpy(p + 40, ext, extlen);
+	if (extlen)
+		memcpy(p + 40, ext, extlen);
 	uint8_t *l4 = p + 40 + extlen;
 	if (l4len >= 4) {
 		l4[0] = (uint8_t)(sport >> 8);
