@@ -60,6 +60,41 @@ static bool ts_intersect(struct ike_ts *a, const struct ike_ts *b)
 	return memcmp(a->start, a->end, n) <= 0 && a->sport <= a->eport;
 }
 
+/* t lies inside one of set[0..n) */
+static bool ts_within(const struct ike_ts *t, const struct ike_ts *set, int n)
+{
+	size_t alen = ts_alen(t->type);
+	for (int i = 0; i < n; i++) {
+		const struct ike_ts *s = &set[i];
+		if (s->type != t->type || memcmp(s->start, t->start, alen) > 0 ||
+		    memcmp(t->end, s->end, alen) > 0 || memcmp(t->start, t->end, alen) > 0)
+			continue;
+		if (t->sport < s->sport || t->eport > s->eport || t->sport > t->eport)
+			continue;
+		if (s->ip_proto && s->ip_proto != t->ip_proto)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+int child_sa_take_rekey_ts(struct child_sa *c, const struct ike_msg *m)
+{
+	if (m->n_tsi < 1 || m->n_tsi > IKE_MAX_TS || m->n_tsr < 1 || m->n_tsr > IKE_MAX_TS)
+		return -1;
+	for (int i = 0; i < m->n_tsi; i++)
+		if (!ts_within(&m->tsi[i], c->tsr, c->n_tsr))
+			return -1;
+	for (int i = 0; i < m->n_tsr; i++)
+		if (!ts_within(&m->tsr[i], c->tsi, c->n_tsi))
+			return -1;
+	memcpy(c->tsr, m->tsi, sizeof(*m->tsi) * (size_t)m->n_tsi);
+	c->n_tsr = m->n_tsi;
+	memcpy(c->tsi, m->tsr, sizeof(*m->tsr) * (size_t)m->n_tsr);
+	c->n_tsi = m->n_tsr;
+	return 0;
+}
+
 /* TSi: the peer's virtual IPs, where its proposal covers them */
 static int narrow_tsi(const struct ike_sa *sa, const struct ike_ts *tsi, int n_tsi,
                       struct ike_ts *out)
@@ -115,9 +150,37 @@ static int narrow_tsr(const struct ike_sa *sa, const struct ike_ts *tsi_out, int
 	return n;
 }
 
+_Static_assert(ESP_MAX_TS >= IKE_MAX_TS, "every negotiated selector fits the data path");
+
+/* the negotiated selectors as the data path checks them */
+static int ts_to_esp(const struct ike_ts *ts, int n, struct esp_ts *out)
+{
+	for (int i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		if (ts[i].type != TS_IPV4_ADDR_RANGE && ts[i].type != TS_IPV6_ADDR_RANGE)
+			return -1;
+		out[i].family = ts[i].type == TS_IPV4_ADDR_RANGE ? AF_INET : AF_INET6;
+		out[i].proto = ts[i].ip_proto;
+		out[i].sport = ts[i].sport;
+		out[i].eport = ts[i].eport;
+		memcpy(out[i].start, ts[i].start, ts_alen(ts[i].type));
+		memcpy(out[i].end, ts[i].end, ts_alen(ts[i].type));
+	}
+	return 0;
+}
+
 int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c)
 {
 	struct esp_sa *e = c->esp;
+	/* c->tsi is always the peer's side, c->tsr ours, whoever initiated */
+	struct esp_ts local[ESP_MAX_TS], remote[ESP_MAX_TS];
+	if (c->n_tsi > IKE_MAX_TS || c->n_tsr > IKE_MAX_TS ||
+	    ts_to_esp(c->tsr, c->n_tsr, local) != 0 || ts_to_esp(c->tsi, c->n_tsi, remote) != 0 ||
+	    esp_sa_set_ts(e, local, c->n_tsr, remote, c->n_tsi) != 0) {
+		esp_sa_free(e);
+		c->esp = NULL;
+		return -1;
+	}
 	memcpy(&e->peer, &sa->peer, sa->peer_len);
 	e->peer_len = sa->peer_len;
 	memcpy(&e->local, &sa->local, sa->local_len);

@@ -36,6 +36,14 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
  * counts it. -1 (and c->esp freed) when the SPI is taken. */
 int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c);
 
+/* The selectors of the CREATE_CHILD_SA response to our own rekey of a
+ * CHILD_SA, whose request carried TSi = c->tsr (ours) and TSr = c->tsi
+ * (the peer's): the response's TSi is our side, its TSr the peer's.
+ * The responder may only narrow (RFC 7296 §2.9): each selector must lie
+ * inside one we proposed. Stores them in c (tsi = the peer's, tsr =
+ * ours); -1, c unchanged, when missing or wider. */
+int child_sa_take_rekey_ts(struct child_sa *c, const struct ike_msg *m);
+
 /* removes the CHILD_SA whose inbound SPI (ours) or outbound SPI (the
  * peer's, as in a DELETE payload) is spi; returns our inbound SPI in
  * *spi_in for the answer. 0 when found. */

@@ -103,6 +103,13 @@ static void sa_counters(const struct ike_sa *sa, struct esp_counters *t)
 		t->packets_in += e->ctr.packets_in;
 		t->bytes_out += e->ctr.bytes_out;
 		t->packets_out += e->ctr.packets_out;
+		t->drop_auth += e->ctr.drop_auth;
+		t->drop_replay += e->ctr.drop_replay;
+		t->drop_spoof += e->ctr.drop_spoof;
+		t->drop_malformed += e->ctr.drop_malformed;
+		t->drop_ts_in += e->ctr.drop_ts_in;
+		t->drop_ts_out += e->ctr.drop_ts_out;
+		t->drop_seq += e->ctr.drop_seq;
 	}
 }
 
@@ -142,10 +149,16 @@ static void status(struct daemon *d, struct out *o, bool json)
 			put(o, ",\"ike\":");
 			put_json_str(o, ike);
 			put(o, ",\"established_seconds\":%llu,\"children\":%d,\"bytes_in\":%llu,"
-			    "\"packets_in\":%llu,\"bytes_out\":%llu,\"packets_out\":%llu}",
+			    "\"packets_in\":%llu,\"bytes_out\":%llu,\"packets_out\":%llu,"
+			    "\"drop_auth\":%llu,\"drop_replay\":%llu,\"drop_spoof\":%llu,"
+			    "\"drop_malformed\":%llu,\"drop_ts_in\":%llu,\"drop_ts_out\":%llu,"
+			    "\"drop_seq\":%llu}",
 			    (unsigned long long)up, sa->n_child, (unsigned long long)t.bytes_in,
 			    (unsigned long long)t.packets_in, (unsigned long long)t.bytes_out,
-			    (unsigned long long)t.packets_out);
+			    (unsigned long long)t.packets_out, (unsigned long long)t.drop_auth,
+			    (unsigned long long)t.drop_replay, (unsigned long long)t.drop_spoof,
+			    (unsigned long long)t.drop_malformed, (unsigned long long)t.drop_ts_in,
+			    (unsigned long long)t.drop_ts_out, (unsigned long long)t.drop_seq);
 		} else {
 			put(o, "  #%u %s: '%s' from %s, virtual IP %s %s, %s, up %llus\n", sa->id,
 			    sa->cfg->name, sa->user, peer, sa->has_vip4 ? v4 : "-",
@@ -161,6 +174,15 @@ static void status(struct daemon *d, struct out *o, bool json)
 				    (unsigned long long)e->ctr.packets_in,
 				    (unsigned long long)e->ctr.bytes_out,
 				    (unsigned long long)e->ctr.packets_out);
+				put(o, "      dropped: %llu auth, %llu replay, %llu spoofed source, "
+				    "%llu malformed, %llu outside TS in, %llu outside TS out, "
+				    "%llu sequence exhausted\n", (unsigned long long)e->ctr.drop_auth,
+				    (unsigned long long)e->ctr.drop_replay,
+				    (unsigned long long)e->ctr.drop_spoof,
+				    (unsigned long long)e->ctr.drop_malformed,
+				    (unsigned long long)e->ctr.drop_ts_in,
+				    (unsigned long long)e->ctr.drop_ts_out,
+				    (unsigned long long)e->ctr.drop_seq);
 			}
 		}
 		n++;

@@ -23,6 +23,7 @@
 #include "src/esp.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/rekey.h"
 
 #define TUN_BATCH 64
 
@@ -88,6 +89,15 @@ void datapath_esp_input(struct daemon *d, uint8_t *buf, size_t len,
 	tun_write(d, inner, innerlen);
 }
 
+/* The one place the data path tells IKE about an SA's sequence numbers
+ * (to become a queued event when the data path gets threads). */
+static void seq_report(struct daemon *d, struct esp_sa *sa)
+{
+	enum esp_seq_event ev = esp_seq_event(sa);
+	if (ev != ESP_SEQ_NONE)
+		rekey_child_seq(d, sa->ike_id, sa->spi_in, ev == ESP_SEQ_EXHAUSTED);
+}
+
 static void on_tun(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -102,10 +112,14 @@ static void on_tun(evutil_socket_t fd, short what, void *arg)
 			tun_gone(d, "read", n == 0 ? ENODEV : errno);
 			return;
 		}
-		struct esp_sa *sa = esp_table_by_dst(d->esp, pkt, (size_t)n);
+		/* the destination's SA whose selectors allow the packet (a
+		 * refusal is counted in drop_ts_out) */
+		struct esp_sa *sa = esp_table_out(d->esp, pkt, (size_t)n);
 		if (!sa)
 			continue;
 		long len = esp_encap(sa, pkt, (size_t)n, out, sizeof(out));
+		if (sa->seq_out > ESP_SEQ_REKEY)
+			seq_report(d, sa);
 		if (len < 0)
 			continue;
 		net_send(d, (struct sockaddr *)&sa->local, (struct sockaddr *)&sa->peer,

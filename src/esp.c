@@ -17,7 +17,6 @@
 
 #define ESP_HDR_LEN 8           /* SPI + sequence number */
 #define ESP_TRAILER_LEN 2       /* pad length + next header */
-#define ESP_SEQ_MAX 0xffffffffu /* without ESN the counter must not wrap */
 
 #define NH_IPV4 4
 #define NH_IPV6 41
@@ -219,6 +218,10 @@ int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
 			sa->ctr.drop_malformed++;
 		goto out;
 	}
+	if (!esp_ts_allows(sa, ct, plen, true)) {
+		sa->ctr.drop_ts_in++;
+		goto out;
+	}
 	*inner = ct;
 	*innerlen = plen;
 	sa->ctr.packets_in++;
@@ -259,8 +262,12 @@ long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
 	size_t total = ESP_HDR_LEN + ivlen + ctlen + icvlen;
 	if (total > ESP_MAX_PACKET || total > outsize || padlen > 255)
 		return -1;
-	if (sa->seq_out >= ESP_SEQ_MAX)
-		return -1;      /* RFC 4303 §3.3.3: rekey, never wrap */
+	if (sa->seq_out >= ESP_SEQ_MAX) {
+		/* RFC 4303 §3.3.3: rekey, never wrap */
+		sa->ctr.drop_seq++;
+		sa->seq_refused = true;
+		return -1;
+	}
 
 	uint8_t *iv = out + ESP_HDR_LEN;
 	uint8_t *buf = iv + ivlen;
@@ -279,6 +286,20 @@ long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
 	sa->ctr.packets_out++;
 	sa->ctr.bytes_out += iplen;
 	return (long)total;
+}
+
+enum esp_seq_event esp_seq_event(struct esp_sa *sa)
+{
+	if (sa->seq_refused && !sa->seq_exhausted_told) {
+		sa->seq_exhausted_told = true;
+		sa->seq_near_end_told = true;   /* past it too: one message is enough */
+		return ESP_SEQ_EXHAUSTED;
+	}
+	if (sa->seq_out > ESP_SEQ_REKEY && !sa->seq_near_end_told) {
+		sa->seq_near_end_told = true;
+		return ESP_SEQ_NEAR_END;
+	}
+	return ESP_SEQ_NONE;
 }
 
 /* ---- SA tables ----
@@ -506,6 +527,25 @@ struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t l
 			sa = sa->next_v6;
 		return sa;
 	}
+	return NULL;
+}
+
+struct esp_sa *esp_table_out(struct esp_table *t, const uint8_t *ip, size_t len)
+{
+	struct esp_sa *first = esp_table_by_dst(t, ip, len);
+	if (!first)
+		return NULL;
+	bool v4 = ip[0] >> 4 == 4;
+	const uint8_t *dst = v4 ? ip + 16 : ip + 24;
+	/* newest first; an older SA of the same address may have other
+	 * selectors (several CHILD_SAs of one client) */
+	for (struct esp_sa *sa = first; sa; sa = v4 ? sa->next_v4 : sa->next_v6) {
+		if (v4 ? memcmp(sa->vip4, dst, 4) != 0 : memcmp(sa->vip6, dst, 16) != 0)
+			continue;
+		if (esp_ts_allows(sa, ip, len, false))
+			return sa;
+	}
+	first->ctr.drop_ts_out++;
 	return NULL;
 }
 

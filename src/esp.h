@@ -15,6 +15,14 @@
 
 #define ESP_REPLAY_WINDOW 1024          /* bits, RFC 4303 §3.4.3: >= 64 */
 #define ESP_MAX_PACKET 65535
+#define ESP_MAX_TS 16                   /* selectors per side (IKE_MAX_TS) */
+/* Without ESN the outbound sequence number must never wrap (RFC 4303
+ * §3.3.3). Past ESP_SEQ_REKEY the control plane is asked to rekey the
+ * CHILD_SA: 2^24 packets before the end, which at 1 Mpps is 16 s and at
+ * the rates cygnet reaches today minutes, enough for a CREATE_CHILD_SA
+ * round trip with retransmits; the last number is ESP_SEQ_MAX. */
+#define ESP_SEQ_MAX 0xffffffffu
+#define ESP_SEQ_REKEY (ESP_SEQ_MAX - (1u << 24))
 
 struct xform;
 
@@ -25,6 +33,27 @@ struct esp_counters {
 	uint64_t drop_replay;               /* outside window or seen before */
 	uint64_t drop_spoof;                /* inner source not the peer's */
 	uint64_t drop_malformed;            /* bad length, padding, next header */
+	uint64_t drop_ts_in;                /* inbound inner packet outside the selectors */
+	uint64_t drop_ts_out;               /* TUN packet for the peer outside the selectors */
+	uint64_t drop_seq;                  /* outbound refused: sequence numbers exhausted */
+};
+
+/* One negotiated traffic selector (RFC 7296 §3.13.1) as the data path
+ * checks it: an address range of one family, an IP protocol (0 = any)
+ * and a port range (0-65535 = any; for ICMP and ICMPv6 the range holds
+ * type << 8 | code, RFC 7296 §3.13.1). */
+struct esp_ts {
+	uint8_t family;                     /* AF_INET or AF_INET6 */
+	uint8_t proto;
+	uint16_t sport, eport;              /* host order, inclusive */
+	uint8_t start[16], end[16];         /* IPv4 in the first 4 bytes */
+};
+
+/* what the control plane must hear about the outbound sequence numbers */
+enum esp_seq_event {
+	ESP_SEQ_NONE,
+	ESP_SEQ_NEAR_END,                   /* seq_out passed ESP_SEQ_REKEY: rekey */
+	ESP_SEQ_EXHAUSTED,                  /* a packet was refused: no number left */
 };
 
 struct esp_sa {
@@ -45,6 +74,13 @@ struct esp_sa {
 	/* inner addresses the peer may send from and that route to it */
 	bool has_vip4, has_vip6;
 	uint8_t vip4[4], vip6[16];
+	/* the CHILD_SA's negotiated selectors: local = ours, remote = the
+	 * peer's. Inbound packets must go remote -> local, outbound ones
+	 * local -> remote; an SA without selectors passes nothing. */
+	struct esp_ts ts_local[ESP_MAX_TS], ts_remote[ESP_MAX_TS];
+	int n_ts_local, n_ts_remote;
+	/* sequence-number events already reported (each once per SA) */
+	bool seq_near_end_told, seq_exhausted_told, seq_refused;
 	struct esp_counters ctr;
 	uint64_t last_in;                   /* monotonic seconds of last valid inbound packet */
 	uint32_t ike_id;                    /* owning IKE_SA, for the control plane */
@@ -66,7 +102,9 @@ void esp_sa_free(struct esp_sa *sa);   /* NULL-safe; wipes keys */
  * (1, 2, 3, ... as RFC 4303 §2.4 says); next header 4 (IPv4) or 41
  * (IPv6) with a well-formed inner header whose length fits, and 59
  * (dummy packet) accepted and dropped; inner source address must be
- * the SA's virtual IP of that family.
+ * the SA's virtual IP of that family (else drop_spoof); the packet must
+ * match the SA's selectors, source in a remote one and destination in a
+ * local one (esp_ts_allows, else drop_ts_in).
  * Returns 1 with *inner, *innerlen pointing into pkt at the inner IP packet
  * to deliver, 0 for a valid packet with nothing to deliver (dummy), -1
  * when dropped (the matching counter is incremented). now = monotonic
@@ -77,9 +115,29 @@ int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
 /* Outbound: builds SPI | seq | IV | encrypted(ip | padding | padlen | nh)
  * | ICV in out (outsize bytes available) from the inner IP packet.
  * Returns the ESP packet length (the UDP payload), or -1 (sequence
- * number exhausted, packet too big). */
+ * number exhausted: drop_seq counted; packet too big). The selectors are
+ * the caller's business (esp_table_out). */
 long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
                uint8_t *out, size_t outsize);
+
+/* After esp_encap: ESP_SEQ_NEAR_END the first time seq_out has passed
+ * ESP_SEQ_REKEY, ESP_SEQ_EXHAUSTED the first time a packet was refused
+ * for want of sequence numbers, ESP_SEQ_NONE otherwise. Each event is
+ * returned once in the SA's life, so the caller may log and act on it. */
+enum esp_seq_event esp_seq_event(struct esp_sa *sa);
+
+/* Copies the negotiated selectors into sa (at most ESP_MAX_TS a side);
+ * -1 when there are too many or a family is not AF_INET/AF_INET6. */
+int esp_sa_set_ts(struct esp_sa *sa, const struct esp_ts *local, int n_local,
+                  const struct esp_ts *remote, int n_remote);
+
+/* Whether the IP packet (ip, len) is inside sa's selectors: inbound
+ * (from the peer) source in a remote selector and destination in a local
+ * one, outbound the other way round. Address, protocol and ports are
+ * checked; the rules for packets whose ports cannot be read (non-first
+ * fragments, ICMP, truncated headers) are in src/esp_ts.c. A malformed
+ * header is not allowed. No allocation. */
+bool esp_ts_allows(const struct esp_sa *sa, const uint8_t *ip, size_t len, bool inbound);
 
 /* SA lookup tables: by inbound SPI, by IPv4 and by IPv6 virtual IP. */
 struct esp_table;
@@ -89,6 +147,11 @@ int esp_table_add(struct esp_table *t, struct esp_sa *sa);  /* -1 on SPI clash *
 void esp_table_del(struct esp_table *t, struct esp_sa *sa);
 struct esp_sa *esp_table_by_spi(struct esp_table *t, uint32_t spi);
 struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t len);
+/* The SA to send an IP packet from the TUN device with: the newest SA of
+ * its destination's virtual IP whose selectors allow it. NULL when there
+ * is none; when SAs for the destination exist but none allows the packet,
+ * the newest one's drop_ts_out is counted. */
+struct esp_sa *esp_table_out(struct esp_table *t, const uint8_t *ip, size_t len);
 /* a fresh random SPI >= 256 not in use */
 uint32_t esp_table_new_spi(struct esp_table *t);
 

@@ -456,6 +456,39 @@ static void life_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+void rekey_child_seq(struct daemon *d, uint32_t ike_id, uint32_t spi_in, bool exhausted)
+{
+	struct ike_sa *sa = ike_sa_by_id(d, ike_id);
+	if (!sa || sa->state != IKE_S_ESTABLISHED)
+		return;
+	struct child_sa *c = NULL;
+	for (int i = 0; i < sa->n_child; i++)
+		if (sa->child[i].spi_in == spi_in)
+			c = &sa->child[i];
+	if (!c)
+		return;
+	bool rekey = sa->cfg->conn->rekey;
+	if (exhausted) {
+		log_err(LOG_ESP, "%s: CHILD_SA %08x_i has used all 2^32 ESP sequence numbers: "
+		        "outbound packets are dropped until %s", ike_sa_tag(sa), c->spi_in,
+		        rekey ? "its rekey completes" : "the client rekeys or reconnects (rekey=no)");
+		return;
+	}
+	if (!rekey) {
+		log_err(LOG_ESP, "%s: CHILD_SA %08x_i is near the end of its ESP sequence numbers; "
+		        "rekey=no, so it stops sending at 2^32 packets unless the client rekeys it",
+		        ike_sa_tag(sa), c->spi_in);
+		return;
+	}
+	if (!c->expire_at)
+		child_times(sa, c);
+	if (c->rekey_at == UINT64_MAX)
+		return;         /* already replaced, deleted next */
+	log_info(LOG_ESP, "%s: CHILD_SA %08x_i is near the end of its ESP sequence numbers, "
+	         "rekeying it", ike_sa_tag(sa), c->spi_in);
+	c->rekey_at = now_sec();        /* life_tick starts it within a second */
+}
+
 void rekey_start(struct ike_sa *sa)
 {
 	const struct conf_conn *c = sa->cfg->conn;
@@ -521,6 +554,14 @@ static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_
 	}
 	struct child_sa *c = &sa->child[sa->n_child];
 	*c = *oc;
+	/* our request's selectors were the old SA's; the peer may narrow */
+	if (child_sa_take_rekey_ts(c, m) != 0) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		log_info(LOG_IKE, "%s: CREATE_CHILD_SA response without our traffic selectors "
+		         "or wider than them, unusable", ike_sa_tag(sa));
+		oc->rekey_at = now_sec() + 10;  /* try again later, as after a refusal */
+		return;
+	}
 	c->spi_in = sa->rk_spi_in;
 	c->spi_out = (uint32_t)spi[0] << 24 | (uint32_t)spi[1] << 16 | (uint32_t)spi[2] << 8 | spi[3];
 	c->encr = sel.encr;

@@ -15,5 +15,11 @@ void rekey_start(struct ike_sa *sa);
  * follows our CHILD_SA rekey) */
 void rekey_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
                     enum req_kind kind);
+/* The data path's report on a CHILD_SA's outbound sequence numbers (by
+ * its IKE_SA id and our inbound SPI): near their end (exhausted false),
+ * a rekey is started as soon as no other exchange of ours is in flight
+ * when the conn has rekey=yes; used up (exhausted true), outbound packets
+ * are being dropped. Logs one line each. */
+void rekey_child_seq(struct daemon *d, uint32_t ike_id, uint32_t spi_in, bool exhausted);
 
 #endif

@@ -276,6 +276,8 @@ start_lan_http() {
 #   SRV_CERT=rsa|ecdsa    server certificate (default rsa)
 #   SRV_IKE, SRV_ESP      ipsec.conf ike=/esp= values (empty: not set)
 #   SRV_APPLE=1           add a second conn with leftid=vpn.cygnet.test (seed 000)
+#   SRV_LEFTSUBNET        leftsubnet= / the stand-in's local_ts (default
+#                         0.0.0.0/0,::/0)
 #   SRV_EXTRA             extra lines for conn %default, ipsec.conf syntax, one
 #                         key=value a line; for the strongSwan stand-in the
 #                         keywords of issue 4 are translated (swan_extra)
@@ -297,6 +299,7 @@ SRV_IKE=${SRV_IKE:-}
 SRV_ESP=${SRV_ESP:-}
 SRV_APPLE=${SRV_APPLE:-0}
 SRV_EXTRA=${SRV_EXTRA:-}
+SRV_LEFTSUBNET=${SRV_LEFTSUBNET:-0.0.0.0/0,::/0}
 SRV_SETUP=${SRV_SETUP:-}
 SRV_UNIQUEIDS=${SRV_UNIQUEIDS:-no}
 SRV_POOL_V4=${SRV_POOL_V4-$POOL_V4}
@@ -348,7 +351,7 @@ write_cygnetd_config() {
 		[ -n "$SRV_ESP" ] && echo "    esp=$SRV_ESP"
 		echo "    leftcert=$cert"
 		echo "    leftsendcert=always"
-		echo "    leftsubnet=0.0.0.0/0,::/0"
+		echo "    leftsubnet=$SRV_LEFTSUBNET"
 		[ -n "$SRV_EAP_IDENTITY" ] && echo "    eap_identity=$SRV_EAP_IDENTITY"
 		[ -n "$(srv_pools)" ] && echo "    rightsourceip=$(srv_pools)"
 		echo "    rightdns=$DNS_V4,$DNS_V6"
@@ -498,7 +501,7 @@ write_strongswan_config() {
 			    }
 			    children {
 			      $conn {
-			        local_ts = 0.0.0.0/0, ::/0
+			        local_ts = ${SRV_LEFTSUBNET//,/, }
 			        esp_proposals = $(swan_props "$SRV_ESP")
 			$(swan_extra child | sed 's/^/        /')
 			      }

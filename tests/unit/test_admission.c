@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include "tests/unit/check.h"
+#include "tests/unit/testd.h"
 #include "crypto/algs.h"
 #include "crypto/dh.h"
 #include "src/config.h"
@@ -288,16 +289,8 @@ static void kill_all(void)
 	ike_sa_reap(&d);
 }
 
-static void test_admission(const char *conf)
+static void test_admission(void)
 {
-	char err[512];
-	d.cfg = config_load(conf, err, sizeof(err));
-	d.base = event_base_new();
-	d.esp = esp_table_new();
-	g_daemon = &d;
-	CHECK("daemon context", d.cfg && d.base && d.esp && ike_sa_tables_init(&d) == 0);
-	if (!d.cfg || !d.base || !d.esp)
-		return;
 	local_addr = v4("198.18.1.1", 500);
 	struct dh *dh = dh_new(ECP_256);
 	ke_len = dh_pub_len(ECP_256);
@@ -360,11 +353,6 @@ static void test_admission(const char *conf)
 	kill_all();
 	CHECK("counts back to zero", d.half_open == 0 && d.n_sas == 0 && d.sources.n == 0);
 	CHECK("lookups by id and SPI", ike_sa_by_id(&d, 1) == NULL);
-
-	ike_sa_tables_free(&d);
-	esp_table_free(d.esp);
-	event_base_free(d.base);
-	config_free(d.cfg);
 }
 
 int main(void)
@@ -372,18 +360,10 @@ int main(void)
 	log_set_level(-1, -1);
 	test_siphash();
 	test_cookies();
-	char dir[] = "/tmp/cygnet-adm-XXXXXX", conf[600], err[512];
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(conf, sizeof(conf), "%s/conf", dir);
-	struct firstrun_opts o = { .server_id = "198.18.1.1", .pools = { "198.19.0.0/24" }, .n_pools = 1 };
-	struct firstrun_result res;
-	CHECK("config created", firstrun_create(conf, &o, &res, err, sizeof(err)) == 0);
-	firstrun_result_wipe(&res);
-	test_admission(conf);
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	char dir[32];
+	CHECK("daemon context", testd_open(&d, dir, "198.18.1.1") == 0);
+	if (d.cfg && d.base && d.esp)
+		test_admission();
+	testd_close(&d, dir);
 	CHECK_DONE();
 }

@@ -46,6 +46,21 @@ static size_t ip6(uint8_t *p, const uint8_t *src, const uint8_t *dst, size_t n)
 	return 40 + n;
 }
 
+/* selectors that allow everything: 0.0.0.0-255.255.255.255 and ::-ff..ff,
+ * any protocol and port, on both sides */
+static void ts_any(struct esp_sa *sa)
+{
+	struct esp_ts any[2];
+	memset(any, 0, sizeof(any));
+	any[0].family = AF_INET;
+	any[1].family = AF_INET6;
+	for (int i = 0; i < 2; i++) {
+		any[i].eport = 0xffff;
+		memset(any[i].end, 0xff, 16);
+	}
+	esp_sa_set_ts(sa, any, 2, any, 2);
+}
+
 struct pair {
 	struct esp_sa *client, *server;
 };
@@ -65,6 +80,8 @@ static int make_pair(struct pair *pr, uint16_t encr, uint16_t bits, uint16_t int
 	pr->server = esp_sa_new(SPI_S, SPI_C, encr, bits, integ, ek_cs, ak_cs, ek_sc, ak_sc);
 	if (!pr->client || !pr->server)
 		return -1;
+	ts_any(pr->client);
+	ts_any(pr->server);
 	pr->server->has_vip4 = pr->server->has_vip6 = true;
 	memcpy(pr->server->vip4, CLIENT4, 4);
 	memcpy(pr->server->vip6, CLIENT6, 16);
@@ -436,6 +453,7 @@ static void test_encap_limits(void)
 	CHECK("encap last sequence number 2^32-1", l > 0 && out[4] == 0xff && out[7] == 0xff);
 	CHECK("encap refuses to wrap", esp_encap(pr.client, ip, iplen, out, sizeof(out)) == -1 &&
 	      pr.client->seq_out == 0xffffffffu);
+	CHECK("encap refusal counted", pr.client->ctr.drop_seq == 1);
 	pr.client->seq_out = 0;
 	/* 30 + 2 = 32, GCM: 8 + 8 + 32 + 16 = 64 */
 	CHECK("encap output too small", esp_encap(pr.client, ip, iplen, out, 63) == -1 &&
@@ -452,6 +470,59 @@ static void test_encap_limits(void)
 	size_t ilen;
 	CHECK("encap in place", l == 64 && esp_decap(pr.server, out, 64, &inner, &ilen, 0) == 1 &&
 	      ilen == iplen && memcmp(inner, ip, iplen) == 0);
+	free_pair(&pr);
+}
+
+/* the outbound counter near its end: ESP_SEQ_NEAR_END once after
+ * ESP_SEQ_REKEY, ESP_SEQ_EXHAUSTED once at the first refusal */
+static void test_seq_events(void)
+{
+	struct pair pr;
+	if (make_pair(&pr, ENCR_AES_GCM_16, 128, AUTH_NONE) != 0) {
+		CHECK("seq sa_new", 0);
+		free_pair(&pr);
+		return;
+	}
+	uint8_t ip[100], out[300];
+	size_t iplen = ip4(ip, CLIENT4, SERVER4, 10);
+	CHECK("seq no event on a fresh SA", esp_seq_event(pr.client) == ESP_SEQ_NONE);
+	CHECK("seq high-water mark 2^24 below the end",
+	      ESP_SEQ_REKEY == 0xffffffffu - 0x1000000u && ESP_SEQ_MAX == 0xffffffffu);
+	pr.client->seq_out = ESP_SEQ_REKEY - 1;
+	CHECK("seq at the mark: no event", esp_encap(pr.client, ip, iplen, out, sizeof(out)) > 0 &&
+	      esp_seq_event(pr.client) == ESP_SEQ_NONE);
+	CHECK("seq past the mark: near end", esp_encap(pr.client, ip, iplen, out, sizeof(out)) > 0 &&
+	      esp_seq_event(pr.client) == ESP_SEQ_NEAR_END);
+	CHECK("seq near end told once", esp_encap(pr.client, ip, iplen, out, sizeof(out)) > 0 &&
+	      esp_seq_event(pr.client) == ESP_SEQ_NONE);
+	pr.client->seq_out = ESP_SEQ_MAX - 1;
+	bool ok = esp_encap(pr.client, ip, iplen, out, sizeof(out)) > 0 &&
+	          esp_seq_event(pr.client) == ESP_SEQ_NONE;
+	uint8_t *inner;
+	size_t ilen;
+	/* the receiver takes the last number */
+	pr.server->replay_top = ESP_SEQ_MAX - 2;
+	ok = ok && esp_decap(pr.server, out, 64, &inner, &ilen, 0) == 1;
+	CHECK("seq last number sent and accepted", ok);
+	CHECK("seq exhausted: refused and told once",
+	      esp_encap(pr.client, ip, iplen, out, sizeof(out)) == -1 &&
+	      esp_seq_event(pr.client) == ESP_SEQ_EXHAUSTED &&
+	      esp_encap(pr.client, ip, iplen, out, sizeof(out)) == -1 &&
+	      esp_seq_event(pr.client) == ESP_SEQ_NONE && pr.client->ctr.drop_seq == 2 &&
+	      pr.client->seq_out == ESP_SEQ_MAX);
+	free_pair(&pr);
+
+	/* an SA preset past the mark that then runs out reports only once */
+	if (make_pair(&pr, ENCR_AES_GCM_16, 128, AUTH_NONE) != 0) {
+		CHECK("seq sa_new 2", 0);
+		free_pair(&pr);
+		return;
+	}
+	pr.client->seq_out = ESP_SEQ_MAX;
+	CHECK("seq preset at the end: exhausted, no near-end after",
+	      esp_encap(pr.client, ip, iplen, out, sizeof(out)) == -1 &&
+	      esp_seq_event(pr.client) == ESP_SEQ_EXHAUSTED &&
+	      esp_seq_event(pr.client) == ESP_SEQ_NONE);
 	free_pair(&pr);
 }
 
@@ -676,6 +747,7 @@ int main(void)
 	test_spoof();
 	test_malformed();
 	test_encap_limits();
+	test_seq_events();
 	test_kat();
 	test_table();
 	CHECK_DONE();

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include "tests/unit/check.h"
+#include "tests/unit/testd.h"
 #include "crypto/algs.h"
 #include "crypto/xform.h"
 #include "src/config.h"
@@ -21,20 +22,8 @@ static struct daemon d;
 
 int main(void)
 {
-	char dir[] = "/tmp/cygnet-frag-XXXXXX", conf[600], err[512];
-	if (!mkdtemp(dir))
-		return 1;
-	snprintf(conf, sizeof(conf), "%s/conf", dir);
-	struct firstrun_opts o = { .server_id = "198.18.0.1", .pools = { "198.19.0.0/24" }, .n_pools = 1 };
-	struct firstrun_result res;
-	CHECK("config created", firstrun_create(conf, &o, &res, err, sizeof(err)) == 0);
-	firstrun_result_wipe(&res);
-	log_set_level(-1, -1);
-	d.cfg = config_load(conf, err, sizeof(err));
-	d.base = event_base_new();
-	d.esp = esp_table_new();
-	g_daemon = &d;
-	CHECK("daemon context", d.cfg && d.base && d.esp);
+	char dir[32];
+	CHECK("daemon context", testd_open(&d, dir, "198.18.0.1") == 0);
 	if (!d.cfg || !d.base || !d.esp)
 		CHECK_DONE();
 
@@ -107,13 +96,6 @@ int main(void)
 	free(frags.buf);
 
 	ike_sa_set_state(sa, IKE_S_DEAD);
-	ike_sa_reap(&d);
-	esp_table_free(d.esp);
-	event_base_free(d.base);
-	config_free(d.cfg);
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
+	testd_close(&d, dir);
 	CHECK_DONE();
 }
