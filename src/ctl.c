@@ -26,6 +26,7 @@
 #include "src/escape.h"
 #include "src/esp.h"
 #include "src/ike_sa.h"
+#include "src/jobs.h"
 #include "src/log.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
@@ -187,10 +188,16 @@ static void status(struct daemon *d, struct out *o, bool json)
 		}
 		n++;
 	}
+	bool cookies = d->half_open >= d->cfg->conf->cookie_threshold;
+	int jobs = d->jobs ? jobs_pending(d->jobs) : 0;
 	if (json)
-		put(o, "],\"established\":%d,\"half_open\":%u}\n", n, d->half_open);
+		put(o, "],\"established\":%d,\"half_open\":%u,\"ike_sas\":%u,"
+		    "\"cookies_required\":%s,\"crypto_jobs\":%d}\n", n, d->half_open, d->n_sas,
+		    cookies ? "true" : "false", jobs);
 	else
-		put(o, "  %d established, %u half-open\n", n, d->half_open);
+		put(o, "  %d established, %u half-open%s, %d handshake computation%s waiting\n", n,
+		    d->half_open, cookies ? " (new clients must return a cookie)" : "", jobs,
+		    jobs == 1 ? "" : "s");
 }
 
 static void put_pool(struct out *o, struct pool *p, bool removed)

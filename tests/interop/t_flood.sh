@@ -53,6 +53,9 @@ add_pid $FLOOD_PID
 sleep 2
 t_start=$(date +%s)
 
+st=$(timeout 5 "$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" status --json 2>&1)
+if echo "$st" | grep -q '"cookies_required":true'; then ok "status_shows_cookie_mode"
+else not_ok status_shows_cookie_mode "cygnetctl status --json: $(echo "$st" | tail -c 200)"; fi
 ping_log_start 1 flood
 during=$(iperf_mbits 8)
 say "client 1 during the flood: ${during:-0} Mbit/s"
