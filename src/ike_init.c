@@ -94,10 +94,24 @@ static void limit_hit(struct ratelog *rl, const char *from, const char *what)
 		        "reason in the last %u s)", from, what, more, LIMIT_LOG_SECS);
 }
 
+/* answers with a COOKIE notify (stateless) */
+static void ask_cookie(struct daemon *d, const struct ike_msg *m, const struct sockaddr *peer,
+                       socklen_t peer_len, const struct sockaddr *local)
+{
+	uint8_t cookie[COOKIE_LEN];
+	cookie_make(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce, m->nonce_len, cookie);
+	reply_error(d, m->hdr.spi_i, N_COOKIE, cookie, sizeof(cookie), peer, peer_len, local);
+}
+
 /* The checks that cost nothing, in the order that keeps a spoofing
  * flood cheap: the global half-open cap; a cookie once many IKE_SAs are
  * half open (so that what follows counts only proven addresses); the
- * per-source half-open cap; the IKE_SA caps. true to go on. */
+ * per-source half-open cap; the IKE_SA caps. true to go on.
+ *
+ * An address at block_threshold is asked for a cookie too, even when
+ * few IKE_SAs are half open: half-open IKE_SAs made with its address
+ * spoofed must not lock the real owner out. With a valid cookie it may
+ * have up to twice block_threshold. */
 static bool admit(struct daemon *d, const struct ike_msg *m, const struct sockaddr *peer,
                   socklen_t peer_len, const struct sockaddr *local, const char *from)
 {
@@ -109,27 +123,28 @@ static bool admit(struct daemon *d, const struct ike_msg *m, const struct sockad
 		limit_hit(&d->rl_half_open, from, why);
 		return false;
 	}
-	if (d->half_open >= c->cookie_threshold) {
-		const struct ike_notify *n = ike_find_notify(m, N_COOKIE);
-		if (!n || !cookie_check(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce,
-		                        m->nonce_len, n->data, n->len)) {
-			uint8_t cookie[COOKIE_LEN];
-			cookie_make(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce,
-			            m->nonce_len, cookie);
-			unsigned more;
-			if (ratelog_ok(&d->rl_cookie, now_sec(), LIMIT_LOG_SECS, &more))
-				log_err(LOG_IKE, "%u IKE_SAs half open: asking new peers for a cookie "
-				        "(cookie_threshold %u; %u cookies sent in the last %u s)",
-				        d->half_open, c->cookie_threshold, more, LIMIT_LOG_SECS);
-			log_dbg(LOG_IKE, "asking %s for a cookie%s", from,
-			        n ? " (the one it sent is not valid)" : "");
-			reply_error(d, m->hdr.spi_i, N_COOKIE, cookie, sizeof(cookie), peer, peer_len,
-			            local);
-			return false;
-		}
+	const struct ike_notify *n = ike_find_notify(m, N_COOKIE);
+	bool proven = n && cookie_check(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce,
+	                                m->nonce_len, n->data, n->len);
+	if (d->half_open >= c->cookie_threshold && !proven) {
+		unsigned more;
+		if (ratelog_ok(&d->rl_cookie, now_sec(), LIMIT_LOG_SECS, &more))
+			log_err(LOG_IKE, "%u IKE_SAs half open: asking new peers for a cookie "
+			        "(cookie_threshold %u; %u cookies sent in the last %u s)",
+			        d->half_open, c->cookie_threshold, more, LIMIT_LOG_SECS);
+		log_dbg(LOG_IKE, "asking %s for a cookie%s", from,
+		        n ? " (the one it sent is not valid)" : "");
+		ask_cookie(d, m, peer, peer_len, local);
+		return false;
 	}
 	struct src_entry *e = src_get(&d->sources, peer, false);
-	if (e && e->half_open >= c->block_threshold) {
+	if (e && e->half_open >= c->block_threshold && !proven) {
+		log_dbg(LOG_IKE, "%u IKE_SAs of %s half open: asking it for a cookie", e->half_open,
+		        from);
+		ask_cookie(d, m, peer, peer_len, local);
+		return false;
+	}
+	if (e && e->half_open >= 2 * c->block_threshold) {
 		snprintf(why, sizeof(why), "%u IKE_SAs of this address half open (block_threshold)",
 		         e->half_open);
 		limit_hit(&d->rl_block, from, why);

@@ -309,13 +309,28 @@ static void test_admission(void)
 	CHECK("a retransmission creates nothing", count_sas() == 5);
 	send_init("198.18.1.11", 20, NULL);
 	CHECK("another address is not blocked", count_sas() == 6);
+	/* the five may have been made with the address spoofed: its real
+	 * owner gets a cookie and with it in (up to twice the threshold) */
+	struct sockaddr_in p10 = v4("198.18.1.10", 500);
+	uint8_t nonce[32], spi[8], cookie[COOKIE_LEN];
+	for (int i = 9; i <= 14; i++) {
+		memset(nonce, i, sizeof(nonce));
+		memset(spi, i, sizeof(spi));
+		cookie_make(&d.cookies, now_sec(), spi, (struct sockaddr *)&p10, nonce, sizeof(nonce),
+		            cookie);
+		send_init("198.18.1.10", (uint8_t)i, cookie);
+	}
+	CHECK("block_threshold: with a cookie up to twice as many", count_sas() == 11);
+	kill_all();
+	for (int i = 1; i <= 5; i++)
+		send_init("198.18.1.10", (uint8_t)i, NULL);
+	send_init("198.18.1.11", 20, NULL);
 
 	/* cookies once cookie_threshold IKE_SAs are half open */
 	c->cookie_threshold = 6;
 	send_init("198.18.1.12", 30, NULL);
 	CHECK("above cookie_threshold: no IKE_SA without a cookie", count_sas() == 6);
 	struct sockaddr_in p12 = v4("198.18.1.12", 500), p13 = v4("198.18.1.13", 500);
-	uint8_t nonce[32], spi[8], cookie[COOKIE_LEN];
 	memset(nonce, 30, sizeof(nonce));
 	memset(spi, 30, sizeof(spi));
 	cookie_make(&d.cookies, now_sec(), spi, (struct sockaddr *)&p13, nonce, sizeof(nonce), cookie);
