@@ -27,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t VIP4[4] = { 198, 18, 9, 9 };
 static const uint8_t VIP6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 };
+/* where the round trips' packets go: a host behind the server */
+static const uint8_t LAN4[4] = { 198, 18, 2, 2 };
+static const uint8_t LAN6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
 static struct esp_sa *make_sa(int suite)
 {
@@ -60,12 +63,14 @@ static void round_trip(struct esp_sa *sa, int v6, const uint8_t *data, size_t si
 		ip[5] = (uint8_t)size;
 		ip[6] = 17;
 		memcpy(ip + 8, VIP6, 16);
+		memcpy(ip + 24, LAN6, 16);
 	} else {
 		ip[0] = 0x45;
 		ip[2] = (uint8_t)(iplen >> 8);
 		ip[3] = (uint8_t)iplen;
 		ip[9] = 17;
 		memcpy(ip + 12, VIP4, 4);
+		memcpy(ip + 16, LAN4, 4);
 	}
 	memcpy(ip + hlen, data, size);
 
