@@ -67,6 +67,8 @@ static void grow(struct src_table *t)
 
 struct src_entry *src_get(struct src_table *t, const struct sockaddr *peer, bool create)
 {
+	if (!t->b && (!create || src_table_init(t) != 0))
+		return NULL;
 	const uint8_t *ip;
 	size_t iplen;
 	uint16_t port;

@@ -548,6 +548,19 @@ int ike_parse_inner(struct ike_msg *msg, const uint8_t *buf, size_t len)
 	return parse_chain(msg, &r, msg->sk_next, true);
 }
 
+int ike_parse_payload(struct ike_msg *msg, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct pl pl = { .type = type, .body = { body, len } };
+
+	memset(msg, 0, sizeof(*msg));
+	msg->raw = body;          /* an SK/SKF body's offset is then 0 */
+	msg->raw_len = len;
+	if (!pl_known(type) || (!body && len) || len > IKE_MAX_MSG - 4 ||
+	    len + 4 < pl_min[PL_IDX(type)])
+		return IKE_ERR_SYNTAX;
+	return dec_body(msg, &pl);
+}
+
 const struct ike_notify *ike_find_notify(const struct ike_msg *msg, uint16_t type)
 {
 	for (int i = 0; i < msg->n_notify; i++)

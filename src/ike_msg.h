@@ -267,6 +267,12 @@ int ike_parse(const uint8_t *buf, size_t len, struct ike_msg *msg);
  * the same msg, adding to what the outer chain gave. */
 int ike_parse_inner(struct ike_msg *msg, const uint8_t *buf, size_t len);
 
+/* Decodes the body of one payload of the given type (what follows its
+ * generic header) into a zeroed msg, with the same checks the chain walk
+ * makes (known type, length at least the type's minimum): the single
+ * payload decoder, for the per-payload fuzz target and unit tests. */
+int ike_parse_payload(struct ike_msg *msg, uint8_t type, const uint8_t *body, size_t len);
+
 /* Checks the payload rules for a request (response = false) or response
  * of the message's exchange type: which payloads must appear, may
  * appear, and how often (a table per exchange, RFC 7296 §1.2-1.5).

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every unit test program, then every interop test script, and prints
+# Runs every unit test program, the fuzz targets over their seed corpora,
+# then every interop test script, and prints
 # one closing line "N passed, M failed". Each test prints "ok NAME" or
 # "not ok NAME: ..." lines; a program that fails without such a line counts
 # as one failure. CYGNET_UNIT_ONLY=1 skips the interop tests.
@@ -31,6 +32,15 @@ for t in tests/unit/test_*; do
 	case $t in *.c|*.o|*.d) continue ;; esac
 	[ -x "$t" ] || continue
 	run "$t" "$t"
+done
+
+# every fuzz target's entry point over its seed corpus, without libFuzzer
+# (tests/fuzz/replay_main.c): a crash or sanitizer finding fails
+echo "fuzz corpus replay"
+for t in tests/fuzz/replay_*; do
+	case $t in *.c|*.o|*.d) continue ;; esac
+	[ -x "$t" ] || continue
+	run "$t" "$t" "tests/fuzz/corpus/${t#tests/fuzz/replay_}"
 done
 
 if [ "${CYGNET_UNIT_ONLY:-0}" != 1 ]; then

@@ -1,42 +1,40 @@
-/* libFuzzer target for the config parsers: the input, as text, goes to
- * ipsec_conf_parse, secrets_parse and proposal_parse.
+/* libFuzzer target for the ipsec.conf parser: the input, as text, goes
+ * to ipsec_conf_parse (and, as the same text, to secrets_parse and
+ * proposal_parse for IKE and ESP).
  *
- * Build with clang -fsanitize=fuzzer,address,undefined -I. and every .c
- * file in conf/ plus this one; seed it with tests/unit/data.
- *
- * Inputs with "include" are skipped: the parsers would read whatever
- * files the fuzzer names (include handling has unit tests instead). */
+ * The text is named as the ipsec.conf of a directory whose includes
+ * ("include conf.d/\*.conf", "include more.conf", ...) are answered from
+ * a recorded snapshot (fuzz_files.h): include handling is fuzzed, the
+ * file system is never read. Seeds: tests/fuzz/corpus/conf/ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/ipsec_conf.h"
 #include "conf/proposal.h"
-#include "conf/secrets.h"
+#include "tests/fuzz/fuzz_files.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char err[512];
-	char *text;
+	char err[512], name[128];
+	const char *dir = fuzz_files_setup();
 	struct proposal_list pl;
 
 	if (size > 64 * 1024)
 		return 0;
-	text = malloc(size + 1);
+	char *text = malloc(size + 1);
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (strstr(text, "include")) {
-		free(text);
-		return 0;
-	}
-	ipsec_conf_free(ipsec_conf_parse("fuzz.conf", text, err, sizeof(err)));
+	snprintf(name, sizeof(name), "%s/ipsec.conf", dir);
+	err[0] = '\0';
+	ipsec_conf_free(ipsec_conf_parse(name, text, err, sizeof(err)));
 	if (strlen(err) >= sizeof(err) || strchr(err, '\n'))
 		abort();   /* one line, always terminated */
-	secrets_free(secrets_parse("fuzz.secrets", text, err, sizeof(err)));
+	snprintf(name, sizeof(name), "%s/ipsec.secrets", dir);
+	secrets_free(secrets_parse(name, text, err, sizeof(err)));
 	if (strchr(err, '\n'))
 		abort();
 	proposal_parse(text, PROP_IKE, &pl, err, sizeof(err));

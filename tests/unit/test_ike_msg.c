@@ -1154,6 +1154,44 @@ static void test_names(void)
 	CHECK("every notify named", unnamed == 0);
 }
 
+/* ike_parse_payload: one payload body through its decoder, with the same
+ * framing checks as the chain walk (the fuzz_payload target's door) */
+static void test_single_payload(void)
+{
+	uint8_t nonce[32], ts[4 + 16], eap[5] = { 2, 7, 0, 5, 1 }, sk[40];
+	memset(nonce, 0x4e, sizeof(nonce));
+	CHECK("payload: nonce decoded", ike_parse_payload(&m, PL_NONCE, nonce, 32) == IKE_OK &&
+	      m.nonce == nonce && m.nonce_len == 32);
+	CHECK("payload: 15-byte nonce refused (pl_min)",
+	      ike_parse_payload(&m, PL_NONCE, nonce, 15) == IKE_ERR_SYNTAX && !m.nonce);
+	CHECK("payload: unknown type refused", ike_parse_payload(&m, 49, nonce, 8) == IKE_ERR_SYNTAX);
+	CHECK("payload: NULL body with a length refused",
+	      ike_parse_payload(&m, PL_VENDOR, NULL, 4) == IKE_ERR_SYNTAX);
+	CHECK("payload: empty vendor ID", ike_parse_payload(&m, PL_VENDOR, NULL, 0) == IKE_OK &&
+	      m.n_vendor == 1);
+	/* TSi with one IPv4 range 198.18.0.0-198.18.0.255, any protocol */
+	static const uint8_t ts4[4 + 16] = { 1, 0, 0, 0, TS_IPV4_ADDR_RANGE, 0, 0, 16, 0, 0, 0xff, 0xff,
+	                                     198, 18, 0, 0, 198, 18, 0, 255 };
+	memcpy(ts, ts4, sizeof(ts));
+	CHECK("payload: TSi decoded", ike_parse_payload(&m, PL_TSI, ts, sizeof(ts)) == IKE_OK &&
+	      m.n_tsi == 1 && m.tsi[0].end[3] == 255 && m.tsi[0].eport == 0xffff);
+	ts[0] = 2;
+	CHECK("payload: TSi count beyond the body refused",
+	      ike_parse_payload(&m, PL_TSI, ts, sizeof(ts)) == IKE_ERR_SYNTAX);
+	CHECK("payload: EAP decoded", ike_parse_payload(&m, PL_EAP, eap, 5) == IKE_OK &&
+	      m.eap == eap && m.eap_len == 5);
+	eap[3] = 6;
+	CHECK("payload: EAP length lie refused", ike_parse_payload(&m, PL_EAP, eap, 5) == IKE_ERR_SYNTAX);
+	memset(sk, 0, sizeof(sk));
+	sk[1] = 1;
+	sk[3] = 2;
+	CHECK("payload: SKF 1 of 2, body after the numbers",
+	      ike_parse_payload(&m, PL_SKF, sk, sizeof(sk)) == IKE_OK && m.frag_num == 1 &&
+	      m.frag_total == 2 && m.sk_body == sk + 4 && m.sk_len == sizeof(sk) - 4 && m.sk_off == 4);
+	sk[1] = 3;
+	CHECK("payload: SKF 3 of 2 refused", ike_parse_payload(&m, PL_SKF, sk, sizeof(sk)) == IKE_ERR_SYNTAX);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--corpus"))
@@ -1171,5 +1209,6 @@ int main(int argc, char **argv)
 	test_limits();
 	test_writer();
 	test_names();
+	test_single_payload();
 	CHECK_DONE();
 }
