@@ -25,8 +25,14 @@ fi
 init
 for i in $(seq "$N"); do USERS[u$i]="pw-$i-soak"; done
 setup_topology "$N"
-start_lan_http
+# the LAN host's web server, for as long as the soak lasts
+mkdir -p "$T/lan/www"
 head -c 1048576 /dev/urandom >"$T/lan/www/small"
+ip netns exec "$(ns_lan)" timeout $(( MINUTES * 60 + 900 )) python3 -m http.server \
+	--bind "$LAN_V4" --directory "$T/lan/www" 8000 >"$T/lan/http.log" 2>&1 &
+add_pid $!
+wait_for 10 sh -c "ip netns exec $(ns_lan) ss -Hltn 'sport = :8000' | grep -q '$LAN_V4'" ||
+	{ not_ok lan_http "http server did not start"; exit 1; }
 SRV_UNIQUEIDS=no
 start_server
 server_rss() { awk '/^VmRSS/ { print $2 }' "/proc/$(server_pid)/status" 2>/dev/null; }
