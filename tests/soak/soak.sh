@@ -99,7 +99,11 @@ if [ "$cfail" = 0 ] && [ "$conns" -ge "$N" ]; then ok "no_failed_connection ($co
 else not_ok no_failed_connection "$cfail of $((conns + cfail)) failed"; fi
 if [ "$ffail" = 0 ] && [ "$fetches" -gt 0 ]; then ok "traffic ($fetches fetches, $precv/$psent pings)"
 else not_ok traffic "$ffail of $((fetches + ffail)) fetches failed"; fi
-if [ "$rss1" -le $(( rss0 + RSS_SLACK_KB )) ]; then ok "rss_flat ($rss0 -> $rss1 kB)"
+if [ -n "$VG_LOG" ]; then
+	# valgrind's own memory (shadow memory, its 20 MB queue of freed
+	# blocks) grows the process; leaks are valgrind's verdict below
+	say "RSS under valgrind $rss0 -> $rss1 kB (not judged)"
+elif [ "$rss1" -le $(( rss0 + RSS_SLACK_KB )) ]; then ok "rss_flat ($rss0 -> $rss1 kB)"
 else not_ok rss_flat "$rss0 -> $rss1 kB (slack $RSS_SLACK_KB kB)"; fi
 if [ "$fds1" -le "$fds0" ]; then ok "fds_flat ($fds0 -> $fds1)"
 else not_ok fds_flat "$fds0 -> $fds1"; fi
