@@ -103,3 +103,14 @@ bool conf_strcaseeq(const char *a, const char *b)
 {
 	return a && b && strcasecmp(a, b) == 0;
 }
+
+int conf_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

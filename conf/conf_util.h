@@ -1,5 +1,7 @@
 /* Small helpers shared by the conf/ parsers: error lines, include globs,
- * growing arrays. Internal to conf/. Files are read through conf_files.h. */
+ * growing arrays, hex digits. Internal to conf/ (src/lease_store.c, a parser
+ * of the daemon's own state file, uses conf_hexval too). Files are read
+ * through conf_files.h. */
 #ifndef CYGNET_CONF_UTIL_H
 #define CYGNET_CONF_UTIL_H
 
@@ -35,6 +37,9 @@ int conf_grow(void **arr, int *cap, int n, size_t elem);
 /* Appends a copy of s to a string vector. 0 or -1. */
 int conf_strv_add(char ***v, int *n, const char *s);
 void conf_strv_free(char **v, int n);
+
+/* the value of a hex digit, -1 for any other character */
+int conf_hexval(char c);
 
 /* Case-sensitive and case-insensitive string equality. */
 bool conf_streq(const char *a, const char *b);

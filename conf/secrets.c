@@ -140,17 +140,6 @@ static const struct {
 	{ "ED448", ST_UNSUPPORTED, 0 },
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -180,7 +169,7 @@ static int decode_secret(struct token *t)
 		if (n == 0 || n % 2)
 			return -1;
 		for (size_t i = 0; i < n; i += 2) {
-			int hi = hexval(s[2 + i]), lo = hexval(s[3 + i]);
+			int hi = conf_hexval(s[2 + i]), lo = conf_hexval(s[3 + i]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			s[o++] = (char)(hi << 4 | lo);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <event2/event.h>
+#include "conf/conf_util.h"
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/log.h"
@@ -29,17 +30,6 @@ struct lease_store {
 
 /* ---- format ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* %XX-decodes in (n bytes, printable ASCII) into out (ID_MAX + 1);
  * -1 on a bad escape, a NUL byte, or when too long */
 static int decode_id(const char *in, size_t n, char *out)
@@ -50,8 +40,8 @@ static int decode_id(const char *in, size_t n, char *out)
 		if (c == '%') {
 			if (i + 2 >= n)
 				return -1;
-			int hi = hexval(in[i + 1]);
-			int lo = hexval(in[i + 2]);
+			int hi = conf_hexval(in[i + 1]);
+			int lo = conf_hexval(in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi << 4 | lo;
