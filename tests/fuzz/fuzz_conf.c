@@ -21,13 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *dir = fuzz_files_setup();
 	struct proposal_list pl;
 
-	if (size > 64 * 1024)
-		return 0;
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	snprintf(name, sizeof(name), "%s/ipsec.conf", dir);
 	err[0] = '\0';
 	ipsec_conf_free(ipsec_conf_parse(name, text, err, sizeof(err)));

@@ -83,4 +83,18 @@ static inline const char *fuzz_files_setup(void)
 	return fuzz_dir;
 }
 
+/* the input as a NUL-terminated text for a parser (the caller frees it);
+ * NULL for inputs over 64 KiB (no config file is that large) */
+static char *fuzz_text(const uint8_t *data, size_t size)
+{
+	if (size > 64 * 1024)
+		return NULL;
+	char *text = malloc(size + 1);
+	if (text) {
+		memcpy(text, data, size);
+		text[size] = '\0';
+	}
+	return text;
+}
+
 #endif

@@ -19,13 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512], name[128];
 	const char *dir = fuzz_files_setup();
 
-	if (size > 64 * 1024)
-		return 0;
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	snprintf(name, sizeof(name), "%s/ipsec.secrets", dir);
 	err[0] = '\0';
 	struct secrets *s = secrets_parse(name, text, err, sizeof(err));
