@@ -44,6 +44,13 @@ chmod 755 "$T/srv2/updown"
 SRV_EXTRA="leftupdown=$T/srv2/updown"
 write_cygnetd_config "$d"
 SRV_EXTRA=
+# nobody must be able to reach the binary: a checkout under /root (0700)
+# is not, so a plain binary is run from a copy in the test's directory
+NCYGNETD=$CYGNETD
+if [ -f "$CYGNETD" ] && [ -x "$CYGNETD" ]; then
+	cp "$CYGNETD" "$T/srv2/cygnetd" && chmod 755 "$T/srv2/cygnetd"
+	NCYGNETD=$T/srv2/cygnetd
+fi
 chown -R nobody "$T/srv2"
 SERVER_LOG=$T/srv2/cygnetd.log
 SETPRIV="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+net_admin,+net_bind_service --ambient-caps=+net_admin,+net_bind_service"
@@ -52,7 +59,7 @@ SETPRIV="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+
 mkdir -p "$T/srv2/dev"
 ip netns exec "$(ns_srv)" unshare -m sh -c "
 	mount -t tmpfs tmpfs '$T/srv2/dev' && mknod -m 666 '$T/srv2/dev/tun' c 10 200 &&
-	mount --bind '$T/srv2/dev/tun' /dev/net/tun && exec $SETPRIV $CYGNETD --ctl '$T/srv2/ctl.sock' -c '$d'" \
+	mount --bind '$T/srv2/dev/tun' /dev/net/tun && exec $SETPRIV $NCYGNETD --ctl '$T/srv2/ctl.sock' -c '$d'" \
 	>"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 add_pid $SERVER_PID
@@ -75,7 +82,7 @@ stop_server
 # 3. without CAP_NET_ADMIN: a clear error naming it, exit status non-zero
 ip netns exec "$(ns_srv)" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	--inh-caps=-all,+net_bind_service --ambient-caps=+net_bind_service \
-	timeout 10 $CYGNETD --ctl "$T/srv2/ctl.sock" -c "$d" >"$T/srv2/nocap.log" 2>&1
+	timeout 10 $NCYGNETD --ctl "$T/srv2/ctl.sock" -c "$d" >"$T/srv2/nocap.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ] && grep -q "CAP_NET_ADMIN" "$T/srv2/nocap.log"; then
 	ok "missing_cap_named (status $rc)"
