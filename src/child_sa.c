@@ -6,7 +6,7 @@
 #include "src/child_sa.h"
 #include "src/config.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -150,10 +150,10 @@ static int narrow_tsr(const struct ike_sa *sa, const struct ike_ts *tsi_out, int
 	return n;
 }
 
-_Static_assert(ESP_MAX_TS >= IKE_MAX_TS, "every negotiated selector fits the data path");
+_Static_assert(DP_MAX_TS >= IKE_MAX_TS, "every negotiated selector fits the data plane");
 
-/* the negotiated selectors as the data path checks them */
-static int ts_to_esp(const struct ike_ts *ts, int n, struct esp_ts *out)
+/* the negotiated selectors as the data plane checks them */
+static int ts_to_dp(const struct ike_ts *ts, int n, struct esp_ts *out)
 {
 	for (int i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
@@ -169,35 +169,42 @@ static int ts_to_esp(const struct ike_ts *ts, int n, struct esp_ts *out)
 	return 0;
 }
 
-int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c)
+void child_sa_endpoints(const struct ike_sa *sa, struct dp_endpoints *ep)
 {
-	struct esp_sa *e = c->esp;
+	memset(ep, 0, sizeof(*ep));
+	memcpy(&ep->peer, &sa->peer, sa->peer_len);
+	ep->peer_len = sa->peer_len;
+	memcpy(&ep->local, &sa->local, sa->local_len);
+	ep->local_len = sa->local_len;
+}
+
+int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c,
+                     struct dp_sa_params *p)
+{
+	int rc = -1;
+	p->spi_in = c->spi_in;
+	p->spi_out = c->spi_out;
 	/* c->tsi is always the peer's side, c->tsr ours, whoever initiated */
-	struct esp_ts local[ESP_MAX_TS], remote[ESP_MAX_TS];
 	if (c->n_tsi > IKE_MAX_TS || c->n_tsr > IKE_MAX_TS ||
-	    ts_to_esp(c->tsr, c->n_tsr, local) != 0 || ts_to_esp(c->tsi, c->n_tsi, remote) != 0 ||
-	    esp_sa_set_ts(e, local, c->n_tsr, remote, c->n_tsi) != 0) {
-		esp_sa_free(e);
-		c->esp = NULL;
-		return -1;
-	}
-	memcpy(&e->peer, &sa->peer, sa->peer_len);
-	e->peer_len = sa->peer_len;
-	memcpy(&e->local, &sa->local, sa->local_len);
-	e->local_len = sa->local_len;
-	e->has_vip4 = sa->has_vip4;
-	e->has_vip6 = sa->has_vip6;
-	memcpy(e->vip4, sa->vip4, 4);
-	memcpy(e->vip6, sa->vip6, 16);
-	e->ike_id = sa->id;
-	e->last_in = now_sec();
-	if (esp_table_add(d->esp, e) != 0) {
-		esp_sa_free(e);
-		c->esp = NULL;
-		return -1;
-	}
+	    ts_to_dp(c->tsr, c->n_tsr, p->ts_local) != 0 ||
+	    ts_to_dp(c->tsi, c->n_tsi, p->ts_remote) != 0)
+		goto out;
+	p->n_ts_local = c->n_tsr;
+	p->n_ts_remote = c->n_tsi;
+	p->has_vip4 = sa->has_vip4;
+	p->has_vip6 = sa->has_vip6;
+	memcpy(p->vip4, sa->vip4, 4);
+	memcpy(p->vip6, sa->vip6, 16);
+	child_sa_endpoints(sa, &p->ep);
+	p->owner = sa->id;
+	if (dp_sa_add(d->dp, p) != 0)
+		goto out;
+	c->installed = true;
 	sa->n_child++;
-	return 0;
+	rc = 0;
+out:
+	dp_sa_params_wipe(p);
+	return rc;
 }
 
 uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
@@ -226,18 +233,22 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
 		         "or TSr outside leftsubnet)", ike_sa_tag(sa));
 		return N_TS_UNACCEPTABLE;
 	}
-	c->spi_in = esp_table_new_spi(d->esp);
+	c->spi_in = dp_spi_new(d->dp);
 	c->spi_out = (uint32_t)out.spi[0] << 24 | (uint32_t)out.spi[1] << 16 |
 	             (uint32_t)out.spi[2] << 8 | out.spi[3];
 	c->encr = sel.encr;
 	c->keybits = sel.keybits;
 	c->integ = sel.integ;
-	c->esp = ike_keys_child(sa, false, c->spi_in, c->spi_out, sel.encr, sel.keybits, sel.integ,
-	                        p->dh, p->dh_len, p->ni, p->ni_len, p->nr, p->nr_len);
 	c->created = now_sec();
-	if (!c->esp)
+	struct dp_sa_params dp;
+	memset(&dp, 0, sizeof(dp));
+	if (!c->spi_in ||
+	    ike_keys_child(sa, false, sel.encr, sel.keybits, sel.integ, p->dh, p->dh_len,
+	                   p->ni, p->ni_len, p->nr, p->nr_len, &dp) != 0) {
+		dp_sa_params_wipe(&dp);
 		return N_NO_PROPOSAL_CHOSEN;
-	if (child_sa_install(d, sa, c) != 0)
+	}
+	if (child_sa_install(d, sa, c, &dp) != 0)
 		return N_NO_PROPOSAL_CHOSEN;
 	c->reqid = p->reqid ? p->reqid : ++d->next_reqid;
 	if (!p->reqid)
@@ -263,10 +274,9 @@ int child_sa_delete(struct daemon *d, struct ike_sa *sa, uint32_t peer_spi, uint
 		if (c->spi_out != peer_spi && c->spi_in != peer_spi)
 			continue;
 		*spi_in = c->spi_in;
-		if (c->esp) {
-			esp_table_del(d->esp, c->esp);
-			esp_sa_free(c->esp);
-			c->esp = NULL;
+		if (c->installed) {
+			dp_sa_del(d->dp, c->spi_in);
+			c->installed = false;
 		}
 		log_info(LOG_IKE, "%s: CHILD_SA %08x_i %08x_o deleted", ike_sa_tag(sa), c->spi_in,
 		         c->spi_out);

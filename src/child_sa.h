@@ -11,6 +11,8 @@
 struct daemon;
 struct ike_sa;
 struct child_sa;
+struct dp_endpoints;
+struct dp_sa_params;
 
 struct child_params {
 	bool first;                     /* in IKE_AUTH: no KE, DH ignored */
@@ -31,10 +33,15 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
                          const struct ike_ts *tsr, int n_tsr,
                          const struct child_params *p, struct ike_wr *w);
 
-/* c, the next free slot of sa->child with its keys in c->esp: points the
- * ESP SA at the peer and the virtual IPs, adds it to the data path and
- * counts it. -1 (and c->esp freed) when the SPI is taken. */
-int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c);
+/* c, the next free slot of sa->child (SPIs and selectors set), with its
+ * algorithms and keys in *p (ike_keys_child): fills in the rest of *p
+ * (SPIs, selectors, the peer's endpoints and virtual IPs, sa as owner),
+ * installs it in the data plane and counts it. *p is wiped either way.
+ * -1 when the data plane refuses it (SPI taken, bad selectors). */
+int child_sa_install(struct daemon *d, struct ike_sa *sa, struct child_sa *c,
+                     struct dp_sa_params *p);
+/* sa's current outer addresses, as the data plane takes them */
+void child_sa_endpoints(const struct ike_sa *sa, struct dp_endpoints *ep);
 
 /* The selectors of the CREATE_CHILD_SA response to our own rekey of a
  * CHILD_SA, whose request carried TSi = c->tsr (ours) and TSr = c->tsi

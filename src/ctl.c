@@ -24,7 +24,7 @@
 #include "src/ctl.h"
 #include "src/daemon.h"
 #include "src/escape.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/ike_sa.h"
 #include "src/jobs.h"
 #include "src/log.h"
@@ -93,13 +93,14 @@ static const char *addr_str(const struct sockaddr_storage *a, char *buf, size_t 
 	return buf;
 }
 
-static void sa_counters(const struct ike_sa *sa, struct esp_counters *t)
+static void sa_counters(struct daemon *d, const struct ike_sa *sa, struct esp_counters *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (int i = 0; i < sa->n_child; i++) {
-		const struct esp_sa *e = sa->child[i].esp;
-		if (!e)
+		struct dp_sa_stats st;
+		if (!sa->child[i].installed || dp_sa_stats(d->dp, sa->child[i].spi_in, &st) != 0)
 			continue;
+		const struct dp_sa_stats *e = &st;
 		t->bytes_in += e->ctr.bytes_in;
 		t->packets_in += e->ctr.packets_in;
 		t->bytes_out += e->ctr.bytes_out;
@@ -127,7 +128,7 @@ static void status(struct daemon *d, struct out *o, bool json)
 		if (sa->state != IKE_S_ESTABLISHED)
 			continue;
 		struct esp_counters t;
-		sa_counters(sa, &t);
+		sa_counters(d, sa, &t);
 		struct selected sel = { sa->encr, sa->keybits, sa->integ, sa->prf, sa->dh_group, 0 };
 		selected_format(&sel, 1, ike, sizeof(ike));
 		addr_str(&sa->peer, peer, sizeof(peer));
@@ -166,9 +167,10 @@ static void status(struct daemon *d, struct out *o, bool json)
 			    sa->has_vip6 ? v6 : "-", ike, (unsigned long long)up);
 			for (int i = 0; i < sa->n_child; i++) {
 				const struct child_sa *c = &sa->child[i];
-				const struct esp_sa *e = c->esp;
-				if (!e)
+				struct dp_sa_stats st;
+				if (!c->installed || dp_sa_stats(d->dp, c->spi_in, &st) != 0)
 					continue;
+				const struct dp_sa_stats *e = &st;
 				put(o, "    CHILD_SA %08x_i %08x_o: %llu bytes / %llu packets in, %llu "
 				    "bytes / %llu packets out\n", c->spi_in, c->spi_out,
 				    (unsigned long long)e->ctr.bytes_in,
@@ -190,14 +192,29 @@ static void status(struct daemon *d, struct out *o, bool json)
 	}
 	bool cookies = d->half_open >= d->cfg->conf->cookie_threshold;
 	int jobs = d->jobs ? jobs_pending(d->jobs) : 0;
+	struct dp_stats ds;
+	dp_stats(d->dp, &ds);
 	if (json)
 		put(o, "],\"established\":%d,\"half_open\":%u,\"ike_sas\":%u,"
-		    "\"cookies_required\":%s,\"crypto_jobs\":%d}\n", n, d->half_open, d->n_sas,
-		    cookies ? "true" : "false", jobs);
-	else
+		    "\"cookies_required\":%s,\"crypto_jobs\":%d,\"dataplane\":{\"esp_sas\":%llu,"
+		    "\"retired\":%llu,\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
+		    "\"send_full\":%llu,\"send_errors\":%llu,\"events_dropped\":%llu},"
+		    "\"ike_send_full\":%llu,\"ike_send_errors\":%llu}\n", n, d->half_open, d->n_sas,
+		    cookies ? "true" : "false", jobs, (unsigned long long)ds.sas,
+		    (unsigned long long)ds.retired, (unsigned long long)ds.unknown_spi,
+		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
+		    (unsigned long long)ds.send_err, (unsigned long long)ds.events_dropped,
+		    (unsigned long long)d->n_send_full, (unsigned long long)d->n_send_err);
+	else {
 		put(o, "  %d established, %u half-open%s, %d handshake computation%s waiting\n", n,
 		    d->half_open, cookies ? " (new clients must return a cookie)" : "", jobs,
 		    jobs == 1 ? "" : "s");
+		put(o, "  data plane: %llu ESP SAs; dropped %llu for unknown SPIs, %llu on TUN "
+		    "write errors, %llu on full send buffers, %llu on other send errors\n",
+		    (unsigned long long)ds.sas, (unsigned long long)ds.unknown_spi,
+		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
+		    (unsigned long long)ds.send_err);
+	}
 }
 
 static void put_pool(struct out *o, struct pool *p, bool removed)

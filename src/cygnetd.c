@@ -15,8 +15,7 @@
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
-#include "src/datapath.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/firstrun.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
@@ -200,19 +199,17 @@ int main(int argc, char **argv)
 	}
 
 	static struct daemon d;
-	g_daemon = &d;
 	d.cfg = cfg;
 	d.debug_cli = debug != -2;
 	d.tun_fd = -1;
 	snprintf(d.tun_name, sizeof(d.tun_name), "%s", cfg->conf->tun_name ? cfg->conf->tun_name : "cygnet0");
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
-	d.esp = esp_table_new();
 	d.alim = auth_limit_new();
 	int rc = 1;
 	struct lease_store *leases = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
-	if (!d.base || !d.esp || !d.alim || ike_sa_tables_init(&d) != 0) {
+	if (!d.base || !d.alim || ike_sa_tables_init(&d) != 0) {
 		fprintf(stderr, "cygnetd: out of memory\n");
 		goto out;
 	}
@@ -232,8 +229,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
-	if (datapath_start(&d) != 0) {
-		fprintf(stderr, "cygnetd: cannot watch the TUN device\n");
+	struct dp_params dpp = { .base = d.base, .tun_fd = d.tun_fd, .tun_name = d.tun_name,
+	                         .on_event = daemon_dp_event, .arg = &d };
+	for (int i = 0; i < d.n_socks; i++)
+		if (d.socks[i].natt && dpp.n_socks < DP_MAX_SOCKS) {
+			dpp.sock_fd[dpp.n_socks] = d.socks[i].fd;
+			dpp.sock_family[dpp.n_socks++] = d.socks[i].family;
+		}
+	if (!(d.dp = dp_new(&dpp))) {
+		fprintf(stderr, "cygnetd: cannot set up the data plane (out of memory?)\n");
 		goto out;
 	}
 	ev_term = evsignal_new(d.base, SIGTERM, on_stop, &d);
@@ -303,7 +307,8 @@ out:
 		lease_store_save(leases, false);
 	lease_store_free(leases);
 	helper_stop(&d, 1500);
-	datapath_stop(&d);
+	dp_free(d.dp);
+	d.dp = NULL;
 	ctl_close(&d);
 	if (ev_term) event_free(ev_term);
 	if (ev_int) event_free(ev_int);
@@ -313,7 +318,6 @@ out:
 		close(d.tun_fd);
 		tun_destroy(d.tun_name);
 	}
-	esp_table_free(d.esp);
 	ike_sa_tables_free(&d);
 	auth_limit_free(d.alim);
 	if (d.base)

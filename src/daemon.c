@@ -1,17 +1,13 @@
-/* The process-wide daemon context, the clock, and stopping. */
-#include <time.h>
+/* The daemon context: what the data plane tells it, and stopping. */
 #include <event2/event.h>
 #include "src/daemon.h"
+#include <stdio.h>
+#include <string.h>
+#include "src/dp/dp.h"
 #include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/rekey.h"
 
-struct daemon *g_daemon;
-
-uint64_t now_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
 
 void daemon_stop(struct daemon *d, int code)
 {
@@ -27,4 +23,28 @@ void daemon_stop(struct daemon *d, int code)
 	}
 	ike_sa_reap(d);
 	event_base_loopexit(d->base, NULL);
+}
+
+void daemon_dp_event(void *arg, const struct dp_event *ev)
+{
+	struct daemon *d = arg;
+	switch (ev->kind) {
+	case DP_EV_PEER_MOVED:
+		ike_sa_follow_esp(d, ev->owner, ev->spi_in, (const struct sockaddr *)&ev->peer,
+		                  ev->peer_len);
+		break;
+	case DP_EV_SEQ_NEAR_END:
+	case DP_EV_SEQ_EXHAUSTED:
+		rekey_child_seq(d, ev->owner, ev->spi_in, ev->kind == DP_EV_SEQ_EXHAUSTED);
+		break;
+	case DP_EV_TUN_GONE:
+		dp_stop(d->dp);
+		if (d->stopping)
+			break;
+		log_err(LOG_TUN, "TUN %s is gone (%s: %s): cygnet cannot serve without it; "
+		        "stopping with exit status 1 so that the service manager restarts cygnetd",
+		        d->tun_name, ev->op ? ev->op : "?", strerror(ev->err));
+		daemon_stop(d, 1);
+		break;
+	}
 }

@@ -1,11 +1,13 @@
-/* The daemon's shared context: event loop, sockets, configuration, the
- * IKE_SA table and the data path's SA table. One per process. */
+/* The daemon's context: event loop, sockets, configuration, the IKE_SA
+ * table and the data plane. Nothing of it is global: every function gets
+ * the struct daemon it works for, so two can live in one process. */
 #ifndef CYGNET_DAEMON_H
 #define CYGNET_DAEMON_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "src/clock.h"
 #include "src/cookie.h"
 #include "src/ike_limits.h"
 #include "src/siphash.h"
@@ -13,7 +15,7 @@
 struct event_base;
 struct event;
 struct config;
-struct esp_table;
+struct dp;
 struct ike_sa;
 struct jobs;
 
@@ -36,6 +38,7 @@ struct udp_sock {
 	uint16_t port;             /* 500 or 4500 */
 	bool natt;                 /* the NAT-T port: IKE with marker, ESP, keepalives */
 	struct event *ev;
+	struct daemon *d;
 };
 
 struct daemon {
@@ -45,8 +48,7 @@ struct daemon {
 	int n_socks;
 	int tun_fd;
 	char tun_name[16];
-	struct event *tun_ev;
-	struct esp_table *esp;
+	struct dp *dp;             /* the data plane, reached through src/dp/dp.h */
 	/* IKE_SAs: a list to walk, and hash indexes to find one by our SPI,
 	 * by the initiator's SPI (IKE_SA_INIT retransmissions) and by id */
 	struct ike_sa *sas;
@@ -65,19 +67,15 @@ struct daemon {
 	bool stopping;
 	int exit_code;             /* of the process once the loop ends */
 	bool debug_cli;            /* --debug given: reloads keep its levels */
-	/* faults that can happen per packet: counted, and logged at most
-	 * every FAULT_LOG_INTERVAL seconds (README "Faults") */
-	struct ratelog rl_send_full, rl_send_err, rl_tun_write;
+	/* IKE sends that failed: counted, and logged at most every
+	 * FAULT_LOG_INTERVAL seconds (README "Faults"; the data plane
+	 * counts its own) */
+	struct ratelog rl_send_full, rl_send_err;
 	uint64_t n_send_full;       /* sendmsg: EAGAIN/ENOBUFS (buffer full) */
 	uint64_t n_send_err;        /* sendmsg: any other error */
-	uint64_t n_tun_write;       /* write to the TUN device failed */
+	uint8_t *rxbuf;             /* one received datagram (IKE_MAX_MSG + 1) */
 };
 
-extern struct daemon *g_daemon;
-
-/* monotonic seconds (CLOCK_MONOTONIC: a jump of the wall clock moves
- * no timer, lease or back-off; see README "Faults") */
-uint64_t now_sec(void);
 
 /* Stops the daemon as on SIGTERM: a DELETE to every established IKE_SA,
  * every SA removed (down events to the helper), then the event loop ends
@@ -85,6 +83,11 @@ uint64_t now_sec(void);
  * the service manager should answer with a restart). A second call only
  * raises the exit code. */
 void daemon_stop(struct daemon *d, int code);
+
+/* the data plane's events (dp_event_fn, src/dp/dp.h): NAT rebinding seen
+ * on ESP, sequence numbers near their end, the TUN device gone */
+struct dp_event;
+void daemon_dp_event(void *arg, const struct dp_event *ev);
 
 /* sends a UDP datagram from local to peer on the socket for that port
  * (4500 prepends nothing: callers add the non-ESP marker for IKE). */

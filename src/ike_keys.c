@@ -4,7 +4,7 @@
 #include <openssl/crypto.h>
 #include "crypto/prf.h"
 #include "crypto/xform.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
 
@@ -91,12 +91,11 @@ out:
 	return rc;
 }
 
-struct esp_sa *ike_keys_child(const struct ike_sa *sa, bool initiator,
-                              uint32_t spi_in, uint32_t spi_out,
-                              uint16_t encr, uint16_t keybits, uint16_t integ,
-                              const uint8_t *dh_secret, size_t dh_len,
-                              const uint8_t *ni, size_t ni_len,
-                              const uint8_t *nr, size_t nr_len)
+int ike_keys_child(const struct ike_sa *sa, bool initiator,
+                   uint16_t encr, uint16_t keybits, uint16_t integ,
+                   const uint8_t *dh_secret, size_t dh_len,
+                   const uint8_t *ni, size_t ni_len,
+                   const uint8_t *nr, size_t nr_len, struct dp_sa_params *out)
 {
 	size_t elen = xform_encr_keylen(encr, keybits);
 	size_t alen = xform_integ_keylen(integ);
@@ -104,8 +103,8 @@ struct esp_sa *ike_keys_child(const struct ike_sa *sa, bool initiator,
 	size_t slen = dh_len + ni_len + nr_len;
 	uint8_t *seed = malloc(slen ? slen : 1);
 	uint8_t *km = malloc(total ? total : 1);
-	struct esp_sa *esp = NULL;
-	if (!seed || !km || !elen)
+	int rc = -1;
+	if (!seed || !km || !elen || elen > DP_KEY_MAX || alen > DP_KEY_MAX)
 		goto out;
 	if (dh_len)
 		memcpy(seed, dh_secret, dh_len);
@@ -116,12 +115,15 @@ struct esp_sa *ike_keys_child(const struct ike_sa *sa, bool initiator,
 	/* initiator->responder encr | integ, then responder->initiator; the
 	 * initiator is whoever started this exchange */
 	const uint8_t *ei = km, *ai = km + elen, *er = km + elen + alen, *ar = er + elen;
-	if (initiator)
-		esp = esp_sa_new(spi_in, spi_out, encr, keybits, integ, er, alen ? ar : NULL,
-		                 ei, alen ? ai : NULL);
-	else
-		esp = esp_sa_new(spi_in, spi_out, encr, keybits, integ, ei, alen ? ai : NULL,
-		                 er, alen ? ar : NULL);
+	out->encr = encr;
+	out->keybits = keybits;
+	out->integ = integ;
+	out->has_akey = alen != 0;
+	memcpy(out->ekey_in, initiator ? er : ei, elen);
+	memcpy(out->ekey_out, initiator ? ei : er, elen);
+	memcpy(out->akey_in, initiator ? ar : ai, alen);
+	memcpy(out->akey_out, initiator ? ai : ar, alen);
+	rc = 0;
 out:
 	if (km)
 		OPENSSL_cleanse(km, total);
@@ -129,5 +131,5 @@ out:
 		OPENSSL_cleanse(seed, slen);
 	free(km);
 	free(seed);
-	return esp;
+	return rc;
 }

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 struct ike_sa;
-struct esp_sa;
+struct dp_sa_params;
 
 /* SKEYSEED and SK_* from the shared DH secret; sets sa->sk_d/pi/pr and
  * creates sa->x_in / sa->x_out. 0 on success. */
@@ -17,14 +17,14 @@ int ike_keys_derive(struct ike_sa *sa, const uint8_t *secret, size_t secret_len)
 int ike_keys_derive_rekey(struct ike_sa *sa, const struct ike_sa *old,
                           const uint8_t *secret, size_t secret_len);
 
-/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) split into an ESP SA;
- * initiator: we started the exchange (our outbound keys come first).
- * NULL on failure. */
-struct esp_sa *ike_keys_child(const struct ike_sa *sa, bool initiator,
-                              uint32_t spi_in, uint32_t spi_out,
-                              uint16_t encr, uint16_t keybits, uint16_t integ,
-                              const uint8_t *dh_secret, size_t dh_len,
-                              const uint8_t *ni, size_t ni_len,
-                              const uint8_t *nr, size_t nr_len);
+/* KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr) split into the keys and
+ * algorithms of out (the rest of out is the caller's); initiator: we
+ * started the exchange (our outbound keys come first). 0, or -1 (out's
+ * keys untouched or partly written: wipe it either way). */
+int ike_keys_child(const struct ike_sa *sa, bool initiator,
+                   uint16_t encr, uint16_t keybits, uint16_t integ,
+                   const uint8_t *dh_secret, size_t dh_len,
+                   const uint8_t *ni, size_t ni_len,
+                   const uint8_t *nr, size_t nr_len, struct dp_sa_params *out);
 
 #endif

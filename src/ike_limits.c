@@ -108,15 +108,3 @@ void src_release(struct src_table *t, struct src_entry *e)
 	}
 }
 
-bool ratelog_ok(struct ratelog *r, uint64_t now, unsigned interval, unsigned *suppressed)
-{
-	if (r->any && now - r->last < interval) {
-		r->suppressed++;
-		return false;
-	}
-	*suppressed = r->suppressed;
-	r->suppressed = 0;
-	r->last = now;
-	r->any = true;
-	return true;
-}

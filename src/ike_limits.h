@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "src/clock.h"
 #include "src/siphash.h"
 
 struct src_entry {
@@ -36,16 +37,5 @@ void src_table_free(struct src_table *t);
 struct src_entry *src_get(struct src_table *t, const struct sockaddr *peer, bool create);
 /* frees e when no IKE_SA of its address is left */
 void src_release(struct src_table *t, struct src_entry *e);
-
-/* A log line that may be printed at most once per interval: the first
- * event at once, later ones summed up ("N more") in the next line. */
-struct ratelog {
-	uint64_t last;                 /* monotonic seconds of the last line */
-	unsigned suppressed;           /* events since then without a line */
-	bool any;
-};
-/* true when a line may be printed now; *suppressed gets the count of
- * events swallowed since the previous line */
-bool ratelog_ok(struct ratelog *r, uint64_t now, unsigned interval, unsigned *suppressed);
 
 #endif

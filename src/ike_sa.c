@@ -9,8 +9,9 @@
 #include <openssl/rand.h>
 #include "crypto/dh.h"
 #include "crypto/xform.h"
+#include "src/child_sa.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/ike_sa.h"
 #include "src/updown.h"
 #include "src/log.h"
@@ -150,6 +151,7 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
 	sa->peer_len = peer_len;
 	memcpy(&sa->local, local, local_len);
 	sa->local_len = local_len;
+	sa->d = d;
 	sa->id = ++d->next_sa_id;
 	sa->created = now_sec();
 	sa->state = IKE_S_NEW;
@@ -241,7 +243,7 @@ static void setup_timeout(evutil_socket_t fd, short what, void *arg)
 		ike_sa_log_outcome(sa, outcome);
 	}
 	ike_sa_set_state(sa, IKE_S_DEAD);
-	ike_sa_reap(g_daemon);
+	ike_sa_reap(sa->d);
 }
 
 struct ike_sa *ike_sa_by_our_spi(struct daemon *d, const uint8_t spi[8])
@@ -302,7 +304,7 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
 	        state_names[st]);
 	if (st == IKE_S_ESTABLISHED || st == IKE_S_DEAD || st == IKE_S_DELETING ||
 	    st == IKE_S_REKEYED)
-		uncount_half_open(g_daemon, sa);
+		uncount_half_open(sa->d, sa);
 	if (st == IKE_S_ESTABLISHED) {
 		sa->established = now_sec();
 		if (sa->timer)
@@ -330,22 +332,25 @@ void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen
 		memcpy(&sa->local, local, local_len);
 		sa->local_len = local_len;
 	}
-	for (int i = 0; i < sa->n_child; i++) {
-		struct esp_sa *e = sa->child[i].esp;
-		if (!e)
-			continue;
-		memcpy(&e->peer, peer, peer_len);
-		e->peer_len = peer_len;
-		memcpy(&e->local, local, local_len);
-		e->local_len = local_len;
-	}
+	struct dp_endpoints ep;
+	child_sa_endpoints(sa, &ep);
+	for (int i = 0; i < sa->n_child; i++)
+		if (sa->child[i].installed)
+			dp_sa_move(sa->d->dp, sa->child[i].spi_in, &ep);
 }
 
-void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, const struct sockaddr *peer,
-                       socklen_t peer_len)
+void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
+                       const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct ike_sa *sa = ike_sa_by_id(d, ike_id);
 	if (!sa || sa->state != IKE_S_ESTABLISHED)
+		return;
+	/* the event may be older than a rekey or delete: only a CHILD_SA
+	 * this IKE_SA still has moves it */
+	bool ours = false;
+	for (int i = 0; i < sa->n_child; i++)
+		ours |= sa->child[i].installed && sa->child[i].spi_in == spi_in;
+	if (!ours || same_addr(peer, &sa->peer))
 		return;
 	log_info(LOG_IKE, "%s: ESP arrives from a new address (NAT rebinding), following it",
 	         ike_sa_tag(sa));
@@ -556,9 +561,11 @@ static void arm(struct event *ev, double seconds)
 uint64_t ike_sa_last_in(const struct ike_sa *sa)
 {
 	uint64_t last = sa->last_in;
+	struct dp_sa_stats st;
 	for (int i = 0; i < sa->n_child; i++)
-		if (sa->child[i].esp && sa->child[i].esp->last_in > last)
-			last = sa->child[i].esp->last_in;
+		if (sa->child[i].installed && dp_sa_stats(sa->d->dp, sa->child[i].spi_in, &st) == 0 &&
+		    st.last_in > last)
+			last = st.last_in;
 	return last;
 }
 
@@ -568,7 +575,7 @@ static void start_dpd(struct ike_sa *sa)
 	if (c->dpdaction == DPD_NONE || c->dpddelay == 0)
 		return;
 	if (!sa->dpd_timer)
-		sa->dpd_timer = evtimer_new(g_daemon->base, dpd_check, sa);
+		sa->dpd_timer = evtimer_new(sa->d->base, dpd_check, sa);
 	arm(sa->dpd_timer, c->dpddelay);
 }
 
@@ -589,7 +596,7 @@ static void dpd_check(evutil_socket_t fd, short what, void *arg)
 	ike_wr_init_inner(&w, buf, sizeof(buf));
 	log_dbg(LOG_IKE, "%s: nothing heard for %llus, checking liveness", ike_sa_tag(sa),
 	        (unsigned long long)(now - last));
-	ike_sa_request(g_daemon, sa, INFORMATIONAL, &w, REQ_DPD);
+	ike_sa_request(sa->d, sa, INFORMATIONAL, &w, REQ_DPD);
 	arm(sa->dpd_timer, delay);
 }
 
@@ -616,7 +623,7 @@ static void peer_dead(struct daemon *d, struct ike_sa *sa)
 static void retransmit(evutil_socket_t fd, short what, void *arg)
 {
 	struct ike_sa *sa = arg;
-	struct daemon *d = g_daemon;
+	struct daemon *d = sa->d;
 	const struct ipsec_conf *conf = d->cfg->conf;
 	uint64_t now = now_sec();
 	uint32_t dpdtimeout = sa->cfg ? sa->cfg->conn->dpdtimeout : 0;
@@ -705,10 +712,8 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 {
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];
-		if (c->esp) {
-			esp_table_del(d->esp, c->esp);
-			esp_sa_free(c->esp);
-		}
+		if (c->installed)
+			dp_sa_del(d->dp, c->spi_in);
 		/* one down event per CHILD_SA, not per rekeyed generation */
 		bool seen = false;
 		for (int j = 0; j < i; j++)

@@ -15,7 +15,6 @@ struct daemon;
 struct peer_cfg;
 struct dh;
 struct xform;
-struct esp_sa;
 struct pool;
 struct event;
 
@@ -53,7 +52,7 @@ struct child_sa {
 	uint32_t spi_in, spi_out;
 	uint32_t reqid;                   /* kept by rekeys: up/down events */
 	uint16_t encr, keybits, integ;
-	struct esp_sa *esp;
+	bool installed;                   /* in the data plane, named by spi_in */
 	uint64_t created;
 	uint64_t rekey_at, expire_at;     /* rekey=yes: our own rekey, hard expiry */
 	struct ike_ts tsi[IKE_MAX_TS]; int n_tsi;
@@ -85,6 +84,7 @@ struct frag_in {
 };
 
 struct ike_sa {
+	struct daemon *d;                 /* the daemon it belongs to (timers) */
 	struct ike_sa *next;              /* d->sas */
 	struct ike_sa *hnext[3];          /* chains of d->sa_idx[SA_BY_*] */
 	struct src_entry *src;            /* counts of its source address */
@@ -200,9 +200,11 @@ void ike_sa_reap(struct daemon *d);
  * authenticated */
 void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen_t peer_len,
                          const struct sockaddr *local, socklen_t local_len);
-/* authenticated ESP of IKE_SA ike_id came from a new address */
-void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, const struct sockaddr *peer,
-                       socklen_t peer_len);
+/* the data plane saw authenticated ESP of CHILD_SA spi_in (IKE_SA
+ * ike_id) come from a new address (DP_EV_PEER_MOVED): a NAT rebinding;
+ * an established IKE_SA that still has that CHILD_SA follows it */
+void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
+                       const struct sockaddr *peer, socklen_t peer_len);
 /* the one line per connection attempt (established, refused, abandoned):
  * address, user, IKE id, conn, algorithms, virtual IPs, then outcome */
 void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome);

@@ -6,16 +6,19 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <event2/event.h>
 #include "src/daemon.h"
-#include "src/datapath.h"
+#include "src/dp/dp.h"
 #include "src/ike.h"
 #include "src/log.h"
 #include "src/net.h"
+#include "src/udp.h"
 
 #define RECV_BATCH 64
+#define NET_RXBUF 65536
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
 {
@@ -28,11 +31,11 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_sock *s = arg;
-	static uint8_t buf[65536];
+	uint8_t *buf = s->d->rxbuf;
 	for (int i = 0; i < RECV_BATCH; i++) {
 		struct sockaddr_storage peer, local;
 		uint8_t cbuf[256];
-		struct iovec iov = { buf, sizeof(buf) };
+		struct iovec iov = { buf, NET_RXBUF };
 		struct msghdr mh = {
 			.msg_name = &peer, .msg_namelen = sizeof(peer),
 			.msg_iov = &iov, .msg_iovlen = 1,
@@ -64,7 +67,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		                                      : sizeof(struct sockaddr_in6);
 		size_t len = (size_t)n;
 		if (!s->natt) {
-			ike_input(g_daemon, buf, len, (struct sockaddr *)&peer, mh.msg_namelen,
+			ike_input(s->d, buf, len, (struct sockaddr *)&peer, mh.msg_namelen,
 			          (struct sockaddr *)&local, llen);
 			continue;
 		}
@@ -73,11 +76,11 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		if (len == 1 && buf[0] == 0xff)
 			continue;
 		if (len >= 4 && buf[0] == 0 && buf[1] == 0 && buf[2] == 0 && buf[3] == 0) {
-			ike_input(g_daemon, buf + 4, len - 4, (struct sockaddr *)&peer,
+			ike_input(s->d, buf + 4, len - 4, (struct sockaddr *)&peer,
 			          mh.msg_namelen, (struct sockaddr *)&local, llen);
 			continue;
 		}
-		datapath_esp_input(g_daemon, buf, len, (struct sockaddr *)&peer, mh.msg_namelen);
+		dp_esp_input(s->d->dp, buf, len, (struct sockaddr *)&peer, mh.msg_namelen);
 	}
 }
 
@@ -132,6 +135,7 @@ static int open_one(struct daemon *d, int family, uint16_t port, bool natt, char
 	s->family = family;
 	s->port = port;
 	s->natt = natt;
+	s->d = d;
 	s->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_readable, s);
 	if (!s->ev || event_add(s->ev, NULL) != 0) {
 		close(fd);
@@ -144,6 +148,10 @@ static int open_one(struct daemon *d, int family, uint16_t port, bool natt, char
 
 int net_open(struct daemon *d, uint16_t port_ike, uint16_t port_natt, char *err, size_t errlen)
 {
+	if (!d->rxbuf && !(d->rxbuf = malloc(NET_RXBUF))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (open_one(d, AF_INET, port_ike, false, err, errlen) != 0 ||
 	    open_one(d, AF_INET, port_natt, true, err, errlen) != 0)
 		return -1;
@@ -165,6 +173,8 @@ void net_close(struct daemon *d)
 		close(d->socks[i].fd);
 	}
 	d->n_socks = 0;
+	free(d->rxbuf);
+	d->rxbuf = NULL;
 }
 
 int net_send(struct daemon *d, const struct sockaddr *local, const struct sockaddr *peer,
@@ -179,36 +189,10 @@ int net_send(struct daemon *d, const struct sockaddr *local, const struct sockad
 			s = &d->socks[i];
 	if (!s)
 		return -1;
-	uint8_t cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	memset(cbuf, 0, sizeof(cbuf));
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = {
-		.msg_name = (void *)peer, .msg_namelen = peerlen,
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf,
-	};
-	struct cmsghdr *c = (struct cmsghdr *)cbuf;
-	if (local->sa_family == AF_INET) {
-		struct in_pktinfo pi = { 0 };
-		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	} else {
-		struct in6_pktinfo pi = { 0 };
-		pi.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr;
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	}
-	if (sendmsg(s->fd, &mh, 0) < 0) {
+	int e = udp_send_from(s->fd, local, peer, peerlen, buf, len);
+	if (e) {
 		/* dropped, never retried here: a full buffer under load is what
-		 * UDP does; IKE retransmits, and so do the clients' own flows */
-		int e = errno;
+		 * UDP does; IKE retransmits */
 		bool full = e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
 		uint64_t *count = full ? &d->n_send_full : &d->n_send_err;
 		unsigned held;

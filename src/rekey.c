@@ -12,7 +12,7 @@
 #include "src/child_sa.h"
 #include "src/config.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/ike.h"
 #include "src/ike_keys.h"
 #include "src/log.h"
@@ -75,8 +75,8 @@ static void move_session(struct ike_sa *n, struct ike_sa *sa)
 	memcpy(n->child, sa->child, sizeof(sa->child));
 	n->n_child = sa->n_child;
 	for (int i = 0; i < n->n_child; i++)
-		if (n->child[i].esp)
-			n->child[i].esp->ike_id = n->id;
+		if (n->child[i].installed)
+			dp_sa_set_owner(n->d->dp, n->child[i].spi_in, n->id);
 	n->msgid_next = 0;
 	n->our_msgid = 0;
 	n->last_in = now_sec();
@@ -348,7 +348,7 @@ static int start_child_rekey(struct daemon *d, struct ike_sa *sa, struct child_s
 		return -1;
 	if (group && (!(sa->rk_dh = dh_new(group)) || dh_public(sa->rk_dh, pub, publen) != 0))
 		return -1;
-	sa->rk_spi_in = esp_table_new_spi(d->esp);
+	sa->rk_spi_in = dp_spi_new(d->dp);
 	sa->rk_old_spi_in = c->spi_in;
 	struct ike_prop p;
 	current_prop(&p, PROTO_ESP, c->encr, c->keybits, c->integ, 0, group);
@@ -414,7 +414,7 @@ static void delete_child_request(struct daemon *d, struct ike_sa *sa, uint32_t s
 static void life_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct ike_sa *sa = arg;
-	struct daemon *d = g_daemon;
+	struct daemon *d = sa->d;
 	uint64_t now = now_sec();
 	struct timeval tv = { 1, 0 };
 	if (sa->state != IKE_S_ESTABLISHED)
@@ -497,7 +497,7 @@ void rekey_start(struct ike_sa *sa)
 	sa->expire_at = sa->created + c->ikelifetime;
 	sa->rekey_at = c->reauth ? sa->expire_at : fuzzed(sa->created, c->ikelifetime, c);
 	if (!sa->life_timer)
-		sa->life_timer = evtimer_new(g_daemon->base, life_tick, sa);
+		sa->life_timer = evtimer_new(sa->d->base, life_tick, sa);
 	struct timeval tv = { 1, 0 };
 	if (sa->life_timer)
 		evtimer_add(sa->life_timer, &tv);
@@ -554,6 +554,7 @@ static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_
 	}
 	struct child_sa *c = &sa->child[sa->n_child];
 	*c = *oc;
+	c->installed = false;
 	/* our request's selectors were the old SA's; the peer may narrow */
 	if (child_sa_take_rekey_ts(c, m) != 0) {
 		OPENSSL_cleanse(secret, sizeof(secret));
@@ -569,13 +570,17 @@ static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_
 	c->integ = sel.integ;
 	c->created = now_sec();
 	c->expire_at = 0;
-	c->esp = ike_keys_child(sa, true, c->spi_in, c->spi_out, sel.encr, sel.keybits, sel.integ,
+	struct dp_sa_params dp;
+	memset(&dp, 0, sizeof(dp));
+	int rc = ike_keys_child(sa, true, sel.encr, sel.keybits, sel.integ,
 	                        sel.dh ? secret : NULL, slen, sa->rk_nonce, sizeof(sa->rk_nonce),
-	                        m->nonce, m->nonce_len);
+	                        m->nonce, m->nonce_len, &dp);
 	OPENSSL_cleanse(secret, sizeof(secret));
-	if (!c->esp)
+	if (rc != 0) {
+		dp_sa_params_wipe(&dp);
 		return;
-	if (child_sa_install(d, sa, c) != 0)
+	}
+	if (child_sa_install(d, sa, c, &dp) != 0)
 		return;
 	child_times(sa, c);
 	oc->rekey_at = oc->expire_at = UINT64_MAX;   /* deleted next */

@@ -21,7 +21,7 @@
 
 #include "crypto/algs.h"
 #include "crypto/xform.h"
-#include "src/esp.h"
+#include "src/dp/esp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 #include "crypto/xform.h"
 #include "src/config.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/firstrun.h"
 #include "src/ike.h"
 #include "src/ike_sa.h"
@@ -59,10 +59,11 @@ static inline void fuzz_daemon_setup(void)
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	fuzz_d.base = event_base_new();
-	fuzz_d.esp = esp_table_new();
 	fuzz_d.tun_fd = -1;
-	g_daemon = &fuzz_d;
-	if (!fuzz_d.base || !fuzz_d.esp)
+	struct dp_params dp = { .base = fuzz_d.base, .tun_fd = -1, .on_event = daemon_dp_event,
+	                        .arg = &fuzz_d };
+	fuzz_d.dp = fuzz_d.base ? dp_new(&dp) : NULL;
+	if (!fuzz_d.base || !fuzz_d.dp)
 		abort();
 	fuzz_peer.sin_family = AF_INET;
 	fuzz_peer.sin_port = htons(4500);

@@ -33,7 +33,7 @@
 
 #include "crypto/algs.h"
 #include "crypto/xform.h"
-#include "src/esp.h"
+#include "src/dp/esp.h"
 
 static void usage(void)
 {

@@ -13,7 +13,7 @@
 #include "src/config.h"
 #include "src/cookie.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/esp.h"
 #include "src/firstrun.h"
 #include "src/ike.h"
 #include "src/ike_sa.h"
@@ -377,7 +377,7 @@ int main(void)
 	test_cookies();
 	char dir[32];
 	CHECK("daemon context", testd_open(&d, dir, "198.18.1.1") == 0);
-	if (d.cfg && d.base && d.esp)
+	if (d.cfg && d.base && d.dp)
 		test_admission();
 	testd_close(&d, dir);
 	CHECK_DONE();

@@ -8,7 +8,8 @@
 #include "crypto/algs.h"
 #include "src/child_sa.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include <event2/event.h>
+#include "src/dp/dp_int.h"
 #include "src/ike_sa.h"
 
 static struct ike_ts ts4(const char *start, const char *end, uint8_t proto, uint16_t sp,
@@ -75,34 +76,58 @@ static void test_install(void)
 {
 	static struct daemon d;
 	static struct ike_sa sa;
-	d.esp = esp_table_new();
-	uint8_t k[32];
-	memset(k, 7, sizeof(k));
+	d.base = event_base_new();
+	struct dp_params dpp = { .base = d.base, .tun_fd = -1, .on_event = daemon_dp_event,
+	                         .arg = &d };
+	d.dp = d.base ? dp_new(&dpp) : NULL;
+	sa.d = &d;
 	sa.has_vip4 = true;
 	inet_pton(AF_INET, "198.19.0.1", sa.vip4);
 	struct child_sa *c = &sa.child[0];
 	child(c);
-	c->esp = esp_sa_new(0x1234, 0x5678, ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128, k, k, k, k);
-	CHECK("install", d.esp && c->esp && child_sa_install(&d, &sa, c) == 0);
-	if (!c->esp)
+	c->spi_in = 0x1234;
+	c->spi_out = 0x5678;
+	struct dp_sa_params p;
+	memset(&p, 0, sizeof(p));
+	p.encr = ENCR_AES_CBC;
+	p.keybits = 128;
+	p.integ = AUTH_HMAC_SHA2_256_128;
+	p.has_akey = true;
+	memset(p.ekey_in, 7, 16);
+	memset(p.ekey_out, 7, 16);
+	memset(p.akey_in, 7, 32);
+	memset(p.akey_out, 7, 32);
+	CHECK("install", d.dp && child_sa_install(&d, &sa, c, &p) == 0 && c->installed);
+	static const uint8_t zero[DP_KEY_MAX];
+	CHECK("install: the keys handed over are wiped",
+	      memcmp(p.ekey_in, zero, DP_KEY_MAX) == 0 && memcmp(p.akey_out, zero, DP_KEY_MAX) == 0);
+	/* the data plane's own view of the SA (its private header) */
+	const struct esp_sa *e = d.dp ? esp_table_by_spi(d.dp->t, 0x1234) : NULL;
+	if (!e)
 		goto out;
-	const struct esp_sa *e = c->esp;
 	CHECK("install: local = TSr (ours), remote = TSi (the peer's)",
 	      e->n_ts_local == 1 && e->n_ts_remote == 1 && e->ts_local[0].family == AF_INET &&
 	      e->ts_local[0].start[2] == 2 && e->ts_local[0].end[3] == 255 &&
 	      e->ts_remote[0].start[1] == 19 && e->ts_remote[0].eport == 0xffff);
-	uint8_t p[28] = { 0x45, 0, 0, 28 };
-	p[9] = 17;
-	memcpy(p + 12, sa.vip4, 4);
-	inet_pton(AF_INET, "198.18.2.2", p + 16);
-	CHECK("install: VIP -> leftsubnet allowed in", esp_ts_allows(e, p, sizeof(p), true));
-	inet_pton(AF_INET, "198.18.3.2", p + 16);
-	CHECK("install: VIP -> outside refused in", !esp_ts_allows(e, p, sizeof(p), true));
-	esp_table_del(d.esp, c->esp);
-	esp_sa_free(c->esp);
-	c->esp = NULL;
+	uint8_t pkt[28] = { 0x45, 0, 0, 28 };
+	pkt[9] = 17;
+	memcpy(pkt + 12, sa.vip4, 4);
+	inet_pton(AF_INET, "198.18.2.2", pkt + 16);
+	CHECK("install: VIP -> leftsubnet allowed in", esp_ts_allows(e, pkt, sizeof(pkt), true));
+	inet_pton(AF_INET, "198.18.3.2", pkt + 16);
+	CHECK("install: VIP -> outside refused in", !esp_ts_allows(e, pkt, sizeof(pkt), true));
+	struct child_sa *c2 = &sa.child[1];
+	child(c2);
+	c2->spi_in = 0x1234;
+	c2->spi_out = 0x9999;
+	CHECK("install: an SPI in use is refused",
+	      child_sa_install(&d, &sa, c2, &p) == -1 && !c2->installed && sa.n_child == 1);
+	dp_sa_del(d.dp, 0x1234);
+	CHECK("delete: gone from the tables at once", !esp_table_by_spi(d.dp->t, 0x1234));
 out:
-	esp_table_free(d.esp);
+	dp_free(d.dp);
+	if (d.base)
+		event_base_free(d.base);
 }
 
 int main(void)

@@ -4,7 +4,7 @@
 
 #include "crypto/algs.h"
 #include "crypto/xform.h"
-#include "src/esp.h"
+#include "src/dp/esp.h"
 
 static const uint8_t CLIENT4[4] = { 198, 18, 50, 7 };
 static const uint8_t SERVER4[4] = { 198, 18, 0, 1 };

@@ -7,7 +7,7 @@
 #include <arpa/inet.h>
 
 #include "crypto/algs.h"
-#include "src/esp.h"
+#include "src/dp/esp.h"
 
 /* the client's virtual IPs, the server's LAN (leftsubnet) and a host
  * outside it */

@@ -12,7 +12,7 @@
 #include "crypto/xform.h"
 #include "src/config.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/esp.h"
 #include "src/firstrun.h"
 #include "src/ike.h"
 #include "src/ike_sa.h"
@@ -24,7 +24,7 @@ int main(void)
 {
 	char dir[32];
 	CHECK("daemon context", testd_open(&d, dir, "198.18.0.1") == 0);
-	if (!d.cfg || !d.base || !d.esp)
+	if (!d.cfg || !d.base || !d.dp)
 		CHECK_DONE();
 
 	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4500) };

@@ -10,7 +10,7 @@
 #include "conf/ipsec_conf.h"
 #include "src/config.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/esp.h"
 #include "src/firstrun.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -22,7 +22,7 @@ int main(void)
 {
 	char dir[32];
 	CHECK("daemon context", testd_open(&d, dir, "198.18.0.1") == 0);
-	if (!d.cfg || !d.base || !d.esp)
+	if (!d.cfg || !d.base || !d.dp)
 		CHECK_DONE();
 
 	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4500) };

@@ -1,6 +1,6 @@
 /* An in-process daemon for unit tests that drive the IKE code: a
  * first-run configuration (CA, server certificate, a user, one IPv4 pool)
- * in a new temporary dir, loaded, with an event base and an ESP table; no
+ * in a new temporary dir, loaded, with an event base and a data plane; no
  * sockets, no TUN device, no worker threads (jobs run inline). */
 #ifndef CYGNET_TESTD_H
 #define CYGNET_TESTD_H
@@ -10,7 +10,7 @@
 #include <event2/event.h>
 #include "src/config.h"
 #include "src/daemon.h"
-#include "src/esp.h"
+#include "src/dp/dp.h"
 #include "src/firstrun.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -32,9 +32,11 @@ static inline int testd_open(struct daemon *d, char *dir, const char *server_id)
 	log_set_level(-1, -1);
 	d->cfg = config_load(conf, err, sizeof(err));
 	d->base = event_base_new();
-	d->esp = esp_table_new();
-	g_daemon = d;
-	return d->cfg && d->base && d->esp && ike_sa_tables_init(d) == 0 ? 0 : -1;
+	d->tun_fd = -1;
+	struct dp_params dp = { .base = d->base, .tun_fd = -1, .on_event = daemon_dp_event,
+	                        .arg = d };
+	d->dp = d->base ? dp_new(&dp) : NULL;
+	return d->cfg && d->base && d->dp && ike_sa_tables_init(d) == 0 ? 0 : -1;
 }
 
 /* frees what testd_open made (every IKE_SA included) and removes dir */
@@ -44,7 +46,7 @@ static inline void testd_close(struct daemon *d, const char *dir)
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	ike_sa_reap(d);
 	ike_sa_tables_free(d);
-	esp_table_free(d->esp);
+	dp_free(d->dp);
 	if (d->base)
 		event_base_free(d->base);
 	config_free(d->cfg);

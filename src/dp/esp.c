@@ -6,7 +6,7 @@
  *     SPI(4) | Seq(4) | IV | payload | padding | pad length | next header | ICV
  * SPI | Seq is the prefix that xform authenticates (and, for AEAD, uses as
  * AAD, RFC 4106 §5); everything from payload to next header is encrypted. */
-#include "src/esp.h"
+#include "src/dp/esp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -503,6 +503,14 @@ struct esp_sa *esp_table_by_spi(struct esp_table *t, uint32_t spi)
 	while (sa && sa->spi_in != spi)
 		sa = sa->next_spi;
 	return sa;
+}
+
+struct esp_sa *esp_table_any(struct esp_table *t)
+{
+	for (size_t b = 0; b < t->nbuckets; b++)
+		if (t->by_spi[b])
+			return t->by_spi[b];
+	return NULL;
 }
 
 struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t len)

@@ -26,7 +26,7 @@
  *    upper protocol; a chain longer than that, or one that runs past the
  *    packet, makes the packet malformed, and a malformed packet matches
  *    nothing. */
-#include "src/esp.h"
+#include "src/dp/esp.h"
 
 #include <string.h>
 

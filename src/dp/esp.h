@@ -1,9 +1,8 @@
 /* The ESP data path (RFC 4303) in UDP (RFC 3948): per-SA packet transforms,
  * anti-replay, and the SA tables the data path looks packets up in.
  *
- * The control plane (IKE) meets the data path only here: esp_sa_new() +
- * esp_table_add() to install a CHILD_SA, esp_table_del() + esp_sa_free()
- * to remove it, and the counters in struct esp_sa to read. */
+ * Private to the data plane (src/dp/): the control plane reaches SAs
+ * only through src/dp/dp.h. Unit tests and fuzz targets use it directly. */
 #ifndef CYGNET_ESP_H
 #define CYGNET_ESP_H
 
@@ -12,10 +11,11 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "src/dp/dp.h"
 
 #define ESP_REPLAY_WINDOW 1024          /* bits, RFC 4303 §3.4.3: >= 64 */
 #define ESP_MAX_PACKET 65535
-#define ESP_MAX_TS 16                   /* selectors per side (IKE_MAX_TS) */
+#define ESP_MAX_TS DP_MAX_TS            /* selectors per side */
 /* Without ESN the outbound sequence number must never wrap (RFC 4303
  * §3.3.3). Past ESP_SEQ_REKEY the control plane is asked to rekey the
  * CHILD_SA: 2^24 packets before the end, which at 1 Mpps is 16 s and at
@@ -25,29 +25,6 @@
 #define ESP_SEQ_REKEY (ESP_SEQ_MAX - (1u << 24))
 
 struct xform;
-
-struct esp_counters {
-	uint64_t bytes_in, packets_in;      /* inner bytes delivered to TUN */
-	uint64_t bytes_out, packets_out;    /* inner bytes encapsulated */
-	uint64_t drop_auth;                 /* ICV failed */
-	uint64_t drop_replay;               /* outside window or seen before */
-	uint64_t drop_spoof;                /* inner source not the peer's */
-	uint64_t drop_malformed;            /* bad length, padding, next header */
-	uint64_t drop_ts_in;                /* inbound inner packet outside the selectors */
-	uint64_t drop_ts_out;               /* TUN packet for the peer outside the selectors */
-	uint64_t drop_seq;                  /* outbound refused: sequence numbers exhausted */
-};
-
-/* One negotiated traffic selector (RFC 7296 §3.13.1) as the data path
- * checks it: an address range of one family, an IP protocol (0 = any)
- * and a port range (0-65535 = any; for ICMP and ICMPv6 the range holds
- * type << 8 | code, RFC 7296 §3.13.1). */
-struct esp_ts {
-	uint8_t family;                     /* AF_INET or AF_INET6 */
-	uint8_t proto;
-	uint16_t sport, eport;              /* host order, inclusive */
-	uint8_t start[16], end[16];         /* IPv4 in the first 4 bytes */
-};
 
 /* what the control plane must hear about the outbound sequence numbers */
 enum esp_seq_event {
@@ -83,9 +60,16 @@ struct esp_sa {
 	bool seq_near_end_told, seq_exhausted_told, seq_refused;
 	struct esp_counters ctr;
 	uint64_t last_in;                   /* monotonic seconds of last valid inbound packet */
-	uint32_t ike_id;                    /* owning IKE_SA, for the control plane */
+	uint32_t owner;                     /* owning IKE_SA, named in events */
+	/* a PEER_MOVED event is queued (cleared by the control thread) and
+	 * when the last one was raised, monotonic seconds */
+	bool move_pending;
+	uint64_t move_told_at;
 	/* hash chains, owned by struct esp_table */
 	struct esp_sa *next_spi, *next_v4, *next_v6;
+	/* deleted, waiting for its grace period (src/dp/dp.c) */
+	struct esp_sa *next_retired;
+	uint64_t retired_epoch;
 };
 
 /* Creates an SA from keys (encr/integ per enum ids; key lengths as
@@ -146,6 +130,8 @@ void esp_table_free(struct esp_table *t);   /* frees the table, not the SAs */
 int esp_table_add(struct esp_table *t, struct esp_sa *sa);  /* -1 on SPI clash */
 void esp_table_del(struct esp_table *t, struct esp_sa *sa);
 struct esp_sa *esp_table_by_spi(struct esp_table *t, uint32_t spi);
+/* some SA of the table, NULL when it is empty (to empty it) */
+struct esp_sa *esp_table_any(struct esp_table *t);
 struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t len);
 /* The SA to send an IP packet from the TUN device with: the newest SA of
  * its destination's virtual IP whose selectors allow it. NULL when there

@@ -1,0 +1,170 @@
+/* The door between the control plane (IKE) and the data plane (ESP).
+ *
+ * The data plane owns every ESP SA (RFC 4303 in UDP, RFC 3948), the
+ * packets of the TUN device and the ESP packets of the UDP/4500 sockets.
+ * The control plane reaches it only through the calls below, made from
+ * the control thread (the one running the event loop); it never sees a
+ * struct esp_sa, and the data plane never parses IKE. strongSwan's
+ * kernel_ipsec_t has the same shape towards the kernel.
+ *
+ *   dp_spi_new       an unused inbound SPI for a CHILD_SA being negotiated
+ *   dp_sa_add        install an SA: keys, SPIs, selectors, endpoints, VIPs
+ *   dp_sa_move       its outer endpoints changed (MOBIKE, NAT rebinding)
+ *   dp_sa_set_owner  the IKE_SA it belongs to changed (IKE_SA rekey)
+ *   dp_sa_del        remove it; its memory is freed after a grace period,
+ *                    once no packet being processed can still hold it
+ *   dp_sa_stats      read its counters
+ *
+ * SAs are named by their inbound SPI, unique within one struct dp.
+ *
+ * The data plane answers with events (struct dp_event): an SA's peer
+ * moved (authenticated ESP from a new address), its outbound sequence
+ * numbers near their end or exhausted, the TUN device gone. They are
+ * queued where they happen and handed to the callback given to dp_new
+ * from the control thread's event loop, never from inside packet
+ * processing, so the control plane may add, move and delete SAs from the
+ * callback. When the queue is full an event is dropped and counted
+ * (struct dp_stats); every kind is raised again by the next packet that
+ * sees the same condition, so nothing is lost for good.
+ *
+ * One struct dp per daemon; nothing in it is global, so two can live in
+ * one process (tests run a client and a server side by side). */
+#ifndef CYGNET_DP_H
+#define CYGNET_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct dp;
+
+#define DP_KEY_MAX 64                   /* bytes of one encryption or integrity key */
+#define DP_MAX_TS 16                    /* selectors per side (>= IKE_MAX_TS) */
+#define DP_MAX_SOCKS 4                  /* UDP/4500 sockets: one per family today */
+
+/* One negotiated traffic selector (RFC 7296 §3.13.1) as the data path
+ * checks it: an address range of one family, an IP protocol (0 = any)
+ * and a port range (0-65535 = any; for ICMP and ICMPv6 the range holds
+ * type << 8 | code, RFC 7296 §3.13.1). */
+struct esp_ts {
+	uint8_t family;                     /* AF_INET or AF_INET6 */
+	uint8_t proto;
+	uint16_t sport, eport;              /* host order, inclusive */
+	uint8_t start[16], end[16];         /* IPv4 in the first 4 bytes */
+};
+
+/* An SA's packet counters; every drop is counted under one reason. */
+struct esp_counters {
+	uint64_t bytes_in, packets_in;      /* inner bytes delivered to TUN */
+	uint64_t bytes_out, packets_out;    /* inner bytes encapsulated */
+	uint64_t drop_auth;                 /* ICV failed */
+	uint64_t drop_replay;               /* outside window or seen before */
+	uint64_t drop_spoof;                /* inner source not the peer's */
+	uint64_t drop_malformed;            /* bad length, padding, next header */
+	uint64_t drop_ts_in;                /* inbound inner packet outside the selectors */
+	uint64_t drop_ts_out;               /* TUN packet for the peer outside the selectors */
+	uint64_t drop_seq;                  /* outbound refused: sequence numbers exhausted */
+};
+
+/* the outer addresses of an SA's packets (UDP/4500, ports included) */
+struct dp_endpoints {
+	struct sockaddr_storage peer;       /* where the peer is now */
+	struct sockaddr_storage local;      /* our address it talks to */
+	socklen_t peer_len, local_len;
+};
+
+/* Everything dp_sa_add needs. The keys are copied; wipe the struct
+ * afterwards with dp_sa_params_wipe. */
+struct dp_sa_params {
+	uint32_t spi_in, spi_out;           /* host order: ours, the peer's */
+	uint16_t encr, keybits, integ;      /* crypto/algs.h ids, AUTH_NONE for AEAD */
+	uint8_t ekey_in[DP_KEY_MAX], akey_in[DP_KEY_MAX];    /* as xform_new wants */
+	uint8_t ekey_out[DP_KEY_MAX], akey_out[DP_KEY_MAX];
+	bool has_akey;                      /* false for AEAD */
+	/* local = ours, remote = the peer's; inbound packets must go remote
+	 * -> local and outbound ones local -> remote. No selectors on a
+	 * side: nothing passes. */
+	struct esp_ts ts_local[DP_MAX_TS], ts_remote[DP_MAX_TS];
+	int n_ts_local, n_ts_remote;
+	/* the peer's virtual IPs: the inner source addresses it may send
+	 * from and the destinations routed to it */
+	bool has_vip4, has_vip6;
+	uint8_t vip4[4], vip6[16];
+	struct dp_endpoints ep;
+	uint32_t owner;                     /* the IKE_SA's id, returned in events */
+};
+
+struct dp_sa_stats {
+	struct esp_counters ctr;
+	uint64_t last_in;                   /* monotonic s of the last valid inbound packet */
+	uint64_t seq_out;                   /* last sequence number sent */
+};
+
+/* data-plane-wide counters (cygnetctl status) */
+struct dp_stats {
+	uint64_t sas, retired;              /* installed; deleted, waiting to be freed */
+	uint64_t unknown_spi;               /* ESP for no SA */
+	uint64_t tun_write_err;             /* write to TUN failed (down, queue full) */
+	uint64_t send_full, send_err;       /* sendmsg: buffer full; other error */
+	uint64_t events_dropped;            /* the event queue was full */
+};
+
+enum dp_event_kind {
+	DP_EV_PEER_MOVED,                   /* authenticated ESP from ev.peer */
+	DP_EV_SEQ_NEAR_END,                 /* seq_out passed ESP_SEQ_REKEY: rekey */
+	DP_EV_SEQ_EXHAUSTED,                /* a packet was refused: no number left */
+	DP_EV_TUN_GONE,                     /* the TUN device is gone (ev.err) */
+};
+
+struct dp_event {
+	enum dp_event_kind kind;
+	uint32_t owner, spi_in;             /* the SA's (not for TUN_GONE) */
+	struct sockaddr_storage peer;       /* PEER_MOVED */
+	socklen_t peer_len;
+	int err;                            /* TUN_GONE: the errno */
+	const char *op;                     /* TUN_GONE: "read" or "write" (static) */
+};
+
+typedef void dp_event_fn(void *arg, const struct dp_event *ev);
+
+struct dp_params {
+	struct event_base *base;            /* the control thread's loop */
+	int tun_fd;                         /* non-blocking; not closed by dp_free */
+	const char *tun_name;               /* for log lines */
+	/* the UDP/4500 sockets to send ESP on (not closed by dp_free) */
+	int sock_fd[DP_MAX_SOCKS], sock_family[DP_MAX_SOCKS];
+	int n_socks;
+	dp_event_fn *on_event;
+	void *arg;
+};
+
+/* NULL when out of memory; starts reading the TUN device */
+struct dp *dp_new(const struct dp_params *p);
+/* stops reading the TUN device (the daemon is stopping or it is gone) */
+void dp_stop(struct dp *dp);
+/* frees every SA (keys wiped) and the queue; NULL-safe */
+void dp_free(struct dp *dp);
+
+/* a fresh random SPI >= 256 that no installed SA uses; 0 when no random
+ * bytes could be had (0 is never a valid SPI) */
+uint32_t dp_spi_new(struct dp *dp);
+/* 0, or -1 when the SPI is taken, the algorithms or keys are unusable,
+ * the selectors are malformed, or memory is short */
+int dp_sa_add(struct dp *dp, const struct dp_sa_params *p);
+void dp_sa_params_wipe(struct dp_sa_params *p);
+/* -1 when there is no SA spi_in */
+int dp_sa_move(struct dp *dp, uint32_t spi_in, const struct dp_endpoints *ep);
+int dp_sa_set_owner(struct dp *dp, uint32_t spi_in, uint32_t owner);
+/* no-op for an unknown SPI */
+void dp_sa_del(struct dp *dp, uint32_t spi_in);
+int dp_sa_stats(struct dp *dp, uint32_t spi_in, struct dp_sa_stats *out);
+void dp_stats(struct dp *dp, struct dp_stats *out);
+
+/* an ESP packet (the UDP payload, SPI first, len bytes, decrypted in
+ * place) that arrived on the control plane's UDP/4500 socket from peer */
+void dp_esp_input(struct dp *dp, uint8_t *buf, size_t len,
+                  const struct sockaddr *peer, socklen_t peer_len);
+
+#endif
