@@ -15,8 +15,6 @@
 #include "src/log.h"
 #include "src/pool.h"
 
-static struct config *live;
-
 void config_path(const struct config *cfg, const char *sub, const char *name,
                  char *out, size_t outlen)
 {
@@ -366,8 +364,12 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 	free(keys);
 	for (int i = 0; i < cfg->n_peers; i++)
 		cfg->peers[i].owner = cfg;
-	cfg->live_next = live;
-	live = cfg;
+	if (!(cfg->set = calloc(1, sizeof(*cfg->set)))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	cfg->set->head = cfg;
+	cfg->set->members = 1;
 	return cfg;
 fail:
 	if (keys) {
@@ -379,9 +381,27 @@ fail:
 	return NULL;
 }
 
-struct config *config_live(void)
+struct config *config_live(const struct config *cfg)
 {
-	return live;
+	return cfg->set ? cfg->set->head : NULL;
+}
+
+/* takes cfg out of its set; frees the set when it was the last member */
+static void set_leave(struct config *cfg)
+{
+	struct config_set *set = cfg->set;
+	if (!set)
+		return;
+	for (struct config **pp = &set->head; *pp; pp = &(*pp)->live_next) {
+		if (*pp == cfg) {
+			*pp = cfg->live_next;
+			break;
+		}
+	}
+	cfg->live_next = NULL;
+	cfg->set = NULL;
+	if (--set->members == 0)
+		free(set);
 }
 
 void config_ref(struct config *cfg)
@@ -389,11 +409,18 @@ void config_ref(struct config *cfg)
 	cfg->refs++;
 }
 
-void config_adopt_pools(struct config *cfg)
+void config_adopt_pools(struct config *cfg, struct config *old)
 {
+	if (old->set && cfg->set != old->set) {
+		set_leave(cfg);
+		cfg->set = old->set;
+		cfg->live_next = old->set->head;
+		old->set->head = cfg;
+		old->set->members++;
+	}
 	for (int i = 0; i < cfg->n_pools; i++) {
 		struct pool *fresh = cfg->pools[i], *kept = NULL;
-		for (struct config *o = live; o && !kept; o = o->live_next)
+		for (struct config *o = config_live(cfg); o && !kept; o = o->live_next)
 			for (int j = 0; o != cfg && j < o->n_pools && !kept; j++)
 				if (pool_family(o->pools[j]) == pool_family(fresh) &&
 				    strcmp(pool_name(o->pools[j]), pool_name(fresh)) == 0)
@@ -415,12 +442,7 @@ void config_free(struct config *cfg)
 {
 	if (!cfg || --cfg->refs > 0)
 		return;
-	for (struct config **pp = &live; *pp; pp = &(*pp)->live_next) {
-		if (*pp == cfg) {
-			*pp = cfg->live_next;
-			break;
-		}
-	}
+	set_leave(cfg);
 	for (int i = 0; i < cfg->n_peers; i++) {
 		X509_free(cfg->peers[i].cert);
 		sk_X509_pop_free(cfg->peers[i].chain, X509_free);

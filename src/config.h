@@ -42,7 +42,16 @@ struct config {
 	 * its conn came from: a reload never pulls a conn, certificate or
 	 * pool from under an established SA */
 	int refs;
-	struct config *live_next;       /* every loaded configuration */
+	/* the configurations of one daemon still in use: the current one
+	 * and those established IKE_SAs hold (a reload joins the new one to
+	 * the old one's set), linked by live_next */
+	struct config_set *set;
+	struct config *live_next;
+};
+
+struct config_set {
+	struct config *head;
+	int members;
 };
 
 /* Loads DIR/ipsec.conf and DIR/ipsec.secrets. NULL with one
@@ -53,13 +62,15 @@ struct config *config_load(const char *dir, char *err, size_t errlen);
 void config_free(struct config *cfg);
 void config_ref(struct config *cfg);
 
-/* Makes cfg use the pool objects, and so the leases, of any other loaded
- * configuration with the same range, so a reload hands out no address
- * that an established session holds. */
-void config_adopt_pools(struct config *cfg);
-/* every loaded configuration (the current one and those established
- * IKE_SAs still hold), linked by live_next */
-struct config *config_live(void);
+/* A reload: joins cfg (fresh from config_load) to old's set and makes it
+ * use the pool objects, and so the leases, of any configuration of that
+ * set with the same range, so a reload hands out no address that an
+ * established session holds. Configurations of another daemon in the
+ * same process are never looked at. */
+void config_adopt_pools(struct config *cfg, struct config *old);
+/* every configuration of cfg's set (cfg's daemon's current one and those
+ * its established IKE_SAs still hold), linked by live_next */
+struct config *config_live(const struct config *cfg);
 
 /* the EAP secret for a user name, NULL if none; len in *len */
 const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len);

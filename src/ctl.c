@@ -32,9 +32,6 @@
 #include "src/proposal_select.h"
 #include "src/reload.h"
 
-static int listen_fd = -1;
-static struct event *listen_ev;
-static char sock_path[108];
 
 struct out {
 	char *buf;
@@ -238,10 +235,10 @@ static void leases(struct daemon *d, struct out *o)
 {
 	for (int i = 0; i < d->cfg->n_pools; i++)
 		put_pool(o, d->cfg->pools[i], false);
-	for (struct config *c = config_live(); c; c = c->live_next) {
+	for (struct config *c = config_live(d->cfg); c; c = c->live_next) {
 		for (int i = 0; c != d->cfg && i < c->n_pools; i++) {
 			bool shown = false;
-			for (struct config *e = config_live(); e != c && !shown; e = e->live_next)
+			for (struct config *e = config_live(d->cfg); e != c && !shown; e = e->live_next)
 				for (int j = 0; j < e->n_pools && !shown; j++)
 					shown = e->pools[j] == c->pools[i];
 			for (int j = 0; j < d->cfg->n_pools && !shown; j++)
@@ -393,9 +390,15 @@ struct conn {
 	size_t off;                 /* of o written */
 };
 
-static struct conn *conns;
-static int n_conns;
-static uint64_t refused, refused_logged_at;
+/* the control socket of one daemon (d->ctl) */
+struct ctl {
+	int listen_fd;
+	struct event *listen_ev;
+	char sock_path[108];
+	struct conn *conns;
+	int n_conns;
+	uint64_t refused, refused_logged_at;
+};
 
 /* unlinks and frees c; while a reload answer is pending only the socket
  * and events go, and reload_answer frees the rest */
@@ -409,7 +412,7 @@ static void conn_close(struct conn *c)
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
-		n_conns--;
+		c->d->ctl->n_conns--;
 	}
 	if (c->pprev) {
 		*c->pprev = c->next;
@@ -599,20 +602,21 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct ctl *t = d->ctl;
 	(void)what;
 	for (int i = 0; i < CTL_MAX_CONNS + 1; i++) {     /* a few per wakeup */
 		int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (s < 0)
 			return;
-		if (n_conns >= CTL_MAX_CONNS) {
+		if (t->n_conns >= CTL_MAX_CONNS) {
 			close(s);
-			refused++;
+			t->refused++;
 			uint64_t now = now_sec();
-			if (!refused_logged_at || now - refused_logged_at >= CTL_REFUSE_LOG_SECONDS) {
-				log_err(LOG_DMN, "control socket: %d connections open, refused %llu "
-				        "more", CTL_MAX_CONNS, (unsigned long long)refused);
-				refused_logged_at = now;
-				refused = 0;
+			if (!t->refused_logged_at || now - t->refused_logged_at >= CTL_REFUSE_LOG_SECONDS) {
+				log_err(LOG_DMN, "control socket: %d connections open, t->refused %llu "
+				        "more", CTL_MAX_CONNS, (unsigned long long)t->refused);
+				t->refused_logged_at = now;
+				t->refused = 0;
 			}
 			continue;
 		}
@@ -623,12 +627,12 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 		}
 		c->d = d;
 		c->fd = s;
-		n_conns++;
-		c->next = conns;
-		if (conns)
-			conns->pprev = &c->next;
-		c->pprev = &conns;
-		conns = c;
+		t->n_conns++;
+		c->next = t->conns;
+		if (t->conns)
+			t->conns->pprev = &c->next;
+		c->pprev = &t->conns;
+		t->conns = c;
 		c->io = event_new(d->base, s, EV_READ | EV_PERSIST, on_readable, c);
 		c->timer = evtimer_new(d->base, on_timeout, c);
 		if (!c->io || !c->timer || event_add(c->io, NULL) != 0) {
@@ -647,6 +651,13 @@ int ctl_open(struct daemon *d, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	strcpy(un.sun_path, path);
+	struct ctl *t = d->ctl ? d->ctl : calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "control socket: out of memory");
+		return -1;
+	}
+	d->ctl = t;
+	t->listen_fd = -1;
 	char dir[sizeof(un.sun_path)];
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
@@ -657,24 +668,24 @@ int ctl_open(struct daemon *d, const char *path, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (listen_fd < 0) {
+	t->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (t->listen_fd < 0) {
 		snprintf(err, errlen, "control socket: %s", strerror(errno));
 		return -1;
 	}
 	unlink(path);
 	mode_t old = umask(0117);
-	int rc = bind(listen_fd, (struct sockaddr *)&un, sizeof(un));
+	int rc = bind(t->listen_fd, (struct sockaddr *)&un, sizeof(un));
 	umask(old);
-	if (rc != 0 || listen(listen_fd, 64) != 0) {
+	if (rc != 0 || listen(t->listen_fd, 64) != 0) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
-		close(listen_fd);
-		listen_fd = -1;
+		close(t->listen_fd);
+		t->listen_fd = -1;
 		return -1;
 	}
-	snprintf(sock_path, sizeof(sock_path), "%s", path);
-	listen_ev = event_new(d->base, listen_fd, EV_READ | EV_PERSIST, on_accept, d);
-	if (!listen_ev || event_add(listen_ev, NULL) != 0) {
+	snprintf(t->sock_path, sizeof(t->sock_path), "%s", path);
+	t->listen_ev = event_new(d->base, t->listen_fd, EV_READ | EV_PERSIST, on_accept, d);
+	if (!t->listen_ev || event_add(t->listen_ev, NULL) != 0) {
 		snprintf(err, errlen, "control socket: event_add failed");
 		return -1;
 	}
@@ -683,14 +694,18 @@ int ctl_open(struct daemon *d, const char *path, char *err, size_t errlen)
 
 void ctl_close(struct daemon *d)
 {
-	if (listen_ev)
-		event_free(listen_ev);
-	listen_ev = NULL;
-	while (conns)
-		conn_close(conns);
-	if (listen_fd >= 0) {
-		close(listen_fd);
-		unlink(sock_path);   /* may fail without privileges; harmless */
+	struct ctl *t = d->ctl;
+	if (!t)
+		return;
+	if (t->listen_ev)
+		event_free(t->listen_ev);
+	t->listen_ev = NULL;
+	while (t->conns)
+		conn_close(t->conns);
+	if (t->listen_fd >= 0) {
+		close(t->listen_fd);
+		unlink(t->sock_path);   /* may fail without privileges; harmless */
 	}
-	listen_fd = -1;
+	free(t);
+	d->ctl = NULL;
 }

@@ -304,7 +304,7 @@ out:
 		ike_sa_reap(&d);
 	updown_flush(&d);
 	if (leases)
-		lease_store_save(leases, false);
+		lease_store_save(leases, d.cfg, false);
 	lease_store_free(leases);
 	helper_stop(&d, 1500);
 	dp_free(d.dp);

@@ -27,10 +27,13 @@ struct sa_index {
 	size_t n;
 };
 struct auth_limit;
+struct ctl;
 
 #define DAEMON_MAX_SOCKS 4
 #define TUN_MTU 1400
 #define FAULT_LOG_INTERVAL 10      /* seconds */
+#define DAEMON_MSG_BUF 65535       /* IKE_MAX_MSG */
+#define DAEMON_FRAG_ROOM (64 * 128) /* IKE_MAX_FRAGS fragments' headers and ICVs */
 
 struct udp_sock {
 	int fd;
@@ -64,6 +67,7 @@ struct daemon {
 	/* one line per limit when it is hit, at most every few seconds */
 	struct ratelog rl_cookie, rl_half_open, rl_block, rl_sa_limit, rl_src_limit, rl_busy;
 	struct auth_limit *alim;   /* password-guessing limits (auth_limit.h) */
+	struct ctl *ctl;           /* the control socket (ctl.c) */
 	bool stopping;
 	int exit_code;             /* of the process once the loop ends */
 	bool debug_cli;            /* --debug given: reloads keep its levels */
@@ -73,7 +77,14 @@ struct daemon {
 	struct ratelog rl_send_full, rl_send_err;
 	uint64_t n_send_full;       /* sendmsg: EAGAIN/ENOBUFS (buffer full) */
 	uint64_t n_send_err;        /* sendmsg: any other error */
-	uint8_t *rxbuf;             /* one received datagram (IKE_MAX_MSG + 1) */
+	uint8_t *rxbuf;             /* one received datagram (net.c) */
+	/* scratch space of the IKE code, one buffer per user (each checks
+	 * its size with a _Static_assert): a decrypted request (ike_input),
+	 * the EAP-only AUTH's message (ike_auth), a message being encrypted
+	 * and fragmented (ike_sa_send_encrypted) */
+	uint8_t buf_in[DAEMON_MSG_BUF];
+	uint8_t buf_auth[DAEMON_MSG_BUF];
+	uint8_t buf_out[DAEMON_MSG_BUF + DAEMON_FRAG_ROOM];
 };
 
 

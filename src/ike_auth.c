@@ -443,7 +443,7 @@ static void write_cp(struct ike_wr *w, struct ike_sa *sa)
 
 static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
-	static uint8_t buf[IKE_MAX_MSG];
+	uint8_t *buf = d->buf_auth;
 	uint8_t expect[PRF_MAX_OUT], mine[PRF_MAX_OUT];
 	if (!m->has_auth || m->auth_method != AUTHM_PSK || m->auth_len != sa->prf_len)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "AUTH with the EAP key expected");
@@ -459,7 +459,7 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "the user has a session already (uniqueids=keep)");
 
 	struct ike_wr w;
-	ike_wr_init_inner(&w, buf, sizeof(buf));
+	ike_wr_init_inner(&w, buf, sizeof(d->buf_auth));
 	ike_wr_auth(&w, AUTHM_PSK, mine, sa->prf_len);
 	OPENSSL_cleanse(mine, sizeof(mine));
 	enforce_unique(d, sa);
@@ -505,7 +505,7 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	         err ? " without a CHILD_SA: " : "", err ? ike_notify_name(err) : "");
 	ike_sa_log_outcome(sa, outcome);
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
-	OPENSSL_cleanse(buf, w.len < sizeof(buf) ? w.len : sizeof(buf));   /* AUTH from the MSK */
+	OPENSSL_cleanse(buf, w.len < sizeof(d->buf_auth) ? w.len : sizeof(d->buf_auth));   /* AUTH from the MSK */
 }
 
 void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)

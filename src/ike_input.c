@@ -17,7 +17,7 @@
 /* the peer's address for a log line (a static buffer: one use per line) */
 static const char *addr_text(const struct sockaddr *a)
 {
-	static char buf[INET6_ADDRSTRLEN + 8];
+	static _Thread_local char buf[INET6_ADDRSTRLEN + 8];
 	return addr_format(a, buf, sizeof(buf));
 }
 
@@ -269,7 +269,7 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
                const struct sockaddr *peer, socklen_t peer_len,
                const struct sockaddr *local, socklen_t local_len)
 {
-	static uint8_t copy[IKE_MAX_MSG];
+	uint8_t *copy = d->buf_in;
 	struct ike_hdr h;
 	int rc = ike_parse_header(buf, len, &h);
 	if (rc == IKE_ERR_VERSION) {
@@ -326,6 +326,8 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 		        ike_exchange_name(h.exchange), addr_text(peer));
 		return;
 	}
+	if (len > sizeof(d->buf_in))
+		return;
 	memcpy(copy, buf, len);
 	handle_protected(d, sa, copy, len, peer, peer_len, local, local_len);
 	/* decrypted in place: EAP responses (NT-Responses), identities */

@@ -270,6 +270,9 @@ struct ike_sa *ike_sa_by_id(struct daemon *d, uint32_t id)
 	return NULL;
 }
 
+_Static_assert(DAEMON_MSG_BUF >= IKE_MAX_MSG && DAEMON_FRAG_ROOM >= IKE_MAX_FRAGS * 128,
+              "the send buffer holds the largest message and its fragments' overhead");
+
 static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
 {
 	if (a->sa_family != b->ss_family)
@@ -359,7 +362,7 @@ void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
 
 const char *ike_sa_tag(const struct ike_sa *sa)
 {
-	static char buf[128];
+	static _Thread_local char buf[128];
 	char addr[INET6_ADDRSTRLEN] = "?";
 	uint16_t port = 0;
 	if (sa->peer.ss_family == AF_INET) {
@@ -484,7 +487,7 @@ static size_t frag_room(const struct ike_sa *sa, size_t frag_size)
 int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
                           bool response, uint32_t msgid, const struct ike_wr *inner)
 {
-	static uint8_t out[IKE_MAX_MSG + IKE_MAX_FRAGS * 128];
+	uint8_t *out = d->buf_out;
 	if (inner->overflow || !sa->x_out)
 		return -1;
 	struct ike_hdr h = {
@@ -513,7 +516,7 @@ int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
 			size_t chunk = inner->len - off < room ? inner->len - off : room;
 			size_t len = seal_one(sa, &h, i == 0 ? inner->first : 0, (uint16_t)(i + 1),
 			                      (uint16_t)n, inner->buf + off, chunk, out + used,
-			                      sizeof(out) - used);
+			                      sizeof(d->buf_out) - used);
 			if (!len)
 				return -1;
 			c.len[c.n++] = len;

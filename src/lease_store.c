@@ -26,6 +26,7 @@ struct lease_store {
 	struct event *tick;
 	bool retry;                     /* the last write failed: write again */
 	bool failing;                   /* ... and was logged */
+	struct daemon *d;               /* whose configuration's pools (started) */
 };
 
 /* ---- format ---- */
@@ -205,17 +206,18 @@ int lease_store_format(FILE *f, struct pool *const *pools, int n)
 
 /* ---- the daemon's store ---- */
 
-/* every pool of every loaded configuration, once; NULL when out of memory */
-static struct pool **live_pools(int *n)
+/* every pool of every configuration of cfg's set, once; NULL when out of
+ * memory */
+static struct pool **live_pools(const struct config *cfg, int *n)
 {
 	int cap = 0;
-	for (struct config *c = config_live(); c; c = c->live_next)
+	for (struct config *c = config_live(cfg); c; c = c->live_next)
 		cap += c->n_pools;
 	struct pool **v = calloc((size_t)(cap ? cap : 1), sizeof(*v));
 	*n = 0;
 	if (!v)
 		return NULL;
-	for (struct config *c = config_live(); c; c = c->live_next)
+	for (struct config *c = config_live(cfg); c; c = c->live_next)
 		for (int i = 0; i < c->n_pools; i++) {
 			bool seen = false;
 			for (int j = 0; j < *n && !seen; j++)
@@ -384,11 +386,11 @@ fail:
 	return -1;
 }
 
-int lease_store_save(struct lease_store *ls, bool force)
+int lease_store_save(struct lease_store *ls, const struct config *cfg, bool force)
 {
 	int n;
 	char err[256];
-	struct pool **pools = live_pools(&n);
+	struct pool **pools = live_pools(cfg, &n);
 	bool dirty = force || ls->retry;
 	if (!pools)
 		return -1;
@@ -411,12 +413,14 @@ int lease_store_save(struct lease_store *ls, bool force)
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	lease_store_save(arg, false);
+	struct lease_store *ls = arg;
+	lease_store_save(ls, ls->d->cfg, false);
 }
 
 int lease_store_start(struct lease_store *ls, struct daemon *d)
 {
 	struct timeval tv = { 1, 0 };
+	ls->d = d;
 	ls->tick = event_new(d->base, -1, EV_PERSIST, on_tick, ls);
 	return ls->tick && event_add(ls->tick, &tv) == 0 ? 0 : -1;
 }

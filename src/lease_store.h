@@ -58,10 +58,11 @@ struct lease_store *lease_store_open(const char *dir, uid_t uid, gid_t gid, char
 void lease_store_load(struct lease_store *ls, struct config *cfg);
 /* Starts writing (a one-second timer on d's event loop). 0 or -1. */
 int lease_store_start(struct lease_store *ls, struct daemon *d);
-/* Writes the file now when a lease changed since the last write (or
+/* Writes the file, with the leases of every pool of cfg's set
+ * (config_live), now when a lease changed since the last write (or
  * always, with force). 0 when written or nothing to write, -1 on error
  * (logged). */
-int lease_store_save(struct lease_store *ls, bool force);
+int lease_store_save(struct lease_store *ls, const struct config *cfg, bool force);
 /* Stops the timer and closes the directory (NULL-safe). */
 void lease_store_free(struct lease_store *ls);
 

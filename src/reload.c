@@ -114,7 +114,7 @@ static void on_snapshot(struct daemon *d, struct conf_snapshot *snap, const char
 	    log_parse_levels(cfg->conf->charondebug, err, sizeof(err)) != 0)
 		log_err(LOG_CFG, "reload: charondebug: %s", err);
 	warn_restart(d->cfg->conf, cfg->conf);
-	config_adopt_pools(cfg);
+	config_adopt_pools(cfg, d->cfg);
 
 	char added[512] = "", removed[512] = "";
 	int n_added = user_diff(d->cfg, cfg, added, sizeof(added));
