@@ -613,7 +613,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			t->refused++;
 			uint64_t now = now_sec();
 			if (!t->refused_logged_at || now - t->refused_logged_at >= CTL_REFUSE_LOG_SECONDS) {
-				log_err(LOG_DMN, "control socket: %d connections open, t->refused %llu "
+				log_err(LOG_DMN, "control socket: %d connections open, refused %llu "
 				        "more", CTL_MAX_CONNS, (unsigned long long)t->refused);
 				t->refused_logged_at = now;
 				t->refused = 0;
