@@ -78,7 +78,8 @@ static void reclaim(struct dp *dp, bool all)
 {
 	/* every packet loop is on this thread: it is between batches now,
 	 * so everything retired up to the current epoch may go */
-	uint64_t safe = dp->epoch;
+	uint64_t safe = esp_table_epoch(dp->t);
+	esp_table_reclaim(dp->t, all ? UINT64_MAX : safe);
 	struct esp_sa **pp = &dp->retired;
 	while (*pp) {
 		struct esp_sa *sa = *pp;
@@ -160,9 +161,9 @@ void dp_free(struct dp *dp)
 		event_free(dp->ev_reclaim);
 	if (dp->t) {
 		free_chain_all(dp);
+		reclaim(dp, true);
 		esp_table_free(dp->t);
 	}
-	reclaim(dp, true);
 	if (dp->q.efd >= 0)
 		close(dp->q.efd);
 	free(dp);
@@ -246,7 +247,7 @@ void dp_sa_del(struct dp *dp, uint32_t spi_in)
 		return;
 	esp_table_del(dp->t, sa);
 	dp->st.sas--;
-	sa->retired_epoch = ++dp->epoch;
+	sa->retired_epoch = esp_table_epoch(dp->t);
 	sa->next_retired = dp->retired;
 	dp->retired = sa;
 	dp->st.retired++;

@@ -33,9 +33,8 @@ struct dp {
 	struct dp_evq q;
 	struct event *ev_q, *ev_tun, *ev_reclaim;
 	/* deleted SAs, freed once every packet loop has passed a quiescent
-	 * point after their deletion (dp.c reclaim) */
+	 * point after their deletion (dp.c reclaim), with the table's epoch */
 	struct esp_sa *retired;
-	uint64_t epoch;                     /* bumped by every deletion */
 	struct dp_stats st;
 	struct ratelog rl_tun_write, rl_send_full, rl_send_err;
 	/* packet buffers of the (one, for now) packet loop */

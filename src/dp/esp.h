@@ -65,8 +65,6 @@ struct esp_sa {
 	 * when the last one was raised, monotonic seconds */
 	bool move_pending;
 	uint64_t move_told_at;
-	/* hash chains, owned by struct esp_table */
-	struct esp_sa *next_spi, *next_v4, *next_v6;
 	/* deleted, waiting for its grace period (src/dp/dp.c) */
 	struct esp_sa *next_retired;
 	uint64_t retired_epoch;
@@ -123,12 +121,21 @@ int esp_sa_set_ts(struct esp_sa *sa, const struct esp_ts *local, int n_local,
  * header is not allowed. No allocation. */
 bool esp_ts_allows(const struct esp_sa *sa, const uint8_t *ip, size_t len, bool inbound);
 
-/* SA lookup tables: by inbound SPI, by IPv4 and by IPv6 virtual IP. */
+/* SA lookup tables (src/dp/sa_table.c): by inbound SPI, by IPv4 and by
+ * IPv6 virtual IP. Changed by one thread (add, del), read by any number
+ * at the same time without a lock; what a change unlinks is freed by
+ * esp_table_reclaim once no reader can hold it (see sa_table.c). */
 struct esp_table;
 struct esp_table *esp_table_new(void);
-void esp_table_free(struct esp_table *t);   /* frees the table, not the SAs */
-int esp_table_add(struct esp_table *t, struct esp_sa *sa);  /* -1 on SPI clash */
-void esp_table_del(struct esp_table *t, struct esp_sa *sa);
+/* frees the table and its nodes (retired or not), not the SAs; NULL-safe */
+void esp_table_free(struct esp_table *t);
+int esp_table_add(struct esp_table *t, struct esp_sa *sa);  /* -1 on SPI clash or no memory */
+void esp_table_del(struct esp_table *t, struct esp_sa *sa); /* no-op when not in t */
+/* the epoch every add and del advances: a reader that has seen epoch E
+ * holds nothing unlinked at or before E once it passes a quiescent point */
+uint64_t esp_table_epoch(const struct esp_table *t);
+/* frees what was unlinked at epochs <= safe */
+void esp_table_reclaim(struct esp_table *t, uint64_t safe);
 struct esp_sa *esp_table_by_spi(struct esp_table *t, uint32_t spi);
 /* some SA of the table, NULL when it is empty (to empty it) */
 struct esp_sa *esp_table_any(struct esp_table *t);
