@@ -329,7 +329,10 @@ static void set_xfs(struct prop_xf *arr, int *n, const uint16_t *ids,
 
 void proposal_defaults(enum prop_proto proto, struct proposal_list *out)
 {
-	static const uint16_t gcm[] = { ENCR_AES_GCM_16, ENCR_AES_GCM_16 };
+	/* the AEADs strongSwan offers by default too, ChaCha20-Poly1305
+	 * included (the fast one without AES instructions) */
+	static const uint16_t aead[] = { ENCR_AES_GCM_16, ENCR_AES_GCM_16, ENCR_CHACHA20_POLY1305 };
+	static const uint16_t aead_bits[] = { 128, 256, 0 };
 	static const uint16_t cbc[] = { ENCR_AES_CBC, ENCR_AES_CBC };
 	static const uint16_t bits[] = { 128, 256 };
 	static const uint16_t ike_integ[] = {
@@ -356,7 +359,7 @@ void proposal_defaults(enum prop_proto proto, struct proposal_list *out)
 	out->n = 2;
 	if (proto == PROP_IKE) {
 		p = &out->p[0];
-		set_xfs(p->encr, &p->n_encr, gcm, bits, 2);
+		set_xfs(p->encr, &p->n_encr, aead, aead_bits, 3);
 		set_xfs(p->prf, &p->n_prf, ike_prf, NULL, 3);
 		set_xfs(p->dh, &p->n_dh, ike_dh, NULL, 4);
 		p = &out->p[1];
@@ -367,7 +370,7 @@ void proposal_defaults(enum prop_proto proto, struct proposal_list *out)
 	} else {
 		static const uint16_t noesn[] = { ESN_NO };
 		p = &out->p[0];
-		set_xfs(p->encr, &p->n_encr, gcm, bits, 2);
+		set_xfs(p->encr, &p->n_encr, aead, aead_bits, 3);
 		set_xfs(p->esn, &p->n_esn, noesn, NULL, 1);
 		p = &out->p[1];
 		set_xfs(p->encr, &p->n_encr, cbc, bits, 2);

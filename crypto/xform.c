@@ -411,6 +411,16 @@ int xform_seal(struct xform *x, const uint8_t *prefix, size_t prefixlen,
 	return seal_with_iv(x, prefix, prefixlen, iv, buf, len, icv);
 }
 
+int xform_seal_seq(struct xform *x, uint64_t seq, const uint8_t *prefix, size_t prefixlen,
+                   uint8_t *iv, uint8_t *buf, size_t len, uint8_t *icv)
+{
+	if (!x->aead)
+		return xform_seal(x, prefix, prefixlen, iv, buf, len, icv);
+	for (int i = 0; i < AEAD_IV_LEN; i++)
+		iv[i] = (uint8_t)(seq >> (56 - 8 * i));
+	return seal_with_iv(x, prefix, prefixlen, iv, buf, len, icv);
+}
+
 /* Test-only: see xform.h. */
 int xform_seal_iv(struct xform *x, const uint8_t *prefix, size_t prefixlen,
                   const uint8_t *iv, uint8_t *buf, size_t len, uint8_t *icv)

@@ -43,6 +43,14 @@ size_t xform_icv_len(const struct xform *x);   /* 12, 16, 24, 32 */
  * prefix is authenticated, not encrypted. 0 on success. */
 int xform_seal(struct xform *x, const uint8_t *prefix, size_t prefixlen,
                uint8_t *iv, uint8_t *buf, size_t len, uint8_t *icv);
+/* xform_seal for ESP: with AEAD the IV is seq, 8 bytes big-endian (RFC
+ * 4106 §3.1 and RFC 7634 §2 allow a counter; the ESP sequence number is
+ * one that never repeats under a key, since it never wraps), so any
+ * number of contexts with the same key (one per thread) stay unique
+ * without sharing a counter. The caller must never pass one seq twice
+ * for one key. CBC gets a random IV as from xform_seal. 0 on success. */
+int xform_seal_seq(struct xform *x, uint64_t seq, const uint8_t *prefix, size_t prefixlen,
+                   uint8_t *iv, uint8_t *buf, size_t len, uint8_t *icv);
 /* FOR TESTS ONLY (known-answer tests): xform_seal with a caller-chosen
  * IV. Reusing an IV breaks AEAD security; real code uses xform_seal. */
 int xform_seal_iv(struct xform *x, const uint8_t *prefix, size_t prefixlen,

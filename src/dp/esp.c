@@ -281,7 +281,9 @@ long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
 	sa->seq_out++;
 	put_be32(out, sa->spi_out);
 	put_be32(out + 4, (uint32_t)sa->seq_out);
-	if (xform_seal(sa->out, out, ESP_HDR_LEN, iv, buf, ctlen, buf + ctlen) != 0)
+	/* AEAD: the sequence number is the IV (unique per SA and key) */
+	if (xform_seal_seq(sa->out, sa->seq_out, out, ESP_HDR_LEN, iv, buf, ctlen,
+	                   buf + ctlen) != 0)
 		return -1;
 	sa->ctr.packets_out++;
 	sa->ctr.bytes_out += iplen;
