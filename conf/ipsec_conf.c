@@ -575,6 +575,7 @@ static const struct setup_num {
 	  10000000 },
 	{ "half_open_timeout", offsetof(struct ipsec_conf, half_open_timeout), 1, 600 },
 	{ "ike_threads", offsetof(struct ipsec_conf, ike_threads), 0, 16 },
+	{ "esp_threads", offsetof(struct ipsec_conf, esp_threads), 0, 16 },
 };
 
 static const struct setup_num *setup_num(const char *k)
@@ -655,9 +656,11 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 		unsigned long x = strtoul(v, &end, 10);
 		if (!*v || *end || errno || v[0] == '-' || x < sn->min || x > sn->max)
 			return bad(&c, kv, "expected a whole number from %u to %u", sn->min, sn->max);
-		/* ike_threads is an int (its default, -1, means automatic) */
+		/* the thread counts are ints (their default, -1, means automatic) */
 		if (strcmp(sn->name, "ike_threads") == 0)
 			conf->ike_threads = (int)x;
+		else if (strcmp(sn->name, "esp_threads") == 0)
+			conf->esp_threads = (int)x;
 		else
 			*(uint32_t *)((char *)conf + sn->off) = (uint32_t)x;
 		return 0;
@@ -997,6 +1000,7 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	conf->ikesa_limit_per_source = 500;
 	conf->half_open_timeout = 30;
 	conf->ike_threads = -1;
+	conf->esp_threads = -1;
 	conf->auth_backoff = true;
 	conf->auth_backoff_free = 5;
 	conf->auth_backoff_free_source = 20;

@@ -114,6 +114,7 @@ struct ipsec_conf {
 	uint32_t cookie_threshold, block_threshold, init_limit_half_open;
 	uint32_t ikesa_limit, ikesa_limit_per_source, half_open_timeout;
 	int ike_threads;            /* crypto worker threads; -1 = automatic */
+	int esp_threads;            /* packet worker threads; -1 = one per CPU, 0 = none */
 	/* password-guessing limits (src/auth_limit.h): after auth_backoff_free
 	 * failed logins of an account (auth_backoff_free_source of an address),
 	 * each further failure doubles a back-off from auth_backoff_base up to

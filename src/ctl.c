@@ -195,20 +195,24 @@ static void status(struct daemon *d, struct out *o, bool json)
 		put(o, "],\"established\":%d,\"half_open\":%u,\"ike_sas\":%u,"
 		    "\"cookies_required\":%s,\"crypto_jobs\":%d,\"dataplane\":{\"esp_sas\":%llu,"
 		    "\"retired\":%llu,\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
-		    "\"send_full\":%llu,\"send_errors\":%llu,\"events_dropped\":%llu},"
+		    "\"send_full\":%llu,\"send_errors\":%llu,\"events_dropped\":%llu,"
+		    "\"wrong_socket\":%llu,\"threaded\":%s,\"loops\":%d},"
 		    "\"ike_send_full\":%llu,\"ike_send_errors\":%llu}\n", n, d->half_open, d->n_sas,
 		    cookies ? "true" : "false", jobs, (unsigned long long)ds.sas,
 		    (unsigned long long)ds.retired, (unsigned long long)ds.unknown_spi,
 		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
 		    (unsigned long long)ds.send_err, (unsigned long long)ds.events_dropped,
+		    (unsigned long long)ds.wrong_socket, ds.threaded ? "true" : "false", ds.loops,
 		    (unsigned long long)d->n_send_full, (unsigned long long)d->n_send_err);
 	else {
 		put(o, "  %d established, %u half-open%s, %d handshake computation%s waiting\n", n,
 		    d->half_open, cookies ? " (new clients must return a cookie)" : "", jobs,
 		    jobs == 1 ? "" : "s");
-		put(o, "  data plane: %llu ESP SAs; dropped %llu for unknown SPIs, %llu on TUN "
-		    "write errors, %llu on full send buffers, %llu on other send errors\n",
-		    (unsigned long long)ds.sas, (unsigned long long)ds.unknown_spi,
+		put(o, "  data plane: %d %s, %llu ESP SAs; dropped %llu for unknown SPIs, %llu on "
+		    "TUN write errors, %llu on full send buffers, %llu on other send errors\n",
+		    ds.loops, ds.threaded ? (ds.loops == 1 ? "worker thread" : "worker threads")
+		                          : "main thread", (unsigned long long)ds.sas,
+		    (unsigned long long)ds.unknown_spi,
 		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
 		    (unsigned long long)ds.send_err);
 	}

@@ -201,7 +201,6 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	d.cfg = cfg;
 	d.debug_cli = debug != -2;
-	d.tun_fd = -1;
 	snprintf(d.tun_name, sizeof(d.tun_name), "%s", cfg->conf->tun_name ? cfg->conf->tun_name : "cygnet0");
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
@@ -217,11 +216,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
+	/* packet threads: one per CPU by default */
+	int esp_threads = cfg->conf->esp_threads;
+	if (esp_threads < 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		esp_threads = n < 1 ? 1 : n > DP_MAX_WORKERS ? DP_MAX_WORKERS : (int)n;
+	}
+	d.reuseport = esp_threads > 0;
 	if (net_open(&d, 500, 4500, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
-	if (tun_open(d.tun_name, 1, TUN_MTU, &d.tun_fd, err, sizeof(err)) != 0) {
+	d.n_tun_fds = esp_threads > 0 ? esp_threads : 1;
+	if (tun_open(d.tun_name, d.n_tun_fds, TUN_MTU, d.tun_fds, err, sizeof(err)) != 0) {
+		d.n_tun_fds = 0;
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
@@ -229,15 +237,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
-	struct dp_params dpp = { .base = d.base, .tun_fd = d.tun_fd, .tun_name = d.tun_name,
+	struct dp_params dpp = { .base = d.base, .tun_fd = d.tun_fds[0], .tun_name = d.tun_name,
+	                         .workers = esp_threads, .natt_port = 4500,
 	                         .on_event = daemon_dp_event, .arg = &d };
+	memcpy(dpp.tun_fds, d.tun_fds, sizeof(dpp.tun_fds));
 	for (int i = 0; i < d.n_socks; i++)
 		if (d.socks[i].natt && dpp.n_socks < DP_MAX_SOCKS) {
 			dpp.sock_fd[dpp.n_socks] = d.socks[i].fd;
 			dpp.sock_family[dpp.n_socks++] = d.socks[i].family;
 		}
-	if (!(d.dp = dp_new(&dpp))) {
-		fprintf(stderr, "cygnetd: cannot set up the data plane (out of memory?)\n");
+	if (!(d.dp = dp_new(&dpp, err, sizeof(err)))) {
+		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
 	ev_term = evsignal_new(d.base, SIGTERM, on_stop, &d);
@@ -281,6 +291,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cygnetd: cannot start the crypto worker threads\n");
 		goto out;
 	}
+	if (dp_start(d.dp, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
+	struct dp_stats ds;
+	dp_stats(d.dp, &ds);
 	/* the leases of the last run, read (like they are written) by the
 	 * unprivileged daemon */
 	if (leases) {
@@ -290,9 +306,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s, %d crypto thread%s", CYGNET_VERSION,
-	        cfg->n_peers, cfg->n_peers == 1 ? "" : "s", d.tun_name, threads,
-	        threads == 1 ? "" : "s");
+	log_err(LOG_DMN, "cygnet %s started: %d conn%s, TUN %s, %d crypto thread%s, %s",
+	        CYGNET_VERSION, cfg->n_peers, cfg->n_peers == 1 ? "" : "s", d.tun_name, threads,
+	        threads == 1 ? "" : "s", ds.threaded ? "packets on worker threads" :
+	        "packets on the main thread");
 	event_base_dispatch(d.base);
 	rc = d.exit_code;
 out:
@@ -314,8 +331,9 @@ out:
 	if (ev_int) event_free(ev_int);
 	if (ev_hup) event_free(ev_hup);
 	net_close(&d);
-	if (d.tun_fd >= 0) {
-		close(d.tun_fd);
+	for (int i = 0; i < d.n_tun_fds; i++)
+		close(d.tun_fds[i]);
+	if (d.n_tun_fds) {
 		tun_destroy(d.tun_name);
 	}
 	ike_sa_tables_free(&d);

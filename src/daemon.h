@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include "src/clock.h"
 #include "src/cookie.h"
+#include "src/dp/dp.h"
 #include "src/ike_limits.h"
 #include "src/siphash.h"
 
@@ -49,8 +50,10 @@ struct daemon {
 	struct config *cfg;
 	struct udp_sock socks[DAEMON_MAX_SOCKS];
 	int n_socks;
-	int tun_fd;
+	int tun_fds[DP_MAX_WORKERS];  /* the TUN device's queues: one per packet loop */
+	int n_tun_fds;
 	char tun_name[16];
+	bool reuseport;            /* NAT-T sockets join a group with the workers' */
 	struct dp *dp;             /* the data plane, reached through src/dp/dp.h */
 	/* IKE_SAs: a list to walk, and hash indexes to find one by our SPI,
 	 * by the initiator's SPI (IKE_SA_INIT retransmissions) and by id */

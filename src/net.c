@@ -98,6 +98,10 @@ static int open_one(struct daemon *d, int family, uint16_t port, bool natt, char
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* the data plane's worker threads bind sockets of their own on the
+	 * NAT-T port in one SO_REUSEPORT group with this one (src/dp/dp_io.c) */
+	if (natt && d->reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
 	int rcv = 4 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));

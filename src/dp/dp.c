@@ -1,15 +1,16 @@
-/* The data plane's SA registry and event queue: the calls of src/dp/dp.h
+/* The data plane's SA registry and event queues: the calls of src/dp/dp.h
  * that the control thread makes, and the drain that hands events back.
  *
- * Deleted SAs are not freed at once: they go on a retired list with the
- * epoch of their deletion, and are freed when every packet loop has
- * passed a quiescent point (between two batches) after that epoch. Today
- * the one packet loop runs on the control thread itself, between events,
- * so that point is always passed by the time reclaim runs; the list is
- * what lets packet loops move to threads without a worker ever touching
- * freed memory. */
+ * Packet loops read the SA tables and SAs without a lock while this
+ * thread changes them (src/dp/sa_table.c). What is deleted or replaced (an
+ * SA, an SA's endpoints) is not freed at once: it goes on a retired list
+ * stamped with the table's epoch, and is freed once every packet loop has
+ * passed a quiescent point (between two batches, or asleep) having seen
+ * that epoch. Without worker threads the one loop runs on this thread,
+ * between events, so that point is always passed when reclaim runs. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,37 +23,32 @@
 #include "src/dp/dp_int.h"
 #include "src/log.h"
 
-#define RECLAIM_INTERVAL_MS 500
+#define RECLAIM_INTERVAL_MS 200
 
 /* ---- events ---- */
 
-bool dp_event_push(struct dp *dp, const struct dp_event *ev)
+bool dp_event_push(struct dp_loop *l, const struct dp_event *ev)
 {
-	struct dp_evq *q = &dp->q;
+	struct dp_evq *q = &l->q;
 	uint32_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
 	uint32_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
 	if (head - tail >= DP_EVQ_SIZE) {
-		dp->st.events_dropped++;
+		l->events_dropped++;
 		return false;
 	}
 	q->ev[head & (DP_EVQ_SIZE - 1)] = *ev;
 	atomic_store_explicit(&q->head, head + 1, memory_order_release);
 	if (!atomic_exchange(&q->wake, true)) {
 		uint64_t one = 1;
-		ssize_t n = write(q->efd, &one, sizeof(one));
+		ssize_t n = write(l->dp->efd, &one, sizeof(one));
 		(void)n;        /* EAGAIN: the counter is already non-zero */
 	}
 	return true;
 }
 
-static void on_queue(evutil_socket_t fd, short what, void *arg)
+static void drain(struct dp *dp, struct dp_loop *l)
 {
-	struct dp *dp = arg;
-	struct dp_evq *q = &dp->q;
-	uint64_t v;
-	(void)what;
-	ssize_t n = read(fd, &v, sizeof(v));
-	(void)n;
+	struct dp_evq *q = &l->q;
 	atomic_store(&q->wake, false);
 	for (;;) {
 		uint32_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
@@ -66,29 +62,66 @@ static void on_queue(evutil_socket_t fd, short what, void *arg)
 			 * the control plane does not follow */
 			struct esp_sa *sa = esp_table_by_spi(dp->t, ev.spi_in);
 			if (sa)
-				sa->move_pending = false;
+				atomic_store(&sa->move_pending, false);
 		}
 		dp->p.on_event(dp->p.arg, &ev);
 	}
 }
 
+static void on_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct dp *dp = arg;
+	uint64_t v;
+	(void)what;
+	ssize_t n = read(fd, &v, sizeof(v));
+	(void)n;
+	for (int i = 0; i < dp->n_loops; i++)
+		drain(dp, &dp->loops[i]);
+}
+
 /* ---- grace period ---- */
+
+/* the oldest epoch a packet loop may still hold something of */
+static uint64_t safe_epoch(struct dp *dp)
+{
+	/* pairs with the loops' seq_cst store of seen before they touch the
+	 * tables: what we unlinked before this fence, a loop that announced
+	 * a later epoch cannot reach */
+	atomic_thread_fence(memory_order_seq_cst);
+	uint64_t safe = esp_table_epoch(dp->t);
+	if (!dp->threaded)
+		return safe;    /* the one loop runs on this thread, between events */
+	for (int i = 0; i < dp->n_loops; i++) {
+		if (!dp->loops[i].started)
+			continue;
+		uint64_t s = atomic_load(&dp->loops[i].seen);
+		if (s < safe)
+			safe = s;
+	}
+	return safe;
+}
 
 static void reclaim(struct dp *dp, bool all)
 {
-	/* every packet loop is on this thread: it is between batches now,
-	 * so everything retired up to the current epoch may go */
-	uint64_t safe = esp_table_epoch(dp->t);
-	esp_table_reclaim(dp->t, all ? UINT64_MAX : safe);
-	struct esp_sa **pp = &dp->retired;
-	while (*pp) {
+	uint64_t safe = all ? UINT64_MAX : safe_epoch(dp);
+	esp_table_reclaim(dp->t, safe);
+	for (struct esp_sa **pp = &dp->retired; *pp;) {
 		struct esp_sa *sa = *pp;
-		if (all || sa->retired_epoch <= safe) {
+		if (sa->retired_epoch <= safe) {
 			*pp = sa->next_retired;
 			esp_sa_free(sa);
-			dp->st.retired--;
+			dp->n_retired--;
 		} else {
 			pp = &sa->next_retired;
+		}
+	}
+	for (struct esp_ep **pp = &dp->retired_ep; *pp;) {
+		struct esp_ep *ep = *pp;
+		if (ep->retired_epoch <= safe) {
+			*pp = ep->next_retired;
+			free(ep);
+		} else {
+			pp = &ep->next_retired;
 		}
 	}
 }
@@ -102,28 +135,55 @@ static void on_reclaim(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifetime ---- */
 
-struct dp *dp_new(const struct dp_params *p)
+struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen)
 {
 	struct dp *dp = calloc(1, sizeof(*dp));
-	if (!dp)
+	if (!dp) {
+		snprintf(err, errlen, "data plane: out of memory");
 		return NULL;
+	}
 	dp->p = *p;
 	dp->p.tun_name = NULL;      /* the caller's string: copied */
 	snprintf(dp->tun_name, sizeof(dp->tun_name), "%s", p->tun_name ? p->tun_name : "-");
-	dp->q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dp->t = esp_table_new();
-	if (dp->q.efd < 0 || !dp->t)
+	dp->threaded = p->workers > 0;
+	dp->n_loops = dp->threaded ? (p->workers > DP_MAX_WORKERS ? DP_MAX_WORKERS : p->workers) : 1;
+	dp->loops = aligned_alloc(64, ((size_t)dp->n_loops * sizeof(*dp->loops) + 63) / 64 * 64);
+	if (dp->efd < 0 || dp->stop_fd < 0 || !dp->t || !dp->loops) {
+		snprintf(err, errlen, "data plane: out of memory");
+		free(dp->loops);
+		dp->loops = NULL;
 		goto fail;
-	dp->ev_q = event_new(p->base, dp->q.efd, EV_READ | EV_PERSIST, on_queue, dp);
+	}
+	memset(dp->loops, 0, (size_t)dp->n_loops * sizeof(*dp->loops));
+	for (int i = 0; i < dp->n_loops; i++) {
+		struct dp_loop *l = &dp->loops[i];
+		l->dp = dp;
+		l->lane = i;
+		l->tun_fd = dp->threaded ? p->tun_fds[i] : p->tun_fd;
+		l->sock[0] = l->sock[1] = -1;
+		l->epfd = -1;
+		atomic_init(&l->seen, DP_OFFLINE);
+	}
+	dp->ev_q = event_new(p->base, dp->efd, EV_READ | EV_PERSIST, on_queue, dp);
 	dp->ev_reclaim = event_new(p->base, -1, EV_PERSIST, on_reclaim, dp);
 	struct timeval tv = { 0, RECLAIM_INTERVAL_MS * 1000 };
 	if (!dp->ev_q || !dp->ev_reclaim || event_add(dp->ev_q, NULL) != 0 ||
-	    event_add(dp->ev_reclaim, &tv) != 0)
+	    event_add(dp->ev_reclaim, &tv) != 0) {
+		snprintf(err, errlen, "data plane: cannot add its events");
 		goto fail;
-	if (p->tun_fd >= 0) {
-		dp->ev_tun = event_new(p->base, p->tun_fd, EV_READ | EV_PERSIST, dp_on_tun, dp);
-		if (!dp->ev_tun || event_add(dp->ev_tun, NULL) != 0)
+	}
+	if (dp->threaded && dp_workers_open(dp, err, errlen) != 0)
+		goto fail;
+	if (!dp->threaded && dp->loops[0].tun_fd >= 0) {
+		dp->ev_tun = event_new(p->base, dp->loops[0].tun_fd, EV_READ | EV_PERSIST, dp_on_tun,
+		                       &dp->loops[0]);
+		if (!dp->ev_tun || event_add(dp->ev_tun, NULL) != 0) {
+			snprintf(err, errlen, "data plane: cannot watch the TUN device");
 			goto fail;
+		}
 	}
 	return dp;
 fail:
@@ -131,21 +191,44 @@ fail:
 	return NULL;
 }
 
-void dp_stop(struct dp *dp)
+int dp_start(struct dp *dp, char *err, size_t errlen)
 {
-	if (dp && dp->ev_tun)
-		event_del(dp->ev_tun);
+	if (!dp->threaded)
+		return 0;
+	/* signals stay with the event loop's thread */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = 0;
+	for (int i = 0; i < dp->n_loops && rc == 0; i++) {
+		struct dp_loop *l = &dp->loops[i];
+		atomic_store(&l->seen, esp_table_epoch(dp->t));
+		rc = pthread_create(&l->th, NULL, dp_worker_main, l);
+		if (rc != 0)
+			snprintf(err, errlen, "data plane: cannot start worker %d: %s", i, strerror(rc));
+		else
+			l->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc ? -1 : 0;
 }
 
-static void free_chain_all(struct dp *dp)
+void dp_stop(struct dp *dp)
 {
-	/* every installed SA: walk by SPI until the table is empty */
-	for (;;) {
-		struct esp_sa *sa = esp_table_any(dp->t);
-		if (!sa)
-			break;
-		esp_table_del(dp->t, sa);
-		esp_sa_free(sa);
+	if (!dp)
+		return;
+	if (dp->ev_tun)
+		event_del(dp->ev_tun);
+	if (!dp->threaded)
+		return;
+	uint64_t one = 1;
+	ssize_t n = write(dp->stop_fd, &one, sizeof(one));
+	(void)n;
+	for (int i = 0; i < dp->n_loops; i++) {
+		struct dp_loop *l = &dp->loops[i];
+		if (l->started)
+			pthread_join(l->th, NULL);
+		l->started = false;
 	}
 }
 
@@ -153,6 +236,7 @@ void dp_free(struct dp *dp)
 {
 	if (!dp)
 		return;
+	dp_stop(dp);
 	if (dp->ev_tun)
 		event_free(dp->ev_tun);
 	if (dp->ev_q)
@@ -160,12 +244,27 @@ void dp_free(struct dp *dp)
 	if (dp->ev_reclaim)
 		event_free(dp->ev_reclaim);
 	if (dp->t) {
-		free_chain_all(dp);
+		struct esp_sa *sa;
+		while ((sa = esp_table_any(dp->t))) {
+			esp_table_del(dp->t, sa);
+			esp_sa_free(sa);
+		}
 		reclaim(dp, true);
 		esp_table_free(dp->t);
 	}
-	if (dp->q.efd >= 0)
-		close(dp->q.efd);
+	for (int i = 0; dp->loops && i < dp->n_loops; i++) {
+		struct dp_loop *l = &dp->loops[i];
+		for (int k = 0; k < 2; k++)
+			if (l->sock[k] >= 0)
+				close(l->sock[k]);
+		if (l->epfd >= 0)
+			close(l->epfd);
+	}
+	free(dp->loops);
+	if (dp->efd >= 0)
+		close(dp->efd);
+	if (dp->stop_fd >= 0)
+		close(dp->stop_fd);
 	free(dp);
 }
 
@@ -176,34 +275,50 @@ uint32_t dp_spi_new(struct dp *dp)
 	return esp_table_new_spi(dp->t);
 }
 
+static struct esp_ep *ep_new(const struct dp_endpoints *e)
+{
+	if (e->peer_len > sizeof(e->peer) || e->local_len > sizeof(e->local))
+		return NULL;
+	struct esp_ep *ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return NULL;
+	memcpy(&ep->peer, &e->peer, e->peer_len);
+	ep->peer_len = e->peer_len;
+	memcpy(&ep->local, &e->local, e->local_len);
+	ep->local_len = e->local_len;
+	return ep;
+}
+
 int dp_sa_add(struct dp *dp, const struct dp_sa_params *p)
 {
 	size_t elen = xform_encr_keylen(p->encr, p->keybits);
 	size_t alen = xform_integ_keylen(p->integ);
 	if (!elen || elen > DP_KEY_MAX || alen > DP_KEY_MAX || (alen && !p->has_akey) ||
-	    p->ep.peer_len > sizeof(p->ep.peer) || p->ep.local_len > sizeof(p->ep.local) ||
 	    esp_table_by_spi(dp->t, p->spi_in))
 		return -1;
-	struct esp_sa *sa = esp_sa_new(p->spi_in, p->spi_out, p->encr, p->keybits, p->integ,
-	                               p->ekey_in, alen ? p->akey_in : NULL,
-	                               p->ekey_out, alen ? p->akey_out : NULL);
+	struct esp_sa *sa = esp_sa_new_lanes(dp->n_loops, p->spi_in, p->spi_out, p->encr,
+	                                     p->keybits, p->integ, p->ekey_in,
+	                                     alen ? p->akey_in : NULL, p->ekey_out,
+	                                     alen ? p->akey_out : NULL);
 	if (!sa)
 		return -1;
-	if (esp_sa_set_ts(sa, p->ts_local, p->n_ts_local, p->ts_remote, p->n_ts_remote) != 0)
+	struct esp_ep *ep = ep_new(&p->ep);
+	if (!ep || esp_sa_set_ts(sa, p->ts_local, p->n_ts_local, p->ts_remote, p->n_ts_remote) != 0) {
+		free(ep);
 		goto fail;
-	memcpy(&sa->peer, &p->ep.peer, p->ep.peer_len);
-	sa->peer_len = p->ep.peer_len;
-	memcpy(&sa->local, &p->ep.local, p->ep.local_len);
-	sa->local_len = p->ep.local_len;
+	}
+	atomic_init(&sa->ep, ep);
 	sa->has_vip4 = p->has_vip4;
 	sa->has_vip6 = p->has_vip6;
 	memcpy(sa->vip4, p->vip4, 4);
 	memcpy(sa->vip6, p->vip6, 16);
-	sa->owner = p->owner;
-	sa->last_in = now_sec();
+	atomic_init(&sa->owner, p->owner);
+	atomic_init(&sa->last_in, now_sec());
+	/* published by the table's release stores: a loop that finds it
+	 * sees it complete */
 	if (esp_table_add(dp->t, sa) != 0)
 		goto fail;
-	dp->st.sas++;
+	dp->sas++;
 	return 0;
 fail:
 	esp_sa_free(sa);
@@ -218,16 +333,23 @@ void dp_sa_params_wipe(struct dp_sa_params *p)
 	OPENSSL_cleanse(p->akey_out, sizeof(p->akey_out));
 }
 
-int dp_sa_move(struct dp *dp, uint32_t spi_in, const struct dp_endpoints *ep)
+int dp_sa_move(struct dp *dp, uint32_t spi_in, const struct dp_endpoints *e)
 {
 	struct esp_sa *sa = esp_table_by_spi(dp->t, spi_in);
-	if (!sa || ep->peer_len > sizeof(sa->peer) || ep->local_len > sizeof(sa->local))
+	if (!sa)
 		return -1;
-	memcpy(&sa->peer, &ep->peer, ep->peer_len);
-	sa->peer_len = ep->peer_len;
-	memcpy(&sa->local, &ep->local, ep->local_len);
-	sa->local_len = ep->local_len;
-	sa->move_pending = false;
+	struct esp_ep *ep = ep_new(e);
+	if (!ep)
+		return -1;
+	struct esp_ep *old = atomic_exchange_explicit(&sa->ep, ep, memory_order_acq_rel);
+	if (old) {
+		/* a loop may be sending to it right now: retire it with a
+		 * new epoch, which no loop can have seen yet */
+		old->retired_epoch = esp_table_advance(dp->t);
+		old->next_retired = dp->retired_ep;
+		dp->retired_ep = old;
+	}
+	atomic_store(&sa->move_pending, false);
 	return 0;
 }
 
@@ -236,7 +358,7 @@ int dp_sa_set_owner(struct dp *dp, uint32_t spi_in, uint32_t owner)
 	struct esp_sa *sa = esp_table_by_spi(dp->t, spi_in);
 	if (!sa)
 		return -1;
-	sa->owner = owner;
+	atomic_store(&sa->owner, owner);
 	return 0;
 }
 
@@ -246,11 +368,11 @@ void dp_sa_del(struct dp *dp, uint32_t spi_in)
 	if (!sa)
 		return;
 	esp_table_del(dp->t, sa);
-	dp->st.sas--;
+	dp->sas--;
 	sa->retired_epoch = esp_table_epoch(dp->t);
 	sa->next_retired = dp->retired;
 	dp->retired = sa;
-	dp->st.retired++;
+	dp->n_retired++;
 }
 
 int dp_sa_stats(struct dp *dp, uint32_t spi_in, struct dp_sa_stats *out)
@@ -258,13 +380,43 @@ int dp_sa_stats(struct dp *dp, uint32_t spi_in, struct dp_sa_stats *out)
 	const struct esp_sa *sa = esp_table_by_spi(dp->t, spi_in);
 	if (!sa)
 		return -1;
-	out->ctr = sa->ctr;
-	out->last_in = sa->last_in;
-	out->seq_out = sa->seq_out;
+	out->ctr = esp_ctr(sa);
+	out->last_in = atomic_load_explicit(&sa->last_in, memory_order_relaxed);
+	uint64_t s = atomic_load_explicit(&sa->seq_out, memory_order_relaxed);
+	out->seq_out = s > ESP_SEQ_MAX ? ESP_SEQ_MAX : s;
 	return 0;
 }
 
 void dp_stats(struct dp *dp, struct dp_stats *out)
 {
-	*out = dp->st;
+	memset(out, 0, sizeof(*out));
+	out->sas = dp->sas;
+	out->retired = dp->n_retired;
+	out->wrong_socket = dp->wrong_socket;
+	out->loops = dp->n_loops;
+	out->threaded = dp->threaded;
+	/* each loop writes its own; a torn read is not possible for aligned
+	 * 64-bit words on the machines cygnet runs on, and a count read a
+	 * packet late is fine */
+	for (int i = 0; i < dp->n_loops; i++) {
+		const struct dp_loop *l = &dp->loops[i];
+		out->unknown_spi += __atomic_load_n(&l->unknown_spi, __ATOMIC_RELAXED);
+		out->tun_write_err += __atomic_load_n(&l->tun_write_err, __ATOMIC_RELAXED);
+		out->send_full += __atomic_load_n(&l->send_full, __ATOMIC_RELAXED);
+		out->send_err += __atomic_load_n(&l->send_err, __ATOMIC_RELAXED);
+		out->events_dropped += __atomic_load_n(&l->events_dropped, __ATOMIC_RELAXED);
+	}
+}
+
+void dp_esp_input(struct dp *dp, uint8_t *buf, size_t len,
+                  const struct sockaddr *peer, socklen_t peer_len)
+{
+	if (dp->threaded) {
+		/* steering sends ESP to the workers; a packet that came here
+		 * anyway (while the group was set up) must not use a worker's
+		 * lane from this thread */
+		dp->wrong_socket++;
+		return;
+	}
+	dp_loop_esp(&dp->loops[0], buf, len, peer, peer_len);
 }

@@ -43,6 +43,7 @@ struct dp;
 #define DP_KEY_MAX 64                   /* bytes of one encryption or integrity key */
 #define DP_MAX_TS 16                    /* selectors per side (>= IKE_MAX_TS) */
 #define DP_MAX_SOCKS 4                  /* UDP/4500 sockets: one per family today */
+#define DP_MAX_WORKERS 16               /* packet threads (ESP_MAX_LANES) */
 
 /* One negotiated traffic selector (RFC 7296 §3.13.1) as the data path
  * checks it: an address range of one family, an IP protocol (0 = any)
@@ -109,6 +110,9 @@ struct dp_stats {
 	uint64_t tun_write_err;             /* write to TUN failed (down, queue full) */
 	uint64_t send_full, send_err;       /* sendmsg: buffer full; other error */
 	uint64_t events_dropped;            /* the event queue was full */
+	uint64_t wrong_socket;              /* ESP on the control thread's socket while threaded */
+	int loops;                          /* packet loops (lanes) */
+	bool threaded;                      /* they are worker threads */
 };
 
 enum dp_event_kind {
@@ -131,7 +135,17 @@ typedef void dp_event_fn(void *arg, const struct dp_event *ev);
 
 struct dp_params {
 	struct event_base *base;            /* the control thread's loop */
-	int tun_fd;                         /* non-blocking; not closed by dp_free */
+	/* packet threads: 0 runs every packet on the control thread (tun_fd);
+	 * N > 0 starts N workers at dp_start, worker i reading TUN queue
+	 * tun_fds[i] and its own UDP sockets on natt_port, which join the
+	 * SO_REUSEPORT group of the control thread's sockets there (those
+	 * must have SO_REUSEPORT set, and be bound first); a BPF program
+	 * steers each SA's ESP to one worker by SPI and everything else
+	 * (IKE, keepalives) to the control thread's socket. */
+	int workers;
+	int tun_fds[DP_MAX_WORKERS];        /* non-blocking; not closed by dp_free */
+	uint16_t natt_port;
+	int tun_fd;                         /* workers == 0: non-blocking; not closed by dp_free */
 	const char *tun_name;               /* for log lines */
 	/* the UDP/4500 sockets to send ESP on (not closed by dp_free) */
 	int sock_fd[DP_MAX_SOCKS], sock_family[DP_MAX_SOCKS];
@@ -140,11 +154,19 @@ struct dp_params {
 	void *arg;
 };
 
-/* NULL when out of memory; starts reading the TUN device */
-struct dp *dp_new(const struct dp_params *p);
+/* NULL with a reason in err; without workers it reads the TUN device
+ * from the event loop at once. With workers it opens their sockets: call
+ * before dropping privileges (same owner as the control thread's
+ * sockets). When the steering program cannot be attached, it runs without
+ * workers (logged once). */
+struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen);
+/* starts the worker threads, after privileges were dropped (so they run
+ * with none); no-op without workers. 0, or -1 with a reason */
+int dp_start(struct dp *dp, char *err, size_t errlen);
 /* stops reading the TUN device (the daemon is stopping or it is gone) */
 void dp_stop(struct dp *dp);
-/* frees every SA (keys wiped) and the queue; NULL-safe */
+/* stops and joins the workers, frees every SA (keys wiped) and the
+ * queues; NULL-safe */
 void dp_free(struct dp *dp);
 
 /* a fresh random SPI >= 256 that no installed SA uses; 0 when no random

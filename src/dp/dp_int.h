@@ -1,51 +1,82 @@
-/* Inside the data plane (src/dp/): the struct behind struct dp, shared by
+/* Inside the data plane (src/dp/): the structs behind struct dp, shared by
  * the SA registry (dp.c) and the packet loops (dp_io.c). Nothing outside
- * src/dp/ includes this. */
+ * src/dp/ includes this (unit tests of src/dp/ do). */
 #ifndef CYGNET_DP_INT_H
 #define CYGNET_DP_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include "src/clock.h"
 #include "src/dp/dp.h"
 #include "src/dp/esp.h"
 
-#define DP_EVQ_SIZE 1024                /* events queued, a power of two */
+#define DP_EVQ_SIZE 1024                /* events queued per loop, a power of two */
 #define DP_FAULT_LOG_INTERVAL 10        /* seconds between fault lines */
 #define DP_MOVE_RETELL 1                /* seconds before a PEER_MOVED is raised again */
+#define DP_BATCH 64                     /* packets per read batch */
+#define DP_OFFLINE UINT64_MAX           /* a loop's seen epoch while it sleeps */
 
-/* A single-producer single-consumer ring of events: the producer is the
- * code that processes packets, the consumer the control thread. The
- * producer writes the eventfd when `wake` was clear; the consumer clears
- * `wake` before it drains, so an event pushed after the clear wakes it
- * again and one pushed before is seen by the drain. */
+/* A single-producer single-consumer ring of events: the producer is one
+ * packet loop, the consumer the control thread. The producer writes the
+ * data plane's eventfd when `wake` was clear; the consumer clears `wake`
+ * before it drains, so an event pushed after the clear wakes it again and
+ * one pushed before is seen by the drain. */
 struct dp_evq {
 	struct dp_event ev[DP_EVQ_SIZE];
 	_Atomic uint32_t head;              /* next slot to write */
 	_Atomic uint32_t tail;              /* next slot to read */
 	atomic_bool wake;
-	int efd;                            /* eventfd */
+};
+
+/* one packet loop: the event loop's own (no worker threads) or a worker
+ * thread's; its index is its lane in every SA */
+struct dp_loop {
+	struct dp *dp;
+	int lane;
+	int tun_fd;                         /* its TUN queue */
+	int sock[2];                        /* worker: its UDP/4500 sockets (IPv4, IPv6), or -1 */
+	int epfd;                           /* worker: what it waits on */
+	pthread_t th;
+	bool started;
+	struct dp_evq q;
+	_Atomic uint64_t seen;              /* table epoch at its last quiescent point */
+	/* its counters (summed by dp_stats); written by this loop only */
+	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
+	struct ratelog rl_tun_write, rl_send_full, rl_send_err;
+	uint8_t pkt[ESP_MAX_PACKET];
+	uint8_t out[ESP_MAX_PACKET + 256];
 };
 
 struct dp {
 	struct dp_params p;
 	char tun_name[16];                  /* for log lines */
 	struct esp_table *t;
-	struct dp_evq q;
+	int n_loops;                        /* lanes: 1 inline, or the worker threads */
+	bool threaded;
+	struct dp_loop *loops;
+	int efd;                            /* eventfd: events queued */
+	int stop_fd;                        /* eventfd: workers, stop */
+	atomic_bool tun_gone;
 	struct event *ev_q, *ev_tun, *ev_reclaim;
-	/* deleted SAs, freed once every packet loop has passed a quiescent
-	 * point after their deletion (dp.c reclaim), with the table's epoch */
+	/* deleted SAs and replaced endpoints, freed once every packet loop
+	 * has passed a quiescent point after their deletion (dp.c reclaim),
+	 * with the table's epoch */
 	struct esp_sa *retired;
-	struct dp_stats st;
-	struct ratelog rl_tun_write, rl_send_full, rl_send_err;
-	/* packet buffers of the (one, for now) packet loop */
-	uint8_t pkt[ESP_MAX_PACKET];
-	uint8_t out[ESP_MAX_PACKET + 256];
+	struct esp_ep *retired_ep;
+	uint64_t sas, n_retired;
+	uint64_t wrong_socket;              /* ESP that reached the control socket while threaded */
 };
 
 /* queues an event for the control thread; false (and counted) when the
  * queue is full */
-bool dp_event_push(struct dp *dp, const struct dp_event *ev);
-/* the TUN device's read event (dp_io.c) */
+bool dp_event_push(struct dp_loop *l, const struct dp_event *ev);
+/* the inline loop's TUN read event (dp_io.c) */
 void dp_on_tun(int fd, short what, void *arg);
+/* one ESP datagram through loop l */
+void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct sockaddr *peer,
+                 socklen_t peer_len);
+/* worker threads: sockets made at dp_new, threads started by dp_start */
+int dp_workers_open(struct dp *dp, char *err, size_t errlen);
+void *dp_worker_main(void *arg);
 
 #endif

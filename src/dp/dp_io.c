@@ -1,76 +1,114 @@
 /* The packet loops: ESP-in-UDP datagrams to the TUN device and TUN
- * packets to ESP-in-UDP. One loop for now, run by the control thread's
- * event loop; per-packet work allocates nothing and reuses each SA's
- * cipher contexts. What the control plane must hear is queued as an event
- * (src/dp/dp.h), never called.
+ * packets to ESP-in-UDP.
+ *
+ * Without workers one loop runs on the control thread's event loop (lane
+ * 0). With N workers each is a thread with its own TUN queue (the kernel
+ * spreads flows over the queues of a multi-queue TUN device) and its own
+ * UDP/4500 sockets in the SO_REUSEPORT group of the control thread's, and
+ * a small classic BPF program on the group sends a datagram whose first
+ * four bytes are an SPI s != 0 to worker 1 + s % N (group index; the
+ * control thread's socket, bound first, is index 0) and everything else
+ * (IKE after the non-ESP marker, keepalives, runts) to the control
+ * thread. So an SA's inbound packets are all handled by one worker, and
+ * IKE never touches a worker. Outbound, several workers may encrypt for
+ * one SA at once (flows of one client on several queues): each has its
+ * own cipher contexts (the SA's lane) and takes sequence numbers
+ * atomically. No packet is handed from one thread to another, and nothing
+ * here allocates per packet; what the control plane must hear is queued
+ * as an event (src/dp/dp.h), never called.
  *
  * Faults of the TUN device (README "Faults"):
  *  - deleted under the daemon (ip link del): reads fail with EBADFD and
- *    the descriptor polls as an error for ever. Reading stops and a
- *    DP_EV_TUN_GONE event tells the control plane, which stops cygnet
- *    with exit status 1 so that the service manager starts it again.
+ *    the descriptor polls as an error for ever. The loop stops watching it
+ *    and a DP_EV_TUN_GONE event (once) tells the control plane, which
+ *    stops cygnet with exit status 1 so that the service manager starts
+ *    it again.
  *  - set down (ip link set down): nothing is read, writes fail with EIO;
  *    they are counted and logged at most every DP_FAULT_LOG_INTERVAL
- *    seconds. The privileged helper watches the link and puts the pool
- *    routes back when it is up again (helper.c).
+ *    seconds per loop. The privileged helper watches the link and puts
+ *    the pool routes back when it is up again (helper.c).
  *  - EAGAIN/ENOBUFS on a write (the kernel's queue is full): the packet is
  *    dropped, counted, logged the same rate-limited way; never retried. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <event2/event.h>
 
 #include "src/dp/dp_int.h"
 #include "src/log.h"
 #include "src/udp.h"
 
-#define TUN_BATCH 64
+#define RX_SLOT 9216                    /* bytes per received datagram (jumbo frames) */
+#define RX_BATCH 32                     /* datagrams per recvmmsg */
 
-static void tun_gone(struct dp *dp, const char *op, int e)
+/* ---- per packet ---- */
+
+static void tun_gone(struct dp_loop *l, const char *op, int e)
 {
-	if (dp->ev_tun)
+	struct dp *dp = l->dp;
+	if (!dp->threaded && dp->ev_tun)
 		event_del(dp->ev_tun);
+	if (dp->threaded)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, l->tun_fd, NULL);
+	if (atomic_exchange(&dp->tun_gone, true))
+		return;         /* one event for all loops */
 	struct dp_event ev = { .kind = DP_EV_TUN_GONE, .err = e, .op = op };
-	dp_event_push(dp, &ev);
+	dp_event_push(l, &ev);
 }
 
-static void tun_write(struct dp *dp, const uint8_t *pkt, size_t len)
+static void tun_write(struct dp_loop *l, const uint8_t *pkt, size_t len)
 {
-	if (write(dp->p.tun_fd, pkt, len) >= 0)
+	if (write(l->tun_fd, pkt, len) >= 0)
 		return;
 	int e = errno;
 	if (e == EBADFD || e == ENODEV || e == ENXIO) {
-		tun_gone(dp, "write", e);
+		tun_gone(l, "write", e);
 		return;
 	}
 	unsigned held;
-	dp->st.tun_write_err++;
-	if (ratelog_ok(&dp->rl_tun_write, now_sec(), DP_FAULT_LOG_INTERVAL, &held))
+	l->tun_write_err++;
+	if (ratelog_ok(&l->rl_tun_write, now_sec(), DP_FAULT_LOG_INTERVAL, &held))
 		log_err(LOG_TUN, "write to TUN %s: %s%s: dropped %u packet%s (%llu in all; "
-		        "reported at most every %d s)", dp->tun_name, strerror(e),
+		        "reported at most every %d s)", l->dp->tun_name, strerror(e),
 		        e == EIO ? " (the device is down)" : "", held + 1, held ? "s" : "",
-		        (unsigned long long)dp->st.tun_write_err, DP_FAULT_LOG_INTERVAL);
+		        (unsigned long long)l->tun_write_err, DP_FAULT_LOG_INTERVAL);
 }
 
-static void esp_send(struct dp *dp, const struct esp_sa *sa, const uint8_t *buf, size_t len)
+static void esp_send(struct dp_loop *l, const struct esp_ep *ep, const uint8_t *buf, size_t len)
 {
+	struct dp *dp = l->dp;
 	int fd = -1;
-	for (int i = 0; i < dp->p.n_socks; i++)
-		if (dp->p.sock_family[i] == sa->peer.ss_family)
-			fd = dp->p.sock_fd[i];
+	if (dp->threaded) {
+		fd = l->sock[ep->peer.ss_family == AF_INET6];
+	} else {
+		for (int i = 0; i < dp->p.n_socks; i++)
+			if (dp->p.sock_family[i] == ep->peer.ss_family)
+				fd = dp->p.sock_fd[i];
+	}
 	if (fd < 0)
 		return;
-	int e = udp_send_from(fd, (const struct sockaddr *)&sa->local,
-	                      (const struct sockaddr *)&sa->peer, sa->peer_len, buf, len);
+	int e = udp_send_from(fd, (const struct sockaddr *)&ep->local,
+	                      (const struct sockaddr *)&ep->peer, ep->peer_len, buf, len);
 	if (!e)
 		return;
 	/* dropped, never retried: the inner flows retransmit */
 	bool full = e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
-	uint64_t *count = full ? &dp->st.send_full : &dp->st.send_err;
+	uint64_t *count = full ? &l->send_full : &l->send_err;
 	unsigned held;
 	(*count)++;
-	if (ratelog_ok(full ? &dp->rl_send_full : &dp->rl_send_err, now_sec(),
+	if (ratelog_ok(full ? &l->rl_send_full : &l->rl_send_err, now_sec(),
 	               DP_FAULT_LOG_INTERVAL, &held))
 		log_err(LOG_NET, "sendmsg of ESP: %s%s: dropped %u packet%s (%llu in all; "
 		        "reported at most every %d s)", strerror(e),
@@ -81,87 +119,307 @@ static void esp_send(struct dp *dp, const struct esp_sa *sa, const uint8_t *buf,
 /* authenticated ESP from an address the SA does not send to: a NAT may
  * have given the peer a new address or port; the control plane decides
  * whether to follow (and then moves the SA and its siblings) */
-static void peer_moved(struct dp *dp, struct esp_sa *sa, const struct sockaddr *peer,
+static void peer_moved(struct dp_loop *l, struct esp_sa *sa, const struct sockaddr *peer,
                        socklen_t peer_len, uint64_t now)
 {
-	if (sa->move_pending && now - sa->move_told_at < DP_MOVE_RETELL)
+	if (atomic_load_explicit(&sa->move_pending, memory_order_relaxed) &&
+	    now - atomic_load_explicit(&sa->move_told_at, memory_order_relaxed) < DP_MOVE_RETELL)
 		return;
-	struct dp_event ev = { .kind = DP_EV_PEER_MOVED, .owner = sa->owner,
+	struct dp_event ev = { .kind = DP_EV_PEER_MOVED, .owner = atomic_load(&sa->owner),
 	                       .spi_in = sa->spi_in, .peer_len = peer_len };
 	memcpy(&ev.peer, peer, peer_len);
-	if (dp_event_push(dp, &ev)) {
-		sa->move_pending = true;
-		sa->move_told_at = now;
+	if (dp_event_push(l, &ev)) {
+		atomic_store(&sa->move_pending, true);
+		atomic_store(&sa->move_told_at, now);
 	}
 }
 
-void dp_esp_input(struct dp *dp, uint8_t *buf, size_t len,
-                  const struct sockaddr *peer, socklen_t peer_len)
+void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct sockaddr *peer,
+                 socklen_t peer_len)
 {
+	struct dp *dp = l->dp;
 	if (len < 8 || peer_len > sizeof(struct sockaddr_storage))
 		return;
 	uint32_t spi = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
 	               (uint32_t)buf[2] << 8 | buf[3];
 	struct esp_sa *sa = esp_table_by_spi(dp->t, spi);
 	if (!sa) {
-		if (dp->st.unknown_spi++ % 1000 == 0)
+		if (l->unknown_spi++ % 1000 == 0)
 			log_dbg(LOG_ESP, "ESP packet for unknown SPI %08x, dropped (%llu so far)", spi,
-			        (unsigned long long)dp->st.unknown_spi);
+			        (unsigned long long)l->unknown_spi);
 		return;
 	}
 	uint8_t *inner;
 	size_t innerlen;
 	uint64_t now = now_sec();
-	uint64_t before = sa->last_in;
-	int rc = esp_decap(sa, buf, len, &inner, &innerlen, now);
+	uint64_t before = atomic_load_explicit(&sa->last_in, memory_order_relaxed);
+	int rc = esp_decap_lane(sa, l->lane, buf, len, &inner, &innerlen, now);
 	/* last_in moves only for a packet that authenticated and was no replay */
-	if ((sa->last_in != before || rc >= 0) &&
-	    (peer_len != sa->peer_len || memcmp(peer, &sa->peer, peer_len) != 0))
-		peer_moved(dp, sa, peer, peer_len, now);
+	if (rc >= 0 || atomic_load_explicit(&sa->last_in, memory_order_relaxed) != before) {
+		const struct esp_ep *ep = atomic_load_explicit(&sa->ep, memory_order_acquire);
+		if (ep && (peer_len != ep->peer_len || memcmp(peer, &ep->peer, peer_len) != 0))
+			peer_moved(l, sa, peer, peer_len, now);
+	}
 	if (rc == 1)
-		tun_write(dp, inner, innerlen);
+		tun_write(l, inner, innerlen);
 }
 
 /* what the control plane must hear about an SA's sequence numbers; an
  * event the queue could not take is raised again by the next packet */
-static void seq_report(struct dp *dp, struct esp_sa *sa)
+static void seq_report(struct dp_loop *l, struct esp_sa *sa)
 {
-	bool near_told = sa->seq_near_end_told, exh_told = sa->seq_exhausted_told;
 	enum esp_seq_event e = esp_seq_event(sa);
 	if (e == ESP_SEQ_NONE)
 		return;
 	struct dp_event ev = { .kind = e == ESP_SEQ_EXHAUSTED ? DP_EV_SEQ_EXHAUSTED
 	                                                      : DP_EV_SEQ_NEAR_END,
-	                       .owner = sa->owner, .spi_in = sa->spi_in };
-	if (!dp_event_push(dp, &ev)) {
-		sa->seq_near_end_told = near_told;
-		sa->seq_exhausted_told = exh_told;
+	                       .owner = atomic_load(&sa->owner), .spi_in = sa->spi_in };
+	if (!dp_event_push(l, &ev)) {
+		if (e == ESP_SEQ_EXHAUSTED)
+			atomic_store(&sa->seq_exhausted_told, false);
+		else
+			atomic_store(&sa->seq_near_end_told, false);
 	}
+}
+
+static void tun_packet(struct dp_loop *l, size_t n)
+{
+	struct dp *dp = l->dp;
+	/* the destination's SA whose selectors allow the packet (a refusal
+	 * is counted in drop_ts_out) */
+	struct esp_sa *sa = esp_table_out(dp->t, l->lane, l->pkt, n);
+	if (!sa)
+		return;
+	long len = esp_encap_lane(sa, l->lane, l->pkt, n, l->out, sizeof(l->out));
+	if (atomic_load_explicit(&sa->seq_out, memory_order_relaxed) > ESP_SEQ_REKEY)
+		seq_report(l, sa);
+	if (len < 0)
+		return;
+	const struct esp_ep *ep = atomic_load_explicit(&sa->ep, memory_order_acquire);
+	if (ep)
+		esp_send(l, ep, l->out, (size_t)len);
+}
+
+/* reads up to DP_BATCH packets; false when the device is gone */
+static bool tun_batch(struct dp_loop *l)
+{
+	for (int i = 0; i < DP_BATCH; i++) {
+		ssize_t n = read(l->tun_fd, l->pkt, sizeof(l->pkt));
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return true;
+		if (n <= 0) {
+			/* EBADFD once deleted; a TUN never reads 0 bytes otherwise */
+			tun_gone(l, "read", n == 0 ? ENODEV : errno);
+			return false;
+		}
+		tun_packet(l, (size_t)n);
+	}
+	return true;
 }
 
 void dp_on_tun(evutil_socket_t fd, short what, void *arg)
 {
-	struct dp *dp = arg;
+	(void)fd;
 	(void)what;
-	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(fd, dp->pkt, sizeof(dp->pkt));
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		if (n <= 0) {
-			/* EBADFD once deleted; a TUN never reads 0 bytes otherwise */
-			tun_gone(dp, "read", n == 0 ? ENODEV : errno);
-			return;
-		}
-		/* the destination's SA whose selectors allow the packet (a
-		 * refusal is counted in drop_ts_out) */
-		struct esp_sa *sa = esp_table_out(dp->t, dp->pkt, (size_t)n);
-		if (!sa)
-			continue;
-		long len = esp_encap(sa, dp->pkt, (size_t)n, dp->out, sizeof(dp->out));
-		if (sa->seq_out > ESP_SEQ_REKEY)
-			seq_report(dp, sa);
-		if (len < 0)
-			continue;
-		esp_send(dp, sa, dp->out, (size_t)len);
+	tun_batch(arg);
+}
+
+/* ---- worker threads ---- */
+
+/* datagrams of one recvmmsg */
+struct rx {
+	struct mmsghdr m[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_storage from[RX_BATCH];
+	uint8_t buf[RX_BATCH][RX_SLOT];
+};
+
+static void udp_batch(struct dp_loop *l, int fd, struct rx *rx)
+{
+	for (int i = 0; i < RX_BATCH; i++) {
+		rx->iov[i] = (struct iovec){ rx->buf[i], RX_SLOT };
+		rx->m[i].msg_hdr = (struct msghdr){
+			.msg_name = &rx->from[i], .msg_namelen = sizeof(rx->from[i]),
+			.msg_iov = &rx->iov[i], .msg_iovlen = 1,
+		};
 	}
+	int n = recvmmsg(fd, rx->m, RX_BATCH, MSG_DONTWAIT, NULL);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &rx->m[i].msg_hdr;
+		size_t len = rx->m[i].msg_len;
+		if (h->msg_flags & MSG_TRUNC)
+			continue;       /* larger than any ESP packet we accept */
+		/* steering sends only SPI != 0 here; should anything else
+		 * arrive (the program replaced), it is not ESP */
+		if (len < 8 || (rx->buf[i][0] | rx->buf[i][1] | rx->buf[i][2] | rx->buf[i][3]) == 0)
+			continue;
+		dp_loop_esp(l, rx->buf[i], len, (struct sockaddr *)&rx->from[i], h->msg_namelen);
+	}
+}
+
+/* a quiescent point: nothing this loop looked up before is held now */
+static void quiesce(struct dp_loop *l, uint64_t v)
+{
+	atomic_store(&l->seen, v);      /* seq_cst: before any later table read */
+}
+
+void *dp_worker_main(void *arg)
+{
+	struct dp_loop *l = arg;
+	struct dp *dp = l->dp;
+	struct rx *rx = malloc(sizeof(*rx));   /* once per thread */
+	struct epoll_event evs[4];
+	if (!rx) {
+		log_err(LOG_ESP, "data plane: worker %d: out of memory", l->lane);
+		quiesce(l, DP_OFFLINE);
+		return NULL;
+	}
+	for (;;) {
+		quiesce(l, DP_OFFLINE);
+		int n = epoll_wait(l->epfd, evs, 4, -1);
+		quiesce(l, esp_table_epoch(dp->t));
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == dp->stop_fd)
+				goto out;
+			if (fd == l->tun_fd) {
+				if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN))
+					tun_gone(l, "read", EBADFD);
+				else
+					tun_batch(l);
+			} else {
+				udp_batch(l, fd, rx);
+			}
+			quiesce(l, esp_table_epoch(dp->t));
+		}
+	}
+out:
+	quiesce(l, DP_OFFLINE);
+	free(rx);
+	return NULL;
+}
+
+/* classic BPF for the SO_REUSEPORT group: A = the first 4 bytes of the
+ * UDP payload (the program sees the payload; a shorter one ends the
+ * program with 0); 0 (IKE's non-ESP marker) -> 0, else 1 + A % n */
+static int attach_steering(int fd, int n)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
+}
+
+static int worker_socket(int family, uint16_t port)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		return -1;
+	int on = 1, buf = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	/* the *FORCE variants pass rmem_max/wmem_max with CAP_NET_ADMIN */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t len;
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		len = sizeof(*s);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int watch(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* without steering, workers cannot own the UDP side: undo, and let the
+ * event loop serve every packet from TUN queue 0 (the other queues are
+ * detached so the kernel does not queue packets nobody reads) */
+static void fall_back(struct dp *dp, const char *why)
+{
+	log_err(LOG_ESP, "data plane: %s; all packets are handled by the main thread", why);
+	for (int i = 0; i < dp->n_loops; i++) {
+		struct dp_loop *l = &dp->loops[i];
+		for (int k = 0; k < 2; k++)
+			if (l->sock[k] >= 0)
+				close(l->sock[k]);
+		l->sock[0] = l->sock[1] = -1;
+		if (l->epfd >= 0)
+			close(l->epfd);
+		l->epfd = -1;
+		if (i > 0) {
+			struct ifreq ifr = { .ifr_flags = IFF_DETACH_QUEUE };
+			ioctl(l->tun_fd, TUNSETQUEUE, &ifr);
+		}
+	}
+	dp->threaded = false;
+	dp->n_loops = 1;
+	dp->p.tun_fd = dp->loops[0].tun_fd;
+}
+
+int dp_workers_open(struct dp *dp, char *err, size_t errlen)
+{
+	int fams[2] = { AF_INET, AF_INET6 };
+	bool have[2] = { false, false };
+	for (int i = 0; i < dp->p.n_socks; i++)
+		have[dp->p.sock_family[i] == AF_INET6] = true;
+	for (int i = 0; i < dp->n_loops; i++) {
+		struct dp_loop *l = &dp->loops[i];
+		l->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (l->epfd < 0 || watch(l->epfd, dp->stop_fd) != 0 || watch(l->epfd, l->tun_fd) != 0) {
+			snprintf(err, errlen, "data plane: epoll: %s", strerror(errno));
+			return -1;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!have[k])
+				continue;
+			l->sock[k] = worker_socket(fams[k], dp->p.natt_port);
+			if (l->sock[k] < 0) {
+				fall_back(dp, "no UDP socket of its own for a worker (SO_REUSEPORT)");
+				return 0;
+			}
+			if (watch(l->epfd, l->sock[k]) != 0) {
+				snprintf(err, errlen, "data plane: epoll: %s", strerror(errno));
+				return -1;
+			}
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		if (have[k] && attach_steering(dp->loops[0].sock[k], dp->n_loops) != 0) {
+			char why[128];
+			snprintf(why, sizeof(why), "cannot steer ESP to workers (SO_ATTACH_REUSEPORT_CBPF: "
+			         "%s)", strerror(errno));
+			fall_back(dp, why);
+			return 0;
+		}
+	}
+	log_info(LOG_ESP, "data plane: %d worker thread%s, each with a TUN queue and UDP "
+	         "sockets of its own, ESP steered by SPI", dp->n_loops, dp->n_loops == 1 ? "" : "s");
+	return 0;
 }

@@ -37,38 +37,89 @@ static void put_be32(uint8_t *p, uint32_t v)
 
 /* ---- SA ---- */
 
-struct esp_sa *esp_sa_new(uint32_t spi_in, uint32_t spi_out,
-                          uint16_t encr, uint16_t keybits, uint16_t integ,
-                          const uint8_t *ekey_in, const uint8_t *akey_in,
-                          const uint8_t *ekey_out, const uint8_t *akey_out)
+struct esp_sa *esp_sa_new_lanes(int n_lanes, uint32_t spi_in, uint32_t spi_out,
+                                uint16_t encr, uint16_t keybits, uint16_t integ,
+                                const uint8_t *ekey_in, const uint8_t *akey_in,
+                                const uint8_t *ekey_out, const uint8_t *akey_out)
 {
-	struct esp_sa *sa = calloc(1, sizeof(*sa));
+	if (n_lanes < 1 || n_lanes > ESP_MAX_LANES)
+		return NULL;
+	struct esp_sa *sa = aligned_alloc(64, (sizeof(*sa) + (size_t)n_lanes * sizeof(sa->lane[0]) +
+	                                       63) / 64 * 64);
 	if (!sa)
-		goto fail;
+		return NULL;
+	memset(sa, 0, sizeof(*sa) + (size_t)n_lanes * sizeof(sa->lane[0]));
+	atomic_flag_clear(&sa->replay_lock);
+	sa->n_lanes = n_lanes;
 	sa->spi_in = spi_in;
 	sa->spi_out = spi_out;
-	sa->in = xform_new(encr, keybits, integ, ekey_in, akey_in);
-	sa->out = xform_new(encr, keybits, integ, ekey_out, akey_out);
-	if (!sa->in || !sa->out)
-		goto fail;
-	/* the data path assumes these; a broken xform must not make it
-	 * divide by zero or overrun */
-	if (xform_block_len(sa->in) == 0 || xform_block_len(sa->out) == 0 ||
-	    xform_block_len(sa->out) > 255)
-		goto fail;
+	for (int i = 0; i < n_lanes; i++) {
+		struct esp_lane *l = &sa->lane[i];
+		l->in = xform_new(encr, keybits, integ, ekey_in, akey_in);
+		l->out = xform_new(encr, keybits, integ, ekey_out, akey_out);
+		/* the data path assumes these; a broken xform must not make
+		 * it divide by zero or overrun */
+		if (!l->in || !l->out || xform_block_len(l->in) == 0 ||
+		    xform_block_len(l->out) == 0 || xform_block_len(l->out) > 255)
+			goto fail;
+	}
 	return sa;
 fail:
 	esp_sa_free(sa);
 	return NULL;
 }
 
+struct esp_sa *esp_sa_new(uint32_t spi_in, uint32_t spi_out,
+                          uint16_t encr, uint16_t keybits, uint16_t integ,
+                          const uint8_t *ekey_in, const uint8_t *akey_in,
+                          const uint8_t *ekey_out, const uint8_t *akey_out)
+{
+	return esp_sa_new_lanes(1, spi_in, spi_out, encr, keybits, integ, ekey_in, akey_in,
+	                        ekey_out, akey_out);
+}
+
 void esp_sa_free(struct esp_sa *sa)
 {
 	if (!sa)
 		return;
-	xform_free(sa->in);     /* wipes the keys */
-	xform_free(sa->out);
+	for (int i = 0; i < sa->n_lanes; i++) {
+		xform_free(sa->lane[i].in);     /* wipes the keys */
+		xform_free(sa->lane[i].out);
+	}
+	free(atomic_load_explicit(&sa->ep, memory_order_relaxed));
 	free(sa);
+}
+
+struct esp_counters esp_ctr(const struct esp_sa *sa)
+{
+	struct esp_counters t;
+	memset(&t, 0, sizeof(t));
+	for (int i = 0; i < sa->n_lanes; i++) {
+		const struct esp_counters *c = &sa->lane[i].ctr;
+		t.bytes_in += c->bytes_in;
+		t.packets_in += c->packets_in;
+		t.bytes_out += c->bytes_out;
+		t.packets_out += c->packets_out;
+		t.drop_auth += c->drop_auth;
+		t.drop_replay += c->drop_replay;
+		t.drop_spoof += c->drop_spoof;
+		t.drop_malformed += c->drop_malformed;
+		t.drop_ts_in += c->drop_ts_in;
+		t.drop_ts_out += c->drop_ts_out;
+		t.drop_seq += c->drop_seq;
+	}
+	return t;
+}
+
+static void replay_lock(struct esp_sa *sa)
+{
+	while (atomic_flag_test_and_set_explicit(&sa->replay_lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static void replay_unlock(struct esp_sa *sa)
+{
+	atomic_flag_clear_explicit(&sa->replay_lock, memory_order_release);
 }
 
 /* ---- anti-replay, RFC 4303 §3.4.3 and Appendix A ----
@@ -160,9 +211,17 @@ static int check_inner(const struct esp_sa *sa, uint8_t nh, const uint8_t *ip,
 int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
               uint8_t **inner, size_t *innerlen, uint64_t now)
 {
-	size_t ivlen = xform_iv_len(sa->in);
-	size_t icvlen = xform_icv_len(sa->in);
-	size_t blk = xform_block_len(sa->in);
+	return esp_decap_lane(sa, 0, pkt, len, inner, innerlen, now);
+}
+
+int esp_decap_lane(struct esp_sa *sa, int lane, uint8_t *pkt, size_t len,
+                   uint8_t **inner, size_t *innerlen, uint64_t now)
+{
+	struct esp_lane *l = &sa->lane[lane];
+	struct esp_counters *ctr = &l->ctr;
+	size_t ivlen = xform_iv_len(l->in);
+	size_t icvlen = xform_icv_len(l->in);
+	size_t blk = xform_block_len(l->in);
 	int ret = -1;
 
 	*inner = NULL;
@@ -179,22 +238,34 @@ int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
 		goto malformed;
 
 	uint64_t seq = get_be32(pkt + 4);
-	if (!replay_check(sa, seq)) {
-		sa->ctr.drop_replay++;
+	replay_lock(sa);
+	bool fresh = replay_check(sa, seq);
+	replay_unlock(sa);
+	if (!fresh) {
+		ctr->drop_replay++;
 		goto out;
 	}
 
 	uint8_t *iv = pkt + ESP_HDR_LEN;
 	uint8_t *ct = iv + ivlen;
 	uint8_t *icv = ct + ctlen;
-	if (xform_open(sa->in, pkt, ESP_HDR_LEN, iv, ct, ctlen, icv) != 0) {
-		sa->ctr.drop_auth++;
+	if (xform_open(l->in, pkt, ESP_HDR_LEN, iv, ct, ctlen, icv) != 0) {
+		ctr->drop_auth++;
 		goto out;
 	}
-	/* authentic: only now may the window move. The peer is alive even
-	 * if what it sent turns out to be malformed below. */
-	replay_update(sa, seq);
-	sa->last_in = now;
+	/* authentic: only now may the window move, and only if no other
+	 * lane took the same number meanwhile. The peer is alive even if
+	 * what it sent turns out to be malformed below. */
+	replay_lock(sa);
+	fresh = replay_check(sa, seq);
+	if (fresh)
+		replay_update(sa, seq);
+	replay_unlock(sa);
+	if (!fresh) {
+		ctr->drop_replay++;
+		goto out;
+	}
+	atomic_store_explicit(&sa->last_in, now, memory_order_relaxed);
 
 	uint8_t padlen = ct[ctlen - 2];
 	uint8_t nh = ct[ctlen - 1];
@@ -213,24 +284,24 @@ int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
 	bool spoof;
 	if (check_inner(sa, nh, ct, &plen, &spoof) != 0) {
 		if (spoof)
-			sa->ctr.drop_spoof++;
+			ctr->drop_spoof++;
 		else
-			sa->ctr.drop_malformed++;
+			ctr->drop_malformed++;
 		goto out;
 	}
 	if (!esp_ts_allows(sa, ct, plen, true)) {
-		sa->ctr.drop_ts_in++;
+		ctr->drop_ts_in++;
 		goto out;
 	}
 	*inner = ct;
 	*innerlen = plen;
-	sa->ctr.packets_in++;
-	sa->ctr.bytes_in += plen;
+	ctr->packets_in++;
+	ctr->bytes_in += plen;
 	ret = 1;
 	goto out;
 
 malformed:
-	sa->ctr.drop_malformed++;
+	ctr->drop_malformed++;
 out:
 	return ret;
 }
@@ -240,9 +311,30 @@ out:
 long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
                uint8_t *out, size_t outsize)
 {
-	size_t ivlen = xform_iv_len(sa->out);
-	size_t icvlen = xform_icv_len(sa->out);
-	size_t blk = xform_block_len(sa->out);
+	return esp_encap_lane(sa, 0, ip, iplen, out, outsize);
+}
+
+/* the next sequence number, or 0 when none is left (RFC 4303 §3.3.3:
+ * rekey, never wrap) */
+static uint64_t seq_take(struct esp_sa *sa)
+{
+	uint64_t s = atomic_load_explicit(&sa->seq_out, memory_order_relaxed);
+	do {
+		if (s >= ESP_SEQ_MAX)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(&sa->seq_out, &s, s + 1,
+	                                                memory_order_relaxed,
+	                                                memory_order_relaxed));
+	return s + 1;
+}
+
+long esp_encap_lane(struct esp_sa *sa, int lane, const uint8_t *ip, size_t iplen,
+                    uint8_t *out, size_t outsize)
+{
+	struct esp_lane *l = &sa->lane[lane];
+	size_t ivlen = xform_iv_len(l->out);
+	size_t icvlen = xform_icv_len(l->out);
+	size_t blk = xform_block_len(l->out);
 	uint8_t nh;
 
 	if (iplen == 0)
@@ -262,10 +354,10 @@ long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
 	size_t total = ESP_HDR_LEN + ivlen + ctlen + icvlen;
 	if (total > ESP_MAX_PACKET || total > outsize || padlen > 255)
 		return -1;
-	if (sa->seq_out >= ESP_SEQ_MAX) {
-		/* RFC 4303 §3.3.3: rekey, never wrap */
-		sa->ctr.drop_seq++;
-		sa->seq_refused = true;
+	uint64_t seq = seq_take(sa);
+	if (!seq) {
+		l->ctr.drop_seq++;
+		atomic_store(&sa->seq_refused, true);
 		return -1;
 	}
 
@@ -278,28 +370,25 @@ long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
 	buf[iplen + padlen] = (uint8_t)padlen;
 	buf[iplen + padlen + 1] = nh;
 
-	sa->seq_out++;
 	put_be32(out, sa->spi_out);
-	put_be32(out + 4, (uint32_t)sa->seq_out);
+	put_be32(out + 4, (uint32_t)seq);
 	/* AEAD: the sequence number is the IV (unique per SA and key) */
-	if (xform_seal_seq(sa->out, sa->seq_out, out, ESP_HDR_LEN, iv, buf, ctlen,
-	                   buf + ctlen) != 0)
+	if (xform_seal_seq(l->out, seq, out, ESP_HDR_LEN, iv, buf, ctlen, buf + ctlen) != 0)
 		return -1;
-	sa->ctr.packets_out++;
-	sa->ctr.bytes_out += iplen;
+	l->ctr.packets_out++;
+	l->ctr.bytes_out += iplen;
 	return (long)total;
 }
 
 enum esp_seq_event esp_seq_event(struct esp_sa *sa)
 {
-	if (sa->seq_refused && !sa->seq_exhausted_told) {
-		sa->seq_exhausted_told = true;
-		sa->seq_near_end_told = true;   /* past it too: one message is enough */
+	/* exchanges: of several lanes, one reports */
+	if (atomic_load(&sa->seq_refused) && !atomic_exchange(&sa->seq_exhausted_told, true)) {
+		atomic_store(&sa->seq_near_end_told, true);  /* past it too: one message is enough */
 		return ESP_SEQ_EXHAUSTED;
 	}
-	if (sa->seq_out > ESP_SEQ_REKEY && !sa->seq_near_end_told) {
-		sa->seq_near_end_told = true;
+	if (atomic_load(&sa->seq_out) > ESP_SEQ_REKEY &&
+	    !atomic_exchange(&sa->seq_near_end_told, true))
 		return ESP_SEQ_NEAR_END;
-	}
 	return ESP_SEQ_NONE;
 }

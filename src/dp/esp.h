@@ -6,6 +6,7 @@
 #ifndef CYGNET_ESP_H
 #define CYGNET_ESP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,21 +34,38 @@ enum esp_seq_event {
 	ESP_SEQ_EXHAUSTED,                  /* a packet was refused: no number left */
 };
 
+/* What one packet loop (a lane: the event loop's, or one worker thread's)
+ * owns of an SA: its own cipher contexts, initialised once, and its own
+ * counters, so no two threads write the same cache line per packet. */
+struct esp_lane {
+	struct xform *in, *out;
+	struct esp_counters ctr;
+} __attribute__((aligned(64)));
+
+#define ESP_MAX_LANES 16
+
+/* the outer addresses of an SA, replaced as a whole (never written in
+ * place) so a lane that reads them sees one consistent pair */
+struct esp_ep {
+	struct sockaddr_storage peer;       /* the peer's current address */
+	struct sockaddr_storage local;      /* ours it talks to (source of ours) */
+	socklen_t peer_len, local_len;
+	struct esp_ep *next_retired;
+	uint64_t retired_epoch;
+};
+
 struct esp_sa {
 	uint32_t spi_in;                    /* host order; ours, in inbound packets */
 	uint32_t spi_out;                   /* host order; the peer's */
-	struct xform *in, *out;
-	uint64_t seq_out;                   /* last sequence number sent */
-	/* anti-replay: highest sequence number seen and a bitmap of the
-	 * window below it (bit i = top - i received) */
+	int n_lanes;
+	/* last sequence number sent; lanes reserve numbers atomically */
+	_Atomic uint64_t seq_out;
+	/* anti-replay under replay_lock: highest sequence number seen and a
+	 * bitmap of the window below it (bit i = top - i received) */
+	atomic_flag replay_lock;
 	uint64_t replay_top;
 	uint64_t replay_map[ESP_REPLAY_WINDOW / 64];
-	/* the peer's current outer address (UDP/4500 encapsulation) */
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	/* our address the peer talks to (source of outbound packets) */
-	struct sockaddr_storage local;
-	socklen_t local_len;
+	struct esp_ep *_Atomic ep;          /* NULL until set */
 	/* inner addresses the peer may send from and that route to it */
 	bool has_vip4, has_vip6;
 	uint8_t vip4[4], vip6[16];
@@ -57,19 +75,28 @@ struct esp_sa {
 	struct esp_ts ts_local[ESP_MAX_TS], ts_remote[ESP_MAX_TS];
 	int n_ts_local, n_ts_remote;
 	/* sequence-number events already reported (each once per SA) */
-	bool seq_near_end_told, seq_exhausted_told, seq_refused;
-	struct esp_counters ctr;
-	uint64_t last_in;                   /* monotonic seconds of last valid inbound packet */
-	uint32_t owner;                     /* owning IKE_SA, named in events */
+	atomic_bool seq_near_end_told, seq_exhausted_told, seq_refused;
+	_Atomic uint64_t last_in;           /* monotonic seconds of last valid inbound packet */
+	_Atomic uint32_t owner;             /* owning IKE_SA, named in events */
 	/* a PEER_MOVED event is queued (cleared by the control thread) and
 	 * when the last one was raised, monotonic seconds */
-	bool move_pending;
-	uint64_t move_told_at;
+	atomic_bool move_pending;
+	_Atomic uint64_t move_told_at;
 	/* deleted, waiting for its grace period (src/dp/dp.c) */
 	struct esp_sa *next_retired;
 	uint64_t retired_epoch;
+	struct esp_lane lane[];             /* n_lanes */
 };
 
+/* the SA's counters summed over its lanes */
+struct esp_counters esp_ctr(const struct esp_sa *sa);
+
+/* Creates an SA with n_lanes (1..ESP_MAX_LANES) sets of cipher contexts;
+ * esp_sa_new makes one. */
+struct esp_sa *esp_sa_new_lanes(int n_lanes, uint32_t spi_in, uint32_t spi_out,
+                                uint16_t encr, uint16_t keybits, uint16_t integ,
+                                const uint8_t *ekey_in, const uint8_t *akey_in,
+                                const uint8_t *ekey_out, const uint8_t *akey_out);
 /* Creates an SA from keys (encr/integ per enum ids; key lengths as
  * xform_encr_keylen()/xform_integ_keylen()). NULL on failure. */
 struct esp_sa *esp_sa_new(uint32_t spi_in, uint32_t spi_out,
@@ -93,6 +120,12 @@ void esp_sa_free(struct esp_sa *sa);   /* NULL-safe; wipes keys */
  * seconds, stored in last_in. */
 int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
               uint8_t **inner, size_t *innerlen, uint64_t now);
+/* the same on lane (0..n_lanes-1): its contexts and counters. Any number
+ * of lanes may decapsulate for one SA at the same time: the replay
+ * window is checked before decryption and checked again and moved after
+ * it under the SA's lock (as the kernel does), so it stays exact. */
+int esp_decap_lane(struct esp_sa *sa, int lane, uint8_t *pkt, size_t len,
+                   uint8_t **inner, size_t *innerlen, uint64_t now);
 
 /* Outbound: builds SPI | seq | IV | encrypted(ip | padding | padlen | nh)
  * | ICV in out (outsize bytes available) from the inner IP packet.
@@ -101,6 +134,9 @@ int esp_decap(struct esp_sa *sa, uint8_t *pkt, size_t len,
  * the caller's business (esp_table_out). */
 long esp_encap(struct esp_sa *sa, const uint8_t *ip, size_t iplen,
                uint8_t *out, size_t outsize);
+/* the same on lane; each packet's sequence number is reserved atomically */
+long esp_encap_lane(struct esp_sa *sa, int lane, const uint8_t *ip, size_t iplen,
+                    uint8_t *out, size_t outsize);
 
 /* After esp_encap: ESP_SEQ_NEAR_END the first time seq_out has passed
  * ESP_SEQ_REKEY, ESP_SEQ_EXHAUSTED the first time a packet was refused
@@ -134,6 +170,9 @@ void esp_table_del(struct esp_table *t, struct esp_sa *sa); /* no-op when not in
 /* the epoch every add and del advances: a reader that has seen epoch E
  * holds nothing unlinked at or before E once it passes a quiescent point */
 uint64_t esp_table_epoch(const struct esp_table *t);
+/* publishes a new epoch and returns it: what the caller replaced before
+ * (an SA's endpoints) is retired with it */
+uint64_t esp_table_advance(struct esp_table *t);
 /* frees what was unlinked at epochs <= safe */
 void esp_table_reclaim(struct esp_table *t, uint64_t safe);
 struct esp_sa *esp_table_by_spi(struct esp_table *t, uint32_t spi);
@@ -143,8 +182,8 @@ struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t l
 /* The SA to send an IP packet from the TUN device with: the newest SA of
  * its destination's virtual IP whose selectors allow it. NULL when there
  * is none; when SAs for the destination exist but none allows the packet,
- * the newest one's drop_ts_out is counted. */
-struct esp_sa *esp_table_out(struct esp_table *t, const uint8_t *ip, size_t len);
+ * the newest one's drop_ts_out is counted on lane. */
+struct esp_sa *esp_table_out(struct esp_table *t, int lane, const uint8_t *ip, size_t len);
 /* a fresh random SPI >= 256 not in use */
 uint32_t esp_table_new_spi(struct esp_table *t);
 

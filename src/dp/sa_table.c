@@ -143,6 +143,13 @@ uint64_t esp_table_epoch(const struct esp_table *t)
 	return atomic_load_explicit(&t->epoch, memory_order_acquire);
 }
 
+uint64_t esp_table_advance(struct esp_table *t)
+{
+	uint64_t e = atomic_load_explicit(&t->epoch, memory_order_relaxed) + 1;
+	STORE(t->epoch, e);
+	return e;
+}
+
 struct esp_table *esp_table_new(void)
 {
 	struct esp_table *t = calloc(1, sizeof(*t));
@@ -390,7 +397,7 @@ struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t l
 	return x ? x->sa : NULL;
 }
 
-struct esp_sa *esp_table_out(struct esp_table *t, const uint8_t *ip, size_t len)
+struct esp_sa *esp_table_out(struct esp_table *t, int lane, const uint8_t *ip, size_t len)
 {
 	bool v4;
 	struct sa_node *first = first_of(t, ip, len, &v4);
@@ -405,6 +412,6 @@ struct esp_sa *esp_table_out(struct esp_table *t, const uint8_t *ip, size_t len)
 		if (esp_ts_allows(x->sa, ip, len, false))
 			return x->sa;
 	}
-	first->sa->ctr.drop_ts_out++;
+	first->sa->lane[lane].ctr.drop_ts_out++;
 	return NULL;
 }

@@ -100,8 +100,8 @@ static void round_trip(struct esp_sa *sa, int v6, const uint8_t *data, size_t si
 static void sealed(struct esp_sa *sa, const uint8_t *data, size_t size)
 {
 	static uint8_t pkt[ESP_MAX_PACKET];
-	size_t ivlen = xform_iv_len(sa->in), icvlen = xform_icv_len(sa->in);
-	size_t block = xform_block_len(sa->in);
+	size_t ivlen = xform_iv_len(sa->lane[0].in), icvlen = xform_icv_len(sa->lane[0].in);
+	size_t block = xform_block_len(sa->lane[0].in);
 
 	if (size < 4)
 		return;
@@ -117,7 +117,7 @@ static void sealed(struct esp_sa *sa, const uint8_t *data, size_t size)
 	memset(iv, 0x3c, ivlen);
 	memset(ct, 0, ptlen);
 	memcpy(ct, data + 4, size - 4);
-	if (xform_seal_iv(sa->in, pkt, 8, iv, ct, ptlen, ct + ptlen) != 0)
+	if (xform_seal_iv(sa->lane[0].in, pkt, 8, iv, ct, ptlen, ct + ptlen) != 0)
 		abort();
 	/* a fresh window for this input (inputs do not replay each other),
 	 * and the round trips' window back afterwards: their sequence

@@ -59,10 +59,9 @@ static inline void fuzz_daemon_setup(void)
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	fuzz_d.base = event_base_new();
-	fuzz_d.tun_fd = -1;
 	struct dp_params dp = { .base = fuzz_d.base, .tun_fd = -1, .on_event = daemon_dp_event,
 	                        .arg = &fuzz_d };
-	fuzz_d.dp = fuzz_d.base ? dp_new(&dp) : NULL;
+	fuzz_d.dp = fuzz_d.base ? dp_new(&dp, NULL, 0) : NULL;
 	if (!fuzz_d.base || !fuzz_d.dp)
 		abort();
 	fuzz_peer.sin_family = AF_INET;

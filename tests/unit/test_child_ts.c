@@ -79,7 +79,7 @@ static void test_install(void)
 	d.base = event_base_new();
 	struct dp_params dpp = { .base = d.base, .tun_fd = -1, .on_event = daemon_dp_event,
 	                         .arg = &d };
-	d.dp = d.base ? dp_new(&dpp) : NULL;
+	d.dp = d.base ? dp_new(&dpp, NULL, 0) : NULL;
 	sa.d = &d;
 	sa.has_vip4 = true;
 	inet_pton(AF_INET, "198.19.0.1", sa.vip4);

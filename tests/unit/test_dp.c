@@ -97,7 +97,7 @@ static void test_sa_calls(void)
 {
 	struct event_base *b = event_base_new();
 	struct dp_params dpp = { .base = b, .tun_fd = -1, .on_event = on_event, .arg = &seen };
-	struct dp *dp = dp_new(&dpp);
+	struct dp *dp = dp_new(&dpp, NULL, 0);
 	CHECK("dp_new", b && dp);
 	if (!dp)
 		return;
@@ -218,7 +218,7 @@ static void test_tun_events(void)
 	CHECK("pipe", pipe2(sp, O_DIRECT | O_NONBLOCK) == 0);
 	struct event_base *b = event_base_new();
 	struct dp_params dpp = { .base = b, .tun_fd = sp[0], .on_event = on_event, .arg = &seen };
-	struct dp *dp = dp_new(&dpp);
+	struct dp *dp = dp_new(&dpp, NULL, 0);
 	memset(&seen, 0, sizeof(seen));
 	struct dp_sa_params p;
 	params(&p, SPI_IN, SPI_OUT);
@@ -263,7 +263,7 @@ static void test_two(void)
 {
 	struct event_base *b = event_base_new();
 	struct dp_params dpp = { .base = b, .tun_fd = -1, .on_event = on_event, .arg = &seen };
-	struct dp *x = dp_new(&dpp), *y = dp_new(&dpp);
+	struct dp *x = dp_new(&dpp, NULL, 0), *y = dp_new(&dpp, NULL, 0);
 	struct dp_sa_params p;
 	params(&p, SPI_IN, SPI_OUT);
 	CHECK("two: the same SPI in each", x && y && dp_sa_add(x, &p) == 0 && dp_sa_add(y, &p) == 0);

@@ -151,11 +151,11 @@ static void test_round_trips(void)
 		snprintf(name, sizeof(name), "%s round trip v4+v6, lengths 20..109", su->name);
 		CHECK(name, all);
 		snprintf(name, sizeof(name), "%s counters", su->name);
-		CHECK(name, pr.client->ctr.packets_out == (uint64_t)npkts &&
-		      pr.client->ctr.bytes_out == bytes &&
-		      pr.server->ctr.packets_in == (uint64_t)npkts &&
-		      pr.server->ctr.bytes_in == bytes &&
-		      pr.server->ctr.drop_auth == 0 && pr.server->ctr.drop_malformed == 0 &&
+		CHECK(name, esp_ctr(pr.client).packets_out == (uint64_t)npkts &&
+		      esp_ctr(pr.client).bytes_out == bytes &&
+		      esp_ctr(pr.server).packets_in == (uint64_t)npkts &&
+		      esp_ctr(pr.server).bytes_in == bytes &&
+		      esp_ctr(pr.server).drop_auth == 0 && esp_ctr(pr.server).drop_malformed == 0 &&
 		      pr.server->last_in == 42 && pr.client->seq_out == (uint64_t)npkts);
 
 		/* and the other direction: server -> client (no source check
@@ -210,7 +210,7 @@ static void test_replay(void)
 	long l1124 = pkt_seq(&pr, 1124, p1124, sizeof(p1124));
 	long l1190 = pkt_seq(&pr, 1190, p1190, sizeof(p1190));
 	long l5000 = pkt_seq(&pr, 5000, p5000, sizeof(p5000));
-	struct esp_counters *c = &pr.server->ctr;
+	struct esp_counters *c = &pr.server->lane[0].ctr;
 
 	CHECK("replay first packet", decap_copy(pr.server, p1, l1) == 1);
 	CHECK("replay same packet twice dropped", decap_copy(pr.server, p1, l1) == -1);
@@ -270,7 +270,7 @@ static void test_icv(void)
 		snprintf(name, sizeof(name), "%s tampered packet dropped", su->name);
 		CHECK(name, ok);
 		snprintf(name, sizeof(name), "%s tampered counted as auth", su->name);
-		CHECK(name, pr.server->ctr.drop_auth == 4 && pr.server->ctr.drop_replay == 0);
+		CHECK(name, esp_ctr(pr.server).drop_auth == 4 && esp_ctr(pr.server).drop_replay == 0);
 		snprintf(name, sizeof(name), "%s tampered does not move the window", su->name);
 		CHECK(name, pr.server->replay_top == 0 && pr.server->replay_map[0] == 0 &&
 		      pr.server->last_in == 0);
@@ -296,17 +296,17 @@ static void test_spoof(void)
 
 	long l = esp_encap(pr.client, ip, ip4(ip, other4, SERVER4, 20), out, sizeof(out));
 	CHECK("spoof v4 source dropped", decap_copy(pr.server, out, l) == -1 &&
-	      pr.server->ctr.drop_spoof == 1);
+	      esp_ctr(pr.server).drop_spoof == 1);
 	l = esp_encap(pr.client, ip, ip6(ip, other6, SERVER6, 20), out, sizeof(out));
 	CHECK("spoof v6 source dropped", decap_copy(pr.server, out, l) == -1 &&
-	      pr.server->ctr.drop_spoof == 2);
+	      esp_ctr(pr.server).drop_spoof == 2);
 	pr.server->has_vip6 = false;
 	l = esp_encap(pr.client, ip, ip6(ip, CLIENT6, SERVER6, 20), out, sizeof(out));
 	CHECK("spoof v6 on SA without vip6 dropped", decap_copy(pr.server, out, l) == -1 &&
-	      pr.server->ctr.drop_spoof == 3);
+	      esp_ctr(pr.server).drop_spoof == 3);
 	l = esp_encap(pr.client, ip, ip4(ip, CLIENT4, SERVER4, 20), out, sizeof(out));
 	CHECK("spoof genuine v4 still accepted", decap_copy(pr.server, out, l) == 1 &&
-	      pr.server->ctr.packets_in == 1 && pr.server->ctr.drop_malformed == 0);
+	      esp_ctr(pr.server).packets_in == 1 && esp_ctr(pr.server).drop_malformed == 0);
 	free_pair(&pr);
 }
 
@@ -314,7 +314,7 @@ static void test_spoof(void)
  * client's outbound transform, as a misbehaving peer would. */
 static long seal_raw(struct pair *pr, const uint8_t *pt, size_t ptlen, uint8_t *out)
 {
-	struct xform *x = pr->client->out;
+	struct xform *x = pr->client->lane[0].out;
 	size_t ivlen = xform_iv_len(x);
 	uint32_t seq = (uint32_t)++pr->client->seq_out;
 	out[0] = (uint8_t)(SPI_S >> 24);
@@ -339,7 +339,7 @@ static void test_malformed(void)
 		free_pair(&pr);
 		return;
 	}
-	struct esp_counters *c = &pr.server->ctr;
+	struct esp_counters *c = &pr.server->lane[0].ctr;
 	uint8_t pt[128], out[300], *inner;
 	size_t ilen;
 
@@ -453,7 +453,7 @@ static void test_encap_limits(void)
 	CHECK("encap last sequence number 2^32-1", l > 0 && out[4] == 0xff && out[7] == 0xff);
 	CHECK("encap refuses to wrap", esp_encap(pr.client, ip, iplen, out, sizeof(out)) == -1 &&
 	      pr.client->seq_out == 0xffffffffu);
-	CHECK("encap refusal counted", pr.client->ctr.drop_seq == 1);
+	CHECK("encap refusal counted", esp_ctr(pr.client).drop_seq == 1);
 	pr.client->seq_out = 0;
 	/* 30 + 2 = 32, GCM: 8 + 8 + 32 + 16 = 64 */
 	CHECK("encap output too small", esp_encap(pr.client, ip, iplen, out, 63) == -1 &&
@@ -508,7 +508,7 @@ static void test_seq_events(void)
 	      esp_encap(pr.client, ip, iplen, out, sizeof(out)) == -1 &&
 	      esp_seq_event(pr.client) == ESP_SEQ_EXHAUSTED &&
 	      esp_encap(pr.client, ip, iplen, out, sizeof(out)) == -1 &&
-	      esp_seq_event(pr.client) == ESP_SEQ_NONE && pr.client->ctr.drop_seq == 2 &&
+	      esp_seq_event(pr.client) == ESP_SEQ_NONE && esp_ctr(pr.client).drop_seq == 2 &&
 	      pr.client->seq_out == ESP_SEQ_MAX);
 	free_pair(&pr);
 
@@ -585,11 +585,11 @@ static void test_kat(void)
 
 		int r = esp_decap(sa, pkt, len, &inner, &ilen, 5);
 		snprintf(name, sizeof(name), "%s: ICV verifies", v->name);
-		CHECK(name, sa->ctr.drop_auth == 0 && sa->replay_top == hdr[7]);
+		CHECK(name, esp_ctr(sa).drop_auth == 0 && sa->replay_top == hdr[7]);
 		snprintf(name, sizeof(name), "%s: decrypts to the plaintext", v->name);
 		CHECK(name, memcmp(pkt + ct_at, plain, plen) == 0);
 		snprintf(name, sizeof(name), "%s: next header 1 refused", v->name);
-		CHECK(name, r == -1 && sa->ctr.drop_malformed == 1);
+		CHECK(name, r == -1 && esp_ctr(sa).drop_malformed == 1);
 
 		/* outbound: encap the same inner packet; reseal the plaintext we
 		 * expect (padding 1, 2, pad length 2, next header 4) with the IV
@@ -600,7 +600,7 @@ static void test_kat(void)
 		long l = esp_encap(sa, plain, iplen, out, sizeof(out));
 		memcpy(want, plain, plen);
 		want[plen - 1] = 4;
-		int s = xform_seal_iv(sa->out, out, 8, out + 8, want, plen, want + plen);
+		int s = xform_seal_iv(sa->lane[0].out, out, 8, out + 8, want, plen, want + plen);
 		snprintf(name, sizeof(name), "%s: encap layout byte-exact", v->name);
 		CHECK(name, l == (long)len && s == 0 && memcmp(out, hdr, 8) == 0 &&
 		      memcmp(out + 16, want, plen + 16) == 0);

@@ -334,30 +334,30 @@ static void test_data_path(void)
 	CHECK("ts decap inside delivered", esp_decap(sv, pkt, (size_t)l, &inner, &ilen, 1) == 1);
 	l = esp_encap(cl, ip, pkt4(ip, VIP4, OUT4, 17, 1, 53, 0, 8), pkt, sizeof(pkt));
 	CHECK("ts decap outside dropped and counted",
-	      esp_decap(sv, pkt, (size_t)l, &inner, &ilen, 1) == -1 && sv->ctr.drop_ts_in == 1 &&
-	      sv->ctr.drop_spoof == 0);
+	      esp_decap(sv, pkt, (size_t)l, &inner, &ilen, 1) == -1 && esp_ctr(sv).drop_ts_in == 1 &&
+	      esp_ctr(sv).drop_spoof == 0);
 	l = esp_encap(cl, ip, pkt6(ip, VIP6, OUT6, 17, NULL, 0, 1, 53, 8), pkt, sizeof(pkt));
 	CHECK("ts decap v6 outside dropped and counted",
-	      esp_decap(sv, pkt, (size_t)l, &inner, &ilen, 1) == -1 && sv->ctr.drop_ts_in == 2);
+	      esp_decap(sv, pkt, (size_t)l, &inner, &ilen, 1) == -1 && esp_ctr(sv).drop_ts_in == 2);
 	/* a spoofed source stays a spoof, not a selector miss */
 	l = esp_encap(cl, ip, pkt4(ip, OUT4, LAN4_HOST, 17, 1, 53, 0, 8), pkt, sizeof(pkt));
 	CHECK("ts decap spoofed source counted as spoof",
-	      esp_decap(sv, pkt, (size_t)l, &inner, &ilen, 1) == -1 && sv->ctr.drop_spoof == 1 &&
-	      sv->ctr.drop_ts_in == 2);
-	CHECK("ts decap counters", sv->ctr.packets_in == 1);
+	      esp_decap(sv, pkt, (size_t)l, &inner, &ilen, 1) == -1 && esp_ctr(sv).drop_spoof == 1 &&
+	      esp_ctr(sv).drop_ts_in == 2);
+	CHECK("ts decap counters", esp_ctr(sv).packets_in == 1);
 
 	CHECK("ts table add", esp_table_add(t, sv) == 0);
 	size_t n = pkt4(ip, LAN4_HOST, VIP4, 6, 80, 4000, 0, 20);
-	CHECK("ts table_out LAN -> VIP finds the SA", esp_table_out(t, ip, n) == sv);
+	CHECK("ts table_out LAN -> VIP finds the SA", esp_table_out(t, 0, ip, n) == sv);
 	n = pkt4(ip, OUT4, VIP4, 6, 80, 4000, 0, 20);
 	CHECK("ts table_out outside -> VIP refused and counted",
-	      esp_table_out(t, ip, n) == NULL && sv->ctr.drop_ts_out == 1);
+	      esp_table_out(t, 0, ip, n) == NULL && esp_ctr(sv).drop_ts_out == 1);
 	n = pkt6(ip, OUT6, VIP6, 17, NULL, 0, 1, 2, 8);
 	CHECK("ts table_out v6 outside -> VIP refused and counted",
-	      esp_table_out(t, ip, n) == NULL && sv->ctr.drop_ts_out == 2);
+	      esp_table_out(t, 0, ip, n) == NULL && esp_ctr(sv).drop_ts_out == 2);
 	n = pkt4(ip, LAN4_HOST, OUT4, 6, 80, 4000, 0, 20);
 	CHECK("ts table_out unknown destination: no SA, nothing counted",
-	      esp_table_out(t, ip, n) == NULL && sv->ctr.drop_ts_out == 2);
+	      esp_table_out(t, 0, ip, n) == NULL && esp_ctr(sv).drop_ts_out == 2);
 	/* two CHILD_SAs of one client with different selectors: each
 	 * packet goes to the one that allows it, not just the newest */
 	struct esp_sa *sv2 = esp_sa_new(2001, 1001, ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128, ek,
@@ -371,9 +371,9 @@ static void test_data_path(void)
 		esp_table_add(t, sv2);
 		uint8_t other[4] = { 198, 18, 4, 9 };
 		n = pkt4(ip, LAN4_HOST, VIP4, 6, 80, 4000, 0, 20);
-		CHECK("ts table_out older SA chosen by its selectors", esp_table_out(t, ip, n) == sv);
+		CHECK("ts table_out older SA chosen by its selectors", esp_table_out(t, 0, ip, n) == sv);
 		n = pkt4(ip, other, VIP4, 6, 80, 4000, 0, 20);
-		CHECK("ts table_out newer SA chosen by its selectors", esp_table_out(t, ip, n) == sv2);
+		CHECK("ts table_out newer SA chosen by its selectors", esp_table_out(t, 0, ip, n) == sv2);
 		esp_table_del(t, sv2);
 		esp_sa_free(sv2);
 	}

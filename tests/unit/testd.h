@@ -32,10 +32,9 @@ static inline int testd_open(struct daemon *d, char *dir, const char *server_id)
 	log_set_level(-1, -1);
 	d->cfg = config_load(conf, err, sizeof(err));
 	d->base = event_base_new();
-	d->tun_fd = -1;
 	struct dp_params dp = { .base = d->base, .tun_fd = -1, .on_event = daemon_dp_event,
 	                        .arg = d };
-	d->dp = d->base ? dp_new(&dp) : NULL;
+	d->dp = d->base ? dp_new(&dp, NULL, 0) : NULL;
 	return d->cfg && d->base && d->dp && ike_sa_tables_init(d) == 0 ? 0 : -1;
 }
 
