@@ -68,6 +68,12 @@ static void warn_restart(const struct ipsec_conf *a, const struct ipsec_conf *b)
 	if (strcmp(ua, ub) != 0)
 		log_err(LOG_CFG, "reload: config setup user= changed: takes effect when cygnetd "
 		        "is restarted");
+	if (a->ike_threads != b->ike_threads)
+		log_err(LOG_CFG, "reload: config setup ike_threads= changed: takes effect when "
+		        "cygnetd is restarted");
+	if (a->esp_threads != b->esp_threads)
+		log_err(LOG_CFG, "reload: config setup esp_threads= changed: takes effect when "
+		        "cygnetd is restarted");
 }
 
 /* sessions whose conn or user the new configuration no longer has */
