@@ -267,6 +267,9 @@ report() {
 
 bench_exit() {
 	local rc=$?
+	# a signal may land inside a redirected call (measure's FN > file):
+	# the report goes to the script's own stdout and stderr
+	exec 1>&3 2>&4
 	report
 	# not a test: a failed check of lib.sh's helpers is no failure here
 	FAILED=0
@@ -276,6 +279,7 @@ bench_exit() {
 
 # ---------------------------------------------------------------- main
 
+exec 3>&1 4>&2
 mkdir -p "$(dirname "$BENCH_OUT")" || exit 1
 : >"$RAW"
 init >/dev/null
