@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* room for the ancillary data of udp_set_source */
+#define UDP_CBUF 64
+/* sets mh's ancillary data (in cbuf) so the datagram leaves from local's
+ * address */
+void udp_set_source(struct msghdr *mh, uint8_t cbuf[UDP_CBUF], const struct sockaddr *local);
+
 /* one datagram on fd from local's address (its port is the socket's) to
  * peer; 0, or the errno of sendmsg (EAGAIN/ENOBUFS: buffer full) */
 int udp_send_from(int fd, const struct sockaddr *local, const struct sockaddr *peer,

@@ -167,6 +167,12 @@ struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen)
 		l->epfd = -1;
 		atomic_init(&l->seen, DP_OFFLINE);
 	}
+	for (int i = 0; i < dp->n_loops; i++) {
+		if (!(dp->loops[i].tx = dp_tx_new())) {
+			snprintf(err, errlen, "data plane: out of memory");
+			goto fail;
+		}
+	}
 	dp->ev_q = event_new(p->base, dp->efd, EV_READ | EV_PERSIST, on_queue, dp);
 	dp->ev_reclaim = event_new(p->base, -1, EV_PERSIST, on_reclaim, dp);
 	struct timeval tv = { 0, RECLAIM_INTERVAL_MS * 1000 };
@@ -259,6 +265,7 @@ void dp_free(struct dp *dp)
 				close(l->sock[k]);
 		if (l->epfd >= 0)
 			close(l->epfd);
+		free(l->tx);
 	}
 	free(dp->loops);
 	if (dp->efd >= 0)

@@ -15,6 +15,7 @@
 #define DP_MOVE_RETELL 1                /* seconds before a PEER_MOVED is raised again */
 #define DP_BATCH 64                     /* packets per read batch */
 #define DP_OFFLINE UINT64_MAX           /* a loop's seen epoch while it sleeps */
+struct dp_tx;                           /* dp_io.c: a batch of ESP packets to send */
 
 /* A single-producer single-consumer ring of events: the producer is one
  * packet loop, the consumer the control thread. The producer writes the
@@ -44,7 +45,8 @@ struct dp_loop {
 	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
 	struct ratelog rl_tun_write, rl_send_full, rl_send_err;
 	uint8_t pkt[ESP_MAX_PACKET];
-	uint8_t out[ESP_MAX_PACKET + 256];
+	uint8_t out[ESP_MAX_PACKET + 256];  /* a packet too big for a tx slot */
+	struct dp_tx *tx;
 };
 
 struct dp {
@@ -72,6 +74,8 @@ struct dp {
 bool dp_event_push(struct dp_loop *l, const struct dp_event *ev);
 /* the inline loop's TUN read event (dp_io.c) */
 void dp_on_tun(int fd, short what, void *arg);
+/* a send batch, NULL when out of memory; free() frees it */
+struct dp_tx *dp_tx_new(void);
 /* one ESP datagram through loop l */
 void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct sockaddr *peer,
                  socklen_t peer_len);

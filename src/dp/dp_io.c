@@ -50,6 +50,27 @@
 #include "src/log.h"
 #include "src/udp.h"
 
+#define DP_TX_SLOT (9216 + 256)         /* an ESP packet of a jumbo-frame TUN packet */
+
+/* ESP packets of one TUN batch, sent with one sendmmsg per socket */
+struct dp_tx {
+	int n;
+	int fd[DP_BATCH];
+	struct mmsghdr m[DP_BATCH];
+	struct iovec iov[DP_BATCH];
+	struct sockaddr_storage to[DP_BATCH];
+	uint8_t cbuf[DP_BATCH][UDP_CBUF];
+	uint8_t buf[DP_BATCH][DP_TX_SLOT];
+};
+
+struct dp_tx *dp_tx_new(void)
+{
+	struct dp_tx *tx = malloc(sizeof(*tx));
+	if (tx)
+		tx->n = 0;
+	return tx;
+}
+
 #define RX_SLOT 9216                    /* bytes per received datagram (jumbo frames) */
 #define RX_BATCH 32                     /* datagrams per recvmmsg */
 
@@ -86,24 +107,22 @@ static void tun_write(struct dp_loop *l, const uint8_t *pkt, size_t len)
 		        (unsigned long long)l->tun_write_err, DP_FAULT_LOG_INTERVAL);
 }
 
-static void esp_send(struct dp_loop *l, const struct esp_ep *ep, const uint8_t *buf, size_t len)
+static int sock_for(struct dp_loop *l, int family)
 {
 	struct dp *dp = l->dp;
-	int fd = -1;
-	if (dp->threaded) {
-		fd = l->sock[ep->peer.ss_family == AF_INET6];
-	} else {
-		for (int i = 0; i < dp->p.n_socks; i++)
-			if (dp->p.sock_family[i] == ep->peer.ss_family)
-				fd = dp->p.sock_fd[i];
-	}
-	if (fd < 0)
-		return;
-	int e = udp_send_from(fd, (const struct sockaddr *)&ep->local,
-	                      (const struct sockaddr *)&ep->peer, ep->peer_len, buf, len);
-	if (!e)
-		return;
-	/* dropped, never retried: the inner flows retransmit */
+	if (dp->threaded)
+		return l->sock[family == AF_INET6];
+	for (int i = 0; i < dp->p.n_socks; i++)
+		if (dp->p.sock_family[i] == family)
+			return dp->p.sock_fd[i];
+	return -1;
+}
+
+/* a datagram was dropped by sendmsg/sendmmsg with errno e: counted, and
+ * logged at most every DP_FAULT_LOG_INTERVAL s; never retried (the inner
+ * flows retransmit) */
+static void send_failed(struct dp_loop *l, int e)
+{
 	bool full = e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS;
 	uint64_t *count = full ? &l->send_full : &l->send_err;
 	unsigned held;
@@ -114,6 +133,42 @@ static void esp_send(struct dp_loop *l, const struct esp_ep *ep, const uint8_t *
 		        "reported at most every %d s)", strerror(e),
 		        full ? " (send buffer full)" : "", held + 1, held ? "s" : "",
 		        (unsigned long long)*count, DP_FAULT_LOG_INTERVAL);
+}
+
+static void esp_send(struct dp_loop *l, const struct esp_ep *ep, const uint8_t *buf, size_t len)
+{
+	int fd = sock_for(l, ep->peer.ss_family);
+	if (fd < 0)
+		return;
+	int e = udp_send_from(fd, (const struct sockaddr *)&ep->local,
+	                      (const struct sockaddr *)&ep->peer, ep->peer_len, buf, len);
+	if (e)
+		send_failed(l, e);
+}
+
+/* sends what tun_packet queued: one sendmmsg per run of packets for the
+ * same socket */
+static void tx_flush(struct dp_loop *l)
+{
+	struct dp_tx *tx = l->tx;
+	int i = 0;
+	while (i < tx->n) {
+		int j = i;
+		while (j < tx->n && tx->fd[j] == tx->fd[i])
+			j++;
+		while (i < j) {
+			int r = sendmmsg(tx->fd[i], &tx->m[i], (unsigned)(j - i), 0);
+			if (r > 0) {
+				i += r;
+			} else if (r < 0 && errno == EINTR) {
+				continue;
+			} else {
+				send_failed(l, r < 0 ? errno : EIO);
+				i++;    /* that one is lost; go on with the rest */
+			}
+		}
+	}
+	tx->n = 0;
 }
 
 /* authenticated ESP from an address the SA does not send to: a NAT may
@@ -190,31 +245,54 @@ static void tun_packet(struct dp_loop *l, size_t n)
 	struct esp_sa *sa = esp_table_out(dp->t, l->lane, l->pkt, n);
 	if (!sa)
 		return;
-	long len = esp_encap_lane(sa, l->lane, l->pkt, n, l->out, sizeof(l->out));
+	const struct esp_ep *ep = atomic_load_explicit(&sa->ep, memory_order_acquire);
+	int fd = ep ? sock_for(l, ep->peer.ss_family) : -1;
+	struct dp_tx *tx = l->tx;
+	bool batch = tx && fd >= 0 && n + 256 <= DP_TX_SLOT;
+	uint8_t *o = batch ? tx->buf[tx->n] : l->out;
+	long len = esp_encap_lane(sa, l->lane, l->pkt, n, o, batch ? DP_TX_SLOT : sizeof(l->out));
 	if (atomic_load_explicit(&sa->seq_out, memory_order_relaxed) > ESP_SEQ_REKEY)
 		seq_report(l, sa);
-	if (len < 0)
+	if (len < 0 || fd < 0)
 		return;
-	const struct esp_ep *ep = atomic_load_explicit(&sa->ep, memory_order_acquire);
-	if (ep)
-		esp_send(l, ep, l->out, (size_t)len);
+	if (!batch) {
+		esp_send(l, ep, o, (size_t)len);
+		return;
+	}
+	int k = tx->n++;
+	tx->fd[k] = fd;
+	memcpy(&tx->to[k], &ep->peer, ep->peer_len);
+	tx->iov[k] = (struct iovec){ o, (size_t)len };
+	tx->m[k].msg_len = 0;
+	tx->m[k].msg_hdr = (struct msghdr){
+		.msg_name = &tx->to[k], .msg_namelen = ep->peer_len,
+		.msg_iov = &tx->iov[k], .msg_iovlen = 1,
+	};
+	udp_set_source(&tx->m[k].msg_hdr, tx->cbuf[k], (const struct sockaddr *)&ep->local);
+	if (tx->n == DP_BATCH)
+		tx_flush(l);
 }
 
-/* reads up to DP_BATCH packets; false when the device is gone */
+/* reads up to DP_BATCH packets and sends their ESP packets together;
+ * false when the device is gone */
 static bool tun_batch(struct dp_loop *l)
 {
+	bool alive = true;
 	for (int i = 0; i < DP_BATCH; i++) {
 		ssize_t n = read(l->tun_fd, l->pkt, sizeof(l->pkt));
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return true;
+			break;
 		if (n <= 0) {
 			/* EBADFD once deleted; a TUN never reads 0 bytes otherwise */
 			tun_gone(l, "read", n == 0 ? ENODEV : errno);
-			return false;
+			alive = false;
+			break;
 		}
 		tun_packet(l, (size_t)n);
 	}
-	return true;
+	if (l->tx && l->tx->n)
+		tx_flush(l);
+	return alive;
 }
 
 void dp_on_tun(evutil_socket_t fd, short what, void *arg)
