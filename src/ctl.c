@@ -191,18 +191,37 @@ static void status(struct daemon *d, struct out *o, bool json)
 	int jobs = d->jobs ? jobs_pending(d->jobs) : 0;
 	struct dp_stats ds;
 	dp_stats(d->dp, &ds);
+	/* each packet loop's counts (a worker thread's, or the main thread's) */
+	char per_loop[DP_MAX_WORKERS * 200] = "";
+	size_t pl = 0;
+	struct dp_loop_stats ls;
+	for (int i = 0; json && dp_loop_stats(d->dp, i, &ls) == 0 && pl < sizeof(per_loop); i++) {
+		int w = snprintf(per_loop + pl, sizeof(per_loop) - pl, "%s{\"esp_in\":%llu,"
+		                 "\"esp_out\":%llu,\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
+		                 "\"send_full\":%llu,\"send_errors\":%llu}", i ? "," : "",
+		                 (unsigned long long)ls.esp_in, (unsigned long long)ls.esp_out,
+		                 (unsigned long long)ls.unknown_spi,
+		                 (unsigned long long)ls.tun_write_err,
+		                 (unsigned long long)ls.send_full, (unsigned long long)ls.send_err);
+		if (w < 0 || (size_t)w >= sizeof(per_loop) - pl) {
+			per_loop[pl] = 0;   /* never cut one in half */
+			break;
+		}
+		pl += (size_t)w;
+	}
 	if (json)
 		put(o, "],\"established\":%d,\"half_open\":%u,\"ike_sas\":%u,"
 		    "\"cookies_required\":%s,\"crypto_jobs\":%d,\"dataplane\":{\"esp_sas\":%llu,"
 		    "\"retired\":%llu,\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
 		    "\"send_full\":%llu,\"send_errors\":%llu,\"events_dropped\":%llu,"
-		    "\"wrong_socket\":%llu,\"threaded\":%s,\"loops\":%d},"
+		    "\"wrong_socket\":%llu,\"threaded\":%s,\"loops\":%d,\"per_loop\":[%s]},"
 		    "\"ike_send_full\":%llu,\"ike_send_errors\":%llu}\n", n, d->half_open, d->n_sas,
 		    cookies ? "true" : "false", jobs, (unsigned long long)ds.sas,
 		    (unsigned long long)ds.retired, (unsigned long long)ds.unknown_spi,
 		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
 		    (unsigned long long)ds.send_err, (unsigned long long)ds.events_dropped,
 		    (unsigned long long)ds.wrong_socket, ds.threaded ? "true" : "false", ds.loops,
+		    per_loop,
 		    (unsigned long long)d->n_send_full, (unsigned long long)d->n_send_err);
 	else {
 		put(o, "  %d established, %u half-open%s, %d handshake computation%s waiting\n", n,

@@ -415,6 +415,21 @@ void dp_stats(struct dp *dp, struct dp_stats *out)
 	}
 }
 
+int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out)
+{
+	if (i < 0 || i >= dp->n_loops)
+		return -1;
+	const struct dp_loop *l = &dp->loops[i];
+	out->esp_in = __atomic_load_n(&l->esp_in, __ATOMIC_RELAXED);
+	out->esp_out = __atomic_load_n(&l->esp_out, __ATOMIC_RELAXED);
+	out->unknown_spi = __atomic_load_n(&l->unknown_spi, __ATOMIC_RELAXED);
+	out->tun_write_err = __atomic_load_n(&l->tun_write_err, __ATOMIC_RELAXED);
+	out->send_full = __atomic_load_n(&l->send_full, __ATOMIC_RELAXED);
+	out->send_err = __atomic_load_n(&l->send_err, __ATOMIC_RELAXED);
+	out->events_dropped = __atomic_load_n(&l->events_dropped, __ATOMIC_RELAXED);
+	return 0;
+}
+
 void dp_esp_input(struct dp *dp, uint8_t *buf, size_t len,
                   const struct sockaddr *peer, socklen_t peer_len)
 {

@@ -103,6 +103,12 @@ struct dp_sa_stats {
 	uint64_t seq_out;                   /* last sequence number sent */
 };
 
+/* one packet loop's counters */
+struct dp_loop_stats {
+	uint64_t esp_in, esp_out;           /* ESP packets decapsulated / sent */
+	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
+};
+
 /* data-plane-wide counters (cygnetctl status) */
 struct dp_stats {
 	uint64_t sas, retired;              /* installed; deleted, waiting to be freed */
@@ -183,6 +189,8 @@ int dp_sa_set_owner(struct dp *dp, uint32_t spi_in, uint32_t owner);
 void dp_sa_del(struct dp *dp, uint32_t spi_in);
 int dp_sa_stats(struct dp *dp, uint32_t spi_in, struct dp_sa_stats *out);
 void dp_stats(struct dp *dp, struct dp_stats *out);
+/* loop i's (0 .. dp_stats().loops - 1); -1 when there is none */
+int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out);
 
 /* an ESP packet (the UDP payload, SPI first, len bytes, decrypted in
  * place) that arrived on the control plane's UDP/4500 socket from peer */

@@ -42,6 +42,7 @@ struct dp_loop {
 	struct dp_evq q;
 	_Atomic uint64_t seen;              /* table epoch at its last quiescent point */
 	/* its counters (summed by dp_stats); written by this loop only */
+	uint64_t esp_in, esp_out;
 	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
 	struct ratelog rl_tun_write, rl_send_full, rl_send_err;
 	uint8_t pkt[ESP_MAX_PACKET];

@@ -215,6 +215,8 @@ void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct socka
 		if (ep && (peer_len != ep->peer_len || memcmp(peer, &ep->peer, peer_len) != 0))
 			peer_moved(l, sa, peer, peer_len, now);
 	}
+	if (rc >= 0)
+		l->esp_in++;
 	if (rc == 1)
 		tun_write(l, inner, innerlen);
 }
@@ -255,6 +257,7 @@ static void tun_packet(struct dp_loop *l, size_t n)
 		seq_report(l, sa);
 	if (len < 0 || fd < 0)
 		return;
+	l->esp_out++;
 	if (!batch) {
 		esp_send(l, ep, o, (size_t)len);
 		return;

@@ -44,6 +44,11 @@ for shape in 2 0; do
 		got=$(json_field "$j" "j['dataplane']['threaded']")
 		if [ "$got" = "$want" ]; then ok "threads${shape}_status_shape ($got)"
 		else not_ok "threads${shape}_status_shape" "threaded=$got, want $want"; fi
+		loops=$(json_field "$j" "len(j['dataplane']['per_loop'])")
+		want=$([ "$shape" = 2 ] && echo 2 || echo 1)
+		both=$(json_field "$j" "sum(l['esp_in'] for l in j['dataplane']['per_loop']) >= sum(s['packets_in'] for s in j['sas']) > 0")
+		if [ "$loops" = "$want" ] && [ "$both" = True ]; then ok "threads${shape}_per_loop ($loops loops, their ESP counts cover the SAs')"
+		else not_ok "threads${shape}_per_loop" "loops=$loops (want $want), counts cover SAs: $both"; fi
 		n=$(json_field "$j" "min(s['packets_in'] for s in j['sas'])")
 		if [ "${n:-0}" -gt 1000 ]; then ok "threads${shape}_packets_counted (min $n per SA)"
 		else not_ok "threads${shape}_packets_counted" "min packets_in per SA: ${n:-?}"; fi
