@@ -192,14 +192,16 @@ static void status(struct daemon *d, struct out *o, bool json)
 	struct dp_stats ds;
 	dp_stats(d->dp, &ds);
 	/* each packet loop's counts (a worker thread's, or the main thread's) */
-	char per_loop[DP_MAX_WORKERS * 200] = "";
+	char per_loop[DP_MAX_WORKERS * 400] = "";
 	size_t pl = 0;
 	struct dp_loop_stats ls;
 	for (int i = 0; json && dp_loop_stats(d->dp, i, &ls) == 0 && pl < sizeof(per_loop); i++) {
 		int w = snprintf(per_loop + pl, sizeof(per_loop) - pl, "%s{\"esp_in\":%llu,"
-		                 "\"esp_out\":%llu,\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
+		                 "\"esp_out\":%llu,\"tun_super_segments\":%llu,\"tun_offload_bad\":%llu,"
+		                 "\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
 		                 "\"send_full\":%llu,\"send_errors\":%llu}", i ? "," : "",
 		                 (unsigned long long)ls.esp_in, (unsigned long long)ls.esp_out,
+		                 (unsigned long long)ls.tun_super, (unsigned long long)ls.tun_bad,
 		                 (unsigned long long)ls.unknown_spi,
 		                 (unsigned long long)ls.tun_write_err,
 		                 (unsigned long long)ls.send_full, (unsigned long long)ls.send_err);

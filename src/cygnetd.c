@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_tun.h>
 #include <event2/event.h>
 #include <openssl/rand.h>
 #include "src/auth_limit.h"
@@ -228,17 +229,27 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d.n_tun_fds = esp_threads > 0 ? esp_threads : 1;
-	if (tun_open(d.tun_name, d.n_tun_fds, TUN_MTU, d.tun_fds, err, sizeof(err)) != 0) {
+	/* with the kernel's checksum and TCP segmentation offloads when it
+	 * has them (one read can be a 64 KiB TCP super-segment); else plain */
+	unsigned offloads = 0;
+	bool vnet = tun_open_offload(d.tun_name, d.n_tun_fds, TUN_MTU, d.tun_fds, &offloads, err,
+	                             sizeof(err)) == 0;
+	if (!vnet && tun_open(d.tun_name, d.n_tun_fds, TUN_MTU, d.tun_fds, err, sizeof(err)) != 0) {
 		d.n_tun_fds = 0;
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
+	log_info(LOG_TUN, "TUN %s: %d queue%s, %s", d.tun_name, d.n_tun_fds,
+	         d.n_tun_fds == 1 ? "" : "s",
+	         !vnet ? "no offloads (IFF_VNET_HDR refused)" :
+	         offloads & TUN_F_TSO4 ? "TCP segmentation and checksum offload on" :
+	         offloads ? "checksum offload on" : "no offloads (TUNSETOFFLOAD refused)");
 	if (helper_add_routes(cfg, d.tun_name, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
 	struct dp_params dpp = { .base = d.base, .tun_fd = d.tun_fds[0], .tun_name = d.tun_name,
-	                         .workers = esp_threads, .natt_port = 4500,
+	                         .workers = esp_threads, .natt_port = 4500, .tun_vnet = vnet,
 	                         .on_event = daemon_dp_event, .arg = &d };
 	memcpy(dpp.tun_fds, d.tun_fds, sizeof(dpp.tun_fds));
 	for (int i = 0; i < d.n_socks; i++)

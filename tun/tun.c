@@ -56,7 +56,31 @@ static int check_name(const char *name, char *err, size_t errlen)
 
 /* ---- TUN ---- */
 
+static int open_queues(const char *name, int queues, int mtu, bool vnet, int *fds, char *err,
+                       size_t errlen);
+
 int tun_open(const char *name, int queues, int mtu, int *fds, char *err, size_t errlen)
+{
+	return open_queues(name, queues, mtu, false, fds, err, errlen);
+}
+
+int tun_open_offload(const char *name, int queues, int mtu, int *fds, unsigned *offloads,
+                     char *err, size_t errlen)
+{
+	*offloads = 0;
+	if (open_queues(name, queues, mtu, true, fds, err, errlen) != 0)
+		return -1;
+	/* device-wide: one queue sets it for all */
+	unsigned want = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+	if (ioctl(fds[0], TUNSETOFFLOAD, want) == 0)
+		*offloads = want;
+	else if (ioctl(fds[0], TUNSETOFFLOAD, TUN_F_CSUM) == 0)
+		*offloads = TUN_F_CSUM;
+	return 0;
+}
+
+static int open_queues(const char *name, int queues, int mtu, bool vnet, int *fds, char *err,
+                       size_t errlen)
 {
 	int opened = 0, sock = -1, ret = -1;
 	struct ifreq ifr;
@@ -77,7 +101,7 @@ int tun_open(const char *name, int queues, int mtu, int *fds, char *err, size_t 
 			goto out;
 		}
 		memset(&ifr, 0, sizeof(ifr));
-		ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+		ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (vnet ? IFF_VNET_HDR : 0);
 		memcpy(ifr.ifr_name, name, strlen(name));
 		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 			int e = errno;

@@ -11,6 +11,15 @@
  * 0 on success; -1 with a one-line reason in err (e.g. "open /dev/net/tun:
  * Permission denied (needs CAP_NET_ADMIN)"). */
 int tun_open(const char *name, int queues, int mtu, int *fds, char *err, size_t errlen);
+/* The same with IFF_VNET_HDR (every read and write starts with a 10-byte
+ * virtio-net header) and, where the kernel allows, TUNSETOFFLOAD with
+ * checksum and TCP segmentation offload (TUN_F_CSUM | TUN_F_TSO4 |
+ * TUN_F_TSO6 | TUN_F_TSO_ECN): reads may then be TCP super-segments of up
+ * to 64 KiB with partial checksums. *offloads gets the TUN_F_* flags set
+ * (0 when none could be). -1 with a reason when the device cannot be
+ * opened with IFF_VNET_HDR at all. */
+int tun_open_offload(const char *name, int queues, int mtu, int *fds, unsigned *offloads,
+                     char *err, size_t errlen);
 /* Deletes the device (RTM_DELLINK). 0 on success. */
 int tun_destroy(const char *name);
 

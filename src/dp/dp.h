@@ -106,6 +106,7 @@ struct dp_sa_stats {
 /* one packet loop's counters */
 struct dp_loop_stats {
 	uint64_t esp_in, esp_out;           /* ESP packets decapsulated / sent */
+	uint64_t tun_super, tun_bad;        /* TCP super-segments cut; unusable offload reads */
 	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
 };
 
@@ -152,6 +153,10 @@ struct dp_params {
 	int tun_fds[DP_MAX_WORKERS];        /* non-blocking; not closed by dp_free */
 	uint16_t natt_port;
 	int tun_fd;                         /* workers == 0: non-blocking; not closed by dp_free */
+	/* the device was opened with IFF_VNET_HDR: every read and write
+	 * starts with a virtio-net header, and reads may carry partial
+	 * checksums and TCP super-segments (TUNSETOFFLOAD) */
+	bool tun_vnet;
 	const char *tun_name;               /* for log lines */
 	/* the UDP/4500 sockets to send ESP on (not closed by dp_free) */
 	int sock_fd[DP_MAX_SOCKS], sock_family[DP_MAX_SOCKS];

@@ -45,7 +45,10 @@ struct dp_loop {
 	uint64_t esp_in, esp_out;
 	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
 	struct ratelog rl_tun_write, rl_send_full, rl_send_err;
-	uint8_t pkt[ESP_MAX_PACKET];
+	uint64_t tun_bad;                   /* offload header or super-segment unusable */
+	uint64_t tun_super;                 /* TCP super-segments read and cut */
+	uint8_t pkt[16 + ESP_MAX_PACKET];   /* a read from TUN (offload header first) */
+	uint8_t seg[ESP_MAX_PACKET];        /* one segment of a TCP super-segment */
 	uint8_t out[ESP_MAX_PACKET + 256];  /* a packet too big for a tx slot */
 	struct dp_tx *tx;
 };

@@ -44,9 +44,11 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <event2/event.h>
 
 #include "src/dp/dp_int.h"
+#include "src/dp/tso.h"
 #include "src/log.h"
 #include "src/udp.h"
 
@@ -91,7 +93,12 @@ static void tun_gone(struct dp_loop *l, const char *op, int e)
 
 static void tun_write(struct dp_loop *l, const uint8_t *pkt, size_t len)
 {
-	if (write(l->tun_fd, pkt, len) >= 0)
+	/* with offloads every packet starts with a virtio-net header; all
+	 * zero: a whole packet, checksums complete */
+	static const uint8_t none[TSO_HDR_LEN];
+	struct iovec iov[2] = { { (void *)none, TSO_HDR_LEN }, { (void *)pkt, len } };
+	bool vnet = l->dp->p.tun_vnet;
+	if ((vnet ? writev(l->tun_fd, iov, 2) : write(l->tun_fd, pkt, len)) >= 0)
 		return;
 	int e = errno;
 	if (e == EBADFD || e == ENODEV || e == ENXIO) {
@@ -239,12 +246,12 @@ static void seq_report(struct dp_loop *l, struct esp_sa *sa)
 	}
 }
 
-static void tun_packet(struct dp_loop *l, size_t n)
+static void tun_packet(struct dp_loop *l, const uint8_t *pkt, size_t n)
 {
 	struct dp *dp = l->dp;
 	/* the destination's SA whose selectors allow the packet (a refusal
 	 * is counted in drop_ts_out) */
-	struct esp_sa *sa = esp_table_out(dp->t, l->lane, l->pkt, n);
+	struct esp_sa *sa = esp_table_out(dp->t, l->lane, pkt, n);
 	if (!sa)
 		return;
 	const struct esp_ep *ep = atomic_load_explicit(&sa->ep, memory_order_acquire);
@@ -252,7 +259,7 @@ static void tun_packet(struct dp_loop *l, size_t n)
 	struct dp_tx *tx = l->tx;
 	bool batch = tx && fd >= 0 && n + 256 <= DP_TX_SLOT;
 	uint8_t *o = batch ? tx->buf[tx->n] : l->out;
-	long len = esp_encap_lane(sa, l->lane, l->pkt, n, o, batch ? DP_TX_SLOT : sizeof(l->out));
+	long len = esp_encap_lane(sa, l->lane, pkt, n, o, batch ? DP_TX_SLOT : sizeof(l->out));
 	if (atomic_load_explicit(&sa->seq_out, memory_order_relaxed) > ESP_SEQ_REKEY)
 		seq_report(l, sa);
 	if (len < 0 || fd < 0)
@@ -276,6 +283,11 @@ static void tun_packet(struct dp_loop *l, size_t n)
 		tx_flush(l);
 }
 
+static void seg_out(void *arg, uint8_t *seg, size_t len)
+{
+	tun_packet(arg, seg, len);
+}
+
 /* reads up to DP_BATCH packets and sends their ESP packets together;
  * false when the device is gone */
 static bool tun_batch(struct dp_loop *l)
@@ -291,7 +303,28 @@ static bool tun_batch(struct dp_loop *l)
 			alive = false;
 			break;
 		}
-		tun_packet(l, (size_t)n);
+		if (!l->dp->p.tun_vnet) {
+			tun_packet(l, l->pkt, (size_t)n);
+			continue;
+		}
+		/* offloads: a header first; a partial checksum to complete,
+		 * or a TCP super-segment to cut into MSS-sized segments */
+		struct tso_hdr h;
+		if ((size_t)n < TSO_HDR_LEN)
+			continue;
+		tso_hdr_read(l->pkt, &h);
+		uint8_t *ip = l->pkt + TSO_HDR_LEN;
+		size_t iplen = (size_t)n - TSO_HDR_LEN;
+		if (h.gso_type == 0) {
+			if (tso_csum(ip, iplen, &h) == 0)
+				tun_packet(l, ip, iplen);
+			else
+				l->tun_bad++;
+		} else if (tso_split(ip, iplen, &h, l->seg, sizeof(l->seg), seg_out, l) < 0) {
+			l->tun_bad++;
+		} else {
+			l->tun_super++;
+		}
 	}
 	if (l->tx && l->tx->n)
 		tx_flush(l);
