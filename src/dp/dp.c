@@ -163,6 +163,8 @@ struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen)
 		l->dp = dp;
 		l->lane = i;
 		l->tun_fd = dp->threaded ? p->tun_fds[i] : p->tun_fd;
+		/* a worker's receive batch can be coalesced into super-packets */
+		l->gro = dp->threaded && p->tun_vnet;
 		l->sock[0] = l->sock[1] = -1;
 		l->epfd = -1;
 		atomic_init(&l->seen, DP_OFFLINE);
@@ -424,6 +426,7 @@ int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out)
 	out->esp_out = __atomic_load_n(&l->esp_out, __ATOMIC_RELAXED);
 	out->tun_super = __atomic_load_n(&l->tun_super, __ATOMIC_RELAXED);
 	out->tun_bad = __atomic_load_n(&l->tun_bad, __ATOMIC_RELAXED);
+	out->tun_coalesced = __atomic_load_n(&l->tun_coalesced, __ATOMIC_RELAXED);
 	out->unknown_spi = __atomic_load_n(&l->unknown_spi, __ATOMIC_RELAXED);
 	out->tun_write_err = __atomic_load_n(&l->tun_write_err, __ATOMIC_RELAXED);
 	out->send_full = __atomic_load_n(&l->send_full, __ATOMIC_RELAXED);

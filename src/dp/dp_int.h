@@ -15,6 +15,7 @@
 #define DP_MOVE_RETELL 1                /* seconds before a PEER_MOVED is raised again */
 #define DP_BATCH 64                     /* packets per read batch */
 #define DP_OFFLINE UINT64_MAX           /* a loop's seen epoch while it sleeps */
+#define DP_GRO_MAX 64                   /* decrypted packets held to be coalesced */
 struct dp_tx;                           /* dp_io.c: a batch of ESP packets to send */
 
 /* A single-producer single-consumer ring of events: the producer is one
@@ -47,6 +48,13 @@ struct dp_loop {
 	struct ratelog rl_tun_write, rl_send_full, rl_send_err;
 	uint64_t tun_bad;                   /* offload header or super-segment unusable */
 	uint64_t tun_super;                 /* TCP super-segments read and cut */
+	uint64_t tun_coalesced;             /* packets written as part of a super-packet */
+	/* decrypted packets of the current receive batch, written coalesced
+	 * at its end (gro: the device takes super-packets) */
+	bool gro;
+	int nq;
+	uint8_t *q_ptr[DP_GRO_MAX];
+	size_t q_len[DP_GRO_MAX];
 	uint8_t pkt[16 + ESP_MAX_PACKET];   /* a read from TUN (offload header first) */
 	uint8_t seg[ESP_MAX_PACKET];        /* one segment of a TCP super-segment */
 	uint8_t out[ESP_MAX_PACKET + 256];  /* a packet too big for a tx slot */

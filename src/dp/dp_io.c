@@ -224,8 +224,196 @@ void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct socka
 	}
 	if (rc >= 0)
 		l->esp_in++;
-	if (rc == 1)
-		tun_write(l, inner, innerlen);
+	if (rc != 1)
+		return;
+	if (l->gro && l->nq < DP_GRO_MAX) {
+		/* held until the batch ends, to be written coalesced */
+		l->q_ptr[l->nq] = inner;
+		l->q_len[l->nq++] = innerlen;
+		return;
+	}
+	tun_write(l, inner, innerlen);
+}
+
+/* ---- coalescing what goes to the TUN device ----
+ * The decrypted packets of one receive batch that continue one another in
+ * one TCP flow are written as one super-packet with a virtio-net header
+ * asking the kernel to segment it (gso_type TCPv4/TCPv6, gso_size the
+ * segment size), as its GRO does for a NIC: the kernel then forwards one
+ * packet instead of dozens. Only plain data segments qualify (ACK, and
+ * PSH on the last; no other flag, no IPv4 options or fragments, no IPv6
+ * extension headers), and only when they agree on everything but length,
+ * id and checksums (addresses, ports, TOS/TTL, acknowledgement, window,
+ * TCP options) with contiguous sequence numbers, every one but the last
+ * exactly gso_size long. Anything else is written as it is. */
+
+struct flow {
+	const uint8_t *ip;
+	size_t ihl, thl, plen;          /* IP header, TCP header, data bytes */
+	bool v4;
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* a plain TCP data segment that may be coalesced; *f filled */
+static bool gro_candidate(const uint8_t *ip, size_t len, struct flow *f)
+{
+	if (len < 40)
+		return false;
+	f->ip = ip;
+	if (ip[0] == 0x45) {
+		if (ip[9] != 6 || (ip[6] & 0x3f) || ip[7] || (size_t)(ip[2] << 8 | ip[3]) != len)
+			return false;       /* not TCP, a fragment, or a length that lies */
+		f->v4 = true;
+		f->ihl = 20;
+	} else if (ip[0] >> 4 == 6) {
+		if (ip[6] != 6 || len < 60 || (size_t)(ip[4] << 8 | ip[5]) + 40 != len)
+			return false;
+		f->v4 = false;
+		f->ihl = 40;
+	} else {
+		return false;
+	}
+	const uint8_t *th = ip + f->ihl;
+	f->thl = (size_t)(th[12] >> 4) * 4;
+	if (f->thl < 20 || f->ihl + f->thl >= len)
+		return false;               /* no data */
+	f->plen = len - f->ihl - f->thl;
+	uint8_t flags = th[13];
+	return (flags & 0x10) && !(flags & ~(0x10 | 0x08));   /* ACK, maybe PSH */
+}
+
+/* b continues a's flow: same header fields but length, id, checksums,
+ * sequence number and PSH */
+static bool gro_same_flow(const struct flow *a, const struct flow *b)
+{
+	if (a->v4 != b->v4 || a->thl != b->thl)
+		return false;
+	const uint8_t *x = a->ip, *y = b->ip;
+	if (a->v4) {
+		if (x[1] != y[1] || x[6] != y[6] || x[8] != y[8] || memcmp(x + 12, y + 12, 8) != 0)
+			return false;
+	} else if (memcmp(x, y, 4) != 0 || x[7] != y[7] || memcmp(x + 8, y + 8, 32) != 0) {
+		return false;
+	}
+	const uint8_t *s = x + a->ihl, *t = y + b->ihl;
+	return memcmp(s, t, 4) == 0 &&                  /* ports */
+	       memcmp(s + 8, t + 8, 4) == 0 &&          /* acknowledgement */
+	       s[12] == t[12] && memcmp(s + 14, t + 14, 2) == 0 &&  /* offset, window */
+	       memcmp(s + 20, t + 20, a->thl - 20) == 0;            /* options */
+}
+
+static uint64_t sum16(uint64_t s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	return s;
+}
+
+static uint16_t fold16(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* writes packets idx[0..n) (one flow, in order) as one super-packet */
+static void gro_write(struct dp_loop *l, const int *idx, int n, const struct flow *first)
+{
+	if (n == 1) {
+		tun_write(l, l->q_ptr[idx[0]], l->q_len[idx[0]]);
+		return;
+	}
+	uint8_t *ip = l->q_ptr[idx[0]];
+	size_t hdrs = first->ihl + first->thl, total = l->q_len[idx[0]];
+	for (int k = 1; k < n; k++)
+		total += l->q_len[idx[k]] - hdrs;
+	uint8_t saved[120];
+	memcpy(saved, ip, hdrs);
+	uint8_t *th = ip + first->ihl;
+	/* the last segment's PSH for the whole */
+	th[13] |= l->q_ptr[idx[n - 1]][first->ihl + 13] & 0x08;
+	uint64_t ps;
+	if (first->v4) {
+		ip[2] = (uint8_t)(total >> 8);
+		ip[3] = (uint8_t)total;
+		ip[10] = ip[11] = 0;
+		uint16_t c = (uint16_t)~fold16(sum16(0, ip, 20));
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		ps = sum16(0, ip + 12, 8);
+	} else {
+		ip[4] = (uint8_t)((total - 40) >> 8);
+		ip[5] = (uint8_t)(total - 40);
+		ps = sum16(0, ip + 8, 32);
+	}
+	/* a partial checksum: the pseudo-header's sum, the kernel adds the
+	 * rest per segment */
+	uint16_t pc = fold16(ps + 6 + (total - first->ihl));
+	th[16] = (uint8_t)(pc >> 8);
+	th[17] = (uint8_t)pc;
+	uint8_t vh[TSO_HDR_LEN] = { 1, first->v4 ? 1 : 4 };
+	vh[2] = (uint8_t)hdrs;
+	vh[4] = (uint8_t)first->plen;
+	vh[5] = (uint8_t)(first->plen >> 8);
+	vh[6] = (uint8_t)first->ihl;
+	vh[8] = 16;
+	struct iovec iov[2 + DP_GRO_MAX];
+	iov[0] = (struct iovec){ vh, TSO_HDR_LEN };
+	iov[1] = (struct iovec){ ip, l->q_len[idx[0]] };
+	for (int k = 1; k < n; k++)
+		iov[1 + k] = (struct iovec){ l->q_ptr[idx[k]] + hdrs, l->q_len[idx[k]] - hdrs };
+	if (writev(l->tun_fd, iov, 1 + n) >= 0) {
+		l->tun_coalesced += (uint64_t)n;
+		return;
+	}
+	/* refused (or the device is down): each on its own, as they came */
+	memcpy(ip, saved, hdrs);
+	for (int k = 0; k < n; k++)
+		tun_write(l, l->q_ptr[idx[k]], l->q_len[idx[k]]);
+}
+
+static void gro_flush(struct dp_loop *l)
+{
+	int n = l->nq;
+	bool used[DP_GRO_MAX] = { false };
+	int idx[DP_GRO_MAX];
+	for (int i = 0; i < n; i++) {
+		if (used[i])
+			continue;
+		used[i] = true;
+		struct flow f, g;
+		bool lone = !gro_candidate(l->q_ptr[i], l->q_len[i], &f) ||
+		            (l->q_ptr[i][f.ihl + 13] & 0x08);     /* PSH ends a run */
+		if (lone) {
+			tun_write(l, l->q_ptr[i], l->q_len[i]);
+			continue;
+		}
+		int m = 0;
+		idx[m++] = i;
+		size_t total = l->q_len[i];
+		uint32_t next = be32(l->q_ptr[i] + f.ihl + 4) + (uint32_t)f.plen;
+		for (int j = i + 1; j < n; j++) {
+			if (used[j] || !gro_candidate(l->q_ptr[j], l->q_len[j], &g) ||
+			    !gro_same_flow(&f, &g))
+				continue;
+			/* the same flow: it continues the run, or ends it */
+			if (be32(l->q_ptr[j] + g.ihl + 4) != next || g.plen > f.plen ||
+			    total + g.plen > 65535 - 64)
+				break;
+			used[j] = true;
+			idx[m++] = j;
+			total += g.plen;
+			next += (uint32_t)g.plen;
+			if (g.plen < f.plen || (l->q_ptr[j][g.ihl + 13] & 0x08))
+				break;          /* a short or pushed segment is the last */
+		}
+		gro_write(l, idx, m, &f);
+	}
+	l->nq = 0;
 }
 
 /* what the control plane must hear about an SA's sequence numbers; an
@@ -369,6 +557,8 @@ static void udp_batch(struct dp_loop *l, int fd, struct rx *rx)
 			continue;
 		dp_loop_esp(l, rx->buf[i], len, (struct sockaddr *)&rx->from[i], h->msg_namelen);
 	}
+	if (l->nq)
+		gro_flush(l);
 }
 
 /* a quiescent point: nothing this loop looked up before is held now */
@@ -494,6 +684,7 @@ static void fall_back(struct dp *dp, const char *why)
 	}
 	dp->threaded = false;
 	dp->n_loops = 1;
+	dp->loops[0].gro = false;
 	dp->p.tun_fd = dp->loops[0].tun_fd;
 }
 

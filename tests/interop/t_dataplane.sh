@@ -3,7 +3,9 @@
 # esp_threads=2 (worker threads, each with a TUN queue and UDP sockets of
 # its own, ESP steered to them by SPI) and esp_threads=0 (every packet on
 # the event loop's thread). Two clients each: pings and 10 MB over inner
-# IPv4 and IPv6 checked by hash, then cygnetctl status --json shows the
+# IPv4 and IPv6 checked by hash both ways (the LAN host fetches from each
+# client too: the direction written to TUN coalesced), then cygnetctl
+# status --json shows the
 # shape, the packets counted per SA (clients 1, 2 with threads, 3, 4
 # without), and nothing dropped for want of an SA
 # or on the wrong socket (IKE and keepalives reach the main thread, ESP
@@ -12,6 +14,22 @@
 . "$(dirname "$0")/lib.sh"
 
 CTLBIN=$TOP/src/cygnetctl
+
+# the LAN host fetches the blob from client I's own web server over inner
+# IPv4 or IPv6: 10 MB from the client to the server's TUN device, the
+# direction where cygnet writes coalesced super-packets
+upload_ok() { # I 4|6
+	local vip out=$T/lan/up.$1.$2 sum url
+	vip=$(client_vip "$1" "$2")
+	[ -n "$vip" ] || return 1
+	url="http://$vip:8001/blob"
+	[ "$2" = 6 ] && url="http://[$vip]:8001/blob"
+	bgwait ip netns exec "$(ns_lan)" curl -sS --noproxy '*' --connect-timeout 10 \
+		--max-time 90 -o "$out" "$url" 2>"$out.err" || return 1
+	sum=$(sha256sum "$out" | cut -d' ' -f1)
+	rm -f "$out"
+	[ "$sum" = "$BLOB_SHA" ]
+}
 
 json_field() { # FILE EXPR (python on the parsed document j)
 	python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null
@@ -33,10 +51,17 @@ for shape in 2 0; do
 	clients=$([ "$shape" = 2 ] && echo "1 2" || echo "3 4")
 	for i in $clients; do
 		connect_ok "$i" || continue
+		mkdir -p "$T/c$i/www" && cp "$T/lan/www/blob" "$T/c$i/www/blob"
+		ip netns exec "$(ns_cli "$i")" timeout 300 python3 -m http.server --bind :: \
+			--directory "$T/c$i/www" 8001 >"$T/c$i/http.log" 2>&1 &
+		add_pid $!
+		wait_for 10 sh -c "ip netns exec $(ns_cli "$i") ss -Hltn 'sport = :8001' | grep -q 8001"
 		check "threads${shape}_client${i}_ping4" ping_lan "$i" 4
 		check "threads${shape}_client${i}_ping6" ping_lan "$i" 6
 		check "threads${shape}_client${i}_http4_10MB" fetch_lan "$i" 4
 		check "threads${shape}_client${i}_http6_10MB" fetch_lan "$i" 6
+		check "threads${shape}_client${i}_upload4_10MB" upload_ok "$i" 4
+		check "threads${shape}_client${i}_upload6_10MB" upload_ok "$i" 6
 	done
 	j=$T/status$shape.json
 	if "$CTLBIN" -s "$T/srv/ctl.sock" status --json >"$j" 2>/dev/null; then
@@ -49,6 +74,15 @@ for shape in 2 0; do
 		both=$(json_field "$j" "sum(l['esp_in'] for l in j['dataplane']['per_loop']) >= sum(s['packets_in'] for s in j['sas']) > 0")
 		if [ "$loops" = "$want" ] && [ "$both" = True ]; then ok "threads${shape}_per_loop ($loops loops, their ESP counts cover the SAs')"
 		else not_ok "threads${shape}_per_loop" "loops=$loops (want $want), counts cover SAs: $both"; fi
+		if [ "$shape" = 2 ]; then
+			co=$(json_field "$j" "sum(l['tun_coalesced'] for l in j['dataplane']['per_loop'])")
+			offl=$(grep -c "TCP segmentation and checksum offload on" "$SERVER_LOG")
+			if [ "$offl" = 0 ] || [ "${co:-0}" -gt 0 ]; then
+				ok "threads${shape}_coalesced (${co:-0} packets written inside super-packets)"
+			else
+				not_ok "threads${shape}_coalesced" "offloads on, but nothing coalesced"
+			fi
+		fi
 		n=$(json_field "$j" "min(s['packets_in'] for s in j['sas'])")
 		if [ "${n:-0}" -gt 1000 ]; then ok "threads${shape}_packets_counted (min $n per SA)"
 		else not_ok "threads${shape}_packets_counted" "min packets_in per SA: ${n:-?}"; fi
