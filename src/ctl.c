@@ -218,14 +218,23 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    "\"cookies_required\":%s,\"crypto_jobs\":%d,\"dataplane\":{\"esp_sas\":%llu,"
 		    "\"retired\":%llu,\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
 		    "\"send_full\":%llu,\"send_errors\":%llu,\"events_dropped\":%llu,"
-		    "\"wrong_socket\":%llu,\"threaded\":%s,\"loops\":%d,\"per_loop\":[%s]},"
+		    "\"wrong_socket\":%llu,\"threaded\":%s,\"loops\":%d,\"per_loop\":[%s],"
+		    "\"deleted_sas\":{\"packets_in\":%llu,\"packets_out\":%llu,\"drop_auth\":%llu,"
+		    "\"drop_replay\":%llu,\"drop_spoof\":%llu,\"drop_malformed\":%llu,"
+		    "\"drop_ts_in\":%llu,\"drop_ts_out\":%llu,\"drop_seq\":%llu}},"
 		    "\"ike_send_full\":%llu,\"ike_send_errors\":%llu}\n", n, d->half_open, d->n_sas,
 		    cookies ? "true" : "false", jobs, (unsigned long long)ds.sas,
 		    (unsigned long long)ds.retired, (unsigned long long)ds.unknown_spi,
 		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
 		    (unsigned long long)ds.send_err, (unsigned long long)ds.events_dropped,
 		    (unsigned long long)ds.wrong_socket, ds.threaded ? "true" : "false", ds.loops,
-		    per_loop,
+		    per_loop, (unsigned long long)ds.deleted.packets_in,
+		    (unsigned long long)ds.deleted.packets_out, (unsigned long long)ds.deleted.drop_auth,
+		    (unsigned long long)ds.deleted.drop_replay,
+		    (unsigned long long)ds.deleted.drop_spoof,
+		    (unsigned long long)ds.deleted.drop_malformed,
+		    (unsigned long long)ds.deleted.drop_ts_in,
+		    (unsigned long long)ds.deleted.drop_ts_out, (unsigned long long)ds.deleted.drop_seq,
 		    (unsigned long long)d->n_send_full, (unsigned long long)d->n_send_err);
 	else {
 		put(o, "  %d established, %u half-open%s, %d handshake computation%s waiting\n", n,

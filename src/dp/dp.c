@@ -378,6 +378,19 @@ void dp_sa_del(struct dp *dp, uint32_t spi_in)
 		return;
 	esp_table_del(dp->t, sa);
 	dp->sas--;
+	struct esp_counters c = esp_ctr(sa);
+	struct esp_counters *g = &dp->deleted;
+	g->bytes_in += c.bytes_in;
+	g->packets_in += c.packets_in;
+	g->bytes_out += c.bytes_out;
+	g->packets_out += c.packets_out;
+	g->drop_auth += c.drop_auth;
+	g->drop_replay += c.drop_replay;
+	g->drop_spoof += c.drop_spoof;
+	g->drop_malformed += c.drop_malformed;
+	g->drop_ts_in += c.drop_ts_in;
+	g->drop_ts_out += c.drop_ts_out;
+	g->drop_seq += c.drop_seq;
 	sa->retired_epoch = esp_table_epoch(dp->t);
 	sa->next_retired = dp->retired;
 	dp->retired = sa;
@@ -402,6 +415,7 @@ void dp_stats(struct dp *dp, struct dp_stats *out)
 	out->sas = dp->sas;
 	out->retired = dp->n_retired;
 	out->wrong_socket = dp->wrong_socket;
+	out->deleted = dp->deleted;
 	out->loops = dp->n_loops;
 	out->threaded = dp->threaded;
 	/* each loop writes its own; a torn read is not possible for aligned

@@ -121,6 +121,9 @@ struct dp_stats {
 	uint64_t wrong_socket;              /* ESP on the control thread's socket while threaded */
 	int loops;                          /* packet loops (lanes) */
 	bool threaded;                      /* they are worker threads */
+	/* the counters of every SA deleted since start, as they were when it
+	 * was deleted (those of installed SAs: dp_sa_stats) */
+	struct esp_counters deleted;
 };
 
 enum dp_event_kind {

@@ -78,6 +78,7 @@ struct dp {
 	struct esp_sa *retired;
 	struct esp_ep *retired_ep;
 	uint64_t sas, n_retired;
+	struct esp_counters deleted;        /* of SAs deleted so far */
 	uint64_t wrong_socket;              /* ESP that reached the control socket while threaded */
 };
 
