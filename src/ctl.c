@@ -109,6 +109,7 @@ static void sa_counters(struct daemon *d, const struct ike_sa *sa, struct esp_co
 		t->drop_ts_in += e->ctr.drop_ts_in;
 		t->drop_ts_out += e->ctr.drop_ts_out;
 		t->drop_seq += e->ctr.drop_seq;
+		t->drop_nomem += e->ctr.drop_nomem;
 	}
 }
 
@@ -151,13 +152,14 @@ static void status(struct daemon *d, struct out *o, bool json)
 			    "\"packets_in\":%llu,\"bytes_out\":%llu,\"packets_out\":%llu,"
 			    "\"drop_auth\":%llu,\"drop_replay\":%llu,\"drop_spoof\":%llu,"
 			    "\"drop_malformed\":%llu,\"drop_ts_in\":%llu,\"drop_ts_out\":%llu,"
-			    "\"drop_seq\":%llu}",
+			    "\"drop_seq\":%llu,\"drop_nomem\":%llu}",
 			    (unsigned long long)up, sa->n_child, (unsigned long long)t.bytes_in,
 			    (unsigned long long)t.packets_in, (unsigned long long)t.bytes_out,
 			    (unsigned long long)t.packets_out, (unsigned long long)t.drop_auth,
 			    (unsigned long long)t.drop_replay, (unsigned long long)t.drop_spoof,
 			    (unsigned long long)t.drop_malformed, (unsigned long long)t.drop_ts_in,
-			    (unsigned long long)t.drop_ts_out, (unsigned long long)t.drop_seq);
+			    (unsigned long long)t.drop_ts_out, (unsigned long long)t.drop_seq,
+			    (unsigned long long)t.drop_nomem);
 		} else {
 			put(o, "  #%u %s: '%s' from %s, virtual IP %s %s, %s, up %llus\n", sa->id,
 			    sa->cfg->name, sa->user, peer, sa->has_vip4 ? v4 : "-",
@@ -221,7 +223,7 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    "\"wrong_socket\":%llu,\"threaded\":%s,\"loops\":%d,\"per_loop\":[%s],"
 		    "\"deleted_sas\":{\"packets_in\":%llu,\"packets_out\":%llu,\"drop_auth\":%llu,"
 		    "\"drop_replay\":%llu,\"drop_spoof\":%llu,\"drop_malformed\":%llu,"
-		    "\"drop_ts_in\":%llu,\"drop_ts_out\":%llu,\"drop_seq\":%llu}},"
+		    "\"drop_ts_in\":%llu,\"drop_ts_out\":%llu,\"drop_seq\":%llu,\"drop_nomem\":%llu}},"
 		    "\"ike_send_full\":%llu,\"ike_send_errors\":%llu}\n", n, d->half_open, d->n_sas,
 		    cookies ? "true" : "false", jobs, (unsigned long long)ds.sas,
 		    (unsigned long long)ds.retired, (unsigned long long)ds.unknown_spi,
@@ -235,6 +237,7 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    (unsigned long long)ds.deleted.drop_malformed,
 		    (unsigned long long)ds.deleted.drop_ts_in,
 		    (unsigned long long)ds.deleted.drop_ts_out, (unsigned long long)ds.deleted.drop_seq,
+		    (unsigned long long)ds.deleted.drop_nomem,
 		    (unsigned long long)d->n_send_full, (unsigned long long)d->n_send_err);
 	else {
 		put(o, "  %d established, %u half-open%s, %d handshake computation%s waiting\n", n,

@@ -1,8 +1,10 @@
 /* cygnetd: the IKEv2/IPsec server. Runs in the foreground and logs to
  * stderr (what containers and systemd want). */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,7 +222,11 @@ int main(int argc, char **argv)
 	/* packet threads: one per CPU by default */
 	int esp_threads = cfg->conf->esp_threads;
 	if (esp_threads < 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		/* the CPUs this process may run on (a container's cpuset), not
+		 * all the host has */
+		cpu_set_t cpus;
+		long n = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus)
+		                                                       : sysconf(_SC_NPROCESSORS_ONLN);
 		esp_threads = n < 1 ? 1 : n > DP_MAX_WORKERS ? DP_MAX_WORKERS : (int)n;
 	}
 	d.reuseport = esp_threads > 0;

@@ -391,6 +391,7 @@ void dp_sa_del(struct dp *dp, uint32_t spi_in)
 	g->drop_ts_in += c.drop_ts_in;
 	g->drop_ts_out += c.drop_ts_out;
 	g->drop_seq += c.drop_seq;
+	g->drop_nomem += c.drop_nomem;
 	sa->retired_epoch = esp_table_epoch(dp->t);
 	sa->next_retired = dp->retired;
 	dp->retired = sa;

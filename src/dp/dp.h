@@ -67,6 +67,7 @@ struct esp_counters {
 	uint64_t drop_ts_in;                /* inbound inner packet outside the selectors */
 	uint64_t drop_ts_out;               /* TUN packet for the peer outside the selectors */
 	uint64_t drop_seq;                  /* outbound refused: sequence numbers exhausted */
+	uint64_t drop_nomem;                /* no memory for a thread's cipher contexts */
 };
 
 /* the outer addresses of an SA's packets (UDP/4500, ports included) */

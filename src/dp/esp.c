@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/crypto.h>
+
 #include "crypto/xform.h"
 
 #define ESP_HDR_LEN 8           /* SPI + sequence number */
@@ -53,16 +55,22 @@ struct esp_sa *esp_sa_new_lanes(int n_lanes, uint32_t spi_in, uint32_t spi_out,
 	sa->n_lanes = n_lanes;
 	sa->spi_in = spi_in;
 	sa->spi_out = spi_out;
-	for (int i = 0; i < n_lanes; i++) {
-		struct esp_lane *l = &sa->lane[i];
-		l->in = xform_new(encr, keybits, integ, ekey_in, akey_in);
-		l->out = xform_new(encr, keybits, integ, ekey_out, akey_out);
-		/* the data path assumes these; a broken xform must not make
-		 * it divide by zero or overrun */
-		if (!l->in || !l->out || xform_block_len(l->in) == 0 ||
-		    xform_block_len(l->out) == 0 || xform_block_len(l->out) > 255)
-			goto fail;
+	sa->encr = encr;
+	sa->keybits = keybits;
+	sa->integ = integ;
+	size_t elen = xform_encr_keylen(encr, keybits), alen = xform_integ_keylen(integ);
+	if (!elen || elen > DP_KEY_MAX || alen > DP_KEY_MAX || (alen && (!akey_in || !akey_out)))
+		goto fail;
+	memcpy(sa->ekey_in, ekey_in, elen);
+	memcpy(sa->ekey_out, ekey_out, elen);
+	sa->has_akey = alen != 0;
+	if (alen) {
+		memcpy(sa->akey_in, akey_in, alen);
+		memcpy(sa->akey_out, akey_out, alen);
 	}
+	/* lane 0 now: proves the algorithms and keys usable */
+	if (!esp_lane_ready(sa, 0))
+		goto fail;
 	return sa;
 fail:
 	esp_sa_free(sa);
@@ -78,6 +86,27 @@ struct esp_sa *esp_sa_new(uint32_t spi_in, uint32_t spi_out,
 	                        ekey_out, akey_out);
 }
 
+bool esp_lane_ready(struct esp_sa *sa, int lane)
+{
+	struct esp_lane *l = &sa->lane[lane];
+	if (l->in && l->out)
+		return true;
+	const uint8_t *ai = sa->has_akey ? sa->akey_in : NULL, *ao = sa->has_akey ? sa->akey_out : NULL;
+	struct xform *in = xform_new(sa->encr, sa->keybits, sa->integ, sa->ekey_in, ai);
+	struct xform *out = xform_new(sa->encr, sa->keybits, sa->integ, sa->ekey_out, ao);
+	/* the data path assumes these; a broken xform must not make it
+	 * divide by zero or overrun */
+	if (!in || !out || xform_block_len(in) == 0 || xform_block_len(out) == 0 ||
+	    xform_block_len(out) > 255) {
+		xform_free(in);
+		xform_free(out);
+		return false;
+	}
+	l->in = in;
+	l->out = out;
+	return true;
+}
+
 void esp_sa_free(struct esp_sa *sa)
 {
 	if (!sa)
@@ -86,6 +115,10 @@ void esp_sa_free(struct esp_sa *sa)
 		xform_free(sa->lane[i].in);     /* wipes the keys */
 		xform_free(sa->lane[i].out);
 	}
+	OPENSSL_cleanse(sa->ekey_in, sizeof(sa->ekey_in));
+	OPENSSL_cleanse(sa->akey_in, sizeof(sa->akey_in));
+	OPENSSL_cleanse(sa->ekey_out, sizeof(sa->ekey_out));
+	OPENSSL_cleanse(sa->akey_out, sizeof(sa->akey_out));
 	free(atomic_load_explicit(&sa->ep, memory_order_relaxed));
 	free(sa);
 }
@@ -107,6 +140,7 @@ struct esp_counters esp_ctr(const struct esp_sa *sa)
 		t.drop_ts_in += c->drop_ts_in;
 		t.drop_ts_out += c->drop_ts_out;
 		t.drop_seq += c->drop_seq;
+		t.drop_nomem += c->drop_nomem;
 	}
 	return t;
 }
@@ -219,6 +253,12 @@ int esp_decap_lane(struct esp_sa *sa, int lane, uint8_t *pkt, size_t len,
 {
 	struct esp_lane *l = &sa->lane[lane];
 	struct esp_counters *ctr = &l->ctr;
+	*inner = NULL;
+	*innerlen = 0;
+	if (!esp_lane_ready(sa, lane)) {
+		ctr->drop_nomem++;
+		return -1;
+	}
 	size_t ivlen = xform_iv_len(l->in);
 	size_t icvlen = xform_icv_len(l->in);
 	size_t blk = xform_block_len(l->in);
@@ -332,6 +372,10 @@ long esp_encap_lane(struct esp_sa *sa, int lane, const uint8_t *ip, size_t iplen
                     uint8_t *out, size_t outsize)
 {
 	struct esp_lane *l = &sa->lane[lane];
+	if (!esp_lane_ready(sa, lane)) {
+		l->ctr.drop_nomem++;
+		return -1;
+	}
 	size_t ivlen = xform_iv_len(l->out);
 	size_t icvlen = xform_icv_len(l->out);
 	size_t blk = xform_block_len(l->out);

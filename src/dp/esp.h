@@ -35,8 +35,11 @@ enum esp_seq_event {
 };
 
 /* What one packet loop (a lane: the event loop's, or one worker thread's)
- * owns of an SA: its own cipher contexts, initialised once, and its own
- * counters, so no two threads write the same cache line per packet. */
+ * owns of an SA: its own cipher contexts, made the first time the lane
+ * uses the SA (lane 0's at once) and kept, and its own counters, so no
+ * two threads write the same cache line per packet. An SA's inbound
+ * packets reach one worker, and its outbound ones the few whose TUN
+ * queues carry its flows, so most lanes never make contexts. */
 struct esp_lane {
 	struct xform *in, *out;
 	struct esp_counters ctr;
@@ -58,6 +61,11 @@ struct esp_sa {
 	uint32_t spi_in;                    /* host order; ours, in inbound packets */
 	uint32_t spi_out;                   /* host order; the peer's */
 	int n_lanes;
+	/* what the lanes' contexts are made from (wiped at free) */
+	uint16_t encr, keybits, integ;
+	bool has_akey;
+	uint8_t ekey_in[DP_KEY_MAX], akey_in[DP_KEY_MAX];
+	uint8_t ekey_out[DP_KEY_MAX], akey_out[DP_KEY_MAX];
 	/* last sequence number sent; lanes reserve numbers atomically */
 	_Atomic uint64_t seq_out;
 	/* anti-replay under replay_lock: highest sequence number seen and a
@@ -87,6 +95,10 @@ struct esp_sa {
 	uint64_t retired_epoch;
 	struct esp_lane lane[];             /* n_lanes */
 };
+
+/* makes lane's cipher contexts if it has none yet; false when memory is
+ * short (the packet is dropped, the caller counts it) */
+bool esp_lane_ready(struct esp_sa *sa, int lane);
 
 /* the SA's counters summed over its lanes */
 struct esp_counters esp_ctr(const struct esp_sa *sa);
