@@ -185,6 +185,14 @@ struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen)
 	}
 	if (dp->threaded && dp_workers_open(dp, err, errlen) != 0)
 		goto fail;
+	/* UDP GSO: probed on a socket the packets leave by */
+	int probe = dp->threaded ? dp->loops[0].sock[0] >= 0 ? dp->loops[0].sock[0]
+	                                                       : dp->loops[0].sock[1]
+	                         : p->n_socks ? p->sock_fd[0] : -1;
+	atomic_store(&dp->gso, probe >= 0 && dp_gso_probe(probe));
+	if (probe >= 0)
+		log_info(LOG_ESP, "data plane: UDP GSO %s", atomic_load(&dp->gso) ? "on" :
+		         "not available: one send per datagram (batched)");
 	if (!dp->threaded && dp->loops[0].tun_fd >= 0) {
 		dp->ev_tun = event_new(p->base, dp->loops[0].tun_fd, EV_READ | EV_PERSIST, dp_on_tun,
 		                       &dp->loops[0]);

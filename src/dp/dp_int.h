@@ -71,6 +71,7 @@ struct dp {
 	int efd;                            /* eventfd: events queued */
 	int stop_fd;                        /* eventfd: workers, stop */
 	atomic_bool tun_gone;
+	atomic_bool gso;                    /* UDP GSO (UDP_SEGMENT) usable */
 	struct event *ev_q, *ev_tun, *ev_reclaim;
 	/* deleted SAs and replaced endpoints, freed once every packet loop
 	 * has passed a quiescent point after their deletion (dp.c reclaim),
@@ -87,6 +88,8 @@ struct dp {
 bool dp_event_push(struct dp_loop *l, const struct dp_event *ev);
 /* the inline loop's TUN read event (dp_io.c) */
 void dp_on_tun(int fd, short what, void *arg);
+/* whether the kernel knows UDP_SEGMENT (UDP GSO) on UDP socket fd */
+bool dp_gso_probe(int fd);
 /* a send batch, NULL when out of memory; free() frees it */
 struct dp_tx *dp_tx_new(void);
 /* one ESP datagram through loop l */

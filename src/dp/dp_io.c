@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/if_tun.h>
+#include <linux/udp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -54,16 +55,34 @@
 
 #define DP_TX_SLOT (9216 + 256)         /* an ESP packet of a jumbo-frame TUN packet */
 
-/* ESP packets of one TUN batch, sent with one sendmmsg per socket */
+/* ESP packets of one TUN batch, sent with one sendmmsg per socket; with
+ * UDP GSO, consecutive packets to the same peer from the same address and
+ * of the same size (the last may be shorter) go as one message the kernel
+ * cuts into datagrams (UDP_SEGMENT) */
 struct dp_tx {
 	int n;
 	int fd[DP_BATCH];
-	struct mmsghdr m[DP_BATCH];
 	struct iovec iov[DP_BATCH];
 	struct sockaddr_storage to[DP_BATCH];
+	socklen_t tolen[DP_BATCH];
+	size_t srclen[DP_BATCH];            /* of the source's ancillary data in cbuf */
 	uint8_t cbuf[DP_BATCH][UDP_CBUF];
+	/* the messages of a flush */
+	struct mmsghdr m[DP_BATCH];
+	int mfd[DP_BATCH];
+	uint8_t mcbuf[DP_BATCH][UDP_CBUF];
 	uint8_t buf[DP_BATCH][DP_TX_SLOT];
 };
+
+#define GSO_MAX_SEGS 64                 /* UDP_MAX_SEGMENTS of Linux 6.1 */
+_Static_assert(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t)) <= UDP_CBUF,
+               "a message's ancillary data: its source and its segment size");
+
+bool dp_gso_probe(int fd)
+{
+	int off = 0;    /* per message, not per socket: only asks whether it is known */
+	return setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &off, sizeof(off)) == 0;
+}
 
 struct dp_tx *dp_tx_new(void)
 {
@@ -155,23 +174,92 @@ static void esp_send(struct dp_loop *l, const struct esp_ep *ep, const uint8_t *
 
 /* sends what tun_packet queued: one sendmmsg per run of packets for the
  * same socket */
+/* packet j may join the GSO message that starts at packet i */
+static bool gso_joins(const struct dp_tx *tx, int i, int j, size_t total)
+{
+	return j - i < GSO_MAX_SEGS && tx->fd[j] == tx->fd[i] && tx->tolen[j] == tx->tolen[i] &&
+	       memcmp(&tx->to[j], &tx->to[i], tx->tolen[i]) == 0 &&
+	       tx->srclen[j] == tx->srclen[i] &&
+	       memcmp(tx->cbuf[j], tx->cbuf[i], tx->srclen[i]) == 0 &&
+	       tx->iov[j].iov_len <= tx->iov[i].iov_len &&
+	       tx->iov[j - 1].iov_len == tx->iov[i].iov_len &&     /* only the last is short */
+	       total + tx->iov[j].iov_len <= 65000;
+}
+
+/* the messages of the queued packets: one per packet, or one per GSO run */
+static int tx_messages(struct dp_loop *l)
+{
+	struct dp_tx *tx = l->tx;
+	bool gso = atomic_load_explicit(&l->dp->gso, memory_order_relaxed);
+	int nm = 0;
+	for (int i = 0; i < tx->n;) {
+		int j = i + 1;
+		size_t total = tx->iov[i].iov_len;
+		while (gso && j < tx->n && gso_joins(tx, i, j, total))
+			total += tx->iov[j++].iov_len;
+		struct msghdr *h = &tx->m[nm].msg_hdr;
+		*h = (struct msghdr){
+			.msg_name = &tx->to[i], .msg_namelen = tx->tolen[i],
+			.msg_iov = &tx->iov[i], .msg_iovlen = (size_t)(j - i),
+			.msg_control = tx->mcbuf[nm], .msg_controllen = tx->srclen[i],
+		};
+		memcpy(tx->mcbuf[nm], tx->cbuf[i], tx->srclen[i]);
+		if (j - i > 1) {
+			/* after the source: the segment size */
+			struct cmsghdr *c = (struct cmsghdr *)(tx->mcbuf[nm] + tx->srclen[i]);
+			uint16_t seg = (uint16_t)tx->iov[i].iov_len;
+			c->cmsg_level = IPPROTO_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+			h->msg_controllen += CMSG_SPACE(sizeof(seg));
+		}
+		tx->m[nm].msg_len = 0;
+		tx->mfd[nm++] = tx->fd[i];
+		i = j;
+	}
+	return nm;
+}
+
+/* sends what tun_packet queued: one sendmmsg per run of messages for the
+ * same socket */
 static void tx_flush(struct dp_loop *l)
 {
 	struct dp_tx *tx = l->tx;
+	int nm = tx_messages(l);
 	int i = 0;
-	while (i < tx->n) {
+	while (i < nm) {
 		int j = i;
-		while (j < tx->n && tx->fd[j] == tx->fd[i])
+		while (j < nm && tx->mfd[j] == tx->mfd[i])
 			j++;
 		while (i < j) {
-			int r = sendmmsg(tx->fd[i], &tx->m[i], (unsigned)(j - i), 0);
+			int r = sendmmsg(tx->mfd[i], &tx->m[i], (unsigned)(j - i), 0);
 			if (r > 0) {
 				i += r;
 			} else if (r < 0 && errno == EINTR) {
 				continue;
 			} else {
-				send_failed(l, r < 0 ? errno : EIO);
-				i++;    /* that one is lost; go on with the rest */
+				int e = r < 0 ? errno : EIO;
+				struct msghdr *h = &tx->m[i].msg_hdr;
+				if (h->msg_iovlen > 1 && (e == EINVAL || e == EIO || e == ENOPROTOOPT)) {
+					/* the kernel refuses GSO here: no more of it,
+					 * and this message's packets one by one */
+					atomic_store(&l->dp->gso, false);
+					log_err(LOG_NET, "UDP GSO refused (%s): sending ESP one datagram "
+					        "at a time", strerror(e));
+					for (size_t k = 0; k < h->msg_iovlen; k++) {
+						struct msghdr one = *h;
+						one.msg_iov = &h->msg_iov[k];
+						one.msg_iovlen = 1;
+						one.msg_controllen -= CMSG_SPACE(sizeof(uint16_t));
+						if (sendmsg(tx->mfd[i], &one, 0) < 0)
+							send_failed(l, errno);
+					}
+				} else {
+					for (size_t k = 0; k < h->msg_iovlen; k++)
+						send_failed(l, e);
+				}
+				i++;    /* go on with the rest */
 			}
 		}
 	}
@@ -460,13 +548,11 @@ static void tun_packet(struct dp_loop *l, const uint8_t *pkt, size_t n)
 	int k = tx->n++;
 	tx->fd[k] = fd;
 	memcpy(&tx->to[k], &ep->peer, ep->peer_len);
+	tx->tolen[k] = ep->peer_len;
 	tx->iov[k] = (struct iovec){ o, (size_t)len };
-	tx->m[k].msg_len = 0;
-	tx->m[k].msg_hdr = (struct msghdr){
-		.msg_name = &tx->to[k], .msg_namelen = ep->peer_len,
-		.msg_iov = &tx->iov[k], .msg_iovlen = 1,
-	};
-	udp_set_source(&tx->m[k].msg_hdr, tx->cbuf[k], (const struct sockaddr *)&ep->local);
+	struct msghdr src = { 0 };
+	udp_set_source(&src, tx->cbuf[k], (const struct sockaddr *)&ep->local);
+	tx->srclen[k] = src.msg_controllen;
 	if (tx->n == DP_BATCH)
 		tx_flush(l);
 }
