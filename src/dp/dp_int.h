@@ -49,6 +49,9 @@ struct dp_loop {
 	uint64_t tun_bad;                   /* offload header or super-segment unusable */
 	uint64_t tun_super;                 /* TCP super-segments read and cut */
 	uint64_t tun_coalesced;             /* packets written as part of a super-packet */
+	uint64_t pushbacks;                 /* times a full send buffer stopped TUN reads */
+	bool waiting_out;                   /* TUN unwatched until waiting_fd has room */
+	int waiting_fd;
 	/* decrypted packets of the current receive batch, written coalesced
 	 * at its end (gro: the device takes super-packets) */
 	bool gro;

@@ -67,7 +67,10 @@ struct dp_tx {
 	socklen_t tolen[DP_BATCH];
 	size_t srclen[DP_BATCH];            /* of the source's ancillary data in cbuf */
 	uint8_t cbuf[DP_BATCH][UDP_CBUF];
-	/* the messages of a flush */
+	/* the messages of a flush; next: the first not sent yet; blocked:
+	 * the socket's buffer is full and they wait for it (workers only) */
+	int nm, next;
+	bool blocked;
 	struct mmsghdr m[DP_BATCH];
 	int mfd[DP_BATCH];
 	uint8_t mcbuf[DP_BATCH][UDP_CBUF];
@@ -221,49 +224,69 @@ static int tx_messages(struct dp_loop *l)
 	return nm;
 }
 
-/* sends what tun_packet queued: one sendmmsg per run of messages for the
- * same socket */
-static void tx_flush(struct dp_loop *l)
+/* Sends the flush's messages from tx->next on: one sendmmsg per run of
+ * messages for the same socket. A full send buffer (EAGAIN) pushes back
+ * on a worker: what is left waits (tx->blocked), the worker stops reading
+ * the TUN device until the socket is writable again (so the kernel's own
+ * queues hold the traffic and TCP feels it), and sends it then. The main
+ * thread's loop drops and counts instead. */
+static void tx_send(struct dp_loop *l)
 {
 	struct dp_tx *tx = l->tx;
-	int nm = tx_messages(l);
-	int i = 0;
-	while (i < nm) {
+	int i = tx->next;
+	while (i < tx->nm) {
 		int j = i;
-		while (j < nm && tx->mfd[j] == tx->mfd[i])
+		while (j < tx->nm && tx->mfd[j] == tx->mfd[i])
 			j++;
 		while (i < j) {
 			int r = sendmmsg(tx->mfd[i], &tx->m[i], (unsigned)(j - i), 0);
 			if (r > 0) {
 				i += r;
-			} else if (r < 0 && errno == EINTR) {
 				continue;
-			} else {
-				int e = r < 0 ? errno : EIO;
-				struct msghdr *h = &tx->m[i].msg_hdr;
-				if (h->msg_iovlen > 1 && (e == EINVAL || e == EIO || e == ENOPROTOOPT)) {
-					/* the kernel refuses GSO here: no more of it,
-					 * and this message's packets one by one */
-					atomic_store(&l->dp->gso, false);
-					log_err(LOG_NET, "UDP GSO refused (%s): sending ESP one datagram "
-					        "at a time", strerror(e));
-					for (size_t k = 0; k < h->msg_iovlen; k++) {
-						struct msghdr one = *h;
-						one.msg_iov = &h->msg_iov[k];
-						one.msg_iovlen = 1;
-						one.msg_controllen -= CMSG_SPACE(sizeof(uint16_t));
-						if (sendmsg(tx->mfd[i], &one, 0) < 0)
-							send_failed(l, errno);
-					}
-				} else {
-					for (size_t k = 0; k < h->msg_iovlen; k++)
-						send_failed(l, e);
-				}
-				i++;    /* go on with the rest */
 			}
+			if (r < 0 && errno == EINTR)
+				continue;
+			int e = r < 0 ? errno : EIO;
+			struct msghdr *h = &tx->m[i].msg_hdr;
+			if ((e == EAGAIN || e == EWOULDBLOCK) && l->dp->threaded) {
+				tx->next = i;
+				tx->blocked = true;
+				l->pushbacks++;
+				return;
+			}
+			if (h->msg_iovlen > 1 && (e == EINVAL || e == EIO || e == ENOPROTOOPT)) {
+				/* the kernel refuses GSO here: no more of it, and
+				 * this message's packets one by one */
+				atomic_store(&l->dp->gso, false);
+				log_err(LOG_NET, "UDP GSO refused (%s): sending ESP one datagram at a "
+				        "time", strerror(e));
+				for (size_t k = 0; k < h->msg_iovlen; k++) {
+					struct msghdr one = *h;
+					one.msg_iov = &h->msg_iov[k];
+					one.msg_iovlen = 1;
+					one.msg_controllen -= CMSG_SPACE(sizeof(uint16_t));
+					if (sendmsg(tx->mfd[i], &one, 0) < 0)
+						send_failed(l, errno);
+				}
+			} else {
+				for (size_t k = 0; k < h->msg_iovlen; k++)
+					send_failed(l, e);
+			}
+			i++;    /* go on with the rest */
 		}
 	}
-	tx->n = 0;
+	tx->n = tx->nm = tx->next = 0;
+	tx->blocked = false;
+}
+
+static void tx_flush(struct dp_loop *l)
+{
+	struct dp_tx *tx = l->tx;
+	if (tx->blocked)
+		return;
+	tx->nm = tx_messages(l);
+	tx->next = 0;
+	tx_send(l);
 }
 
 /* authenticated ESP from an address the SA does not send to: a NAT may
@@ -533,6 +556,12 @@ static void tun_packet(struct dp_loop *l, const uint8_t *pkt, size_t n)
 	const struct esp_ep *ep = atomic_load_explicit(&sa->ep, memory_order_acquire);
 	int fd = ep ? sock_for(l, ep->peer.ss_family) : -1;
 	struct dp_tx *tx = l->tx;
+	if (tx && tx->blocked) {
+		/* the rest of a super-segment whose first segments filled the
+		 * send buffer: no room to keep it */
+		l->send_full++;
+		return;
+	}
 	bool batch = tx && fd >= 0 && n + 256 <= DP_TX_SLOT;
 	uint8_t *o = batch ? tx->buf[tx->n] : l->out;
 	long len = esp_encap_lane(sa, l->lane, pkt, n, o, batch ? DP_TX_SLOT : sizeof(l->out));
@@ -567,7 +596,7 @@ static void seg_out(void *arg, uint8_t *seg, size_t len)
 static bool tun_batch(struct dp_loop *l)
 {
 	bool alive = true;
-	for (int i = 0; i < DP_BATCH; i++) {
+	for (int i = 0; i < DP_BATCH && !(l->tx && l->tx->blocked); i++) {
 		ssize_t n = read(l->tun_fd, l->pkt, sizeof(l->pkt));
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;
@@ -600,7 +629,7 @@ static bool tun_batch(struct dp_loop *l)
 			l->tun_super++;
 		}
 	}
-	if (l->tx && l->tx->n)
+	if (l->tx && l->tx->n && !l->tx->blocked)
 		tx_flush(l);
 	return alive;
 }
@@ -653,6 +682,25 @@ static void quiesce(struct dp_loop *l, uint64_t v)
 	atomic_store(&l->seen, v);      /* seq_cst: before any later table read */
 }
 
+/* while a send waits for room, the worker watches that socket for room
+ * and not the TUN device; afterwards the other way round */
+static void pushback(struct dp_loop *l)
+{
+	struct dp_tx *tx = l->tx;
+	bool want = tx->blocked;
+	if (want == l->waiting_out)
+		return;
+	int fd = want ? tx->mfd[tx->next] : l->waiting_fd;
+	struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.fd = fd };
+	epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (!atomic_load(&l->dp->tun_gone)) {
+		struct epoll_event tev = { .events = EPOLLIN, .data.fd = l->tun_fd };
+		epoll_ctl(l->epfd, want ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, l->tun_fd, &tev);
+	}
+	l->waiting_out = want;
+	l->waiting_fd = fd;
+}
+
 void *dp_worker_main(void *arg)
 {
 	struct dp_loop *l = arg;
@@ -677,13 +725,17 @@ void *dp_worker_main(void *arg)
 			if (fd == l->tun_fd) {
 				if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN))
 					tun_gone(l, "read", EBADFD);
-				else
+				else if (!l->tx->blocked)
 					tun_batch(l);
 			} else {
-				udp_batch(l, fd, rx);
+				if ((evs[i].events & EPOLLOUT) && l->tx->blocked)
+					tx_send(l);
+				if (evs[i].events & EPOLLIN)
+					udp_batch(l, fd, rx);
 			}
 			quiesce(l, esp_table_epoch(dp->t));
 		}
+		pushback(l);
 	}
 out:
 	quiesce(l, DP_OFFLINE);
