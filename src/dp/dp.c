@@ -451,6 +451,7 @@ int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out)
 	out->tun_bad = __atomic_load_n(&l->tun_bad, __ATOMIC_RELAXED);
 	out->tun_coalesced = __atomic_load_n(&l->tun_coalesced, __ATOMIC_RELAXED);
 	out->pushbacks = __atomic_load_n(&l->pushbacks, __ATOMIC_RELAXED);
+	out->udp_coalesced = __atomic_load_n(&l->udp_coalesced, __ATOMIC_RELAXED);
 	out->unknown_spi = __atomic_load_n(&l->unknown_spi, __ATOMIC_RELAXED);
 	out->tun_write_err = __atomic_load_n(&l->tun_write_err, __ATOMIC_RELAXED);
 	out->send_full = __atomic_load_n(&l->send_full, __ATOMIC_RELAXED);

@@ -110,6 +110,7 @@ struct dp_loop_stats {
 	uint64_t tun_super, tun_bad;        /* TCP super-segments cut; unusable offload reads */
 	uint64_t tun_coalesced;             /* packets written to TUN inside super-packets */
 	uint64_t pushbacks;                 /* a full send buffer paused reading TUN */
+	uint64_t udp_coalesced;             /* UDP GRO messages of several datagrams */
 	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
 };
 

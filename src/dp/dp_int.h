@@ -50,6 +50,7 @@ struct dp_loop {
 	uint64_t tun_super;                 /* TCP super-segments read and cut */
 	uint64_t tun_coalesced;             /* packets written as part of a super-packet */
 	uint64_t pushbacks;                 /* times a full send buffer stopped TUN reads */
+	uint64_t udp_coalesced;             /* messages of several datagrams (UDP GRO) */
 	bool waiting_out;                   /* TUN unwatched until waiting_fd has room */
 	int waiting_fd;
 	/* decrypted packets of the current receive batch, written coalesced

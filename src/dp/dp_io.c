@@ -95,8 +95,8 @@ struct dp_tx *dp_tx_new(void)
 	return tx;
 }
 
-#define RX_SLOT 9216                    /* bytes per received datagram (jumbo frames) */
-#define RX_BATCH 32                     /* datagrams per recvmmsg */
+#define RX_SLOT 65536                   /* bytes per received message (UDP GRO: up to 64 KiB) */
+#define RX_BATCH 16                     /* messages per recvmmsg */
 
 /* ---- per packet ---- */
 
@@ -307,6 +307,8 @@ static void peer_moved(struct dp_loop *l, struct esp_sa *sa, const struct sockad
 	}
 }
 
+static void gro_flush(struct dp_loop *l);
+
 void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct sockaddr *peer,
                  socklen_t peer_len)
 {
@@ -337,8 +339,10 @@ void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct socka
 		l->esp_in++;
 	if (rc != 1)
 		return;
-	if (l->gro && l->nq < DP_GRO_MAX) {
+	if (l->gro) {
 		/* held until the batch ends, to be written coalesced */
+		if (l->nq == DP_GRO_MAX)
+			gro_flush(l);
 		l->q_ptr[l->nq] = inner;
 		l->q_len[l->nq++] = innerlen;
 		return;
@@ -643,13 +647,30 @@ void dp_on_tun(evutil_socket_t fd, short what, void *arg)
 
 /* ---- worker threads ---- */
 
-/* datagrams of one recvmmsg */
+/* messages of one recvmmsg: each one datagram, or with UDP GRO several
+ * of one sender, back to back, all but the last of the size the kernel
+ * tells in a UDP_GRO control message */
 struct rx {
 	struct mmsghdr m[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_storage from[RX_BATCH];
+	uint8_t cbuf[RX_BATCH][CMSG_SPACE(sizeof(int))];
 	uint8_t buf[RX_BATCH][RX_SLOT];
 };
+
+/* the segment size of a coalesced message, 0 for a single datagram */
+static size_t gro_size(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int v;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
 
 static void udp_batch(struct dp_loop *l, int fd, struct rx *rx)
 {
@@ -658,6 +679,7 @@ static void udp_batch(struct dp_loop *l, int fd, struct rx *rx)
 		rx->m[i].msg_hdr = (struct msghdr){
 			.msg_name = &rx->from[i], .msg_namelen = sizeof(rx->from[i]),
 			.msg_iov = &rx->iov[i], .msg_iovlen = 1,
+			.msg_control = rx->cbuf[i], .msg_controllen = sizeof(rx->cbuf[i]),
 		};
 	}
 	int n = recvmmsg(fd, rx->m, RX_BATCH, MSG_DONTWAIT, NULL);
@@ -666,11 +688,20 @@ static void udp_batch(struct dp_loop *l, int fd, struct rx *rx)
 		size_t len = rx->m[i].msg_len;
 		if (h->msg_flags & MSG_TRUNC)
 			continue;       /* larger than any ESP packet we accept */
-		/* steering sends only SPI != 0 here; should anything else
-		 * arrive (the program replaced), it is not ESP */
-		if (len < 8 || (rx->buf[i][0] | rx->buf[i][1] | rx->buf[i][2] | rx->buf[i][3]) == 0)
-			continue;
-		dp_loop_esp(l, rx->buf[i], len, (struct sockaddr *)&rx->from[i], h->msg_namelen);
+		size_t seg = gro_size(h);
+		if (!seg || seg > len)
+			seg = len;
+		if (seg < len)
+			l->udp_coalesced++;
+		for (size_t off = 0; off < len; off += seg) {
+			uint8_t *p = rx->buf[i] + off;
+			size_t plen = len - off < seg ? len - off : seg;
+			/* steering sends only SPI != 0 here; should anything
+			 * else arrive (the program replaced), it is not ESP */
+			if (plen < 8 || (p[0] | p[1] | p[2] | p[3]) == 0)
+				continue;
+			dp_loop_esp(l, p, plen, (struct sockaddr *)&rx->from[i], h->msg_namelen);
+		}
 	}
 	if (l->nq)
 		gro_flush(l);
@@ -791,6 +822,10 @@ static int worker_socket(int family, uint16_t port)
 		close(fd);
 		return -1;
 	}
+	/* UDP GRO: the kernel may hand several datagrams of one sender over
+	 * in one message (udp_batch splits them); where it lacks it, one
+	 * datagram per message as before */
+	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on));
 	return fd;
 }
 
