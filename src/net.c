@@ -102,9 +102,13 @@ static int open_one(struct daemon *d, int family, uint16_t port, bool natt, char
 	 * NAT-T port in one SO_REUSEPORT group with this one (src/dp/dp_io.c) */
 	if (natt && d->reuseport)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
-	int rcv = 4 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
+	/* 4 MiB each way: the *FORCE variants pass the host's rmem_max and
+	 * wmem_max with CAP_NET_ADMIN (held here, before the drop) */
+	int buf = 4 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
 	socklen_t len;
