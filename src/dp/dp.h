@@ -15,6 +15,12 @@
  *                    once no packet being processed can still hold it
  *   dp_sa_stats      read its counters
  *
+ * and around them: dp_new (before privileges are dropped: it opens the
+ * workers' sockets), dp_start (after: it starts the worker threads),
+ * dp_stop/dp_free, dp_stats/dp_loop_stats (status), and dp_esp_input
+ * for ESP that reaches the main thread's own socket. How packets move
+ * (threads, steering, batching, offloads): src/dp/dp_io.c.
+ *
  * SAs are named by their inbound SPI, unique within one struct dp.
  *
  * The data plane answers with events (struct dp_event): an SA's peer
