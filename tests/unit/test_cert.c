@@ -267,6 +267,7 @@ int main(void)
 	unlink(path_of("one.der"));
 	unlink(path_of("srv.pem"));
 	unlink(path_of("srv.der"));
+	unlink(path_of("junk"));
 	rmdir(dir);
 
 	sk_X509_free(pool);
