@@ -97,19 +97,7 @@ static void sa_counters(struct daemon *d, const struct ike_sa *sa, struct esp_co
 		struct dp_sa_stats st;
 		if (!sa->child[i].installed || dp_sa_stats(d->dp, sa->child[i].spi_in, &st) != 0)
 			continue;
-		const struct dp_sa_stats *e = &st;
-		t->bytes_in += e->ctr.bytes_in;
-		t->packets_in += e->ctr.packets_in;
-		t->bytes_out += e->ctr.bytes_out;
-		t->packets_out += e->ctr.packets_out;
-		t->drop_auth += e->ctr.drop_auth;
-		t->drop_replay += e->ctr.drop_replay;
-		t->drop_spoof += e->ctr.drop_spoof;
-		t->drop_malformed += e->ctr.drop_malformed;
-		t->drop_ts_in += e->ctr.drop_ts_in;
-		t->drop_ts_out += e->ctr.drop_ts_out;
-		t->drop_seq += e->ctr.drop_seq;
-		t->drop_nomem += e->ctr.drop_nomem;
+		esp_counters_add(t, &st.ctr);
 	}
 }
 

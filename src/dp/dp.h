@@ -76,6 +76,9 @@ struct esp_counters {
 	uint64_t drop_nomem;                /* no memory for a thread's cipher contexts */
 };
 
+/* adds every counter of c to to */
+void esp_counters_add(struct esp_counters *to, const struct esp_counters *c);
+
 /* the outer addresses of an SA's packets (UDP/4500, ports included) */
 struct dp_endpoints {
 	struct sockaddr_storage peer;       /* where the peer is now */

@@ -123,25 +123,28 @@ void esp_sa_free(struct esp_sa *sa)
 	free(sa);
 }
 
+void esp_counters_add(struct esp_counters *to, const struct esp_counters *c)
+{
+	to->bytes_in += c->bytes_in;
+	to->packets_in += c->packets_in;
+	to->bytes_out += c->bytes_out;
+	to->packets_out += c->packets_out;
+	to->drop_auth += c->drop_auth;
+	to->drop_replay += c->drop_replay;
+	to->drop_spoof += c->drop_spoof;
+	to->drop_malformed += c->drop_malformed;
+	to->drop_ts_in += c->drop_ts_in;
+	to->drop_ts_out += c->drop_ts_out;
+	to->drop_seq += c->drop_seq;
+	to->drop_nomem += c->drop_nomem;
+}
+
 struct esp_counters esp_ctr(const struct esp_sa *sa)
 {
 	struct esp_counters t;
 	memset(&t, 0, sizeof(t));
-	for (int i = 0; i < sa->n_lanes; i++) {
-		const struct esp_counters *c = &sa->lane[i].ctr;
-		t.bytes_in += c->bytes_in;
-		t.packets_in += c->packets_in;
-		t.bytes_out += c->bytes_out;
-		t.packets_out += c->packets_out;
-		t.drop_auth += c->drop_auth;
-		t.drop_replay += c->drop_replay;
-		t.drop_spoof += c->drop_spoof;
-		t.drop_malformed += c->drop_malformed;
-		t.drop_ts_in += c->drop_ts_in;
-		t.drop_ts_out += c->drop_ts_out;
-		t.drop_seq += c->drop_seq;
-		t.drop_nomem += c->drop_nomem;
-	}
+	for (int i = 0; i < sa->n_lanes; i++)
+		esp_counters_add(&t, &sa->lane[i].ctr);
 	return t;
 }
 
