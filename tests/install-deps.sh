@@ -13,7 +13,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 	gcc make pkg-config libssl-dev libevent-dev libcap-ng-dev clang \
-	strongswan-charon strongswan-swanctl libcharon-extra-plugins \
+	strongswan-charon strongswan-swanctl strongswan-starter libcharon-extra-plugins \
 	libcharon-extauth-plugins libstrongswan-standard-plugins charon-cmd \
 	iperf3 tshark curl python3 iproute2 procps iputils-ping openssl \
 	nftables mandoc python3-yaml yamllint

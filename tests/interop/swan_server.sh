@@ -50,11 +50,16 @@
 #   swan_server_start DIR NS [key=value...]   write the configuration into DIR,
 #       start starter+charon in namespace NS, wait (<= 20 s) until UDP 500 and
 #       4500 listen on IPv4 and IPv6 and all conns are loaded. Returns 1 (with
-#       the reason on stderr and the log tail in DIR/charon.out) on failure.
+#       the reason on stderr and the log tail in DIR/charon.out) on failure,
+#       also when starter warns about the ipsec.conf (unknown keyword: it would
+#       run anyway) and then stops the server again.
 #       Options (ipsec.conf syntax for the values):
 #         ike=LIST esp=LIST  conn %default ike=/esp= (ike default: seed 000's;
 #                            esp default: not set, strongSwan's default)
-#         forceencaps=yes|no (default yes)
+#         forceencaps=yes|no (default yes; without it charon still fakes
+#                            its NAT-D hashes, since kernel-libipsec can only do
+#                            UDP-encapsulated ESP: the client always sees
+#                            "remote host is behind NAT")
 #         cert=rsa|ecdsa     server certificate from pki.sh (default rsa)
 #         extra="k=v;k=v"    more conn %default lines; a key given here replaces
 #                            the default one (e.g. extra="dpddelay=3s;rekey=yes")
@@ -62,7 +67,9 @@
 #         conf="k = v;..."   extra strongswan.conf lines in charon { }
 #   swan_server_stop             SIGTERM to starter (which stops charon), bounded
 #                                (10 s, then SIGKILL to both); returns 0 if it ended
-#   swan_server_log              path of charon's log (ike/cfg level 2, ms times)
+#   swan_server_log              path of charon's log (ike/cfg level 2, ms times);
+#                                swan_server_start also sets lib.sh's SERVER_LOG to
+#                                it when empty, so a failing test prints its tail
 #   swan_server_ipsec ARGS...    `ipsec ARGS` (statusall, leases, down NAME, ...)
 #                                inside the server's namespaces, bounded
 #   swan_server_swanctl ARGS...  swanctl against the server's vici socket, bounded
@@ -74,6 +81,8 @@
 #   swan_server_established [PATTERN]   0 if an ESTABLISHED IKE_SA's line of
 #                                swan_server_sas matches the ERE PATTERN (any without)
 #   swan_server_wait_established SECONDS [PATTERN]   the same, polled, bounded
+#   swan_server_wait_gone SECONDS [PATTERN]   0 once no ESTABLISHED IKE_SA's
+#                                line matches (DPD, client-side deletes), bounded
 #   swan_server_terminate [PATTERN]   delete (with a DELETE to the client, 10 s
 #                                bound) every IKE_SA whose line matches; returns 1
 #                                if none matched or a delete failed
@@ -163,8 +172,8 @@ swan_merge() {
 # strongswan.conf in DIR (see swan_server_start for the options)
 swan_server_write() {
 	local d=$1; shift
-	local ike='aes256-sha256-modp1024,aes256-sha256-modp2048' esp= encaps=yes
-	local cert=rsa extra= setup= conf= kv c k kt u pools=
+	local ike='aes256-sha256-modp1024,aes256-sha256-modp2048' esp='' encaps=yes
+	local cert=rsa extra='' setup='' conf='' kv c k kt u pools=''
 	for kv in "$@"; do
 		case $kv in
 		ike=*) ike=${kv#*=} ;; esp=*) esp=${kv#*=} ;;
@@ -279,6 +288,7 @@ swan_server_start() {
 	swan_server_write "$d" "$@" || return 1
 	[ -x "$SWAN_STARTER" ] || { echo "swan_server_start: $SWAN_STARTER missing (strongswan-starter)" >&2; return 1; }
 	SWAN_SRV_DIR=$d SWAN_SRV_NS=$ns SWAN_SRV_CHARON_PID=
+	[ -n "$SERVER_LOG" ] || SERVER_LOG=$d/charon.log
 	rm -f "$d/run/"*
 	# ip netns exec, unshare and sh all exec: $! is the starter itself
 	ip netns exec "$ns" unshare -m --propagation private sh -c "
@@ -310,6 +320,13 @@ swan_server_start() {
 		fi
 		return 1
 	fi
+	# starter only warns about what it cannot parse: a typo in extra= or
+	# setup= must not pass unnoticed
+	if grep -Eq 'unknown keyword|parsing error|loading config .* failed' "$d/charon.out"; then
+		echo "swan_server_start: ipsec.conf not accepted: $(grep -E '^#|failed' "$d/charon.out" | sort -u | tr '\n' ' ')" >&2
+		swan_server_stop
+		return 1
+	fi
 }
 
 # swan_server_stop : see the top of this file
@@ -329,7 +346,7 @@ swan_server_stop() {
 		wait "$pid" 2>/dev/null
 		forget_pid "$pid"
 	done
-	SWAN_SRV_PID= SWAN_SRV_CHARON_PID=
+	SWAN_SRV_PID='' SWAN_SRV_CHARON_PID=''
 	return $rc
 }
 
@@ -376,6 +393,11 @@ swan_server_established() {
 
 swan_server_wait_established() {
 	wait_for "$1" swan_server_established "${2:-.}"
+}
+
+swan_server_none() { ! swan_server_established "${1:-.}"; }
+swan_server_wait_gone() {
+	wait_for "$1" swan_server_none "${2:-.}"
 }
 
 # swan_server_terminate [PATTERN] : see the top of this file
