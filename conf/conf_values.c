@@ -439,10 +439,16 @@ bool conf_host_is_specific(const char *host)
 		return false;
 	if (conf_parse_addr(host, &a) == 0)
 		return true;
-	if (host[0] == '%')
-		host++;   /* "%vpn.example.com": a name, the peer may come from anywhere */
-	if (!*host || strcmp(host, "any") == 0 || strcmp(host, "any4") == 0 ||
-	    strcmp(host, "any6") == 0 || strchr(host, '%'))
+	if (host[0] == '%') {
+		/* "%vpn.example.com", "%198.18.0.1": the peer may come from any
+		 * address (leftallowany); "%any", "%defaultroute" are no hosts */
+		host++;
+		if (conf_parse_addr(host, &a) == 0)
+			return true;
+		if (!strchr(host, '.'))
+			return false;
+	}
+	if (!*host || strchr(host, '%'))
 		return false;
 	dash = strchr(host, '-');
 	if (dash && !strchr(host, ':')) {
