@@ -409,18 +409,11 @@ static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn 
 	pc->conn = c;
 	pc->name = c->name;
 	pc->client = conf_host_is_specific(c->right.host) && c->right.auth != AUTH_EAP_MSCHAPV2;
-	if (pc->client) {
-		if (c->right.auth != AUTH_UNSET && c->right.auth != AUTH_PUBKEY &&
-		    c->right.auth != AUTH_PSK) {
-			snprintf(err, errlen, "%s:%d: conn '%s': rightauth must be pubkey or psk (how "
-			         "the server authenticates)", c->file, c->line, c->name);
-			return -1;
-		}
-		if (setup_client_auth(cfg, pc, c, keys, n_keys, err, errlen) != 0)
-			return -1;
-	} else if (setup_server_auth(cfg, pc, c, keys, n_keys, err, errlen) != 0) {
+	/* rightauth of a client conn is pubkey, psk or unset (pubkey): EAP
+	 * makes it a server conn */
+	if (pc->client ? setup_client_auth(cfg, pc, c, keys, n_keys, err, errlen)
+	               : setup_server_auth(cfg, pc, c, keys, n_keys, err, errlen))
 		return -1;
-	}
 	if (remote_identity(pc, c, err, errlen) != 0)
 		return -1;
 	if (resolve_remote_ca(cfg, pc, c, err, errlen) != 0)
