@@ -26,7 +26,7 @@ struct cctx {
 	struct conf_end *end;       /* the side a left.../right... key is about */
 	enum conf_auth authby;      /* authby= fills leftauth/rightauth left unset */
 	/* keys settled after all others (they depend on other keys) */
-	const struct conf_kv *left_sourceip, *right_subnet;
+	const struct conf_kv *left_sourceip, *right_subnet, *closeaction;
 	char *err;
 	size_t errlen;
 };
@@ -353,6 +353,7 @@ static int h_closeaction(struct cctx *c, const struct conf_kv *kv)
 	if (pick(c, kv, action_names, 4, &i) < 0)
 		return -1;
 	c->conn->closeaction = (enum dpd_action)i;
+	c->closeaction = i != 0 ? kv : NULL;   /* pending unless the conn can initiate */
 	return 0;
 }
 
@@ -989,9 +990,12 @@ static int build_conn(const struct conf_raw *raw, int idx, struct conf_conn *out
 	}
 	if (settle_left_sourceip(&c) < 0)
 		goto out;
-	/* rightsubnet= is built for a conn that initiates (the remote
-	 * traffic selector and routes); a responder does not use it yet */
-	if (c.right_subnet && !conf_host_is_specific(out->right.host) && pend(&c, c.right_subnet) < 0)
+	/* rightsubnet= (the remote traffic selector and routes) and
+	 * closeaction= are built for a conn that initiates; a responder does
+	 * not use them yet */
+	if (!conf_host_is_specific(out->right.host) &&
+	    ((c.right_subnet && pend(&c, c.right_subnet) < 0) ||
+	     (c.closeaction && pend(&c, c.closeaction) < 0)))
 		goto out;
 	if (c.authby != AUTH_UNSET) {
 		if (out->left.auth == AUTH_UNSET)

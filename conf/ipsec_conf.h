@@ -126,7 +126,9 @@ struct conf_conn {
 	 * 0 both mean never give up (stored as 0). Default 3. */
 	uint32_t keyingtries;
 	/* closeaction=: what to do when the peer closes the CHILD_SA (or the
-	 * IKE_SA) with a DELETE: none (default), clear, hold, restart */
+	 * IKE_SA) with a DELETE: none (default), clear, hold, restart. Built
+	 * for conns that initiate; on others a value other than none is
+	 * pending (as rightsubnet= is) */
 	enum dpd_action closeaction;
 	struct conf_pending *pending; int n_pending;
 };

@@ -487,7 +487,7 @@ static void values(void)
 		CHECK("values pending", strcmp(pend_str(v->pending, v->n_pending),
 		      "rightauth2=eap-mschapv2@11 mark=0x10/0xff@14 "
 		      "reqid=5@15 rightfirewall=yes@24 inactivity=300s@25 "
-		      "leftdns=%config4,198.18.0.1@27") == 0);
+		      "leftdns=%config4,198.18.0.1@27 closeaction=restart@13") == 0);
 	}
 	ipsec_conf_free(c);
 
@@ -559,7 +559,14 @@ static void client_keys(void)
 	CHECK("keyingtries", c && conn(c, "a")->keyingtries == 0 && conn(c, "b")->keyingtries == 7 &&
 	      conn(c, "c")->keyingtries == 0);
 	CHECK("closeaction values", c && conn(c, "c")->closeaction == DPD_CLEAR &&
-	      conn(c, "d")->closeaction == DPD_HOLD && conn(c, "c")->n_pending == 0);
+	      conn(c, "d")->closeaction == DPD_HOLD);
+	CHECK("closeaction pending on a responder", c &&
+	      strcmp(pend_str(conn(c, "c")->pending, conn(c, "c")->n_pending),
+	             "closeaction=clear@10") == 0);
+	ipsec_conf_free(c);
+	c = parse("conn a\n  auto=add\n  right=198.18.0.1\n  closeaction=restart\n");
+	CHECK("closeaction built on an initiator", c && c->conns[0].closeaction == DPD_RESTART &&
+	      c->conns[0].n_pending == 0);
 	ipsec_conf_free(c);
 
 	/* leftsourceip: which families a client asks for */
