@@ -392,6 +392,86 @@ int cv_sourceip_list(const char *v, struct conf_range *arr, int *n, bool *config
 	return 0;
 }
 
+static int vip_elem(const char *e, void *vctx, char *why, size_t whylen)
+{
+	static const char *const plain[] = { "%config", "%cfg", "%modeconfig", "%modecfg" };
+	static const char *const v4[] = { "%config4", "%any", "%any4", "0.0.0.0" };
+	static const char *const v6[] = { "%config6", "%any6", "::" };
+	struct cv_vip *out = vctx;
+	struct conf_addr a;
+	char show[CONF_SHOW_LEN];
+
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (strcmp(e, plain[i]) == 0)
+			return out->plain = true, 0;
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++)
+		if (strcmp(e, v4[i]) == 0)
+			return out->v4 = true, 0;
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
+		if (strcmp(e, v6[i]) == 0)
+			return out->v6 = true, 0;
+	if (conf_parse_addr(e, &a) == 0) {
+		if (a.family == AF_INET6 && memcmp(a.addr, (const uint8_t[16]){ 0 }, 16) == 0)
+			return out->v6 = true, 0;   /* "::" spelled another way */
+		return out->literal = true, 0;
+	}
+	snprintf(why, whylen, "'%s' is not %%config, %%config4, %%config6 or an IP address",
+	         conf_show(e, show, sizeof(show)));
+	return -1;
+}
+
+int cv_vip_list(const char *v, struct cv_vip *out, char *why, size_t whylen)
+{
+	memset(out, 0, sizeof(*out));
+	if (each_elem(v, vip_elem, out, why, whylen) < 0) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return 0;
+}
+
+bool conf_host_is_specific(const char *host)
+{
+	struct conf_addr a;
+	const char *dash;
+
+	if (!host || !*host || strpbrk(host, ",/ \t"))
+		return false;
+	if (conf_parse_addr(host, &a) == 0)
+		return true;
+	if (host[0] == '%') {
+		/* "%vpn.example.com", "%198.18.0.1": the peer may come from any
+		 * address (leftallowany); "%any", "%defaultroute" are no hosts */
+		host++;
+		if (conf_parse_addr(host, &a) == 0)
+			return true;
+		if (!strchr(host, '.'))
+			return false;
+	}
+	if (!*host || strchr(host, '%'))
+		return false;
+	dash = strchr(host, '-');
+	if (dash && !strchr(host, ':')) {
+		/* "198.18.0.1-198.18.0.9" is a range; a name may hold '-' */
+		char first[ELEM_MAX];
+		size_t l = (size_t)(dash - host);
+		if (l < sizeof(first)) {
+			memcpy(first, host, l);
+			first[l] = '\0';
+			if (conf_parse_addr(first, &a) == 0)
+				return false;
+		}
+	} else if (strchr(host, ':')) {
+		return false;   /* an IPv6 address that did not parse, or a range */
+	}
+	/* a DNS name: letters, digits, '-', '.', '_' */
+	for (const char *p = host; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
+			return false;
+	return true;
+}
+
 static int addr_elem(const char *e, void *vctx, char *why, size_t whylen)
 {
 	struct list_ctx *c = vctx;

@@ -29,6 +29,16 @@ int cv_net_list(const char *v, struct conf_net *arr, int *n, char *why, size_t w
 int cv_sourceip_list(const char *v, struct conf_range *arr, int *n, bool *config,
                      char *why, size_t whylen);
 
+/* leftsourceip: what a client asks for (see want_vip4/6 in ipsec_conf.h).
+ * Every element is one of: %config4, %any, %any4, 0.0.0.0 (sets v4);
+ * %config6, %any6, :: (sets v6); %config, %cfg, %modeconfig, %modecfg
+ * (sets plain: the caller picks the family); another IP address (sets
+ * literal). Anything else is an error. */
+struct cv_vip {
+	bool v4, v6, plain, literal;
+};
+int cv_vip_list(const char *v, struct cv_vip *out, char *why, size_t whylen);
+
 /* rightdns: comma-separated addresses. With allow_config, "%config",
  * "%config4" and "%config6" are accepted and skipped (leftdns). */
 int cv_addr_list(const char *v, struct conf_addr *arr, int *n, bool allow_config,

@@ -25,6 +25,8 @@ struct cctx {
 	struct conf_conn *conn;
 	struct conf_end *end;       /* the side a left.../right... key is about */
 	enum conf_auth authby;      /* authby= fills leftauth/rightauth left unset */
+	/* keys settled after all others (they depend on other keys) */
+	const struct conf_kv *left_sourceip, *right_subnet, *closeaction;
 	char *err;
 	size_t errlen;
 };
@@ -137,13 +139,15 @@ static int k_duration(struct cctx *c, const struct conf_kv *kv, uint32_t *out)
 static int h_auto(struct cctx *c, const struct conf_kv *kv)
 {
 	static const char *const names[] = { "ignore", "add", "route", "start" };
+	static const enum conf_auto vals[] = { AUTO_ADD, AUTO_ADD, AUTO_ROUTE, AUTO_START };
 	int i;
 
 	if (pick(c, kv, names, 4, &i) < 0)
 		return -1;
 	c->conn->auto_add = i != 0;
-	/* route (trap policies) and start (initiating) are not built */
-	return i >= 2 ? pend(c, kv) : 0;
+	c->conn->autostart = vals[i];
+	/* route: no trap policies, so it acts as add (and the daemon says so) */
+	return i == 2 ? pend(c, kv) : 0;
 }
 
 static int h_keyexchange(struct cctx *c, const struct conf_kv *kv)
@@ -252,6 +256,8 @@ static int h_subnet(struct cctx *c, const struct conf_kv *kv)
 
 	if (cv_net_list(kv->value, c->end->subnet, &c->end->n_subnet, why, sizeof(why)) < 0)
 		return bad(c, kv, "%s", why);
+	if (c->end == &c->conn->right)
+		c->right_subnet = kv;   /* pending unless the conn can initiate */
 	return 0;
 }
 
@@ -259,6 +265,10 @@ static int h_sourceip(struct cctx *c, const struct conf_kv *kv)
 {
 	char why[256];
 
+	if (c->end == &c->conn->left) {
+		c->left_sourceip = kv;  /* checked by settle_left_sourceip() */
+		return 0;
+	}
 	if (cv_sourceip_list(kv->value, c->end->sourceip, &c->end->n_sourceip,
 	                     &c->end->sourceip_config, why, sizeof(why)) < 0)
 		return bad(c, kv, "%s", why);
@@ -290,9 +300,13 @@ static int h_firewall(struct cctx *c, const struct conf_kv *kv)
 	return on ? pend(c, kv) : 0;
 }
 
-static int h_string(struct cctx *c, const struct conf_kv *kv)
+static int h_ca(struct cctx *c, const struct conf_kv *kv)
 {
-	return 0;   /* any text (leftca=, rightca=): recorded as pending only */
+	if (set_str(c, kv, &c->end->ca) < 0)
+		return -1;
+	c->end->ca_file = kv->file;
+	c->end->ca_line = kv->line;
+	return 0;
 }
 
 static int h_eap_identity(struct cctx *c, const struct conf_kv *kv)
@@ -338,7 +352,9 @@ static int h_closeaction(struct cctx *c, const struct conf_kv *kv)
 
 	if (pick(c, kv, action_names, 4, &i) < 0)
 		return -1;
-	return i != 0 ? pend(c, kv) : 0;
+	c->conn->closeaction = (enum dpd_action)i;
+	c->closeaction = i != 0 ? kv : NULL;   /* pending unless the conn can initiate */
+	return 0;
 }
 
 static int h_dpddelay(struct cctx *c, const struct conf_kv *kv)
@@ -411,12 +427,13 @@ static int h_fragmentation(struct cctx *c, const struct conf_kv *kv)
 
 static int h_keyingtries(struct cctx *c, const struct conf_kv *kv)
 {
-	uint32_t n;
 	char why[128];
 
-	if (strcmp(kv->value, "%forever") == 0)
+	if (strcmp(kv->value, "%forever") == 0) {
+		c->conn->keyingtries = 0;
 		return 0;
-	if (cv_uint(kv->value, &n, why, sizeof(why)) < 0)
+	}
+	if (cv_uint(kv->value, &c->conn->keyingtries, why, sizeof(why)) < 0)
 		return bad(c, kv, "expected a number or %%forever");
 	return 0;
 }
@@ -505,8 +522,8 @@ static const struct conn_key conn_keys[] = {
 	{ "leftauth2", 'l', true, h_auth2 },
 	{ "rightauth2", 'r', true, h_auth2 },
 	{ "leftsubnet", 'l', false, h_subnet },
-	{ "rightsubnet", 'r', true, h_subnet },
-	{ "leftsourceip", 'l', true, h_sourceip },
+	{ "rightsubnet", 'r', false, h_subnet },
+	{ "leftsourceip", 'l', false, h_sourceip },
 	{ "rightsourceip", 'r', false, h_sourceip },
 	{ "leftdns", 'l', true, h_dns },
 	{ "rightdns", 'r', false, h_dns },
@@ -514,8 +531,8 @@ static const struct conn_key conn_keys[] = {
 	{ "rightupdown", 'r', true, h_updown },
 	{ "leftfirewall", 'l', false, h_firewall },
 	{ "rightfirewall", 'r', false, h_firewall },
-	{ "leftca", 'l', true, h_string },
-	{ "rightca", 'r', true, h_string },
+	{ "leftca", 'l', true, h_ca },
+	{ "rightca", 'r', false, h_ca },
 	{ "eap_identity", 0, false, h_eap_identity },
 	{ "ike", 0, false, h_proposal },
 	{ "esp", 0, false, h_proposal },
@@ -534,7 +551,7 @@ static const struct conn_key conn_keys[] = {
 	{ "margintime", 0, false, h_margintime },
 	{ "rekeymargin", 0, false, h_margintime },
 	{ "rekeyfuzz", 0, false, h_rekeyfuzz },
-	{ "keyingtries", 0, true, h_keyingtries },
+	{ "keyingtries", 0, false, h_keyingtries },
 	{ "closeaction", 0, false, h_closeaction },
 	{ "inactivity", 0, true, h_inactivity },
 	{ "aggressive", 0, false, h_aggressive },
@@ -826,6 +843,7 @@ static void end_free(struct conf_end *e)
 	free(e->id);
 	free(e->cert);
 	free(e->updown);
+	free(e->ca);
 }
 
 static void conn_free(struct conf_conn *c)
@@ -860,6 +878,63 @@ static void conn_init(struct conf_conn *c)
 	c->rekeyfuzz = 100;
 	c->fragmentation = FRAG_YES;
 	c->mobike = true;
+	c->autostart = AUTO_ADD;
+	c->keyingtries = 3;
+	c->closeaction = DPD_NONE;
+}
+
+/* true when some element of nets is IPv4 (strongSwan looks for a '.' in
+ * the subnet string) */
+static bool has_v4(const struct conf_net *nets, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (nets[i].family == AF_INET)
+			return true;
+	return false;
+}
+
+/* leftsourceip=, once every other key is known: see want_vip4/6 in
+ * ipsec_conf.h for the rules (strongSwan's stroke backend) */
+static int settle_left_sourceip(struct cctx *c)
+{
+	struct conf_conn *cn = c->conn;
+	const struct conf_kv *kv = c->left_sourceip;
+	struct cv_vip vip;
+	char why[256];
+
+	if (!kv)
+		return 0;
+	if (cv_vip_list(kv->value, &vip, why, sizeof(why)) < 0) {
+		/* what cygnet accepted before it built leftsourceip (subnets,
+		 * ranges: a server's own inner address) stays accepted, pending */
+		struct conf_range r[CONF_MAX_NETS];
+		char why2[256];
+		int n;
+		bool cfg;
+		if (cv_sourceip_list(kv->value, r, &n, &cfg, why2, sizeof(why2)) < 0)
+			return bad(c, kv, "%s", why);
+		return pend(c, kv);
+	}
+	if (cn->right.n_sourceip > 0 || cn->right.sourceip_config || vip.literal)
+		return pend(c, kv);
+	cn->left.want_vip4 = vip.v4;
+	cn->left.want_vip6 = vip.v6;
+	if (vip.plain) {
+		const struct conf_end *sub = cn->left.n_subnet > 0 ? &cn->left : &cn->right;
+		const char *h = cn->left.host, *colon = h ? strchr(h, ':') : NULL;
+		const char *comma = h ? strchr(h, ',') : NULL;
+		bool v6;
+
+		if (sub->n_subnet > 0)
+			v6 = !has_v4(sub->subnet, sub->n_subnet);
+		else
+			v6 = colon && (!comma || colon < comma);
+		if (v6)
+			cn->left.want_vip6 = true;
+		else
+			cn->left.want_vip4 = true;
+	}
+	return 0;
 }
 
 /* Builds conn section idx into *out (freed by the caller on failure). */
@@ -913,6 +988,15 @@ static int build_conn(const struct conf_raw *raw, int idx, struct conf_conn *out
 		if (k->pending && pend(&c, kv) < 0)
 			goto out;
 	}
+	if (settle_left_sourceip(&c) < 0)
+		goto out;
+	/* rightsubnet= (the remote traffic selector and routes) and
+	 * closeaction= are built for a conn that initiates; a responder does
+	 * not use them yet */
+	if (!conf_host_is_specific(out->right.host) &&
+	    ((c.right_subnet && pend(&c, c.right_subnet) < 0) ||
+	     (c.closeaction && pend(&c, c.closeaction) < 0)))
+		goto out;
 	if (c.authby != AUTH_UNSET) {
 		if (out->left.auth == AUTH_UNSET)
 			out->left.auth = c.authby;

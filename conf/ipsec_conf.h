@@ -45,6 +45,13 @@ enum conf_auth { AUTH_UNSET, AUTH_PUBKEY, AUTH_EAP_MSCHAPV2, AUTH_PSK };
 enum dpd_action { DPD_NONE, DPD_CLEAR, DPD_HOLD, DPD_RESTART };
 enum frag_mode { FRAG_YES, FRAG_NO, FRAG_ACCEPT, FRAG_FORCE };
 enum uniqueids { UNIQUE_YES, UNIQUE_NO, UNIQUE_NEVER, UNIQUE_REPLACE, UNIQUE_KEEP };
+/* auto=: what happens to a conn when the configuration is loaded.
+ * ignore is not here: such conns are not loaded at all. route is
+ * accepted but cygnet has no trap policies, so a route conn acts as an
+ * add conn (it stays in the conn's pending list, so the daemon says so
+ * at startup). start: the daemon initiates it (config_conn_initiates()
+ * must hold). */
+enum conf_auto { AUTO_ADD, AUTO_ROUTE, AUTO_START };
 
 struct conf_end {
 	char *host;                 /* left= / right=, NULL or "%any" = any */
@@ -56,6 +63,28 @@ struct conf_end {
 	struct conf_net subnet[CONF_MAX_NETS]; int n_subnet;
 	struct conf_range sourceip[CONF_MAX_NETS]; int n_sourceip;
 	bool sourceip_config;       /* rightsourceip=%config / %cfg */
+	/* leftsourceip= on the LEFT end (never set on the right end): the
+	 * virtual addresses a client asks the server for in its CP request.
+	 * %config4, %any, %any4 and 0.0.0.0 ask for IPv4; %config6, %any6 and
+	 * :: for IPv6. Plain %config, %cfg, %modeconfig and %modecfg ask for
+	 * one family, chosen as strongSwan's stroke backend chooses it: IPv4
+	 * if leftsubnet= is given and has an IPv4 element, else IPv6 if it is
+	 * given; otherwise the same test on rightsubnet=; otherwise IPv6 if
+	 * left= is an IPv6 address, else IPv4 (so left=%any gives IPv4). For
+	 * both families write "%config4,%config6". A literal address (asking
+	 * for that address) is not built: the key stays pending. When
+	 * rightsourceip= is given too, strongSwan ignores leftsourceip (IKE
+	 * negotiates one side's virtual IP): both flags stay false and the key
+	 * is pending. */
+	bool want_vip4, want_vip6;
+	/* leftca= / rightca=: a CA's subject DN as written ("C=CH, O=..,
+	 * CN=.."), or "%same" (the other end's value), NULL if not given.
+	 * rightca constrains the peer's certificate chain to that CA
+	 * (src/config.c resolves it); leftca is recorded only (pending).
+	 * ca_file/ca_line: where the key was written, for errors. */
+	char *ca;
+	const char *ca_file;
+	int ca_line;
 	struct conf_addr dns[CONF_MAX_NETS]; int n_dns;
 	char *updown;               /* leftupdown= */
 };
@@ -74,6 +103,7 @@ struct conf_conn {
 	const char *file;           /* where "conn NAME" was */
 	int line;
 	bool auto_add;              /* auto=add/route/start; ignore = not loaded */
+	enum conf_auto autostart;   /* which of add/route/start (default add) */
 	struct conf_end left, right;
 	char *eap_identity;         /* NULL (use IKE id), "%identity", "%any", or a name */
 	struct proposal_list ike, esp;
@@ -91,6 +121,15 @@ struct conf_conn {
 	enum frag_mode fragmentation; /* default yes */
 	bool mobike;                /* default yes */
 	bool forceencaps;           /* cygnet always encapsulates */
+	/* keyingtries=: how many times an initiator tries to set the IKE_SA
+	 * up (and to set up its replacement) before giving up; %forever and
+	 * 0 both mean never give up (stored as 0). Default 3. */
+	uint32_t keyingtries;
+	/* closeaction=: what to do when the peer closes the CHILD_SA (or the
+	 * IKE_SA) with a DELETE: none (default), clear, hold, restart. Built
+	 * for conns that initiate; on others a value other than none is
+	 * pending (as rightsubnet= is) */
+	enum dpd_action closeaction;
 	struct conf_pending *pending; int n_pending;
 };
 
@@ -137,5 +176,12 @@ void ipsec_conf_free(struct ipsec_conf *c);
 
 /* Parses "1.2.3.4" / "2001:db8::1" into a conf_addr; 0 on success. */
 int conf_parse_addr(const char *s, struct conf_addr *out);
+
+/* true when host (a left=/right= value) names one peer that can be
+ * dialled: an IPv4 or IPv6 address or a DNS name, optionally with
+ * strongSwan's '%' prefix on a name ("%vpn.example.com"). false for NULL,
+ * "", %any, %any4, %any6, other %words, lists (','), subnets ('/') and
+ * address ranges ("a-b"). strongSwan can only initiate to such a host. */
+bool conf_host_is_specific(const char *host);
 
 #endif

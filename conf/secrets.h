@@ -1,7 +1,10 @@
 /* ipsec.secrets (strongSwan format): ": RSA file", ": ECDSA file",
  * ": PRIVATE file", "user : EAP \"secret\"", "user : EAP secret",
- * "include GLOB" (relative to the including file's directory), comments,
- * and continuation lines indented under an entry. */
+ * "[id ...] : PSK \"secret\"" (no ids: any peer), EAP/XAUTH/PSK secrets
+ * also as 0x<hex> or 0s<base64> (unquoted, decoded here), "include GLOB"
+ * (relative to the including file's directory), comments, and
+ * continuation lines indented under an entry. PSK selectors are kept as
+ * written; src/config.c parses them as identities (config_psk). */
 #ifndef CYGNET_SECRETS_H
 #define CYGNET_SECRETS_H
 

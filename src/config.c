@@ -97,6 +97,11 @@ static void log_pending(const struct ipsec_conf *conf, int conn_index,
 	for (int i = 0; i < n; i++) {
 		if (conn_index >= 0 && pending_seen(conf, conn_index, &p[i]))
 			continue;
+		if (strcmp(p[i].key, "auto") == 0 && strcmp(p[i].value, "route") == 0) {
+			log_err(LOG_CFG, "%s:%d: auto=route: cygnet has no trap policies, so the conn "
+			        "is loaded as with auto=add", p[i].file, p[i].line);
+			continue;
+		}
 		log_err(LOG_CFG, "%s:%d: %s=%s is accepted but not implemented yet: "
 		        "cygnet behaves as without it", p[i].file, p[i].line, p[i].key, p[i].value);
 	}
@@ -205,12 +210,77 @@ static int load_cert_dir(const char *dir, STACK_OF(X509) *out, char *why, size_t
 	return rc;
 }
 
-static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
-                      struct keyref *keys, int n_keys, char *err, size_t errlen)
+/* leftcert= and its private key into pc, as every conn that signs loads
+ * them; what says which conn in err is "FILE:LINE: conn 'NAME': " */
+static int load_local_cert(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
+                           struct keyref *keys, int n_keys, char *err, size_t errlen)
 {
 	char path[1024], why[1400];
-	pc->conn = c;
-	pc->name = c->name;
+
+	config_path(cfg, "ipsec.d/certs", c->left.cert, path, sizeof(path));
+	pc->cert = load_cert(path, why, sizeof(why));
+	if (!pc->cert) {
+		snprintf(err, errlen, "%s:%d: conn '%s': leftcert: %s", c->file, c->line, c->name, why);
+		return -1;
+	}
+	for (int i = 0; i < n_keys && !pc->key; i++) {
+		if (cert_key_matches(pc->cert, keys[i].key)) {
+			pc->key = keys[i].key;
+			EVP_PKEY_up_ref(pc->key);
+		}
+	}
+	if (!pc->key) {
+		snprintf(err, errlen, "%s:%d: conn '%s': no private key in ipsec.secrets matches "
+		         "certificate %s", c->file, c->line, c->name, path);
+		return -1;
+	}
+	pc->chain = cert_chain(pc->cert, cfg->cacerts);
+	return 0;
+}
+
+/* local_id from leftid=, else from the certificate's subject (if any);
+ * a leftid the certificate does not confirm is logged (peer_role: who
+ * will refuse us for it) */
+static int local_identity(struct peer_cfg *pc, struct conf_conn *c, const char *peer_role,
+                          char *err, size_t errlen)
+{
+	if (c->left.id && strcmp(c->left.id, "%any") != 0) {
+		if (ident_parse(c->left.id, &pc->local_id) != 0) {
+			snprintf(err, errlen, "%s:%d: conn '%s': leftid '%s' is not a valid identity",
+			         c->file, c->line, c->name, c->left.id);
+			return -1;
+		}
+		if (pc->cert &&
+		    !cert_has_id(pc->cert, pc->local_id.type, pc->local_id.data, pc->local_id.len)) {
+			char subj[256];
+			cert_subject_text(pc->cert, subj, sizeof(subj));
+			log_err(LOG_CFG, "%s:%d: conn '%s': leftid '%s' is not confirmed by certificate "
+			        "'%s': %s that check it will refuse us", c->file, c->line,
+			        c->name, c->left.id, subj, peer_role);
+		}
+		return 0;
+	}
+	if (!pc->cert)
+		return 0;   /* type 0: the local address, decided when we connect */
+	size_t dnlen;
+	uint8_t *dn = cert_subject_der(pc->cert, &dnlen);
+	if (!dn || dnlen > IDENT_MAX) {
+		free(dn);
+		snprintf(err, errlen, "%s:%d: conn '%s': cannot encode the certificate's subject",
+		         c->file, c->line, c->name);
+		return -1;
+	}
+	pc->local_id.type = ID_DER_ASN1_DN;
+	memcpy(pc->local_id.data, dn, dnlen);
+	pc->local_id.len = dnlen;
+	free(dn);
+	return 0;
+}
+
+/* a server conn: it signs with leftcert=, users log in with EAP */
+static int setup_server_auth(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
+                             struct keyref *keys, int n_keys, char *err, size_t errlen)
+{
 	if (c->right.auth != AUTH_EAP_MSCHAPV2 && c->right.auth != AUTH_UNSET) {
 		snprintf(err, errlen, "%s:%d: conn '%s': rightauth=%s is not supported yet "
 		         "(cygnet authenticates users with eap-mschapv2)", c->file, c->line, c->name,
@@ -232,57 +302,122 @@ static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn 
 		         "authenticates with its certificate)", c->file, c->line, c->name);
 		return -1;
 	}
-	config_path(cfg, "ipsec.d/certs", c->left.cert, path, sizeof(path));
-	pc->cert = load_cert(path, why, sizeof(why));
-	if (!pc->cert) {
-		snprintf(err, errlen, "%s:%d: conn '%s': leftcert: %s", c->file, c->line, c->name, why);
+	if (load_local_cert(cfg, pc, c, keys, n_keys, err, errlen) != 0)
+		return -1;
+	return local_identity(pc, c, "clients", err, errlen);
+}
+
+static bool has_psk(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->secrets->n; i++)
+		if (cfg->secrets->s[i].type == SECRET_PSK)
+			return true;
+	return false;
+}
+
+/* a client conn: it authenticates with leftauth= (pubkey by default), the
+ * server with rightauth= pubkey (default) or psk */
+static int setup_client_auth(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
+                             struct keyref *keys, int n_keys, char *err, size_t errlen)
+{
+	enum conf_auth la = c->left.auth == AUTH_UNSET ? AUTH_PUBKEY : c->left.auth;
+
+	if (la == AUTH_PUBKEY && !c->left.cert) {
+		snprintf(err, errlen, "%s:%d: conn '%s': leftcert= is missing (leftauth=pubkey, "
+		         "the default, signs with a certificate)", c->file, c->line, c->name);
 		return -1;
 	}
-	for (int i = 0; i < n_keys && !pc->key; i++) {
-		if (cert_key_matches(pc->cert, keys[i].key)) {
-			pc->key = keys[i].key;
-			EVP_PKEY_up_ref(pc->key);
-		}
-	}
-	if (!pc->key) {
-		snprintf(err, errlen, "%s:%d: conn '%s': no private key in ipsec.secrets matches "
-		         "certificate %s", c->file, c->line, c->name, path);
+	if (c->left.cert && load_local_cert(cfg, pc, c, keys, n_keys, err, errlen) != 0)
 		return -1;
-	}
-	pc->chain = cert_chain(pc->cert, cfg->cacerts);
-	size_t dnlen;
-	uint8_t *dn = cert_subject_der(pc->cert, &dnlen);
-	if (!dn || dnlen > IDENT_MAX) {
-		free(dn);
-		snprintf(err, errlen, "%s:%d: conn '%s': cannot encode the certificate's subject",
-		         c->file, c->line, c->name);
+	if (local_identity(pc, c, "servers", err, errlen) != 0)
 		return -1;
-	}
-	if (c->left.id && strcmp(c->left.id, "%any") != 0) {
-		if (ident_parse(c->left.id, &pc->local_id) != 0) {
-			free(dn);
-			snprintf(err, errlen, "%s:%d: conn '%s': leftid '%s' is not a valid identity",
-			         c->file, c->line, c->name, c->left.id);
+	if (la == AUTH_EAP_MSCHAPV2) {
+		const char *user = c->eap_identity;
+		size_t len;
+		if (!user || strcmp(user, "%identity") == 0 || strcmp(user, "%any") == 0)
+			user = c->left.id;
+		if (!user || strcmp(user, "%any") == 0) {
+			snprintf(err, errlen, "%s:%d: conn '%s': leftauth=eap-mschapv2 needs the user "
+			         "name in eap_identity= or leftid=", c->file, c->line, c->name);
 			return -1;
 		}
-		if (!cert_has_id(pc->cert, pc->local_id.type, pc->local_id.data, pc->local_id.len)) {
-			char subj[256];
-			cert_subject_text(pc->cert, subj, sizeof(subj));
-			log_err(LOG_CFG, "%s:%d: conn '%s': leftid '%s' is not confirmed by certificate "
-			        "'%s': clients that check it will refuse the server", c->file, c->line,
-			        c->name, c->left.id, subj);
+		if (!config_eap_secret(cfg, user, &len)) {
+			snprintf(err, errlen, "%s:%d: conn '%s': no EAP secret for '%s' in ipsec.secrets "
+			         "(%s : EAP \"password\")", c->file, c->line, c->name, user, user);
+			return -1;
 		}
-	} else {
-		pc->local_id.type = ID_DER_ASN1_DN;
-		memcpy(pc->local_id.data, dn, dnlen);
-		pc->local_id.len = dnlen;
 	}
-	free(dn);
-	if (c->right.id && ident_parse(c->right.id, &pc->remote_id) != 0) {
-		snprintf(err, errlen, "%s:%d: conn '%s': rightid '%s' is not a valid identity",
-		         c->file, c->line, c->name, c->right.id);
+	if ((la == AUTH_PSK || c->right.auth == AUTH_PSK) && !has_psk(cfg)) {
+		snprintf(err, errlen, "%s:%d: conn '%s': %sauth=psk but ipsec.secrets has no PSK entry",
+		         c->file, c->line, c->name, la == AUTH_PSK ? "left" : "right");
 		return -1;
 	}
+	return 0;
+}
+
+/* rightca= (or %same: leftca=) into pc->remote_ca */
+static int resolve_remote_ca(struct config *cfg, struct peer_cfg *pc, const struct conf_conn *c,
+                             char *err, size_t errlen)
+{
+	const char *dn = c->right.ca;
+	struct ident id;
+
+	if (dn && strcmp(dn, "%same") == 0)
+		dn = c->left.ca;
+	if (!dn || strcmp(dn, "%same") == 0)
+		return 0;
+	if (ident_parse(dn, &id) != 0 || id.type != ID_DER_ASN1_DN) {
+		snprintf(err, errlen, "%s:%d: rightca: '%s' is not a distinguished name "
+		         "(\"C=CH, O=Example, CN=Example CA\")", c->right.ca_file, c->right.ca_line, dn);
+		return -1;
+	}
+	const unsigned char *p = id.data;
+	X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)id.len);
+	for (int i = 0; name && i < sk_X509_num(cfg->cacerts) && !pc->remote_ca; i++) {
+		X509 *ca = sk_X509_value(cfg->cacerts, i);
+		if (X509_NAME_cmp(X509_get_subject_name(ca), name) == 0 && X509_up_ref(ca) == 1)
+			pc->remote_ca = ca;
+	}
+	X509_NAME_free(name);
+	if (!pc->remote_ca) {
+		snprintf(err, errlen, "%s:%d: rightca: no CA certificate in %s/ipsec.d/cacerts has "
+		         "the subject '%s'", c->right.ca_file, c->right.ca_line, cfg->dir, dn);
+		return -1;
+	}
+	return 0;
+}
+
+/* rightid=, else for a client the right= host (strongSwan's default) */
+static int remote_identity(struct peer_cfg *pc, const struct conf_conn *c, char *err,
+                           size_t errlen)
+{
+	const char *id = c->right.id;
+
+	if (!id && pc->client)
+		id = c->right.host[0] == '%' ? c->right.host + 1 : c->right.host;
+	if (id && ident_parse(id, &pc->remote_id) != 0) {
+		snprintf(err, errlen, "%s:%d: conn '%s': rightid '%s' is not a valid identity",
+		         c->file, c->line, c->name, id);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
+                      struct keyref *keys, int n_keys, char *err, size_t errlen)
+{
+	pc->conn = c;
+	pc->name = c->name;
+	pc->client = conf_host_is_specific(c->right.host) && c->right.auth != AUTH_EAP_MSCHAPV2;
+	/* rightauth of a client conn is pubkey, psk or unset (pubkey): EAP
+	 * makes it a server conn */
+	if (pc->client ? setup_client_auth(cfg, pc, c, keys, n_keys, err, errlen)
+	               : setup_server_auth(cfg, pc, c, keys, n_keys, err, errlen))
+		return -1;
+	if (remote_identity(pc, c, err, errlen) != 0)
+		return -1;
+	if (resolve_remote_ca(cfg, pc, c, err, errlen) != 0)
+		return -1;
 	for (int i = 0; i < c->right.n_sourceip; i++) {
 		const struct conf_range *r = &c->right.sourceip[i];
 		struct pool **slot = r->family == AF_INET ? &pc->pool4 : &pc->pool6;
@@ -304,6 +439,28 @@ static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn 
 	}
 	effective_props(&pc->ike, &c->ike, c->ike_set, PROP_IKE);
 	effective_props(&pc->esp, &c->esp, c->esp_set, PROP_ESP);
+	return 0;
+}
+
+bool config_conn_initiates(const struct peer_cfg *pc)
+{
+	return pc && pc->conn && conf_host_is_specific(pc->conn->right.host);
+}
+
+/* every PSK selector must be an identity config_psk() can compare */
+static int check_psk_selectors(const struct config *cfg, char *err, size_t errlen)
+{
+	for (int i = 0; i < cfg->secrets->n; i++) {
+		const struct secret *s = &cfg->secrets->s[i];
+		struct ident id;
+		for (int j = 0; s->type == SECRET_PSK && j < s->n_ids; j++) {
+			if (ident_parse(s->ids[j], &id) != 0) {
+				snprintf(err, errlen, "%s:%d: PSK selector '%s' is not a valid identity",
+				         s->file, s->line, s->ids[j]);
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 
@@ -340,6 +497,8 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
+	if (check_psk_selectors(cfg, err, errlen) != 0)
+		goto fail;
 	if (load_keys(cfg, &keys, &n_keys, err, errlen) != 0)
 		goto fail;
 	if (cfg->conf->n_conns == 0) {
@@ -447,6 +606,7 @@ void config_free(struct config *cfg)
 		X509_free(cfg->peers[i].cert);
 		sk_X509_pop_free(cfg->peers[i].chain, X509_free);
 		EVP_PKEY_free(cfg->peers[i].key);
+		X509_free(cfg->peers[i].remote_ca);
 	}
 	free(cfg->peers);
 	for (int i = 0; i < cfg->n_pools; i++)
@@ -477,4 +637,87 @@ const char *config_eap_secret(const struct config *cfg, const char *user, size_t
 {
 	const char *secret = NULL;
 	return config_eap_account(cfg, user, &secret, len) ? secret : NULL;
+}
+
+/* strongSwan's id_match_t values */
+enum { MATCH_NONE = 0, MATCH_ANY = 1, MATCH_ONE_WILDCARD = 19, MATCH_PERFECT = 20 };
+
+static int lower(int ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+}
+
+/* how well id matches owner (a secret's selector), as strongSwan's
+ * identification_t.matches(id, owner) */
+static int id_match(const struct ident *id, const struct ident *owner)
+{
+	if (ident_is_any(owner))
+		return ident_is_any(id) ? MATCH_PERFECT : MATCH_ANY;
+	if (ident_is_any(id) || id->type != owner->type)
+		return MATCH_NONE;
+	if (ident_eq(id, owner))
+		return MATCH_PERFECT;
+	if ((owner->type == ID_FQDN || owner->type == ID_RFC822_ADDR) && owner->len > 0 &&
+	    owner->data[0] == '*') {
+		size_t n = owner->len - 1;   /* the suffix after '*' */
+		if (n == 0)
+			return MATCH_ANY;
+		if (id->len < owner->len)
+			return MATCH_NONE;
+		for (size_t i = 0; i < n; i++)
+			if (lower(id->data[id->len - n + i]) != lower(owner->data[1 + i]))
+				return MATCH_NONE;
+		return MATCH_ONE_WILDCARD;
+	}
+	return MATCH_NONE;
+}
+
+/* the best match of id over s's selectors (none: the one owner %any) */
+static int owner_match(const struct secret *s, const struct ident *id)
+{
+	struct ident owner;
+	int best = MATCH_NONE;
+
+	if (s->n_ids == 0) {
+		memset(&owner, 0, sizeof(owner));
+		return id_match(id, &owner);
+	}
+	for (int i = 0; i < s->n_ids; i++) {
+		if (ident_parse(s->ids[i], &owner) != 0)
+			continue;   /* config_load refused such files */
+		int m = id_match(id, &owner);
+		if (m > best)
+			best = m;
+	}
+	return best;
+}
+
+const uint8_t *config_psk(const struct config *cfg, const struct ident *me,
+                          const struct ident *peer, size_t *len)
+{
+	const struct secret *found = NULL;
+	int best_me = MATCH_NONE, best_peer = MATCH_NONE;
+
+	/* newest first, as strongSwan's credential set lists them: on a tie
+	 * the entry written last wins */
+	for (int i = cfg->secrets->n - 1; i >= 0; i--) {
+		const struct secret *s = &cfg->secrets->s[i];
+		if (s->type != SECRET_PSK)
+			continue;
+		int m_me = me ? owner_match(s, me) : MATCH_NONE;
+		int m_peer = peer ? owner_match(s, peer) : MATCH_NONE;
+		if ((me || peer) && m_me == MATCH_NONE && m_peer == MATCH_NONE)
+			continue;
+		if (m_peer > best_peer || (m_peer == best_peer && m_me > best_me)) {
+			found = s;
+			best_me = m_me;
+			best_peer = m_peer;
+		}
+		if (best_me == MATCH_PERFECT && best_peer == MATCH_PERFECT)
+			break;
+	}
+	if (!found)
+		return NULL;
+	*len = found->value_len;
+	return (const uint8_t *)found->value;
 }

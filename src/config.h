@@ -15,15 +15,36 @@ struct pool;
 
 #define CFG_MAX_POOLS 32
 
-/* one conn, ready for the IKE code */
+/* one conn, ready for the IKE code.
+ *
+ * A conn is loaded in one of two roles. A server conn (rightauth=
+ * eap-mschapv2, or right= not one dialable host) is checked as cygnet
+ * always checked it: leftauth=pubkey with leftcert=, rightauth=
+ * eap-mschapv2. A client conn (client = true: config_conn_initiates()
+ * and rightauth is not EAP) authenticates itself with leftauth= pubkey
+ * (the default; leftcert= and its key are loaded as a server's are),
+ * eap-mschapv2 (no certificate: the EAP secret of eap_identity=, else of
+ * leftid=, must be in ipsec.secrets) or psk (a PSK entry must exist), and
+ * expects the server to authenticate with rightauth= pubkey (the
+ * default) or psk. */
 struct peer_cfg {
 	struct conf_conn *conn;         /* parsed (owned by config->conf) */
 	const char *name;
-	struct ident local_id;          /* leftid, or the certificate's subject */
-	struct ident remote_id;         /* rightid, type 0 = %any */
-	X509 *cert;                     /* leftcert */
+	bool client;                    /* loaded as a client conn (above) */
+	/* leftid; else the certificate's subject; else (a client without
+	 * leftcert) type 0: use the local IP address, strongSwan's default */
+	struct ident local_id;
+	/* rightid; else on a client conn the right= host as an identity (an
+	 * address, or a DNS name as FQDN), strongSwan's default; else type 0
+	 * = %any */
+	struct ident remote_id;
+	X509 *cert;                     /* leftcert; NULL on a client conn without one */
 	STACK_OF(X509) *chain;          /* intermediates to send */
 	EVP_PKEY *key;                  /* its private key from ipsec.secrets */
+	/* rightca= (or %same: leftca=) resolved to the CA certificate in
+	 * ipsec.d/cacerts with that subject; the peer's chain must end there.
+	 * NULL: no constraint (any loaded CA). Owned (freed with the config). */
+	X509 *remote_ca;
 	struct pool *pool4, *pool6;     /* from rightsourceip (shared by range) */
 	struct proposal_list ike, esp;  /* effective: configured + defaults unless '!' */
 	struct config *owner;
@@ -78,6 +99,33 @@ const char *config_eap_secret(const struct config *cfg, const char *user, size_t
  * (owned by cfg) and its secret in *secret / *len; NULL if none */
 const char *config_eap_account(const struct config *cfg, const char *user, const char **secret,
                                size_t *len);
+
+/* The pre-shared key for an IKE_SA between identities me and peer (either
+ * may be NULL: not known yet), from the PSK entries of ipsec.secrets, as
+ * strongSwan's credential manager ranks them. Each entry's selectors are
+ * its owners; an entry without selectors has the one owner %any. For a
+ * given id, an entry's match is the best over its owners of:
+ *   PERFECT (20)      the owner equals the id (FQDN/RFC822 without regard
+ *                     to case, DNs as X.509 names); or both are %any
+ *   ONE_WILDCARD (19) an FQDN/RFC822 owner "*suffix" whose suffix ends the
+ *                     id (the id at least as long as the owner)
+ *   ANY (1)           the owner is %any (or "*") and the id is not %any
+ *   NONE (0)          otherwise
+ * An entry whose match is NONE for both ids (of those given) is skipped.
+ * The best entry has the highest peer match, and among those the highest
+ * me match; on a tie the entry written last wins (strongSwan keeps newer
+ * entries first). So "me peer : PSK" beats "peer : PSK" beats ": PSK";
+ * note that an entry naming only me (peer match NONE) ranks below ": PSK".
+ * Returns the secret (owned by cfg, not NUL-terminated in general) with
+ * its length in *len, or NULL when no entry matches (always NULL when
+ * both ids are NULL, as in strongSwan). */
+const uint8_t *config_psk(const struct config *cfg, const struct ident *me,
+                          const struct ident *peer, size_t *len);
+
+/* true when the conn's right= names one host to dial (an address or a DNS
+ * name, conf_host_is_specific()), not %any/%any4/%any6/empty: strongSwan
+ * can only initiate such conns */
+bool config_conn_initiates(const struct peer_cfg *pc);
 
 /* resolves a file name as strongSwan does: absolute as is, else under
  * DIR/sub (e.g. "ipsec.d/certs") */

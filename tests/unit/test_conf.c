@@ -232,12 +232,14 @@ static void seed000_client(void)
 	}
 	CHECK("seed000 client spaces around =", v->dpdaction == DPD_RESTART && v->dpddelay == 30);
 	CHECK("seed000 client values", v->left.auth == AUTH_EAP_MSCHAPV2 &&
-	      v->left.sourceip_config && v->left.n_sourceip == 0 &&
+	      !v->left.sourceip_config && v->left.n_sourceip == 0 &&
+	      v->left.want_vip4 && v->left.want_vip6 && v->autostart == AUTO_START &&
+	      v->keyingtries == 0 &&
 	      streq_or_null(v->right.host, "q.zhovner.com") && v->right.n_subnet == 2 &&
 	      streq_or_null(v->eap_identity, "x220"));
-	CHECK("seed000 client pending", strcmp(pend_str(v->pending, v->n_pending),
-	      "auto=start@10 keyingtries=%forever@7 "
-	      "leftsourceip=%any,%any6@20 rightsubnet=0.0.0.0/0,::/0@25") == 0);
+	/* auto=start, keyingtries, leftsourceip=%any,%any6 (both families, as
+	 * strongSwan reads them) and rightsubnet of an initiating conn are built */
+	CHECK("seed000 client nothing pending", v->n_pending == 0);
 out:
 	ipsec_conf_free(c);
 }
@@ -348,6 +350,7 @@ static void syntax(void)
 
 	c = parse("conn a\n  left=%any\nconn b\n  auto=ignore\nconn c\n  auto=route\n");
 	CHECK("auto default ignore", c && c->n_conns == 1 && conn(c, "c") &&
+	      c->conns[0].autostart == AUTO_ROUTE && c->conns[0].auto_add &&
 	      strcmp(pend_str(c->conns[0].pending, c->conns[0].n_pending), "auto=route@6") == 0);
 	ipsec_conf_free(c);
 }
@@ -478,10 +481,13 @@ static void values(void)
 		CHECK("auth2", v->right.auth2 == AUTH_EAP_MSCHAPV2 && v->left.auth == AUTH_PUBKEY);
 		CHECK("features off", !v->mobike && v->fragmentation == FRAG_NO && v->forceencaps);
 		CHECK("leftdns", v->left.n_dns == 1 && dns_is(&v->left.dns[0], "198.18.0.1"));
+		CHECK("closeaction", v->closeaction == DPD_RESTART && v->keyingtries == 3);
+		CHECK("rightca as written", streq_or_null(v->right.ca, "C=US, O=yyy, CN=xxxx") &&
+		      v->right.ca_line == 16 && v->right.ca_file == c->files[0] && v->left.ca == NULL);
 		CHECK("values pending", strcmp(pend_str(v->pending, v->n_pending),
-		      "rightauth2=eap-mschapv2@11 closeaction=restart@13 mark=0x10/0xff@14 "
-		      "reqid=5@15 rightca=C=US, O=yyy, CN=xxxx@16 rightfirewall=yes@24 inactivity=300s@25 "
-		      "leftdns=%config4,198.18.0.1@27") == 0);
+		      "rightauth2=eap-mschapv2@11 mark=0x10/0xff@14 "
+		      "reqid=5@15 rightfirewall=yes@24 inactivity=300s@25 "
+		      "leftdns=%config4,198.18.0.1@27 closeaction=restart@13") == 0);
 	}
 	ipsec_conf_free(c);
 
@@ -533,6 +539,130 @@ static void values(void)
 #undef BAD
 }
 
+/* the keys a client conn needs (src/config.c builds on them) */
+static void client_keys(void)
+{
+	struct ipsec_conf *c;
+	const struct conf_conn *v;
+
+	c = parse("conn a\n  auto=add\n  right=%any\nconn s\n  auto=start\n  right=vpn.example.com\n");
+	CHECK("defaults", c && c->n_conns == 2 && c->conns[0].autostart == AUTO_ADD &&
+	      c->conns[0].keyingtries == 3 && c->conns[0].closeaction == DPD_NONE &&
+	      !c->conns[0].left.want_vip4 && !c->conns[0].left.want_vip6 &&
+	      c->conns[0].left.ca == NULL && c->conns[0].right.ca == NULL &&
+	      c->conns[1].autostart == AUTO_START && c->conns[1].n_pending == 0);
+	ipsec_conf_free(c);
+
+	c = parse("conn a\n  auto=add\n  keyingtries=%forever\nconn b\n  auto=add\n  keyingtries=7\n"
+	          "conn c\n  auto=add\n  keyingtries=0\n  closeaction=clear\n"
+	          "conn d\n  auto=add\n  closeaction=hold\n");
+	CHECK("keyingtries", c && conn(c, "a")->keyingtries == 0 && conn(c, "b")->keyingtries == 7 &&
+	      conn(c, "c")->keyingtries == 0);
+	CHECK("closeaction values", c && conn(c, "c")->closeaction == DPD_CLEAR &&
+	      conn(c, "d")->closeaction == DPD_HOLD);
+	CHECK("closeaction pending on a responder", c &&
+	      strcmp(pend_str(conn(c, "c")->pending, conn(c, "c")->n_pending),
+	             "closeaction=clear@10") == 0);
+	ipsec_conf_free(c);
+	c = parse("conn a\n  auto=add\n  right=198.18.0.1\n  closeaction=restart\n");
+	CHECK("closeaction built on an initiator", c && c->conns[0].closeaction == DPD_RESTART &&
+	      c->conns[0].n_pending == 0);
+	ipsec_conf_free(c);
+
+	/* leftsourceip: which families a client asks for */
+	struct { const char *keys; bool v4, v6; } vips[] = {
+		{ "leftsourceip=%config4", true, false },
+		{ "leftsourceip=%config6", false, true },
+		{ "leftsourceip=%config4,%config6", true, true },
+		{ "leftsourceip=%any,%any6", true, true },
+		{ "leftsourceip=%any4, ::", true, true },
+		{ "leftsourceip=0.0.0.0", true, false },
+		/* plain %config: the family of leftsubnet, else rightsubnet, else left= */
+		{ "leftsourceip=%config", true, false },
+		{ "leftsourceip=%cfg\n  left=2001:db8::1", false, true },
+		{ "leftsourceip=%modeconfig\n  left=198.18.0.1", true, false },
+		{ "leftsourceip=%modecfg\n  rightsubnet=2001:db8::/32", false, true },
+		{ "leftsourceip=%config\n  rightsubnet=::/0,0.0.0.0/0", true, false },
+		{ "leftsourceip=%config\n  leftsubnet=2001:db8:1::/48\n  rightsubnet=0.0.0.0/0", false, true },
+		{ "leftsourceip=%config,%config6\n  left=%any", true, true },
+	};
+	for (size_t i = 0; i < sizeof(vips) / sizeof(vips[0]); i++) {
+		char text[512], name[96];
+		snprintf(text, sizeof(text), "conn a\n  auto=add\n  right=198.18.0.2\n  %s\n", vips[i].keys);
+		snprintf(name, sizeof(name), "vip %zu: %.60s", i, vips[i].keys);
+		for (char *q = name; *q; q++)
+			if (*q == '\n')
+				*q = ';';
+		c = parse(text);
+		CHECK(name, c && c->n_conns == 1 && c->conns[0].left.want_vip4 == vips[i].v4 &&
+		      c->conns[0].left.want_vip6 == vips[i].v6 && c->conns[0].n_pending == 0 &&
+		      !c->conns[0].right.want_vip4 && !c->conns[0].right.want_vip6);
+		ipsec_conf_free(c);
+	}
+	c = parse("conn a\n  auto=add\n  leftsourceip=198.18.0.9\n");
+	CHECK("vip literal address pending", c && !c->conns[0].left.want_vip4 &&
+	      strcmp(pend_str(c->conns[0].pending, c->conns[0].n_pending),
+	             "leftsourceip=198.18.0.9@3") == 0);
+	ipsec_conf_free(c);
+	c = parse("conn a\n  auto=add\n  leftsourceip=10.1.0.0/24\n");
+	CHECK("vip subnet (accepted before) pending", c &&
+	      strcmp(pend_str(c->conns[0].pending, c->conns[0].n_pending),
+	             "leftsourceip=10.1.0.0/24@3") == 0);
+	ipsec_conf_free(c);
+	c = parse("conn a\n  auto=add\n  leftsourceip=%config\n  rightsourceip=198.18.9.0/24\n");
+	CHECK("vip with rightsourceip ignored as strongSwan does, pending", c &&
+	      !c->conns[0].left.want_vip4 && !c->conns[0].left.want_vip6 &&
+	      strcmp(pend_str(c->conns[0].pending, c->conns[0].n_pending),
+	             "leftsourceip=%config@3") == 0);
+	ipsec_conf_free(c);
+
+	/* rightsubnet: built for a conn that can initiate, pending otherwise */
+	c = parse("conn a\n  auto=add\n  right=vpn.example.com\n  rightsubnet=0.0.0.0/0,::/0\n"
+	          "conn b\n  auto=add\n  rightsubnet=198.18.4.0/24\n"
+	          "conn d\n  auto=add\n  right=%any\n  rightsubnet=198.18.4.0/24\n");
+	v = conn(c, "a");
+	CHECK("rightsubnet client", v && v->n_pending == 0 && v->right.n_subnet == 2 &&
+	      net_is(&v->right.subnet[0], "0.0.0.0", 0) && net_is(&v->right.subnet[1], "::", 0));
+	CHECK("rightsubnet server pending", c &&
+	      strcmp(pend_str(conn(c, "b")->pending, conn(c, "b")->n_pending),
+	             "rightsubnet=198.18.4.0/24@7") == 0 &&
+	      strcmp(pend_str(conn(c, "d")->pending, conn(c, "d")->n_pending),
+	             "rightsubnet=198.18.4.0/24@11") == 0);
+	ipsec_conf_free(c);
+
+	c = parse("conn a\n  auto=add\n  leftca=\"C=CH, O=Left, CN=L\"\n  rightca=%same\n");
+	v = c ? &c->conns[0] : NULL;
+	CHECK("leftca/rightca kept as written, leftca pending", v &&
+	      streq_or_null(v->left.ca, "C=CH, O=Left, CN=L") && streq_or_null(v->right.ca, "%same") &&
+	      v->left.ca_line == 3 && v->right.ca_line == 4 &&
+	      strcmp(pend_str(v->pending, v->n_pending), "leftca=C=CH, O=Left, CN=L@3") == 0);
+	ipsec_conf_free(c);
+
+	/* which right= can be dialled */
+	struct { const char *host; bool yes; } hosts[] = {
+		{ "198.18.0.1", true }, { "2001:db8::1", true }, { "vpn.example.com", true },
+		{ "%vpn.example.com", true }, { "%198.18.0.1", true }, { "my-vpn", true }, { NULL, false }, { "", false },
+		{ "%any", false }, { "%any4", false }, { "%any6", false }, { "%defaultroute", false },
+		{ "198.18.0.0/24", false }, { "198.18.0.1-198.18.0.9", false },
+		{ "198.18.0.1,198.18.0.2", false }, { "2001:db8::1-2001:db8::9", false },
+		{ "a b", false }, { "vpn!", false },
+	};
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		char name[96];
+		snprintf(name, sizeof(name), "host %s", hosts[i].host ? hosts[i].host : "(null)");
+		CHECK(name, conf_host_is_specific(hosts[i].host) == hosts[i].yes);
+	}
+
+#define BAD(name, line, want) CHECK(name, fails("conn a\n  auto=add\n  " line "\n", "x.conf:3: " want))
+	BAD("err closeaction", "closeaction=later", "closeaction: 'later' is not one of none, clear, hold, restart");
+	BAD("err keyingtries negative", "keyingtries=-1", "keyingtries: expected a number or %forever");
+	BAD("err leftsourceip word", "leftsourceip=%pool",
+	    "leftsourceip: '%pool' is not %config, %config4, %config6 or an IP address");
+	BAD("err leftsourceip empty element", "leftsourceip=%config4,",
+	    "leftsourceip: empty element in list '%config4,'");
+#undef BAD
+}
+
 static void includes(void)
 {
 	struct ipsec_conf *c = ipsec_conf_load(D "inc/main.conf", err, sizeof(err));
@@ -579,6 +709,7 @@ int main(void)
 	setup();
 	also();
 	values();
+	client_keys();
 	includes();
 	addr();
 	ipsec_conf_free(NULL);
