@@ -1100,10 +1100,10 @@ static int plan_items(const struct client_net *n, int sfam, const uint8_t *saddr
 		const struct conf_net *net = &n->nets[i];
 		if (net->family == sfam && net->prefix == addr_len(sfam) * 8 &&
 		    memcmp(net->addr, saddr, addr_len(sfam)) == 0) {
+			char t[INET6_ADDRSTRLEN];
+			net_text(sfam, saddr, -1, t, sizeof(t));
 			log_info(LOG_TUN, "helper: conn '%s': %s is the server's own address: not "
-			         "routed through %s (it would carry IKE and ESP)", n->conn,
-			         inet_ntop(sfam, saddr, (char[INET6_ADDRSTRLEN]){ 0 }, INET6_ADDRSTRLEN),
-			         P.tun);
+			         "routed through %s (it would carry IKE and ESP)", n->conn, t, P.tun);
 			continue;
 		}
 		/* a default route as two halves, so the existing one stays */
@@ -1174,12 +1174,13 @@ static int item_del(const struct net_item *it, const struct net_state *self, cha
 {
 	if (held_elsewhere(self, it) || pool_route(it))
 		return 0;
-	if (it->kind == NK_ADDR)
-		return tun_addr_del(P.tun, it->family, it->addr, it->prefix, why, len);
 	if (it->kind == NK_HOST_ROUTE)
 		return tun_route_del_rt(&it->rt, why, len);
-	if (tun_route_del(P.tun, it->family, it->addr, it->prefix) != 0 &&
-	    if_nametoindex(P.tun) != 0) {
+	if (if_nametoindex(P.tun) == 0)
+		return 0;       /* the device is gone, and all it had with it */
+	if (it->kind == NK_ADDR)
+		return tun_addr_del(P.tun, it->family, it->addr, it->prefix, why, len);
+	if (tun_route_del(P.tun, it->family, it->addr, it->prefix) != 0) {
 		char t[80];
 		item_text(it, t, sizeof(t));
 		snprintf(why, len, "delete %s via %s failed", t, P.tun);

@@ -296,6 +296,19 @@ int main(void)
 	            "dev") && lacks("ip addr show dev " TUN, "198.18") &&
 	      access(rc_log, F_OK) != 0);
 
+	/* the kernel's route to the server through the TUN device: refused,
+	 * nothing left behind */
+	start(&n, "vpn", "198.18.9.9");
+	n.has_vip4 = true;
+	inet_pton(AF_INET, "198.18.100.5", n.vip4);
+	add_net(&n, "0.0.0.0", 0);
+	CHECK("client_net: route to the server through TUN refused",
+	      system("ip route add 198.18.9.0/24 dev " TUN) == 0 &&
+	      refused(ask(d, &n), "the kernel's route to the server 198.18.9.9 goes through " TUN) &&
+	      lacks("ip addr show dev " TUN, "198.18.100.5") &&
+	      lacks("ip route show dev " TUN, "/1") &&
+	      system("ip route del 198.18.9.0/24 dev " TUN) == 0);
+
 	/* a conn without rightsubnet: the server's own address is not routed */
 	start(&n, "host", "198.18.9.9");
 	add_net(&n, "198.18.9.9", 32);
