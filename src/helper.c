@@ -121,19 +121,23 @@ static struct {
 	int n_net;
 } H;
 
-/* one client_net request is answered (err NULL: done) */
-static void net_answered(struct daemon *d, const char *err)
+/* one client_net request is answered (err NULL: done); a failure is
+ * logged unless quiet */
+static void net_answered(struct daemon *d, const char *err, bool quiet)
 {
 	struct pending_net pn = H.net[0];
 	memmove(H.net, H.net + 1, (size_t)--H.n_net * sizeof(H.net[0]));
-	if (err)
+	if (err && !quiet)
 		log_err(LOG_TUN, "conn '%s': %s the client's addresses and routes failed: %s",
 		        pn.conn, pn.up ? "installing" : "removing", err);
 	if (pn.done)
 		pn.done(d, pn.conn, pn.up, err, pn.arg);
 }
 
-static void fail_pending(struct daemon *d, const char *why)
+/* answers every request in flight with why; quiet at a stop, when the
+ * requests were handed over and the helper still carries them out (and
+ * removes every client network when it exits) */
+static void fail_pending(struct daemon *d, const char *why, bool quiet)
 {
 	while (H.n_pending > 0) {
 		struct pending_reload p = H.pending[0];
@@ -141,7 +145,7 @@ static void fail_pending(struct daemon *d, const char *why)
 		p.done(d, NULL, why, p.arg);
 	}
 	while (H.n_net > 0)
-		net_answered(d, why);
+		net_answered(d, why, quiet);
 }
 
 /* how the helper ended, for the log line: waits up to 200 ms for it (an
@@ -183,7 +187,7 @@ static void channel_lost(struct daemon *d, const char *why)
 	helper_status(status, sizeof(status));
 	log_err(LOG_DMN, "the privileged helper is gone (%s; %s): stopping with exit "
 	        "status 1 so that the service manager restarts cygnetd", why, status);
-	fail_pending(d, "the privileged helper is gone");
+	fail_pending(d, "the privileged helper is gone", false);
 	updown_helper_lost(d);
 	daemon_stop(d, 1);
 }
@@ -205,7 +209,7 @@ static void on_frame(struct daemon *d, uint32_t type, const uint8_t *p, uint32_t
 		for (char *c = why; *c; c++)        /* one printable line */
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				*c = '?';
-		net_answered(d, p[0] == 1 ? NULL : why[0] ? why : "failed");
+		net_answered(d, p[0] == 1 ? NULL : why[0] ? why : "failed", false);
 		return;
 	}
 	if ((type != F_RELOAD_OK && type != F_RELOAD_FAIL) || H.n_pending == 0) {
@@ -401,7 +405,7 @@ void helper_stop(struct daemon *d, int wait_ms)
 		bufferevent_free(H.bev);
 		H.bev = NULL;
 	}
-	fail_pending(d, "cygnetd is stopping");
+	fail_pending(d, "cygnetd is stopping", true);
 	if (H.pid <= 0)
 		return;
 	for (int waited = 0; waited < wait_ms; waited += 10) {

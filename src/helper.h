@@ -120,9 +120,11 @@ struct client_net {
  *
  * Returns 0 when the request was handed over: done (may be NULL) is then
  * called exactly once, from the event loop, with err NULL on success or
- * a one-line reason (also when the helper is lost or the daemon stops
- * first); the daemon side logs every failure itself (LOG_TUN), so a NULL
- * done is enough when nothing is to be done about it. arg must stay valid
+ * a one-line reason (also when the helper is lost first); the daemon side
+ * logs every such failure itself (LOG_TUN), so a NULL done is enough when
+ * nothing is to be done about it. Requests still in flight at
+ * helper_stop get done(err "cygnetd is stopping"), unlogged: they were
+ * handed over, and the helper carries them out before it exits. arg must stay valid
  * until done is called. -1 (logged, done not called) when the helper is
  * gone or too many requests are in flight. */
 typedef void (*helper_client_net_done)(struct daemon *d, const char *conn, bool up,
