@@ -173,9 +173,13 @@ static int nl_attr(struct nlreq *r, unsigned short type, const void *data, size_
 	return 0;
 }
 
-/* Sends one request with NLM_F_ACK and reads the kernel's answer.
- * 0 on success, else an errno value (the kernel's or the socket's). */
-static int nl_talk(struct nlmsghdr *h)
+/* Sends one request with NLM_F_ACK and reads the kernel's answer. When
+ * reply is not NULL, the first message of type reply_type answering the
+ * request is copied to it (at most replen bytes; a longer one is an
+ * EMSGSIZE) and *got is set to 1. 0 on success, else an errno value (the
+ * kernel's or the socket's). */
+static int nl_talk_reply(struct nlmsghdr *h, uint16_t reply_type, void *reply, size_t replen,
+                         int *got)
 {
 	static uint32_t seq;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -217,17 +221,32 @@ static int nl_talk(struct nlmsghdr *h)
 				}
 				const struct nlmsgerr *e = NLMSG_DATA(m);
 				ret = -e->error;        /* 0 is the ACK */
+				if (ret == 0 && reply && !*got)
+					ret = EPROTO;   /* acknowledged without an answer */
 				goto out;
 			}
 			if (m->nlmsg_type == NLMSG_DONE) {
 				ret = 0;
 				goto out;
 			}
+			if (reply && m->nlmsg_type == reply_type && !*got) {
+				if (m->nlmsg_len > replen) {
+					ret = EMSGSIZE;
+					goto out;
+				}
+				memcpy(reply, m, m->nlmsg_len);
+				*got = 1;
+			}
 		}
 	}
 out:
 	close(fd);
 	return ret;
+}
+
+static int nl_talk(struct nlmsghdr *h)
+{
+	return nl_talk_reply(h, 0, NULL, 0, NULL);
 }
 
 static size_t alen_of(int family)
@@ -302,22 +321,33 @@ int tun_addr_add(const char *ifname, int family, const uint8_t *addr, int prefix
 	return 0;
 }
 
-/* builds and sends RTM_NEWROUTE / RTM_DELROUTE; 0 or an errno value */
-static int route_msg(uint16_t type, unsigned ifindex, int family, const uint8_t *dst, int prefix)
+/* out = addr with the host bits beyond prefix cleared (the kernel wants
+ * none in a route's destination) */
+static void mask_prefix(int family, const uint8_t *addr, int prefix, uint8_t *out)
 {
-	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
-	uint8_t net[16] = { 0 };
 	size_t alen = alen_of(family);
-
-	/* the kernel wants no host bits in the destination */
-	memcpy(net, dst, alen);
+	memset(out, 0, 16);
+	memcpy(out, addr, alen);
 	for (size_t i = 0; i < alen; i++) {
 		int bits = prefix - (int)i * 8;
 		if (bits <= 0)
-			net[i] = 0;
+			out[i] = 0;
 		else if (bits < 8)
-			net[i] &= (uint8_t)(0xff << (8 - bits));
+			out[i] &= (uint8_t)(0xff << (8 - bits));
 	}
+}
+
+/* builds and sends RTM_NEWROUTE / RTM_DELROUTE through the interface,
+ * with a preferred source address when prefsrc is not NULL; 0 or an
+ * errno value */
+static int route_msg(uint16_t type, unsigned ifindex, int family, const uint8_t *dst, int prefix,
+                     const uint8_t *prefsrc)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	uint8_t net[16];
+	size_t alen = alen_of(family);
+
+	mask_prefix(family, dst, prefix, net);
 	memset(buf, 0, sizeof(buf));
 	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
 	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
@@ -332,7 +362,8 @@ static int route_msg(uint16_t type, unsigned ifindex, int family, const uint8_t 
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
 	uint32_t oif = ifindex;
-	if (nl_attr(&r, RTA_DST, net, alen) != 0 || nl_attr(&r, RTA_OIF, &oif, sizeof(oif)) != 0)
+	if (nl_attr(&r, RTA_DST, net, alen) != 0 || nl_attr(&r, RTA_OIF, &oif, sizeof(oif)) != 0 ||
+	    (prefsrc && type == RTM_NEWROUTE && nl_attr(&r, RTA_PREFSRC, prefsrc, alen) != 0))
 		return EMSGSIZE;
 	return nl_talk(r.h);
 }
@@ -340,15 +371,26 @@ static int route_msg(uint16_t type, unsigned ifindex, int family, const uint8_t 
 int tun_route_add(const char *ifname, int family, const uint8_t *dst, int prefix,
                   char *err, size_t errlen)
 {
-	char txt[INET6_ADDRSTRLEN + 8];
+	return tun_route_add_src(ifname, family, dst, prefix, NULL, err, errlen);
+}
+
+int tun_route_add_src(const char *ifname, int family, const uint8_t *dst, int prefix,
+                      const uint8_t *prefsrc, char *err, size_t errlen)
+{
+	char txt[INET6_ADDRSTRLEN + 8], src[INET6_ADDRSTRLEN] = "";
 	unsigned ifindex;
 
 	if (prepare("add route", ifname, family, dst, prefix, &ifindex, err, errlen) != 0)
 		return -1;
-	int e = route_msg(RTM_NEWROUTE, ifindex, family, dst, prefix);
+	int e = route_msg(RTM_NEWROUTE, ifindex, family, dst, prefix, prefsrc);
 	if (e != 0 && e != EEXIST) {
 		prefix_text(family, dst, prefix, txt, sizeof(txt));
-		seterr(err, errlen, "add route %s via %s: %s%s", txt, ifname, strerror(e), hint(e));
+		if (prefsrc) {
+			strcpy(src, " src ");
+			inet_ntop(family, prefsrc, src + 5, sizeof(src) - 5);
+		}
+		seterr(err, errlen, "add route %s via %s%s: %s%s", txt, ifname, src, strerror(e),
+		       hint(e));
 		return -1;
 	}
 	return 0;
@@ -360,7 +402,241 @@ int tun_route_del(const char *ifname, int family, const uint8_t *dst, int prefix
 
 	if (prepare("delete route", ifname, family, dst, prefix, &ifindex, NULL, 0) != 0)
 		return -1;
-	return route_msg(RTM_DELROUTE, ifindex, family, dst, prefix) == 0 ? 0 : -1;
+	return route_msg(RTM_DELROUTE, ifindex, family, dst, prefix, NULL) == 0 ? 0 : -1;
+}
+
+int tun_addr_del(const char *ifname, int family, const uint8_t *addr, int prefix,
+                 char *err, size_t errlen)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char txt[INET6_ADDRSTRLEN + 8];
+	unsigned ifindex;
+
+	if (prepare("delete address", ifname, family, addr, prefix, &ifindex, err, errlen) != 0)
+		return -1;
+	size_t alen = alen_of(family);
+	memset(buf, 0, sizeof(buf));
+	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
+	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	r.h->nlmsg_type = RTM_DELADDR;
+	struct ifaddrmsg *ifa = NLMSG_DATA(r.h);
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_index = ifindex;
+	if (nl_attr(&r, IFA_LOCAL, addr, alen) != 0 || nl_attr(&r, IFA_ADDRESS, addr, alen) != 0)
+		return -1;
+	int e = nl_talk(r.h);
+	if (e != 0 && e != EADDRNOTAVAIL && e != ENOENT && e != ESRCH) {
+		prefix_text(family, addr, prefix, txt, sizeof(txt));
+		seterr(err, errlen, "delete address %s from %s: %s%s", txt, ifname, strerror(e),
+		       hint(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- routes as the kernel has them (RTM_GETROUTE) ---- */
+
+/* reads the attributes of an RTM_NEWROUTE answer into out; 0, or EPROTO
+ * for a malformed one */
+static int parse_route(const struct nlmsghdr *m, struct tun_route *out)
+{
+	if (m->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return EPROTO;
+	const struct rtmsg *rtm = NLMSG_DATA(m);
+	size_t alen = alen_of(rtm->rtm_family);
+	if (alen == 0 || rtm->rtm_family != out->family)
+		return EPROTO;
+	out->type = rtm->rtm_type;
+	out->table = rtm->rtm_table;
+	int left = (int)(m->nlmsg_len - NLMSG_LENGTH(sizeof(struct rtmsg)));
+	for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		size_t plen = RTA_PAYLOAD(a);
+		const uint8_t *data = RTA_DATA(a);
+		switch (a->rta_type) {
+		case RTA_OIF:
+			if (plen != 4)
+				return EPROTO;
+			memcpy(&out->oif, data, 4);
+			break;
+		case RTA_TABLE:
+			if (plen != 4)
+				return EPROTO;
+			memcpy(&out->table, data, 4);
+			break;
+		case RTA_PRIORITY:
+			if (plen != 4)
+				return EPROTO;
+			memcpy(&out->metric, data, 4);
+			out->has_metric = true;
+			break;
+		case RTA_GATEWAY:
+			if (plen != alen)
+				return EPROTO;
+			out->gw_family = out->family;
+			memcpy(out->gw, data, alen);
+			break;
+		case RTA_VIA: {
+			/* an IPv4 route through an IPv6 next hop (RFC 5549 style) */
+			struct rtvia via;
+			if (plen < sizeof(via))
+				return EPROTO;
+			memcpy(&via, data, sizeof(via));
+			size_t vlen = alen_of(via.rtvia_family);
+			if (vlen == 0 || plen != sizeof(via) + vlen)
+				return EPROTO;
+			out->gw_family = via.rtvia_family;
+			memcpy(out->gw, data + sizeof(via), vlen);
+			break;
+		}
+		case RTA_PREFSRC:
+			if (plen != alen)
+				return EPROTO;
+			memcpy(out->prefsrc, data, alen);
+			out->has_prefsrc = true;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+int tun_route_get(int family, const uint8_t *dst, struct tun_route *out, char *err, size_t errlen)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char reply[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char txt[INET6_ADDRSTRLEN] = "?";
+	size_t alen = alen_of(family);
+	int got = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0) {
+		seterr(err, errlen, "route lookup: address family %d is not IPv4 or IPv6", family);
+		return -1;
+	}
+	inet_ntop(family, dst, txt, sizeof(txt));
+	out->family = family;
+	memcpy(out->dst, dst, alen);
+	out->prefix = (int)alen * 8;
+	memset(buf, 0, sizeof(buf));
+	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
+	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	r.h->nlmsg_type = RTM_GETROUTE;
+	struct rtmsg *rtm = NLMSG_DATA(r.h);
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = (unsigned char)(alen * 8);
+	rtm->rtm_flags = RTM_F_LOOKUP_TABLE;    /* the table the route is in, not "main" */
+	if (nl_attr(&r, RTA_DST, dst, alen) != 0)
+		return -1;
+	int e = nl_talk_reply(r.h, RTM_NEWROUTE, reply, sizeof(reply), &got);
+	if (e == 0)
+		e = parse_route((const struct nlmsghdr *)reply, out);
+	if (e != 0) {
+		seterr(err, errlen, "route lookup for %s: %s%s", txt, strerror(e), hint(e));
+		return -1;
+	}
+	out->prefix = (int)alen * 8;    /* the answer's dst_len is the address's */
+	return 0;
+}
+
+/* builds and sends RTM_NEWROUTE / RTM_DELROUTE for a tun_route; 0 or an
+ * errno value */
+static int rt_msg(uint16_t type, uint16_t flags, const struct tun_route *rt)
+{
+	char buf[512] __attribute__((aligned(NLMSG_ALIGNTO)));
+	uint8_t net[16];
+	size_t alen = alen_of(rt->family);
+
+	mask_prefix(rt->family, rt->dst, rt->prefix, net);
+	memset(buf, 0, sizeof(buf));
+	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
+	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	r.h->nlmsg_type = type;
+	r.h->nlmsg_flags = flags;
+	struct rtmsg *rtm = NLMSG_DATA(r.h);
+	rtm->rtm_family = (unsigned char)rt->family;
+	rtm->rtm_dst_len = (unsigned char)rt->prefix;
+	uint32_t table = rt->table ? rt->table : RT_TABLE_MAIN;
+	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	if (type == RTM_DELROUTE)
+		rtm->rtm_scope = RT_SCOPE_NOWHERE;      /* any scope */
+	else
+		rtm->rtm_scope = rt->gw_family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	int bad = nl_attr(&r, RTA_DST, net, alen) | nl_attr(&r, RTA_TABLE, &table, sizeof(table));
+	if (rt->oif)
+		bad |= nl_attr(&r, RTA_OIF, &rt->oif, sizeof(rt->oif));
+	if (rt->gw_family == rt->family) {
+		bad |= nl_attr(&r, RTA_GATEWAY, rt->gw, alen);
+	} else if (rt->gw_family) {
+		size_t vlen = alen_of(rt->gw_family);
+		uint8_t via[sizeof(struct rtvia) + 16];
+		struct rtvia v = { .rtvia_family = (__kernel_sa_family_t)rt->gw_family };
+		memcpy(via, &v, sizeof(v));
+		memcpy(via + sizeof(v), rt->gw, vlen);
+		bad |= vlen ? nl_attr(&r, RTA_VIA, via, sizeof(v) + vlen) : -1;
+	}
+	if (rt->has_metric)
+		bad |= nl_attr(&r, RTA_PRIORITY, &rt->metric, sizeof(rt->metric));
+	if (bad)
+		return EMSGSIZE;
+	return nl_talk(r.h);
+}
+
+/* "198.18.9.9/32 via 198.18.0.1 dev 3 table 254" for messages */
+static void rt_text(const struct tun_route *rt, char *buf, size_t len)
+{
+	char d[INET6_ADDRSTRLEN + 8], g[INET6_ADDRSTRLEN] = "";
+	prefix_text(rt->family, rt->dst, rt->prefix, d, sizeof(d));
+	if (rt->gw_family)
+		inet_ntop(rt->gw_family, rt->gw, g, sizeof(g));
+	snprintf(buf, len, "%s%s%s dev %u table %u", d, *g ? " via " : "", g, rt->oif,
+	         rt->table ? rt->table : RT_TABLE_MAIN);
+}
+
+static int rt_check(const char *what, const struct tun_route *rt, char *err, size_t errlen)
+{
+	size_t alen = alen_of(rt->family);
+	if (alen == 0 || rt->prefix < 0 || (size_t)rt->prefix > alen * 8 ||
+	    (rt->gw_family && !alen_of(rt->gw_family))) {
+		seterr(err, errlen, "%s: not an IPv4 or IPv6 route", what);
+		return -1;
+	}
+	return 0;
+}
+
+int tun_route_add_rt(const struct tun_route *rt, char *err, size_t errlen)
+{
+	char txt[INET6_ADDRSTRLEN * 2 + 64];
+	if (rt_check("add route", rt, err, errlen) != 0)
+		return -1;
+	int e = rt_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt);
+	if (e == EEXIST)
+		return 1;
+	if (e != 0) {
+		rt_text(rt, txt, sizeof(txt));
+		seterr(err, errlen, "add route %s: %s%s", txt, strerror(e), hint(e));
+		return -1;
+	}
+	return 0;
+}
+
+int tun_route_del_rt(const struct tun_route *rt, char *err, size_t errlen)
+{
+	char txt[INET6_ADDRSTRLEN * 2 + 64];
+	if (rt_check("delete route", rt, err, errlen) != 0)
+		return -1;
+	int e = rt_msg(RTM_DELROUTE, 0, rt);
+	if (e == ESRCH || e == ENOENT)
+		return 0;
+	if (e != 0) {
+		rt_text(rt, txt, sizeof(txt));
+		seterr(err, errlen, "delete route %s: %s%s", txt, strerror(e), hint(e));
+		return -1;
+	}
+	return 0;
 }
 
 int tun_destroy(const char *name)

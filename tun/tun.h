@@ -2,6 +2,7 @@
 #ifndef CYGNET_TUN_H
 #define CYGNET_TUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,11 +28,61 @@ int tun_destroy(const char *name);
  * to the interface. An existing identical address is not an error. */
 int tun_addr_add(const char *ifname, int family, const uint8_t *addr, int prefix,
                  char *err, size_t errlen);
+/* Deletes an address from the interface. An address that is not there
+ * is not an error. 0, or -1 with a reason. */
+int tun_addr_del(const char *ifname, int family, const uint8_t *addr, int prefix,
+                 char *err, size_t errlen);
+
 /* Adds / deletes a route for a prefix through the interface (no
- * gateway). Adding an existing identical route is not an error. */
+ * gateway; table main, protocol static, scope link; host bits of dst are
+ * ignored). Adding replaces a route of the same prefix and metric
+ * (NLM_F_REPLACE), so adding an existing identical route is not an
+ * error. tun_route_add_src gives the route a preferred source address
+ * (RTA_PREFSRC, same family, network order; NULL for none), which must
+ * be an address of the host (e.g. one tun_addr_add put on the device).
+ * tun_route_del: 0, or -1 (also when there is no such route). */
 int tun_route_add(const char *ifname, int family, const uint8_t *dst, int prefix,
                   char *err, size_t errlen);
+int tun_route_add_src(const char *ifname, int family, const uint8_t *dst, int prefix,
+                      const uint8_t *prefsrc, char *err, size_t errlen);
 int tun_route_del(const char *ifname, int family, const uint8_t *dst, int prefix);
+
+/* A route as the kernel has it (RTM_GETROUTE), or one to add or delete
+ * elsewhere than through the TUN device (a host route to the VPN server
+ * beside the tunnel). Addresses are in network order, v4 in the first 4
+ * bytes. */
+struct tun_route {
+	int family;                 /* AF_INET / AF_INET6 */
+	uint8_t dst[16];
+	int prefix;
+	unsigned oif;               /* output interface index, 0 = none */
+	int gw_family;              /* 0: no gateway (on link); else the family of gw
+	                               (AF_INET6 for an IPv4 route via an IPv6 next
+	                               hop, RTA_VIA) */
+	uint8_t gw[16];
+	uint32_t table;             /* routing table; 0 = main (RT_TABLE_MAIN) */
+	uint32_t metric;            /* RTA_PRIORITY when has_metric */
+	bool has_metric;
+	int type;                   /* tun_route_get: RTN_UNICAST, RTN_LOCAL, ... */
+	uint8_t prefsrc[16];        /* tun_route_get: the source the kernel would use */
+	bool has_prefsrc;
+};
+
+/* The kernel's current route to one address (family AF_INET/AF_INET6,
+ * dst network order): what "ip route get" shows, with the table it
+ * was found in. out->dst/prefix are the address as a host route (/32,
+ * /128). 0, or -1 with a reason (e.g. "route lookup for 198.18.9.9:
+ * Network is unreachable"); no privilege is needed. */
+int tun_route_get(int family, const uint8_t *dst, struct tun_route *out, char *err,
+                  size_t errlen);
+/* Adds rt (dst/prefix, oif, gateway, table, metric; protocol static;
+ * type, prefsrc are ignored) only when no route of that prefix and
+ * metric exists in its table (NLM_F_EXCL). 0 when added, 1 when such a
+ * route existed already (nothing changed), -1 with a reason. */
+int tun_route_add_rt(const struct tun_route *rt, char *err, size_t errlen);
+/* Deletes the route rt describes (the same fields as added). A route
+ * that is not there is not an error. 0, or -1 with a reason. */
+int tun_route_del_rt(const struct tun_route *rt, char *err, size_t errlen);
 
 /* Link state notifications (rtnetlink group RTMGRP_LINK): a non-blocking
  * socket to poll, or -1 with a reason. No privilege is needed. */
