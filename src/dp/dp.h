@@ -9,6 +9,7 @@
  *
  *   dp_spi_new       an unused inbound SPI for a CHILD_SA being negotiated
  *   dp_sa_add        install an SA: keys, SPIs, selectors, endpoints, VIPs
+ *                    (or none: a routed SA, found by its selectors)
  *   dp_sa_move       its outer endpoints changed (MOBIKE, NAT rebinding)
  *   dp_sa_set_owner  the IKE_SA it belongs to changed (IKE_SA rekey)
  *   dp_sa_del        remove it; its memory is freed after a grace period,
@@ -100,7 +101,15 @@ struct dp_sa_params {
 	struct esp_ts ts_local[DP_MAX_TS], ts_remote[DP_MAX_TS];
 	int n_ts_local, n_ts_remote;
 	/* the peer's virtual IPs: the inner source addresses it may send
-	 * from and the destinations routed to it */
+	 * from and the destinations routed to it (a road-warrior client of
+	 * ours). An SA with a VIP of one family only takes no packets of
+	 * the other family: none sent to it, none accepted from it.
+	 * Neither VIP: a routed SA (the peer is our VPN server, or a site):
+	 * outbound packets for which no SA has the destination as its VIP
+	 * use the newest routed SA whose selectors allow them (source in
+	 * ts_local, destination in ts_remote); inbound packets may come from
+	 * any source the selectors allow. The selectors are checked on every
+	 * packet, in both directions, for VIP and routed SAs alike. */
 	bool has_vip4, has_vip6;
 	uint8_t vip4[4], vip6[16];
 	struct dp_endpoints ep;

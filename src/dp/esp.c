@@ -208,8 +208,8 @@ static void replay_update(struct esp_sa *sa, uint64_t seq)
 
 /* ---- inbound ---- */
 
-/* Checks the inner IP header of a decrypted payload and its source
- * address; trims *len to the packet's own total length. 0, or -1 with the
+/* Checks the inner IP header of a decrypted payload and, unless the SA is
+ * routed, its source address; trims *len to the packet's own total length. 0, or -1 with the
  * counter to blame in *spoof (true: drop_spoof, false: drop_malformed). */
 static int check_inner(const struct esp_sa *sa, uint8_t nh, const uint8_t *ip,
                        size_t *len, bool *spoof)
@@ -223,6 +223,8 @@ static int check_inner(const struct esp_sa *sa, uint8_t nh, const uint8_t *ip,
 		if (ihl < 20 || tot < ihl || tot > *len)
 			return -1;
 		*len = tot;
+		if (esp_sa_routed(sa))
+			return 0;
 		if (!sa->has_vip4 || memcmp(ip + 12, sa->vip4, 4) != 0) {
 			*spoof = true;
 			return -1;
@@ -236,6 +238,8 @@ static int check_inner(const struct esp_sa *sa, uint8_t nh, const uint8_t *ip,
 		if (tot > *len)
 			return -1;
 		*len = tot;
+		if (esp_sa_routed(sa))
+			return 0;
 		if (!sa->has_vip6 || memcmp(ip + 8, sa->vip6, 16) != 0) {
 			*spoof = true;
 			return -1;

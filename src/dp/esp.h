@@ -74,7 +74,8 @@ struct esp_sa {
 	uint64_t replay_top;
 	uint64_t replay_map[ESP_REPLAY_WINDOW / 64];
 	struct esp_ep *_Atomic ep;          /* NULL until set */
-	/* inner addresses the peer may send from and that route to it */
+	/* inner addresses the peer may send from and that route to it;
+	 * neither: a routed SA (esp_sa_routed) */
 	bool has_vip4, has_vip6;
 	uint8_t vip4[4], vip6[16];
 	/* the CHILD_SA's negotiated selectors: local = ours, remote = the
@@ -95,6 +96,15 @@ struct esp_sa {
 	uint64_t retired_epoch;
 	struct esp_lane lane[];             /* n_lanes */
 };
+
+/* An SA without any virtual IP is routed: outbound packets find it by its
+ * selectors (esp_table_out), inbound ones need no particular source
+ * address, only the selectors. One VIP of either family makes it a VIP SA
+ * for both families. */
+static inline bool esp_sa_routed(const struct esp_sa *sa)
+{
+	return !sa->has_vip4 && !sa->has_vip6;
+}
 
 /* makes lane's cipher contexts if it has none yet; false when memory is
  * short (the packet is dropped, the caller counts it) */
@@ -122,10 +132,12 @@ void esp_sa_free(struct esp_sa *sa);   /* NULL-safe; wipes keys */
  * replay window update (only after the ICV verified); padding check
  * (1, 2, 3, ... as RFC 4303 §2.4 says); next header 4 (IPv4) or 41
  * (IPv6) with a well-formed inner header whose length fits, and 59
- * (dummy packet) accepted and dropped; inner source address must be
- * the SA's virtual IP of that family (else drop_spoof); the packet must
- * match the SA's selectors, source in a remote one and destination in a
- * local one (esp_ts_allows, else drop_ts_in).
+ * (dummy packet) accepted and dropped; unless the SA is routed
+ * (esp_sa_routed), the inner source address must be the SA's virtual IP
+ * of that family (else drop_spoof; an SA with a VIP of the other family
+ * only drops every packet of this one so); every packet, routed SA or
+ * not, must then match the SA's selectors, source in a remote one and
+ * destination in a local one (esp_ts_allows, else drop_ts_in).
  * Returns 1 with *inner, *innerlen pointing into pkt at the inner IP packet
  * to deliver, 0 for a valid packet with nothing to deliver (dummy), -1
  * when dropped (the matching counter is incremented). now = monotonic
@@ -168,9 +180,14 @@ int esp_sa_set_ts(struct esp_sa *sa, const struct esp_ts *local, int n_local,
  * fragments, ICMP, truncated headers) are in src/esp_ts.c. A malformed
  * header is not allowed. No allocation. */
 bool esp_ts_allows(const struct esp_sa *sa, const uint8_t *ip, size_t len, bool inbound);
+/* Whether the destination address of the IP packet (ip, len) lies in one
+ * of sa's remote selectors, protocol and ports aside (whom an outbound
+ * packet that no selector allows is blamed on). A malformed header: no. */
+bool esp_ts_has_dst(const struct esp_sa *sa, const uint8_t *ip, size_t len);
 
 /* SA lookup tables (src/dp/sa_table.c): by inbound SPI, by IPv4 and by
- * IPv6 virtual IP. Changed by one thread (add, del), read by any number
+ * IPv6 virtual IP, and the routed SAs (no virtual IP) by their selectors.
+ * Changed by one thread (add, del), read by any number
  * at the same time without a lock; what a change unlinks is freed by
  * esp_table_reclaim once no reader can hold it (see sa_table.c). */
 struct esp_table;
@@ -190,11 +207,18 @@ void esp_table_reclaim(struct esp_table *t, uint64_t safe);
 struct esp_sa *esp_table_by_spi(struct esp_table *t, uint32_t spi);
 /* some SA of the table, NULL when it is empty (to empty it) */
 struct esp_sa *esp_table_any(struct esp_table *t);
+/* the newest SA whose virtual IP is the packet's destination, selectors
+ * aside; routed SAs are never found here. NULL when there is none */
 struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t len);
 /* The SA to send an IP packet from the TUN device with: the newest SA of
- * its destination's virtual IP whose selectors allow it. NULL when there
- * is none; when SAs for the destination exist but none allows the packet,
- * the newest one's drop_ts_out is counted on lane. */
+ * its destination's virtual IP whose selectors allow it; when no SA has
+ * that virtual IP (and only then), the newest routed SA whose selectors
+ * allow it (source in a local selector, destination in a remote one).
+ * NULL when there is none. A refused packet is counted in drop_ts_out on
+ * lane: of the newest SA of the destination's virtual IP when there is
+ * one, else of the newest routed SA whose remote selectors hold the
+ * destination address; a packet for a destination no SA covers is not
+ * counted. */
 struct esp_sa *esp_table_out(struct esp_table *t, int lane, const uint8_t *ip, size_t len);
 /* a fresh random SPI >= 256 not in use */
 uint32_t esp_table_new_spi(struct esp_table *t);

@@ -229,6 +229,22 @@ bool esp_ts_allows(const struct esp_sa *sa, const uint8_t *ip, size_t len, bool 
 	return side_ok(from, n_from, &f, true) && side_ok(to, n_to, &f, false);
 }
 
+bool esp_ts_has_dst(const struct esp_sa *sa, const uint8_t *ip, size_t len)
+{
+	struct flow f;
+	if (len < 1)
+		return false;
+	if (!(ip[0] >> 4 == 4 ? flow_v4(ip, len, &f) : flow_v6(ip, len, &f)))
+		return false;
+	size_t alen = f.family == AF_INET ? 4 : 16;
+	for (int i = 0; i < sa->n_ts_remote; i++) {
+		const struct esp_ts *t = &sa->ts_remote[i];
+		if (t->family == f.family && addr_in(t->start, f.dst, t->end, alen))
+			return true;
+	}
+	return false;
+}
+
 int esp_sa_set_ts(struct esp_sa *sa, const struct esp_ts *local, int n_local,
                   const struct esp_ts *remote, int n_remote)
 {

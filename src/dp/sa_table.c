@@ -2,6 +2,17 @@
  * the SAs that send to it, newest first (several while a CHILD_SA is
  * rekeyed, or a client has more than one CHILD_SA).
  *
+ * An SA without any virtual IP (neither has_vip4 nor has_vip6) is a
+ * routed SA: cygnet's own SAs as a client towards its server, and
+ * site-to-site SAs, whose remote selectors are a subnet or everything.
+ * Those sit on one more chain, t->routed, newest first, not hashed (there
+ * are a few at most). An outbound packet looks for an SA of its
+ * destination's virtual IP first; only when no SA has that address does
+ * it walk the routed chain, where the first SA whose selectors allow it
+ * wins. An SA with a virtual IP of one family only is not routed: a packet
+ * of the other family finds nothing by it. The routed chain lives beside
+ * the bucket arrays, not in them, so growth leaves it as it is.
+ *
  * Written only by the control thread, read by packet loops that may run
  * on other threads at the same time, without a lock (the RCU pattern):
  *  - each table is an array of buckets of singly linked nodes; a node
@@ -44,6 +55,7 @@ struct buckets {
 
 struct esp_table {
 	struct buckets *_Atomic cur;
+	struct sa_node *_Atomic routed;         /* SAs without a virtual IP, newest first */
 	size_t count;                           /* SAs */
 	_Atomic uint64_t epoch;
 	struct sa_node *retired_nodes;
@@ -185,6 +197,7 @@ void esp_table_free(struct esp_table *t)
 	free_chains(b->spi, b->n);
 	free_chains(b->v4, b->n);
 	free_chains(b->v6, b->n);
+	free_chains(&t->routed, 1);
 	buckets_free(b);
 	free(t);
 }
@@ -293,15 +306,21 @@ int esp_table_add(struct esp_table *t, struct esp_sa *sa)
 	/* the address chains first: once the SPI is found, so is the rest */
 	struct sa_node *_Atomic *h4 = sa->has_vip4 ? &b->v4[hash_bytes(sa->vip4, 4, mask)] : NULL;
 	struct sa_node *_Atomic *h6 = sa->has_vip6 ? &b->v6[hash_bytes(sa->vip6, 16, mask)] : NULL;
+	struct sa_node *_Atomic *hr = esp_sa_routed(sa) ? &t->routed : NULL;
 	if (h4 && push(h4, sa) != 0)
 		return -1;
 	if (h6 && push(h6, sa) != 0)
 		goto undo4;
-	if (push(&b->spi[hash_spi(sa->spi_in, mask)], sa) != 0)
+	if (hr && push(hr, sa) != 0)
 		goto undo6;
+	if (push(&b->spi[hash_spi(sa->spi_in, mask)], sa) != 0)
+		goto undo_r;
 	t->count++;
 	STORE(t->epoch, epoch);
 	return 0;
+undo_r:
+	if (hr)
+		unlink_sa(t, hr, sa, epoch);
 undo6:
 	if (h6)
 		unlink_sa(t, h6, sa, epoch);
@@ -324,6 +343,8 @@ void esp_table_del(struct esp_table *t, struct esp_sa *sa)
 		unlink_sa(t, &b->v4[hash_bytes(sa->vip4, 4, mask)], sa, epoch);
 	if (sa->has_vip6)
 		unlink_sa(t, &b->v6[hash_bytes(sa->vip6, 16, mask)], sa, epoch);
+	if (esp_sa_routed(sa))
+		unlink_sa(t, &t->routed, sa, epoch);
 	t->count--;
 	STORE(t->epoch, epoch);
 }
@@ -397,12 +418,33 @@ struct esp_sa *esp_table_by_dst(struct esp_table *t, const uint8_t *ip, size_t l
 	return x ? x->sa : NULL;
 }
 
+/* a routed SA for an outbound packet that no virtual IP claimed (one load
+ * of an empty head on a server without routed SAs) */
+static struct esp_sa *routed_out(struct esp_table *t, int lane, const uint8_t *ip, size_t len)
+{
+	struct sa_node *first = LOAD(t->routed);
+	if (!first)
+		return NULL;
+	for (struct sa_node *x = first; x; x = LOAD(x->next))
+		if (esp_ts_allows(x->sa, ip, len, false))
+			return x->sa;
+	/* refused: blamed on the newest SA whose remote selectors hold the
+	 * destination, as a VIP SA is blamed for its address; a destination
+	 * no SA routes is nobody's (as one without a VIP SA) */
+	for (struct sa_node *x = first; x; x = LOAD(x->next))
+		if (esp_ts_has_dst(x->sa, ip, len)) {
+			x->sa->lane[lane].ctr.drop_ts_out++;
+			break;
+		}
+	return NULL;
+}
+
 struct esp_sa *esp_table_out(struct esp_table *t, int lane, const uint8_t *ip, size_t len)
 {
 	bool v4;
 	struct sa_node *first = first_of(t, ip, len, &v4);
 	if (!first)
-		return NULL;
+		return routed_out(t, lane, ip, len);
 	const uint8_t *dst = v4 ? ip + 16 : ip + 24;
 	/* newest first; an older SA of the same address may have other
 	 * selectors (several CHILD_SAs of one client) */
@@ -412,6 +454,7 @@ struct esp_sa *esp_table_out(struct esp_table *t, int lane, const uint8_t *ip, s
 		if (esp_ts_allows(x->sa, ip, len, false))
 			return x->sa;
 	}
+	/* the address is a peer's: never sent through a routed SA */
 	first->sa->lane[lane].ctr.drop_ts_out++;
 	return NULL;
 }
