@@ -403,3 +403,43 @@ done:
 	BIO_free(b);
 	return rc;
 }
+
+int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted, X509 *anchor,
+                char *err, size_t errlen)
+{
+	int rc = -1;
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	if (!store || !ctx) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (int i = 0; trusted && i < sk_X509_num(trusted); i++)
+		X509_STORE_add_cert(store, sk_X509_value(trusted, i));
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	if (X509_STORE_CTX_init(ctx, store, cert, untrusted) != 1) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (X509_verify_cert(ctx) != 1) {
+		int e = X509_STORE_CTX_get_error(ctx);
+		snprintf(err, errlen, "%s", X509_verify_cert_error_string(e));
+		goto out;
+	}
+	if (anchor) {
+		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+		bool found = false;
+		for (int i = 0; chain && i < sk_X509_num(chain); i++)
+			if (X509_cmp(sk_X509_value(chain, i), anchor) == 0)
+				found = true;
+		if (!found) {
+			snprintf(err, errlen, "not issued by the CA rightca= names");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return rc;
+}

@@ -47,6 +47,14 @@ bool cert_key_matches(X509 *cert, EVP_PKEY *key);
  * entries, RFC 7296 §3.7); out 20 bytes */
 int cert_spki_sha1(X509 *cert, uint8_t out[20]);
 
+/* Verifies a peer's end-entity certificate: a chain to one of trusted
+ * (any certificate there is an anchor, as strongSwan treats its cacerts),
+ * with intermediates from untrusted (may be NULL), every certificate in
+ * its validity period now. With anchor non-NULL the chain must pass
+ * through it (rightca=). 0, or -1 with a one-line reason in err. */
+int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted, X509 *anchor,
+                char *err, size_t errlen);
+
 /* a description like strongSwan's listcerts: subject, issuer, serial,
  * validity (with ok / EXPIRED), altNames, extended key usages, public key;
  * one fact a line, each starting with two spaces. 0 on success. */

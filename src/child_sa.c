@@ -10,6 +10,7 @@
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/proposal_select.h"
 #include "src/updown.h"
 
@@ -24,7 +25,7 @@ static bool ts_contains(const struct ike_ts *ts, const uint8_t *addr)
 	return memcmp(ts->start, addr, n) <= 0 && memcmp(addr, ts->end, n) <= 0;
 }
 
-static void net_to_range(const struct conf_net *net, struct ike_ts *ts)
+void child_ts_from_net(const struct conf_net *net, struct ike_ts *ts)
 {
 	size_t n = net->family == AF_INET ? 4 : 16;
 	memset(ts, 0, sizeof(*ts));
@@ -60,8 +61,7 @@ static bool ts_intersect(struct ike_ts *a, const struct ike_ts *b)
 	return memcmp(a->start, a->end, n) <= 0 && a->sport <= a->eport;
 }
 
-/* t lies inside one of set[0..n) */
-static bool ts_within(const struct ike_ts *t, const struct ike_ts *set, int n)
+bool child_ts_within(const struct ike_ts *t, const struct ike_ts *set, int n)
 {
 	size_t alen = ts_alen(t->type);
 	for (int i = 0; i < n; i++) {
@@ -83,10 +83,10 @@ int child_sa_take_rekey_ts(struct child_sa *c, const struct ike_msg *m)
 	if (m->n_tsi < 1 || m->n_tsi > IKE_MAX_TS || m->n_tsr < 1 || m->n_tsr > IKE_MAX_TS)
 		return -1;
 	for (int i = 0; i < m->n_tsi; i++)
-		if (!ts_within(&m->tsi[i], c->tsr, c->n_tsr))
+		if (!child_ts_within(&m->tsi[i], c->tsr, c->n_tsr))
 			return -1;
 	for (int i = 0; i < m->n_tsr; i++)
-		if (!ts_within(&m->tsr[i], c->tsi, c->n_tsi))
+		if (!child_ts_within(&m->tsr[i], c->tsi, c->n_tsi))
 			return -1;
 	memcpy(c->tsr, m->tsi, sizeof(*m->tsi) * (size_t)m->n_tsi);
 	c->n_tsr = m->n_tsi;
@@ -141,13 +141,67 @@ static int narrow_tsr(const struct ike_sa *sa, const struct ike_ts *tsi_out, int
 			continue;
 		for (int j = 0; j < n_nets && n < IKE_MAX_TS; j++) {
 			struct ike_ts net;
-			net_to_range(&nets[j], &net);
+			child_ts_from_net(&nets[j], &net);
 			struct ike_ts t = tsr[i];
 			if (ts_intersect(&t, &net))
 				out[n++] = t;
 		}
 	}
 	return n;
+}
+
+/* every non-empty intersection of a proposed selector with one of ours */
+static int narrow_to(const struct ike_ts *prop, int n_prop, const struct ike_ts *ours, int n_ours,
+                     struct ike_ts *out)
+{
+	int n = 0;
+	for (int i = 0; i < n_prop && n < IKE_MAX_TS; i++)
+		for (int j = 0; j < n_ours && n < IKE_MAX_TS; j++) {
+			struct ike_ts t = prop[i];
+			if (ts_intersect(&t, &ours[j]))
+				out[n++] = t;
+		}
+	return n;
+}
+
+/* a client answering the server's CREATE_CHILD_SA (a rekey): the
+ * server's side (TSi) within rightsubnet (or the server's address), ours
+ * (TSr) within our virtual IPs (or our address) */
+static void narrow_client(const struct ike_sa *sa, const struct ike_ts *tsi, int n_tsi,
+                          const struct ike_ts *tsr, int n_tsr, struct child_sa *c)
+{
+	const struct conf_end *right = &sa->cfg->conn->right;
+	struct ike_ts theirs[IKE_MAX_TS], ours[2];
+	int nt = 0, no = 0;
+	for (int i = 0; i < right->n_subnet && nt < IKE_MAX_TS; i++)
+		child_ts_from_net(&right->subnet[i], &theirs[nt++]);
+	const struct sockaddr_storage *hosts[2] = { &sa->peer, &sa->local };
+	for (int k = 0; k < 2; k++) {
+		if (k == 0 && nt)
+			continue;
+		if (k == 1 && (sa->got.v4 || sa->got.v6))
+			continue;
+		const uint8_t *ip;
+		size_t iplen;
+		uint16_t port;
+		addr_bytes((const struct sockaddr *)hosts[k], &ip, &iplen, &port);
+		struct conf_net h = { .family = iplen == 4 ? AF_INET : AF_INET6,
+		                      .prefix = (uint8_t)(iplen * 8) };
+		memcpy(h.addr, ip, iplen);
+		child_ts_from_net(&h, k == 0 ? &theirs[nt++] : &ours[no++]);
+	}
+	if (sa->got.v4) {
+		struct conf_net h = { .family = AF_INET, .prefix = 32 };
+		memcpy(h.addr, sa->got.vip4, 4);
+		child_ts_from_net(&h, &ours[no++]);
+	}
+	if (sa->got.v6) {
+		struct conf_net h = { .family = AF_INET6, .prefix = 128 };
+		memcpy(h.addr, sa->got.vip6, 16);
+		child_ts_from_net(&h, &ours[no++]);
+	}
+	c->n_tsi = narrow_to(tsi, n_tsi, theirs, nt, c->tsi);
+	c->n_tsr = narrow_to(tsr, n_tsr, ours, no, c->tsr);
 }
 
 _Static_assert(DP_MAX_TS >= IKE_MAX_TS, "every negotiated selector fits the data plane");
@@ -226,8 +280,12 @@ uint16_t child_sa_create(struct daemon *d, struct ike_sa *sa,
 	}
 	struct child_sa *c = &sa->child[sa->n_child];
 	memset(c, 0, sizeof(*c));
-	c->n_tsi = narrow_tsi(sa, tsi, n_tsi, c->tsi);
-	c->n_tsr = narrow_tsr(sa, c->tsi, c->n_tsi, tsr, n_tsr, c->tsr);
+	if (sa->client) {
+		narrow_client(sa, tsi, n_tsi, tsr, n_tsr, c);
+	} else {
+		c->n_tsi = narrow_tsi(sa, tsi, n_tsi, c->tsi);
+		c->n_tsr = narrow_tsr(sa, c->tsi, c->n_tsi, tsr, n_tsr, c->tsr);
+	}
 	if (!c->n_tsi || !c->n_tsr) {
 		log_info(LOG_CFG, "%s: traffic selectors unacceptable (no virtual IP inside TSi, "
 		         "or TSr outside leftsubnet)", ike_sa_tag(sa));

@@ -51,6 +51,12 @@ void child_sa_endpoints(const struct ike_sa *sa, struct dp_endpoints *ep);
  * ours); -1, c unchanged, when missing or wider. */
 int child_sa_take_rekey_ts(struct child_sa *c, const struct ike_msg *m);
 
+/* the selector of a subnet (all ports and protocols) */
+struct conf_net;
+void child_ts_from_net(const struct conf_net *net, struct ike_ts *ts);
+/* t lies inside one of set[0..n) (addresses, ports, protocol) */
+bool child_ts_within(const struct ike_ts *t, const struct ike_ts *set, int n);
+
 /* removes the CHILD_SA whose inbound SPI (ours) or outbound SPI (the
  * peer's, as in a DELETE payload) is spi; returns our inbound SPI in
  * *spi_in for the answer. 0 when found. */

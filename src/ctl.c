@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include "crypto/cert.h"
 #include "src/auth_limit.h"
+#include "src/client.h"
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
@@ -118,22 +119,27 @@ static void status(struct daemon *d, struct out *o, bool json)
 		struct selected sel = { sa->encr, sa->keybits, sa->integ, sa->prf, sa->dh_group, 0 };
 		selected_format(&sel, 1, ike, sizeof(ike));
 		addr_str(&sa->peer, peer, sizeof(peer));
-		if (sa->has_vip4)
-			inet_ntop(AF_INET, sa->vip4, v4, sizeof(v4));
-		if (sa->has_vip6)
-			inet_ntop(AF_INET6, sa->vip6, v6, sizeof(v6));
+		/* the client's virtual IPs: the peer's on a server, ours on a
+		 * client IKE_SA */
+		bool has4 = sa->client ? sa->got.v4 : sa->has_vip4;
+		bool has6 = sa->client ? sa->got.v6 : sa->has_vip6;
+		if (has4)
+			inet_ntop(AF_INET, sa->client ? sa->got.vip4 : sa->vip4, v4, sizeof(v4));
+		if (has6)
+			inet_ntop(AF_INET6, sa->client ? sa->got.vip6 : sa->vip6, v6, sizeof(v6));
 		uint64_t up = now - sa->established;
 		if (json) {
-			put(o, "%s{\"id\":%u,\"conn\":", n ? "," : "", sa->id);
+			put(o, "%s{\"id\":%u,\"role\":\"%s\",\"conn\":", n ? "," : "", sa->id,
+			    sa->client ? "client" : "server");
 			put_json_str(o, sa->cfg->name);
 			put(o, ",\"user\":");
 			put_json_str(o, sa->user);
 			put(o, ",\"peer\":");
 			put_json_str(o, peer);
 			put(o, ",\"vip4\":");
-			put_json_str(o, sa->has_vip4 ? v4 : "");
+			put_json_str(o, has4 ? v4 : "");
 			put(o, ",\"vip6\":");
-			put_json_str(o, sa->has_vip6 ? v6 : "");
+			put_json_str(o, has6 ? v6 : "");
 			put(o, ",\"ike\":");
 			put_json_str(o, ike);
 			put(o, ",\"established_seconds\":%llu,\"children\":%d,\"bytes_in\":%llu,"
@@ -149,9 +155,10 @@ static void status(struct daemon *d, struct out *o, bool json)
 			    (unsigned long long)t.drop_ts_out, (unsigned long long)t.drop_seq,
 			    (unsigned long long)t.drop_nomem);
 		} else {
-			put(o, "  #%u %s: '%s' from %s, virtual IP %s %s, %s, up %llus\n", sa->id,
-			    sa->cfg->name, sa->user, peer, sa->has_vip4 ? v4 : "-",
-			    sa->has_vip6 ? v6 : "-", ike, (unsigned long long)up);
+			put(o, "  #%u %s: '%s' %s %s, %svirtual IP %s %s, %s, up %llus\n", sa->id,
+			    sa->cfg->name, sa->user, sa->client ? "to" : "from", peer,
+			    sa->client ? "our " : "", has4 ? v4 : "-", has6 ? v6 : "-", ike,
+			    (unsigned long long)up);
 			for (int i = 0; i < sa->n_child; i++) {
 				const struct child_sa *c = &sa->child[i];
 				struct dp_sa_stats st;
@@ -239,6 +246,9 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    (unsigned long long)ds.unknown_spi,
 		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
 		    (unsigned long long)ds.send_err);
+		char cl[2048];
+		if (client_status(d, cl, sizeof(cl)))
+			put(o, "Client conns:\n%s", cl);
 	}
 }
 
@@ -307,7 +317,7 @@ static void terminate(struct daemon *d, struct out *o, const char *what)
 static void put_cert(struct out *o, X509 *cert)
 {
 	char text[4096];
-	if (cert_describe(cert, text, sizeof(text)) == 0)
+	if (cert && cert_describe(cert, text, sizeof(text)) == 0)
 		put(o, "%s", text);
 }
 
@@ -318,8 +328,10 @@ static void list_certs(struct daemon *d, struct out *o)
 	for (int i = 0; i < d->cfg->n_peers; i++) {
 		const struct peer_cfg *pc = &d->cfg->peers[i];
 		bool seen = false;
+		if (!pc->cert)
+			continue;     /* a client conn authenticating with EAP or a PSK */
 		for (int j = 0; j < i; j++)
-			if (X509_cmp(d->cfg->peers[j].cert, pc->cert) == 0)
+			if (d->cfg->peers[j].cert && X509_cmp(d->cfg->peers[j].cert, pc->cert) == 0)
 				seen = true;
 		if (seen)
 			continue;
@@ -564,6 +576,14 @@ static void reload_answer(struct daemon *d, bool ok, const char *msg, void *arg)
 	send_answer(c);
 }
 
+/* cygnetctl up NAME / down NAME: a conn we initiate */
+static void up_down(struct daemon *d, struct out *o, bool up, const char *name)
+{
+	char msg[256];
+	int rc = up ? client_up(d, name, msg, sizeof(msg)) : client_down(d, name, msg, sizeof(msg));
+	put(o, "%s%s\n", rc ? "error: " : "", msg);
+}
+
 /* one request line: dispatch it and build the answer */
 static void dispatch(struct conn *c)
 {
@@ -583,6 +603,9 @@ static void dispatch(struct conn *c)
 		log_level(o, line + 10);
 	else if (strncmp(line, "terminate ", 10) == 0 && line[10])
 		terminate(d, o, line + 10);
+	else if ((strncmp(line, "up ", 3) == 0 && line[3]) ||
+	         (strncmp(line, "down ", 5) == 0 && line[5]))
+		up_down(d, o, line[0] == 'u', line + (line[0] == 'u' ? 3 : 5));
 	else if (strncmp(line, "auth-limits", 11) == 0)
 		auth_limits(d, o, line + 11);
 	else if (strcmp(line, "reload") == 0 || strcmp(line, "reload --purge") == 0) {

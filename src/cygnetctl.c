@@ -17,6 +17,8 @@ static void usage(FILE *f)
 	        "  list-certs             the server's certificates and CAs\n"
 	        "  log-level SUBSYS LEVEL change a log level (\"ike 2\", \"any 1\")\n"
 	        "  terminate USER|VIP|#ID end sessions (the client gets a DELETE)\n"
+	        "  up NAME                connect conn NAME (cygnet as a client)\n"
+	        "  down NAME              close conn NAME and stop keeping it up\n"
 	        "  reload [--purge]       read ipsec.conf and ipsec.secrets again; tunnels\n"
 	        "                         stay up; --purge ends sessions of removed users\n"
 	        "                         and conns\n"
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "status --json") != 0 &&
 	    strcmp(cmd, "leases") != 0 && strncmp(cmd, "terminate ", 10) != 0 &&
+	    strncmp(cmd, "up ", 3) != 0 && strncmp(cmd, "down ", 5) != 0 &&
 	    strcmp(cmd, "list-certs") != 0 && strncmp(cmd, "log-level ", 10) != 0 &&
 	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "reload --purge") != 0 &&
 	    strcmp(cmd, "auth-limits") != 0 && strcmp(cmd, "auth-limits --json") != 0 &&

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 #include "src/auth_limit.h"
+#include "src/client.h"
 #include "src/config.h"
 #include "src/ctl.h"
 #include "src/daemon.h"
@@ -327,6 +328,7 @@ int main(int argc, char **argv)
 	        CYGNET_VERSION, cfg->n_peers, cfg->n_peers == 1 ? "" : "s", d.tun_name, threads,
 	        threads == 1 ? "" : "s", ds.threaded ? "packets on worker threads" :
 	        "packets on the main thread");
+	client_start_all(&d);
 	event_base_dispatch(d.base);
 	rc = d.exit_code;
 out:
@@ -336,6 +338,7 @@ out:
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	if (d.base)
 		ike_sa_reap(&d);
+	client_free_all(&d);
 	updown_flush(&d);
 	if (leases)
 		lease_store_save(leases, d.cfg, false);

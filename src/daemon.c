@@ -3,6 +3,7 @@
 #include "src/daemon.h"
 #include <stdio.h>
 #include <string.h>
+#include "src/client.h"
 #include "src/dp/dp.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -16,9 +17,11 @@ void daemon_stop(struct daemon *d, int code)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	client_stop_all(d);
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
 		if (sa->state == IKE_S_ESTABLISHED)
 			ike_sa_send_delete(d, sa);
+		sa->end = IKE_END_LOCAL;
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	}
 	ike_sa_reap(d);

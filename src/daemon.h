@@ -29,6 +29,7 @@ struct sa_index {
 };
 struct auth_limit;
 struct ctl;
+struct client;
 
 #define DAEMON_MAX_SOCKS 4
 #define TUN_MTU 1400
@@ -71,6 +72,7 @@ struct daemon {
 	struct ratelog rl_cookie, rl_half_open, rl_block, rl_sa_limit, rl_src_limit, rl_busy;
 	struct auth_limit *alim;   /* password-guessing limits (auth_limit.h) */
 	struct ctl *ctl;           /* the control socket (ctl.c) */
+	struct client *clients;    /* the conns we initiate (client.c) */
 	bool stopping;
 	int exit_code;             /* of the process once the loop ends */
 	bool debug_cli;            /* --debug given: reloads keep its levels */

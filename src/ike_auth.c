@@ -14,6 +14,7 @@
 #include "src/daemon.h"
 #include "src/eap.h"
 #include "src/ike.h"
+#include "src/ike_keys.h"
 #include "src/ike_sa.h"
 #include "src/jobs.h"
 #include "src/log.h"
@@ -21,7 +22,6 @@
 #include "src/proposal_select.h"
 
 #define CERT_ENC_X509_SIG 4
-#define KEY_PAD "Key Pad for IKEv2"
 
 /* answers with AUTHENTICATION_FAILED (plus an EAP message if given) and
  * ends the IKE_SA */
@@ -42,48 +42,10 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
 
-/* <SignedOctets> = message | nonce | prf(SK_p, ID') */
-static int signed_octets(const struct ike_sa *sa, bool ours, uint8_t **out, size_t *outlen)
-{
-	const uint8_t *msg = ours ? sa->init_resp : sa->init_req;
-	size_t msglen = ours ? sa->init_resp_len : sa->init_req_len;
-	const uint8_t *nonce = ours ? sa->ni : sa->nr;
-	size_t nlen = ours ? sa->ni_len : sa->nr_len;
-	const uint8_t *key = ours ? sa->sk_pr : sa->sk_pi;
-	struct prf_piece id = { ours ? sa->idr_body : sa->idi_body,
-	                        ours ? sa->idr_body_len : sa->idi_body_len };
-	size_t total = msglen + nlen + sa->prf_len;
-	uint8_t *buf = malloc(total);
-	if (!buf)
-		return -1;
-	memcpy(buf, msg, msglen);
-	memcpy(buf + msglen, nonce, nlen);
-	if (prf_compute(sa->prf, key, sa->prf_len, &id, 1, buf + msglen + nlen) != 0) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*outlen = total;
-	return 0;
-}
-
-/* AUTH for a shared key / MSK: prf(prf(key, "Key Pad for IKEv2"), octets) */
+/* the AUTH of an EAP MSK, for our message (ours) or the peer's */
 static int psk_auth(const struct ike_sa *sa, bool ours, uint8_t *out)
 {
-	uint8_t inner[PRF_MAX_OUT];
-	uint8_t *oct = NULL;
-	size_t octlen;
-	int rc = -1;
-	struct prf_piece pad = { (const uint8_t *)KEY_PAD, strlen(KEY_PAD) };
-	if (signed_octets(sa, ours, &oct, &octlen) != 0)
-		return -1;
-	struct prf_piece p = { oct, octlen };
-	if (prf_compute(sa->prf, sa->msk, sizeof(sa->msk), &pad, 1, inner) == 0 &&
-	    prf_compute(sa->prf, inner, sa->prf_len, &p, 1, out) == 0)
-		rc = 0;
-	OPENSSL_cleanse(inner, sizeof(inner));
-	free(oct);
-	return rc;
+	return ike_auth_psk(sa, !ours, sa->msk, sizeof(sa->msk), out);
 }
 
 static void id_from_msg(const struct ike_id *in, struct ident *out)
@@ -107,6 +69,8 @@ static struct peer_cfg *select_conn(struct daemon *d, const struct ike_msg *m,
 	for (int i = 0; i < d->cfg->n_peers; i++) {
 		struct peer_cfg *pc = &d->cfg->peers[i];
 		int score;
+		if (pc->client)
+			continue;
 		bool via_cert = false;
 		if (!m->idr.present)
 			score = 1;
@@ -310,7 +274,7 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	j->hashes = sa->sig_hashes;
 	if (EVP_PKEY_up_ref(pc->key) == 1)
 		j->key = pc->key;
-	if (!j->key || signed_octets(sa, true, &j->oct, &j->octlen) != 0) {
+	if (!j->key || ike_auth_octets(sa, false, &j->oct, &j->octlen) != 0) {
 		sign_job_free(j);
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "signing failed");
 	}

@@ -61,8 +61,10 @@ void ike_info_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	}
 	if (delete_ike) {
 		/* RFC 7296 §1.4.1: the answer to an IKE_SA delete is empty */
-		log_info(LOG_IKE, "%s: the client deleted the IKE_SA ('%s')", ike_sa_tag(sa), sa->user);
+		log_info(LOG_IKE, "%s: the %s deleted the IKE_SA ('%s')", ike_sa_tag(sa),
+		         sa->client ? "server" : "client", sa->user);
 		ike_sa_send_encrypted(d, sa, INFORMATIONAL, true, m->hdr.msgid, &w);
+		sa->end = IKE_END_DELETED;
 		ike_sa_set_state(sa, IKE_S_DEAD);
 		return;
 	}

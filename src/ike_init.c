@@ -289,8 +289,8 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 	struct peer_cfg *pc = NULL;
 	for (int i = 0; i < d->cfg->n_peers && !pc; i++) {
 		struct peer_cfg *c = &d->cfg->peers[i];
-		if (!local_matches(c->conn, local))
-			continue;
+		if (c->client || !local_matches(c->conn, local))
+			continue;   /* a conn we initiate does not answer */
 		if (proposal_select(m->props, m->n_props, PROTO_IKE, &c->ike, false, m->ke_group,
 		                    &sel, &chosen_prop) == 0)
 			pc = c;

@@ -89,9 +89,8 @@ static int decrypt(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
  * own; memory is bounded by IKE_MAX_FRAGS and IKE_MAX_MSG per IKE_SA.
  * Returns 1 when the message is complete (m then holds the inner chain),
  * 0 while waiting for more, -1 to drop, -2 on a syntax error. */
-static int frag_add(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
+static int frag_add(struct ike_sa *sa, struct frag_in *f, struct ike_msg *m, uint8_t *buf)
 {
-	struct frag_in *f = &sa->frag;
 	if (!sa->cfg || sa->cfg->conn->fragmentation == FRAG_NO)
 		return -1;
 	if (m->frag_total > IKE_MAX_FRAGS)
@@ -138,8 +137,10 @@ static int frag_add(struct ike_sa *sa, struct ike_msg *m, uint8_t *buf)
 		memcpy(f->whole + off, f->part[i], f->part_len[i]);
 		off += f->part_len[i];
 	}
-	log_dbg(LOG_ENC, "%s: reassembled %s request %u from %u fragments (%zu bytes)",
-	        ike_sa_tag(sa), ike_exchange_name(m->hdr.exchange), m->hdr.msgid, f->total, off);
+	log_dbg(LOG_ENC, "%s: reassembled %s %s %u from %u fragments (%zu bytes)",
+	        ike_sa_tag(sa), ike_exchange_name(m->hdr.exchange),
+	        m->hdr.flags & IKE_FLAG_RESPONSE ? "response" : "request", m->hdr.msgid, f->total,
+	        off);
 	m->sk_next = f->first;
 	return ike_parse_inner(m, f->whole, off) == IKE_OK ? 1 : -2;
 }
@@ -161,11 +162,35 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		if (sa->req_kind == REQ_NONE || m.hdr.msgid != sa->req_msgid || !m.has_sk ||
 		    rc != IKE_OK)
 			return;
-		if (decrypt(sa, &m, buf) != 0 || ike_verify(&m, true) != IKE_OK)
+		if (m.frag_total) {
+			/* a fragmented response (a server's certificates) */
+			rc = frag_add(sa, &sa->frag_resp, &m, buf);
+			if (rc != 1) {
+				if (rc == -2)
+					ike_sa_frag_reset(&sa->frag_resp);
+				return;
+			}
+		} else if (decrypt(sa, &m, buf) != 0) {
 			return;
+		}
+		if (ike_verify(&m, true) != IKE_OK) {
+			char sum[256];
+			ike_msg_summary(&m, sum, sizeof(sum));
+			log_info(LOG_ENC, "%s: payloads not allowed in this response: %s",
+			         ike_sa_tag(sa), sum);
+			ike_sa_frag_reset(&sa->frag_resp);
+			return;
+		}
+		if (log_enabled(LOG_ENC, 1)) {
+			char sum[256];
+			ike_msg_summary(&m, sum, sizeof(sum));
+			log_info(LOG_ENC, "%s: received %s response: %s", ike_sa_tag(sa),
+			         ike_exchange_name(m.hdr.exchange), sum);
+		}
 		sa->last_in = now_sec();
 		ike_sa_update_addrs(sa, peer, peer_len, local, local_len);
 		ike_sa_response(d, sa, &m);
+		ike_sa_frag_reset(&sa->frag_resp);
 		ike_sa_reap(d);
 		return;
 	}
@@ -196,7 +221,7 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 		return;
 	}
 	if (m.frag_total && rc == IKE_OK) {
-		rc = frag_add(sa, &m, buf);
+		rc = frag_add(sa, &sa->frag, &m, buf);
 		if (rc == 0 || rc == -1)
 			return;
 		rc = rc == 1 ? 0 : -2;
@@ -265,6 +290,45 @@ authenticated:
 	ike_sa_reap(d);
 }
 
+static bool same_host_port(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	const uint8_t *ia, *ib;
+	size_t la, lb;
+	uint16_t pa, pb;
+	if (a->sa_family != b->ss_family)
+		return false;
+	addr_bytes(a, &ia, &la, &pa);
+	addr_bytes((const struct sockaddr *)b, &ib, &lb, &pb);
+	return la == lb && pa == pb && memcmp(ia, ib, la) == 0;
+}
+
+/* the answer to our IKE_SA_INIT (cygnet as a client): from the address
+ * we sent it to, for an IKE_SA of ours still waiting for it */
+static void init_response(struct daemon *d, const uint8_t *buf, size_t len,
+                          const struct ike_hdr *h, const struct sockaddr *peer)
+{
+	struct ike_sa *sa = ike_sa_by_our_spi(d, h->spi_i);
+	if (!sa || !sa->client || !sa->initiator || sa->req_kind != REQ_INIT || h->msgid != 0 ||
+	    (h->flags & IKE_FLAG_INITIATOR) || !same_host_port(peer, &sa->peer)) {
+		log_dbg(LOG_ENC, "IKE_SA_INIT response from %s for no IKE_SA of ours, dropped",
+		        addr_text(peer));
+		return;
+	}
+	static struct ike_msg m;
+	int rc = ike_parse(buf, len, &m);
+	if (rc != IKE_OK || ike_verify(&m, true) != IKE_OK) {
+		log_info(LOG_ENC, "%s: malformed IKE_SA_INIT response, dropped", ike_sa_tag(sa));
+		return;
+	}
+	if (log_enabled(LOG_ENC, 1)) {
+		char sum[256];
+		ike_msg_summary(&m, sum, sizeof(sum));
+		log_info(LOG_ENC, "%s: received IKE_SA_INIT response: %s", ike_sa_tag(sa), sum);
+	}
+	ike_sa_response(d, sa, &m);
+	ike_sa_reap(d);
+}
+
 void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
                const struct sockaddr *peer, socklen_t peer_len,
                const struct sockaddr *local, socklen_t local_len)
@@ -285,9 +349,11 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 		return;
 	}
 	static const uint8_t zero[8];
+	if (h.exchange == IKE_SA_INIT && (h.flags & IKE_FLAG_RESPONSE)) {
+		init_response(d, buf, len, &h, peer);
+		return;
+	}
 	if (h.exchange == IKE_SA_INIT) {
-		if (h.flags & IKE_FLAG_RESPONSE)
-			return;
 		if (memcmp(h.spi_r, zero, 8) != 0)
 			return;
 		static struct ike_msg m;

@@ -133,3 +133,51 @@ out:
 	free(seed);
 	return rc;
 }
+
+/* <SignedOctets> = message | nonce of the other side | prf(SK_p, ID') */
+int ike_auth_octets(const struct ike_sa *sa, bool by_initiator, uint8_t **out, size_t *outlen)
+{
+	const uint8_t *msg = by_initiator ? sa->init_req : sa->init_resp;
+	size_t msglen = by_initiator ? sa->init_req_len : sa->init_resp_len;
+	const uint8_t *nonce = by_initiator ? sa->nr : sa->ni;
+	size_t nlen = by_initiator ? sa->nr_len : sa->ni_len;
+	const uint8_t *key = by_initiator ? sa->sk_pi : sa->sk_pr;
+	struct prf_piece id = { by_initiator ? sa->idi_body : sa->idr_body,
+	                        by_initiator ? sa->idi_body_len : sa->idr_body_len };
+	if (!msg || !nonce)
+		return -1;
+	size_t total = msglen + nlen + sa->prf_len;
+	uint8_t *buf = malloc(total);
+	if (!buf)
+		return -1;
+	memcpy(buf, msg, msglen);
+	memcpy(buf + msglen, nonce, nlen);
+	if (prf_compute(sa->prf, key, sa->prf_len, &id, 1, buf + msglen + nlen) != 0) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = total;
+	return 0;
+}
+
+#define KEY_PAD "Key Pad for IKEv2"
+
+int ike_auth_psk(const struct ike_sa *sa, bool by_initiator, const uint8_t *key, size_t keylen,
+                 uint8_t *out)
+{
+	uint8_t inner[PRF_MAX_OUT];
+	uint8_t *oct = NULL;
+	size_t octlen;
+	int rc = -1;
+	struct prf_piece pad = { (const uint8_t *)KEY_PAD, strlen(KEY_PAD) };
+	if (ike_auth_octets(sa, by_initiator, &oct, &octlen) != 0)
+		return -1;
+	struct prf_piece p = { oct, octlen };
+	if (prf_compute(sa->prf, key, keylen, &pad, 1, inner) == 0 &&
+	    prf_compute(sa->prf, inner, sa->prf_len, &p, 1, out) == 0)
+		rc = 0;
+	OPENSSL_cleanse(inner, sizeof(inner));
+	free(oct);
+	return rc;
+}

@@ -27,4 +27,14 @@ int ike_keys_child(const struct ike_sa *sa, bool initiator,
                    const uint8_t *ni, size_t ni_len,
                    const uint8_t *nr, size_t nr_len, struct dp_sa_params *out);
 
+/* The octets an AUTH payload covers (RFC 7296 §2.15) for the message of
+ * the initiator (by_initiator: IKE_SA_INIT request | Nr | prf(SK_pi,
+ * IDi')) or of the responder (response | Ni | prf(SK_pr, IDr')); IDi' and
+ * IDr' are sa->idi_body and sa->idr_body. malloc'd in *out; 0 or -1. */
+int ike_auth_octets(const struct ike_sa *sa, bool by_initiator, uint8_t **out, size_t *outlen);
+/* AUTH for a shared key or an EAP MSK: prf(prf(key, "Key Pad for
+ * IKEv2"), octets); out receives sa->prf_len bytes. 0 or -1. */
+int ike_auth_psk(const struct ike_sa *sa, bool by_initiator, const uint8_t *key, size_t keylen,
+                 uint8_t *out);
+
 #endif

@@ -313,6 +313,8 @@ void ike_wr_u16(struct ike_wr *w, uint16_t v);
 void ike_wr_u32(struct ike_wr *w, uint32_t v);
 
 void ike_wr_sa(struct ike_wr *w, const struct ike_prop *p);   /* one proposal */
+/* an SA payload with n proposals (an initiator's offer) */
+void ike_wr_sa_list(struct ike_wr *w, const struct ike_prop *p, int n);
 void ike_wr_ke(struct ike_wr *w, uint16_t group, const uint8_t *data, size_t len);
 void ike_wr_nonce(struct ike_wr *w, const uint8_t *n, size_t len);
 void ike_wr_notify(struct ike_wr *w, uint8_t proto, const uint8_t *spi, uint8_t spi_size,

@@ -10,6 +10,7 @@
 #include "crypto/dh.h"
 #include "crypto/xform.h"
 #include "src/child_sa.h"
+#include "src/client.h"
 #include "src/daemon.h"
 #include "src/dp/dp.h"
 #include "src/ike_sa.h"
@@ -172,6 +173,26 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
 	return sa;
 }
 
+struct ike_sa *ike_sa_new_initiator(struct daemon *d, const struct sockaddr *peer,
+                                    socklen_t peer_len, const struct sockaddr *local,
+                                    socklen_t local_len)
+{
+	static const uint8_t zero[8];
+	uint8_t spi[8];
+	do {
+		if (RAND_bytes(spi, 8) != 1)
+			return NULL;
+	} while (ike_sa_by_our_spi(d, spi));
+	struct ike_sa *sa = ike_sa_new(d, zero, peer, peer_len, local, local_len);
+	if (!sa)
+		return NULL;
+	ike_sa_set_initiator(d, sa, spi, zero);
+	sa->client = true;
+	if (sa->timer)
+		evtimer_del(sa->timer);
+	return sa;
+}
+
 void ike_sa_set_initiator(struct daemon *d, struct ike_sa *sa, const uint8_t ours[8],
                           const uint8_t theirs[8])
 {
@@ -211,13 +232,16 @@ void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome)
 		struct selected e = { .encr = c->encr, .keybits = c->keybits, .integ = c->integ };
 		selected_format(&e, PROTO_ESP, esp, sizeof(esp));
 	}
-	if (sa->has_vip4)
-		inet_ntop(AF_INET, sa->vip4, vips, sizeof(vips));
-	if (sa->has_vip6) {
+	/* a server's client's virtual IPs, or a client's own */
+	bool v4 = sa->client ? sa->got.v4 : sa->has_vip4, v6 = sa->client ? sa->got.v6 : sa->has_vip6;
+	if (v4)
+		inet_ntop(AF_INET, sa->client ? sa->got.vip4 : sa->vip4, vips, sizeof(vips));
+	if (v6) {
 		size_t l = strlen(vips);
 		if (l)
 			vips[l++] = ' ';
-		inet_ntop(AF_INET6, sa->vip6, vips + l, (socklen_t)(sizeof(vips) - l));
+		inet_ntop(AF_INET6, sa->client ? sa->got.vip6 : sa->vip6, vips + l,
+		          (socklen_t)(sizeof(vips) - l));
 	}
 	log_err(LOG_IKE, "%s: %s; user '%s', IKE id '%s', conn '%s', IKE %s, ESP %s, "
 	        "virtual IPs %s", ike_sa_tag(sa), outcome, sa->user[0] ? sa->user : "-", idtext,
@@ -605,11 +629,17 @@ static void dpd_check(evutil_socket_t fd, short what, void *arg)
 
 static const char *const kind_names[] = {
 	"none", "liveness check", "IKE_SA delete", "CHILD_SA delete", "CHILD_SA rekey",
-	"IKE_SA rekey",
+	"IKE_SA rekey", "IKE_SA_INIT", "IKE_AUTH",
 };
 
 static void peer_dead(struct daemon *d, struct ike_sa *sa)
 {
+	if (sa->client) {
+		client_no_answer(d, sa, kind_names[sa->req_kind],
+		                 now_sec() - sa->req_started);
+		ike_sa_reap(d);
+		return;
+	}
 	const char *action = "clear";
 	switch (sa->cfg ? sa->cfg->conn->dpdaction : DPD_CLEAR) {
 	case DPD_HOLD: action = "hold (as clear: a server cannot call the client back)"; break;
@@ -650,14 +680,9 @@ static void retransmit(evutil_socket_t fd, short what, void *arg)
 	arm(sa->req_timer, next);
 }
 
-int ike_sa_request(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
-                   const struct ike_wr *inner, enum req_kind kind)
+/* the retransmission schedule of a request just sent */
+static void request_sent(struct daemon *d, struct ike_sa *sa, enum req_kind kind)
 {
-	if (sa->req_kind != REQ_NONE)
-		return -1;
-	if (ike_sa_send_encrypted(d, sa, exchange, false, sa->our_msgid, inner) != 0)
-		return -1;
-	sa->our_msgid++;
 	sa->req_kind = kind;
 	sa->req_tries = 0;
 	sa->req_started = now_sec();
@@ -668,6 +693,35 @@ int ike_sa_request(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
 	if (kind == REQ_DPD && dpdtimeout && dpdtimeout < first)
 		first = dpdtimeout;
 	arm(sa->req_timer, first);
+}
+
+int ike_sa_request(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
+                   const struct ike_wr *inner, enum req_kind kind)
+{
+	if (sa->req_kind != REQ_NONE)
+		return -1;
+	if (ike_sa_send_encrypted(d, sa, exchange, false, sa->our_msgid, inner) != 0)
+		return -1;
+	sa->our_msgid++;
+	request_sent(d, sa, kind);
+	return 0;
+}
+
+int ike_sa_request_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len,
+                       enum req_kind kind)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return -1;
+	memcpy(copy, buf, len);
+	free(sa->req.buf);
+	memset(&sa->req, 0, sizeof(sa->req));
+	sa->req.buf = copy;
+	sa->req.len[0] = len;
+	sa->req.n = 1;
+	sa->req_msgid = 0;
+	ike_sa_resend(d, sa, &sa->req);
+	request_sent(d, sa, kind);
 	return 0;
 }
 
@@ -687,6 +741,12 @@ void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *
 	case REQ_REKEY_IKE:
 	case REQ_DELETE_CHILD:
 		rekey_response(d, sa, m, kind);
+		break;
+	case REQ_INIT:
+		client_init_response(d, sa, m);
+		break;
+	case REQ_AUTH:
+		client_auth_response(d, sa, m);
 		break;
 	default:
 		break;
@@ -713,6 +773,11 @@ void ike_sa_set_cfg(struct ike_sa *sa, struct peer_cfg *pc)
 
 void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 {
+	if (sa->client)
+		client_sa_gone(d, sa);
+	client_ini_free(sa->ini);
+	sa->ini = NULL;
+	ike_sa_frag_reset(&sa->frag_resp);
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];
 		if (c->installed)

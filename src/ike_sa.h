@@ -13,6 +13,7 @@
 
 struct daemon;
 struct peer_cfg;
+struct ike_ini;
 struct dh;
 struct xform;
 struct pool;
@@ -46,6 +47,8 @@ enum req_kind {
 	REQ_DELETE_CHILD,   /* DELETE of CHILD_SAs (after our rekey) */
 	REQ_REKEY_CHILD,    /* CREATE_CHILD_SA rekeying a CHILD_SA */
 	REQ_REKEY_IKE,      /* CREATE_CHILD_SA rekeying the IKE_SA */
+	REQ_INIT,           /* our IKE_SA_INIT (client, src/client_init.c) */
+	REQ_AUTH,           /* one of our IKE_AUTH requests (client, src/client_auth.c) */
 };
 
 struct child_sa {
@@ -57,6 +60,25 @@ struct child_sa {
 	uint64_t rekey_at, expire_at;     /* rekey=yes: our own rekey, hard expiry */
 	struct ike_ts tsi[IKE_MAX_TS]; int n_tsi;
 	struct ike_ts tsr[IKE_MAX_TS]; int n_tsr;
+};
+
+/* the attributes of a CP reply we keep (RFC 7296 §3.15.1) */
+#define CP_MAX_DNS 8
+struct cp_got {
+	bool v4, v6;
+	uint8_t vip4[4], vip6[16];
+	int n_dns4, n_dns6;
+	uint8_t dns4[CP_MAX_DNS][4], dns6[CP_MAX_DNS][16];
+};
+
+/* why an IKE_SA ended, for what a client does next */
+enum ike_end {
+	IKE_END_NONE,
+	IKE_END_LOCAL,      /* we deleted it (cygnetctl down, stop, reauth) */
+	IKE_END_DELETED,    /* the peer deleted it */
+	IKE_END_DEAD,       /* the peer stopped answering */
+	IKE_END_FAILED,     /* the setup failed (refused, no answer, bad server) */
+	IKE_END_AUTH,       /* the setup failed on authentication: retrying will not help */
 };
 
 #define IKE_MAX_CHILD 4
@@ -159,7 +181,10 @@ struct ike_sa {
 	uint8_t msk[64];
 	bool have_msk;
 
-	/* leases */
+	/* what a server gave us in its CP reply (client IKE_SAs) */
+	struct cp_got got;
+
+	/* leases (the peer's virtual IPs, server IKE_SAs) */
 	bool has_vip4, has_vip6;
 	uint8_t vip4[4], vip6[16];
 	struct pool *pool4, *pool6;
@@ -169,12 +194,27 @@ struct ike_sa {
 
 	uint64_t created, established;
 	struct event *timer;              /* setup timeout / deletion */
+
+	/* an IKE_SA of a conn we initiate (cygnet as a client, src/client.c):
+	 * it and the IKE_SAs it is rekeyed into; ini holds the setup
+	 * exchanges' state until it is established; end says why it ended
+	 * (for closeaction / dpdaction / keyingtries) */
+	bool client;
+	struct ike_ini *ini;
+	enum ike_end end;
+	struct frag_in frag_resp;         /* reassembly of a fragmented response */
 };
 
 /* a new responder IKE_SA for an IKE_SA_INIT from peer; NULL on failure */
 struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len);
+/* a new IKE_SA we initiate (cygnet as a client): a random SPI of ours
+ * as SPIi, SPIr zero until the IKE_SA_INIT response names it. It has no
+ * setup timeout: the retransmissions of its requests bound the setup. */
+struct ike_sa *ike_sa_new_initiator(struct daemon *d, const struct sockaddr *peer,
+                                    socklen_t peer_len, const struct sockaddr *local,
+                                    socklen_t local_len);
 /* makes sa one we initiated (an IKE rekey of ours): our SPI becomes
  * spi_i, the peer's spi_r; keeps the SPI index right */
 void ike_sa_set_initiator(struct daemon *d, struct ike_sa *sa, const uint8_t ours[8],
@@ -228,6 +268,11 @@ void ike_sa_send_delete(struct daemon *d, struct ike_sa *sa);
  * run out. -1 when another request of ours is still outstanding. */
 int ike_sa_request(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
                    const struct ike_wr *inner, enum req_kind kind);
+/* the same for an unprotected request (our IKE_SA_INIT, message ID 0),
+ * replacing the one outstanding, if any (a retry with a cookie or another
+ * KE group) */
+int ike_sa_request_raw(struct daemon *d, struct ike_sa *sa, const uint8_t *buf, size_t len,
+                       enum req_kind kind);
 /* a response to our outstanding request arrived (decrypted, verified) */
 void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m);
 /* the newest inbound activity of the IKE_SA and its CHILD_SAs */

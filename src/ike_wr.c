@@ -135,16 +135,21 @@ void ike_wr_end(struct ike_wr *w, size_t off)
 
 void ike_wr_sa(struct ike_wr *w, const struct ike_prop *p)
 {
-	size_t sa, prop;
+	ike_wr_sa_list(w, p, 1);
+}
+
+/* one proposal substructure (RFC 7296 §3.3.1); last: no more follow */
+static void wr_prop(struct ike_wr *w, const struct ike_prop *p, bool last)
+{
+	size_t prop;
 	int n = p->n_xf;
 
 	if (n < 0 || n > IKE_MAX_XFORMS || p->spi_size > sizeof(p->spi)) {
 		w->overflow = true;       /* a bad proposal: refuse to write it */
 		return;
 	}
-	sa = ike_wr_begin(w, PL_SA);
 	prop = w->len;
-	ike_wr_u8(w, 0);          /* the last (only) proposal */
+	ike_wr_u8(w, last ? 0 : 2);
 	ike_wr_u8(w, 0);
 	ike_wr_u16(w, 0);         /* length, below */
 	ike_wr_u8(w, p->num);
@@ -168,6 +173,13 @@ void ike_wr_sa(struct ike_wr *w, const struct ike_prop *p)
 	}
 	if (!w->overflow)
 		put16(w->buf + prop + 2, (uint16_t)(w->len - prop));
+}
+
+void ike_wr_sa_list(struct ike_wr *w, const struct ike_prop *p, int n)
+{
+	size_t sa = ike_wr_begin(w, PL_SA);
+	for (int i = 0; i < n; i++)
+		wr_prop(w, &p[i], i + 1 == n);
 	ike_wr_end(w, sa);
 }
 

@@ -232,3 +232,39 @@ void peer_props_format(const struct ike_prop *peer, int n_peer, char *out, size_
 			        peer[i].xf[j].keybits);
 	}
 }
+
+static void offer_type(struct ike_prop *p, uint8_t type, const struct prop_xf *l, int n)
+{
+	for (int i = 0; i < n && p->n_xf < IKE_MAX_XFORMS; i++)
+		p->xf[p->n_xf++] = (struct ike_xf){ type, l[i].id, l[i].keybits, false };
+}
+
+int proposal_offer(const struct proposal_list *ours, uint8_t proto, bool with_dh,
+                   const uint8_t *spi, uint8_t spi_size, struct ike_prop *out, int max)
+{
+	int n = 0;
+	for (int i = 0; i < ours->n && n < max && n < 255; i++) {
+		const struct proposal *q = &ours->p[i];
+		struct ike_prop *p = &out[n];
+		memset(p, 0, sizeof(*p));
+		p->num = (uint8_t)(n + 1);
+		p->proto = proto;
+		p->spi_size = spi_size <= sizeof(p->spi) ? spi_size : 0;
+		if (p->spi_size)
+			memcpy(p->spi, spi, p->spi_size);
+		offer_type(p, XF_ENCR, q->encr, q->n_encr);
+		if (proto == PROTO_IKE)
+			offer_type(p, XF_PRF, q->prf, q->n_prf);
+		offer_type(p, XF_INTEG, q->integ, q->n_integ);
+		if (with_dh)
+			offer_type(p, XF_DH, q->dh, q->n_dh);
+		if (proto == PROTO_ESP) {
+			if (q->n_esn)
+				offer_type(p, XF_ESN, q->esn, q->n_esn);
+			else if (p->n_xf < IKE_MAX_XFORMS)
+				p->xf[p->n_xf++] = (struct ike_xf){ XF_ESN, ESN_NO, 0, false };
+		}
+		n++;
+	}
+	return n;
+}

@@ -10,6 +10,7 @@
 #include "crypto/algs.h"
 #include "crypto/dh.h"
 #include "src/child_sa.h"
+#include "src/client.h"
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/dp/dp.h"
@@ -72,6 +73,8 @@ static void move_session(struct ike_sa *n, struct ike_sa *sa)
 	memcpy(n->vip6, sa->vip6, 16);
 	n->pool4 = sa->pool4;
 	n->pool6 = sa->pool6;
+	n->client = sa->client;
+	n->got = sa->got;
 	memcpy(n->child, sa->child, sizeof(sa->child));
 	n->n_child = sa->n_child;
 	for (int i = 0; i < n->n_child; i++)
@@ -420,7 +423,7 @@ static void life_tick(evutil_socket_t fd, short what, void *arg)
 	if (sa->state != IKE_S_ESTABLISHED)
 		return;
 	evtimer_add(sa->life_timer, &tv);
-	if (now >= sa->expire_at) {
+	if (sa->expire_at && now >= sa->expire_at) {
 		log_err(LOG_IKE, "%s: IKE_SA of '%s' reached its ikelifetime, deleting it",
 		        ike_sa_tag(sa), sa->user);
 		ike_sa_send_delete(d, sa);
@@ -441,10 +444,18 @@ static void life_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (sa->req_kind != REQ_NONE)
 		return;
-	if (!sa->cfg->conn->reauth && now >= sa->rekey_at) {
-		if (start_ike_rekey(d, sa) != 0)
-			sa->rekey_at = now + 10;
-		return;
+	if (sa->rekey_at && now >= sa->rekey_at) {
+		if (sa->client && (sa->cfg->conn->reauth || !sa->cfg->conn->rekey)) {
+			/* reauth=yes, or the server's AUTH_LIFETIME: a new IKE_SA */
+			sa->rekey_at = 0;
+			client_reauth(d, sa);
+			return;
+		}
+		if (!sa->cfg->conn->reauth) {
+			if (start_ike_rekey(d, sa) != 0)
+				sa->rekey_at = now + 10;
+			return;
+		}
 	}
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];
@@ -489,18 +500,27 @@ void rekey_child_seq(struct daemon *d, uint32_t ike_id, uint32_t spi_in, bool ex
 	c->rekey_at = now_sec();        /* life_tick starts it within a second */
 }
 
+void rekey_start_timer(struct ike_sa *sa)
+{
+	if (!sa->life_timer)
+		sa->life_timer = evtimer_new(sa->d->base, life_tick, sa);
+	struct timeval tv = { 1, 0 };
+	if (sa->life_timer && !evtimer_pending(sa->life_timer, NULL))
+		evtimer_add(sa->life_timer, &tv);
+}
+
 void rekey_start(struct ike_sa *sa)
 {
 	const struct conf_conn *c = sa->cfg->conn;
 	if (!c->rekey)
 		return;
 	sa->expire_at = sa->created + c->ikelifetime;
-	sa->rekey_at = c->reauth ? sa->expire_at : fuzzed(sa->created, c->ikelifetime, c);
-	if (!sa->life_timer)
-		sa->life_timer = evtimer_new(sa->d->base, life_tick, sa);
-	struct timeval tv = { 1, 0 };
-	if (sa->life_timer)
-		evtimer_add(sa->life_timer, &tv);
+	/* a server cannot reauthenticate a client: with reauth=yes it lets
+	 * the IKE_SA expire (having told the client so, RFC 4478); a client
+	 * reauthenticates itself before that */
+	sa->rekey_at = c->reauth && !sa->client ? sa->expire_at
+	                                        : fuzzed(sa->created, c->ikelifetime, c);
+	rekey_start_timer(sa);
 }
 
 /* the single proposal the peer chose from ours */

@@ -11,6 +11,9 @@ struct ike_msg;
 
 /* with rekey=yes: starts the lifetime timers of an established IKE_SA */
 void rekey_start(struct ike_sa *sa);
+/* starts the once-a-second lifetime check of sa, if not running (a
+ * client's reauthentication at sa->rekey_at, RFC 4478, even with rekey=no) */
+void rekey_start_timer(struct ike_sa *sa);
 /* a response to our own CREATE_CHILD_SA request (or the DELETE that
  * follows our CHILD_SA rekey) */
 void rekey_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,

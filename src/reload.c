@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conf/conf_files.h"
+#include "src/client.h"
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/eap.h"
@@ -129,6 +130,7 @@ static void on_snapshot(struct daemon *d, struct conf_snapshot *snap, const char
 	d->cfg = cfg;
 	config_free(old);    /* stays while an IKE_SA holds it */
 	int n_purged = r->purge ? purge(d, cfg) : 0;
+	client_start_all(d);      /* auto=start conns the reload added */
 	snprintf(msg, sizeof(msg), "configuration reloaded: %d conn%s; users added: %s; "
 	         "users removed: %s; %d IKE_SA%s terminated", cfg->n_peers,
 	         cfg->n_peers == 1 ? "" : "s", n_added ? added : "none",

@@ -31,7 +31,7 @@
 #include "src/pool.h"
 #include "src/updown.h"
 
-#define MAX_ENV 40
+#define MAX_ENV 48
 
 struct env {
 	char *v[MAX_ENV];
@@ -326,6 +326,26 @@ static void run_pair(struct daemon *d, const struct ike_sa *sa, const struct chi
 		put(&e, "PLUTO_PEER_SOURCEIP4_1=%s", v4);
 	if (sa->has_vip6)
 		put(&e, "PLUTO_PEER_SOURCEIP6_1=%s", v6a);
+	/* a client: the virtual IPs and DNS servers the server gave us */
+	const struct cp_got *g = &sa->got;
+	if (g->v4)
+		inet_ntop(AF_INET, g->vip4, v4, sizeof(v4));
+	if (g->v6)
+		inet_ntop(AF_INET6, g->vip6, v6a, sizeof(v6a));
+	if (g->v4 || g->v6)
+		put(&e, "PLUTO_MY_SOURCEIP=%s", g->v4 ? v4 : v6a);
+	if (g->v4)
+		put(&e, "PLUTO_MY_SOURCEIP4_1=%s", v4);
+	if (g->v6)
+		put(&e, "PLUTO_MY_SOURCEIP6_1=%s", v6a);
+	for (int i = 0; i < g->n_dns4; i++) {
+		inet_ntop(AF_INET, g->dns4[i], v4, sizeof(v4));
+		put(&e, "PLUTO_DNS4_%d=%s", i + 1, v4);
+	}
+	for (int i = 0; i < g->n_dns6; i++) {
+		inet_ntop(AF_INET6, g->dns6[i], v6a, sizeof(v6a));
+		put(&e, "PLUTO_DNS6_%d=%s", i + 1, v6a);
+	}
 	/* ESP is always in UDP here */
 	put(&e, "PLUTO_UDP_ENC=%u", addr_port(&sa->peer));
 	enqueue(d, sa, c, pair, up, conn->left.updown, &e);

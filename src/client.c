@@ -1,0 +1,629 @@
+/* The conns we initiate: connecting, keeping them connected, and the
+ * network state of a connection (src/client.h tells the rules). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include "src/client.h"
+#include "src/client_int.h"
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/helper.h"
+#include "src/ike_sa.h"
+#include "src/jobs.h"
+#include "src/log.h"
+#include "src/natd.h"
+
+#define RETRY_FIRST 2              /* seconds before the second attempt */
+#define RETRY_MAX 60               /* the longest wait between attempts */
+
+enum client_state {
+	CL_DOWN,           /* not wanted, or given up */
+	CL_WAIT,           /* waiting to try again */
+	CL_RESOLVING,      /* the server's name is being looked up */
+	CL_CONNECTING,     /* an IKE_SA of ours is being set up */
+	CL_UP,             /* established */
+};
+
+static const char *const state_names[] = { "down", "waiting", "resolving", "connecting", "up" };
+
+struct client {
+	struct client *next;
+	struct daemon *d;
+	char name[64];                 /* the conn (the helper's limit) */
+	enum client_state state;
+	bool want;                     /* keep it connected */
+	unsigned tries;                /* failed attempts in a row */
+	uint32_t sa_id;                /* the IKE_SA being set up or up, 0 none */
+	uint32_t resolve_gen;          /* the lookup in flight (older answers are stale) */
+	struct event *retry;
+	char last_error[200];
+	/* what is installed for the connection through the helper */
+	bool net_up;
+	struct cp_got net;
+	struct sockaddr_storage net_server;
+	socklen_t net_server_len;
+};
+
+static struct peer_cfg *find_conn(struct daemon *d, const char *name)
+{
+	for (int i = 0; i < d->cfg->n_peers; i++)
+		if (strcmp(d->cfg->peers[i].name, name) == 0)
+			return &d->cfg->peers[i];
+	return NULL;
+}
+
+static struct client *find(struct daemon *d, const char *name)
+{
+	for (struct client *c = d->clients; c; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void attempt(evutil_socket_t fd, short what, void *arg);
+
+static struct client *get(struct daemon *d, const char *name)
+{
+	struct client *c = find(d, name);
+	if (c)
+		return c;
+	if (strlen(name) >= sizeof(c->name)) {
+		log_err(LOG_IKE, "conn '%s': a name this long cannot be initiated (at most %zu "
+		        "characters)", name, sizeof(c->name) - 1);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->d = d;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->retry = evtimer_new(d->base, attempt, c);
+	if (!c->retry) {
+		free(c);
+		return NULL;
+	}
+	c->next = d->clients;
+	d->clients = c;
+	return c;
+}
+
+static void set_state(struct client *c, enum client_state st)
+{
+	if (c->state != st)
+		log_dbg(LOG_IKE, "client '%s': %s -> %s", c->name, state_names[c->state],
+		        state_names[st]);
+	c->state = st;
+}
+
+static void schedule(struct client *c, unsigned secs)
+{
+	struct timeval tv = { (time_t)secs, 0 };
+	set_state(c, CL_WAIT);
+	evtimer_add(c->retry, &tv);
+}
+
+/* a failed attempt: again with back-off while keyingtries allows */
+static void failed(struct client *c, const char *why, bool auth)
+{
+	struct daemon *d = c->d;
+	struct peer_cfg *pc = find_conn(d, c->name);
+	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	c->tries++;
+	c->sa_id = 0;
+	uint32_t limit = pc ? pc->conn->keyingtries : 1;
+	if (!c->want || d->stopping) {
+		set_state(c, CL_DOWN);
+		return;
+	}
+	if (auth) {
+		log_err(LOG_IKE, "conn '%s': giving up: %s; not trying again by itself (fix the "
+		        "credentials or the server's identity, then cygnetctl up %s)", c->name, why,
+		        c->name);
+		c->want = false;
+		set_state(c, CL_DOWN);
+		return;
+	}
+	if (limit && c->tries >= limit) {
+		log_err(LOG_IKE, "conn '%s': giving up after %u attempt%s (keyingtries=%u): %s",
+		        c->name, c->tries, c->tries == 1 ? "" : "s", limit, why);
+		c->want = false;
+		set_state(c, CL_DOWN);
+		return;
+	}
+	unsigned wait = RETRY_FIRST;
+	for (unsigned i = 1; i < c->tries && wait < RETRY_MAX; i++)
+		wait *= 2;
+	if (wait > RETRY_MAX)
+		wait = RETRY_MAX;
+	log_err(LOG_IKE, "conn '%s': attempt %u failed (%s), trying again in %us%s", c->name,
+	        c->tries, why, wait, limit ? "" : " (keyingtries=%forever)");
+	schedule(c, wait);
+}
+
+/* our address towards the server: the kernel's choice for a UDP socket
+ * connected to it (no packet is sent), or left= when it is an address */
+static int local_for(const struct peer_cfg *pc, const struct sockaddr_storage *peer,
+                     socklen_t peer_len, struct sockaddr_storage *local, socklen_t *local_len)
+{
+	memset(local, 0, sizeof(*local));
+	const char *h = pc->conn->left.host;
+	if (h && h[0] != '%') {
+		if (peer->ss_family == AF_INET) {
+			struct sockaddr_in *s = (struct sockaddr_in *)local;
+			if (inet_pton(AF_INET, h, &s->sin_addr) == 1) {
+				s->sin_family = AF_INET;
+				s->sin_port = htons(500);
+				*local_len = sizeof(*s);
+				return 0;
+			}
+		} else {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)local;
+			if (inet_pton(AF_INET6, h, &s->sin6_addr) == 1) {
+				s->sin6_family = AF_INET6;
+				s->sin6_port = htons(500);
+				*local_len = sizeof(*s);
+				return 0;
+			}
+		}
+	}
+	int fd = socket(peer->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	socklen_t len = sizeof(*local);
+	int rc = connect(fd, (const struct sockaddr *)peer, peer_len) == 0 &&
+	         getsockname(fd, (struct sockaddr *)local, &len) == 0 ? 0 : -1;
+	int e = errno;
+	close(fd);
+	errno = e;
+	if (rc != 0)
+		return -1;
+	if (local->ss_family == AF_INET)
+		((struct sockaddr_in *)local)->sin_port = htons(500);
+	else
+		((struct sockaddr_in6 *)local)->sin6_port = htons(500);
+	*local_len = len;
+	return 0;
+}
+
+/* the server's address is known: a new IKE_SA */
+static void connect_to(struct client *c, const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	struct daemon *d = c->d;
+	struct peer_cfg *pc = find_conn(d, c->name);
+	char why[160], addr[INET6_ADDRSTRLEN + 8];
+	if (!pc) {
+		failed(c, "the conn is gone from the configuration", true);
+		return;
+	}
+	struct sockaddr_storage local;
+	socklen_t local_len;
+	addr_format((const struct sockaddr *)peer, addr, sizeof(addr));
+	if (local_for(pc, peer, peer_len, &local, &local_len) != 0) {
+		snprintf(why, sizeof(why), "no route to the server %s: %s", addr, strerror(errno));
+		failed(c, why, false);
+		return;
+	}
+	struct ike_sa *sa = ike_sa_new_initiator(d, (const struct sockaddr *)peer, peer_len,
+	                                         (const struct sockaddr *)&local, local_len);
+	if (!sa) {
+		failed(c, "out of memory", false);
+		return;
+	}
+	ike_sa_set_cfg(sa, pc);
+	c->sa_id = sa->id;
+	set_state(c, CL_CONNECTING);
+	if (client_init_start(d, sa) != 0)
+		ike_sa_reap(d);   /* client_sa_gone counts the failure */
+}
+
+/* ---- the server's name, looked up on a crypto worker ---- */
+
+struct resolve_job {
+	struct job job;
+	char name[64];
+	char host[256];
+	uint32_t gen;
+	int rc;                            /* getaddrinfo's */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+};
+
+static void resolve_run(struct job *jb)
+{
+	struct resolve_job *j = (struct resolve_job *)jb;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res = NULL;
+	j->rc = getaddrinfo(j->host, "500", &hints, &res);
+	if (j->rc == 0 && res && res->ai_addrlen <= sizeof(j->addr)) {
+		memcpy(&j->addr, res->ai_addr, res->ai_addrlen);
+		j->addr_len = res->ai_addrlen;
+	} else if (j->rc == 0) {
+		j->rc = EAI_FAIL;
+	}
+	if (res)
+		freeaddrinfo(res);
+}
+
+static void resolve_done(struct daemon *d, struct job *jb, bool cancelled)
+{
+	struct resolve_job *j = (struct resolve_job *)jb;
+	struct client *c = cancelled ? NULL : find(d, j->name);
+	if (c && c->state == CL_RESOLVING && c->resolve_gen == j->gen) {
+		if (j->rc != 0) {
+			char why[320];
+			snprintf(why, sizeof(why), "cannot resolve '%s': %s", j->host,
+			         gai_strerror(j->rc));
+			failed(c, why, false);
+		} else {
+			connect_to(c, &j->addr, j->addr_len);
+		}
+	}
+	free(j);
+}
+
+/* right= as an address, or NULL after starting a lookup */
+static bool literal_addr(const char *host, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(500);
+		*len = sizeof(*s4);
+		return true;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(500);
+		*len = sizeof(*s6);
+		return true;
+	}
+	return false;
+}
+
+static void attempt(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+	struct daemon *d = c->d;
+	(void)fd;
+	(void)what;
+	if (!c->want || d->stopping || c->state == CL_CONNECTING || c->state == CL_UP ||
+	    c->state == CL_RESOLVING)
+		return;
+	struct peer_cfg *pc = find_conn(d, c->name);
+	if (!pc || !config_conn_initiates(pc)) {
+		failed(c, "the conn is gone or cannot initiate", true);
+		return;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *host = pc->conn->right.host;
+	if (literal_addr(host, &ss, &len)) {
+		connect_to(c, &ss, len);
+		return;
+	}
+	struct resolve_job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		failed(c, "out of memory", false);
+		return;
+	}
+	j->job.prio = JOB_KNOWN;
+	j->job.run = resolve_run;
+	j->job.done = resolve_done;
+	snprintf(j->name, sizeof(j->name), "%s", c->name);
+	snprintf(j->host, sizeof(j->host), "%s", host);
+	j->gen = ++c->resolve_gen;
+	set_state(c, CL_RESOLVING);
+	if (jobs_submit(d, &j->job) != 0) {
+		free(j);
+		failed(c, "the crypto workers' queue is full", false);
+	}
+}
+
+static void start(struct client *c)
+{
+	c->want = true;
+	c->tries = 0;
+	c->last_error[0] = 0;
+	if (c->state == CL_DOWN || c->state == CL_WAIT) {
+		evtimer_del(c->retry);
+		attempt(-1, 0, c);
+	}
+}
+
+void client_start_all(struct daemon *d)
+{
+	for (int i = 0; i < d->cfg->n_peers; i++) {
+		struct peer_cfg *pc = &d->cfg->peers[i];
+		if (pc->conn->autostart != AUTO_START || !config_conn_initiates(pc) ||
+		    find(d, pc->name))
+			continue;
+		struct client *c = get(d, pc->name);
+		if (!c) {
+			log_err(LOG_IKE, "conn '%s': out of memory", pc->name);
+			continue;
+		}
+		log_info(LOG_IKE, "conn '%s': auto=start, connecting to %s", pc->name,
+		         pc->conn->right.host);
+		start(c);
+	}
+}
+
+int client_up(struct daemon *d, const char *name, char *msg, size_t len)
+{
+	struct peer_cfg *pc = find_conn(d, name);
+	if (!pc) {
+		snprintf(msg, len, "no conn '%s'", name);
+		return -1;
+	}
+	if (!config_conn_initiates(pc)) {
+		snprintf(msg, len, "conn '%s' cannot initiate (right= is not a host)", name);
+		return -1;
+	}
+	struct client *c = get(d, name);
+	if (!c) {
+		snprintf(msg, len, "out of memory");
+		return -1;
+	}
+	if (c->state == CL_UP) {
+		snprintf(msg, len, "conn '%s' is up already", name);
+		return 0;
+	}
+	log_info(LOG_IKE, "conn '%s': connecting to %s (cygnetctl up)", name, pc->conn->right.host);
+	start(c);
+	snprintf(msg, len, "conn '%s': %s", name, state_names[c->state]);
+	return 0;
+}
+
+/* removes what the connection installed (addresses, routes, DNS) */
+static void net_down(struct client *c)
+{
+	if (!c->net_up)
+		return;
+	struct client_net n;
+	memset(&n, 0, sizeof(n));
+	snprintf(n.conn, sizeof(n.conn), "%s", c->name);
+	n.up = false;
+	helper_client_net(c->d, &n, NULL, NULL);
+	c->net_up = false;
+}
+
+static int client_net_of(struct daemon *d, struct client *c, const struct ike_sa *sa,
+                         struct client_net *n)
+{
+	const struct conf_conn *conn = sa->cfg->conn;
+	memset(n, 0, sizeof(*n));
+	snprintf(n->conn, sizeof(n->conn), "%s", c->name);
+	n->up = true;
+	n->has_vip4 = sa->got.v4;
+	n->has_vip6 = sa->got.v6;
+	memcpy(n->vip4, sa->got.vip4, 4);
+	memcpy(n->vip6, sa->got.vip6, 16);
+	for (int i = 0; i < conn->right.n_subnet && n->n_nets < CONF_MAX_NETS; i++) {
+		const struct conf_net *net = &conn->right.subnet[i];
+		/* only the families we have an address of our own in */
+		if ((net->family == AF_INET && !sa->got.v4) || (net->family == AF_INET6 && !sa->got.v6))
+			continue;
+		n->nets[n->n_nets++] = *net;
+	}
+	memcpy(&n->server, &sa->peer, sa->peer_len);
+	n->server_len = sa->peer_len;
+	for (int i = 0; i < sa->got.n_dns4 && n->n_dns < (int)(sizeof(n->dns) / sizeof(n->dns[0])); i++) {
+		n->dns[n->n_dns].family = AF_INET;
+		memcpy(n->dns[n->n_dns++].addr, sa->got.dns4[i], 4);
+	}
+	for (int i = 0; i < sa->got.n_dns6 && n->n_dns < (int)(sizeof(n->dns) / sizeof(n->dns[0])); i++) {
+		n->dns[n->n_dns].family = AF_INET6;
+		memcpy(n->dns[n->n_dns++].addr, sa->got.dns6[i], 16);
+	}
+	(void)d;
+	return n->has_vip4 || n->has_vip6 || n->n_nets;
+}
+
+void client_sa_up(struct daemon *d, struct ike_sa *sa)
+{
+	struct client *c = find(d, sa->cfg->name);
+	if (!c && !(c = get(d, sa->cfg->name)))
+		return;
+	c->sa_id = sa->id;
+	c->tries = 0;
+	c->last_error[0] = 0;
+	set_state(c, CL_UP);
+	/* the same addresses as before (a reauthentication): nothing to do */
+	if (c->net_up && memcmp(&c->net, &sa->got, sizeof(c->net)) == 0)
+		return;
+	net_down(c);
+	struct client_net n;
+	if (!client_net_of(d, c, sa, &n))
+		return;
+	if (helper_client_net(d, &n, NULL, NULL) == 0) {
+		c->net_up = true;
+		c->net = sa->got;
+	}
+}
+
+/* the live IKE_SA of the conn other than gone, if any (the successor of
+ * a rekeyed or reauthenticated one) */
+static struct ike_sa *other_sa(struct daemon *d, const struct ike_sa *gone, const char *name)
+{
+	for (struct ike_sa *o = d->sas; o; o = o->next)
+		if (o != gone && o->client && o->state != IKE_S_DEAD && o->cfg &&
+		    strcmp(o->cfg->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+static void reconnect(struct client *c, const char *why)
+{
+	log_err(LOG_IKE, "conn '%s': %s, connecting again", c->name, why);
+	c->tries = 0;
+	c->sa_id = 0;
+	schedule(c, 0);
+}
+
+void client_sa_gone(struct daemon *d, struct ike_sa *sa)
+{
+	if (!sa->cfg)
+		return;
+	struct client *c = find(d, sa->cfg->name);
+	if (!c || (c->sa_id && c->sa_id != sa->id))
+		return;          /* not the conn's current IKE_SA */
+	struct ike_sa *next = other_sa(d, sa, c->name);
+	if (next && sa->state != IKE_S_NEW) {
+		/* rekeyed or reauthenticated: the connection lives on */
+		c->sa_id = next->id;
+		if (next->state != IKE_S_ESTABLISHED)
+			set_state(c, CL_CONNECTING);
+		return;
+	}
+	c->sa_id = 0;
+	bool was_up = c->state == CL_UP;
+	if (d->stopping) {
+		set_state(c, CL_DOWN);
+		return;
+	}
+	const struct conf_conn *conn = sa->cfg->conn;
+	const char *why = sa->ini && sa->ini->why[0] ? sa->ini->why : NULL;
+	switch (sa->end) {
+	case IKE_END_AUTH:
+		net_down(c);
+		failed(c, why ? why : "authentication failed", true);
+		return;
+	case IKE_END_FAILED:
+	case IKE_END_NONE:
+		if (!was_up) {
+			failed(c, why ? why : "the setup failed", false);
+			return;
+		}
+		break;
+	case IKE_END_LOCAL:
+		break;
+	case IKE_END_DELETED:
+		if (c->want && conn->closeaction == DPD_RESTART) {
+			reconnect(c, "the server deleted the IKE_SA (closeaction=restart)");
+			return;
+		}
+		break;
+	case IKE_END_DEAD:
+		if (c->want && conn->dpdaction == DPD_RESTART) {
+			reconnect(c, "the server stopped answering (dpdaction=restart)");
+			return;
+		}
+		break;
+	}
+	if (c->state == CL_WAIT || c->state == CL_CONNECTING || c->state == CL_RESOLVING) {
+		/* a reauthentication in progress keeps its own state */
+		if (sa->end == IKE_END_LOCAL && c->want)
+			return;
+	}
+	c->want = false;
+	net_down(c);
+	set_state(c, CL_DOWN);
+	if (was_up)
+		log_err(LOG_IKE, "conn '%s' is down", c->name);
+}
+
+void client_no_answer(struct daemon *d, struct ike_sa *sa, const char *kind, uint64_t secs)
+{
+	char outcome[200];
+	bool setup = sa->state != IKE_S_ESTABLISHED;
+	snprintf(outcome, sizeof(outcome), "%s: no answer from the server to our %s for %llus",
+	         setup ? "connection to the server failed" : "the server is dead", kind,
+	         (unsigned long long)secs);
+	ike_sa_log_outcome(sa, outcome);
+	if (sa->ini)
+		snprintf(sa->ini->why, sizeof(sa->ini->why), "no answer to our %s", kind);
+	sa->end = setup ? IKE_END_FAILED : IKE_END_DEAD;
+	ike_sa_set_state(sa, IKE_S_DEAD);
+	(void)d;
+}
+
+void client_reauth(struct daemon *d, struct ike_sa *sa)
+{
+	struct client *c = sa->cfg ? find(d, sa->cfg->name) : NULL;
+	log_info(LOG_IKE, "%s: reauthenticating (a new IKE_SA, then this one goes)",
+	         ike_sa_tag(sa));
+	/* break before make, as strongSwan does by default: the server with
+	 * uniqueids would replace the old IKE_SA anyway */
+	sa->end = IKE_END_LOCAL;
+	ike_sa_send_delete(d, sa);
+	ike_sa_set_state(sa, IKE_S_DEAD);
+	if (c) {
+		c->want = true;
+		c->sa_id = 0;
+		c->tries = 0;
+		set_state(c, CL_WAIT);
+		evtimer_del(c->retry);
+		struct timeval tv = { 0, 0 };
+		evtimer_add(c->retry, &tv);
+	}
+	ike_sa_reap(d);
+}
+
+int client_down(struct daemon *d, const char *name, char *msg, size_t len)
+{
+	struct client *c = find(d, name);
+	if (!c || (c->state == CL_DOWN && !c->want)) {
+		snprintf(msg, len, "conn '%s' is not up", name);
+		return find_conn(d, name) ? 0 : -1;
+	}
+	c->want = false;
+	evtimer_del(c->retry);
+	struct ike_sa *sa = c->sa_id ? ike_sa_by_id(d, c->sa_id) : NULL;
+	log_info(LOG_IKE, "conn '%s': closing (cygnetctl down)", name);
+	for (struct ike_sa *o = d->sas; o; o = o->next) {
+		if (!o->client || !o->cfg || strcmp(o->cfg->name, name) != 0 || o->state == IKE_S_DEAD)
+			continue;
+		o->end = IKE_END_LOCAL;
+		if (o->state == IKE_S_ESTABLISHED)
+			ike_sa_send_delete(d, o);
+		ike_sa_set_state(o, IKE_S_DEAD);
+	}
+	(void)sa;
+	c->sa_id = 0;
+	net_down(c);
+	set_state(c, CL_DOWN);
+	ike_sa_reap(d);
+	snprintf(msg, len, "conn '%s' closed", name);
+	return 0;
+}
+
+size_t client_status(struct daemon *d, char *out, size_t len)
+{
+	size_t used = 0;
+	for (struct client *c = d->clients; c && used < len; c = c->next) {
+		int n = snprintf(out + used, len - used, "  %s: %s%s%s%s\n", c->name,
+		                 state_names[c->state], c->want ? "" : ", not wanted",
+		                 c->last_error[0] ? ", last error: " : "", c->last_error);
+		if (n < 0)
+			break;
+		used += (size_t)n < len - used ? (size_t)n : len - used - 1;
+	}
+	return used;
+}
+
+void client_stop_all(struct daemon *d)
+{
+	for (struct client *c = d->clients; c; c = c->next) {
+		c->want = false;
+		evtimer_del(c->retry);
+		net_down(c);
+	}
+}
+
+void client_free_all(struct daemon *d)
+{
+	while (d->clients) {
+		struct client *c = d->clients;
+		d->clients = c->next;
+		event_free(c->retry);
+		free(c);
+	}
+}
