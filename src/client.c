@@ -427,8 +427,36 @@ static int client_net_of(struct daemon *d, struct client *c, const struct ike_sa
 	return n->has_vip4 || n->has_vip6 || n->n_nets;
 }
 
+struct ike_sa *client_probe(struct daemon *d, struct peer_cfg *pc, const struct sockaddr *peer,
+                            socklen_t peer_len, const struct sockaddr *local,
+                            socklen_t local_len)
+{
+	struct ike_sa *sa = ike_sa_new_initiator(d, peer, peer_len, local, local_len);
+	if (!sa)
+		return NULL;
+	sa->probe = true;
+	ike_sa_set_cfg(sa, pc);
+	if (client_init_start(d, sa) != 0) {
+		ike_sa_reap(d);
+		return NULL;
+	}
+	return sa;
+}
+
+/* a probe's outcome, once */
+static void probe_report(struct daemon *d, struct ike_sa *sa, bool ok, const char *why)
+{
+	void (*fn)(struct daemon *, struct ike_sa *, bool, const char *) = d->probe_done;
+	if (fn)
+		fn(d, sa, ok, why);
+}
+
 void client_sa_up(struct daemon *d, struct ike_sa *sa)
 {
+	if (sa->probe) {
+		probe_report(d, sa, true, NULL);
+		return;
+	}
 	struct client *c = find(d, sa->cfg->name);
 	if (!c && !(c = get(d, sa->cfg->name)))
 		return;
@@ -470,6 +498,12 @@ static void reconnect(struct client *c, const char *why)
 
 void client_sa_gone(struct daemon *d, struct ike_sa *sa)
 {
+	if (sa->probe) {
+		const char *why = sa->ini && sa->ini->why[0] ? sa->ini->why : "ended before it was up";
+		if (!sa->established)
+			probe_report(d, sa, false, why);
+		return;
+	}
 	if (!sa->cfg)
 		return;
 	struct client *c = find(d, sa->cfg->name);

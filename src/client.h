@@ -35,6 +35,7 @@ struct daemon;
 struct ike_sa;
 struct ike_msg;
 struct ike_ini;
+struct peer_cfg;
 
 /* connects every auto=start conn of the current configuration (at start
  * and after a reload: conns already known are left alone) */
@@ -49,6 +50,14 @@ size_t client_status(struct daemon *d, char *out, size_t len);
  * are deleted by daemon_stop); then client_free_all frees them */
 void client_stop_all(struct daemon *d);
 void client_free_all(struct daemon *d);
+
+/* One IKE_SA of conn pc to the server at peer from our address local,
+ * outside the conn's lifecycle (no struct client, no retries, no
+ * addresses, routes or scripts): the handshake load generator's. The
+ * outcome goes to d->probe_done once. NULL when it could not start. */
+struct ike_sa *client_probe(struct daemon *d, struct peer_cfg *pc, const struct sockaddr *peer,
+                            socklen_t peer_len, const struct sockaddr *local,
+                            socklen_t local_len);
 
 /* hooks of the IKE code */
 /* an IKE_SA of ours is established (its CHILD_SA installed) */

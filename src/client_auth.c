@@ -548,7 +548,8 @@ static void finish(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 		rekey_start_timer(sa);
 	}
 	ike_sa_log_outcome(sa, "connection established");
-	updown_child(d, sa, ch, true);
+	if (!sa->probe)
+		updown_child(d, sa, ch, true);
 	client_sa_up(d, sa);
 	return;
 wide:

@@ -73,6 +73,9 @@ struct daemon {
 	struct auth_limit *alim;   /* password-guessing limits (auth_limit.h) */
 	struct ctl *ctl;           /* the control socket (ctl.c) */
 	struct client *clients;    /* the conns we initiate (client.c) */
+	/* the load generator's (client_probe): told once per probe IKE_SA
+	 * when it is established (ok) or gone before that (why) */
+	void (*probe_done)(struct daemon *d, struct ike_sa *sa, bool ok, const char *why);
 	bool stopping;
 	int exit_code;             /* of the process once the loop ends */
 	bool debug_cli;            /* --debug given: reloads keep its levels */

@@ -787,7 +787,7 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 		for (int j = 0; j < i; j++)
 			if (sa->child[j].reqid == c->reqid)
 				seen = true;
-		if (!seen && sa->cfg)
+		if (!seen && sa->cfg && !sa->probe)
 			updown_child(d, sa, c, false);
 	}
 	if (sa->has_vip4 && sa->pool4)

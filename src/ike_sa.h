@@ -200,6 +200,7 @@ struct ike_sa {
 	 * exchanges' state until it is established; end says why it ended
 	 * (for closeaction / dpdaction / keyingtries) */
 	bool client;
+	bool probe;                       /* a load generator's: no conn state (client_probe) */
 	struct ike_ini *ini;
 	enum ike_end end;
 	struct frag_in frag_resp;         /* reassembly of a fragmented response */
