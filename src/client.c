@@ -146,6 +146,29 @@ static void failed(struct client *c, const char *why, bool auth)
 	schedule(c, wait);
 }
 
+int client_route_source(const struct sockaddr_storage *peer, socklen_t peer_len, uint16_t port,
+                        struct sockaddr_storage *local, socklen_t *local_len)
+{
+	int fd = socket(peer->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	socklen_t len = sizeof(*local);
+	memset(local, 0, sizeof(*local));
+	int rc = connect(fd, (const struct sockaddr *)peer, peer_len) == 0 &&
+	         getsockname(fd, (struct sockaddr *)local, &len) == 0 ? 0 : -1;
+	int e = errno;
+	close(fd);
+	errno = e;
+	if (rc != 0)
+		return -1;
+	if (local->ss_family == AF_INET)
+		((struct sockaddr_in *)local)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)local)->sin6_port = htons(port);
+	*local_len = len;
+	return 0;
+}
+
 /* our address towards the server: the kernel's choice for a UDP socket
  * connected to it (no packet is sent), or left= when it is an address */
 static int local_for(const struct peer_cfg *pc, const struct sockaddr_storage *peer,
@@ -172,23 +195,7 @@ static int local_for(const struct peer_cfg *pc, const struct sockaddr_storage *p
 			}
 		}
 	}
-	int fd = socket(peer->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	socklen_t len = sizeof(*local);
-	int rc = connect(fd, (const struct sockaddr *)peer, peer_len) == 0 &&
-	         getsockname(fd, (struct sockaddr *)local, &len) == 0 ? 0 : -1;
-	int e = errno;
-	close(fd);
-	errno = e;
-	if (rc != 0)
-		return -1;
-	if (local->ss_family == AF_INET)
-		((struct sockaddr_in *)local)->sin_port = htons(500);
-	else
-		((struct sockaddr_in6 *)local)->sin6_port = htons(500);
-	*local_len = len;
-	return 0;
+	return client_route_source(peer, peer_len, 500, local, local_len);
 }
 
 /* the server's address is known: a new IKE_SA */

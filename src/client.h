@@ -72,6 +72,13 @@ void client_no_answer(struct daemon *d, struct ike_sa *sa, const char *kind, uin
  * AUTH_LIFETIME, RFC 4478): a new IKE_SA, then the old one goes */
 void client_reauth(struct daemon *d, struct ike_sa *sa);
 
+/* our own address moves (client_move.c): the netlink watch, opened at
+ * start (0, or -1 logged: no MOBIKE moves then) and closed at the end;
+ * the answer to our UPDATE_SA_ADDRESSES */
+int client_move_open(struct daemon *d);
+void client_move_close(struct daemon *d);
+void client_move_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m);
+
 /* the setup exchanges (client_init.c, client_auth.c) */
 /* sends our IKE_SA_INIT for a new IKE_SA of ours (cfg, peer and local
  * set); 0, or -1 (sa marked dead) */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "src/eap_peer.h"
 #include "src/ike_msg.h"
 
@@ -42,5 +43,10 @@ struct ike_ini {
 	bool got_auth_lifetime;
 	uint32_t auth_lifetime;           /* RFC 4478, seconds */
 };
+
+/* our address towards peer as the kernel picks it now (a UDP socket
+ * connected to it: no packet is sent), with port; 0, or -1 (errno) */
+int client_route_source(const struct sockaddr_storage *peer, socklen_t peer_len, uint16_t port,
+                        struct sockaddr_storage *local, socklen_t *local_len);
 
 #endif

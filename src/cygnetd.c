@@ -204,6 +204,7 @@ int main(int argc, char **argv)
 
 	static struct daemon d;
 	d.cfg = cfg;
+	d.move_fd = -1;
 	d.debug_cli = debug != -2;
 	snprintf(d.tun_name, sizeof(d.tun_name), "%s", cfg->conf->tun_name ? cfg->conf->tun_name : "cygnet0");
 	signal(SIGPIPE, SIG_IGN);
@@ -328,6 +329,7 @@ int main(int argc, char **argv)
 	        CYGNET_VERSION, cfg->n_peers, cfg->n_peers == 1 ? "" : "s", d.tun_name, threads,
 	        threads == 1 ? "" : "s", ds.threaded ? "packets on worker threads" :
 	        "packets on the main thread");
+	client_move_open(&d);
 	client_start_all(&d);
 	event_base_dispatch(d.base);
 	rc = d.exit_code;
@@ -339,6 +341,7 @@ out:
 	if (d.base)
 		ike_sa_reap(&d);
 	client_free_all(&d);
+	client_move_close(&d);
 	updown_flush(&d);
 	if (leases)
 		lease_store_save(leases, d.cfg, false);

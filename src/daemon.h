@@ -73,6 +73,8 @@ struct daemon {
 	struct auth_limit *alim;   /* password-guessing limits (auth_limit.h) */
 	struct ctl *ctl;           /* the control socket (ctl.c) */
 	struct client *clients;    /* the conns we initiate (client.c) */
+	int move_fd;               /* rtnetlink address watch (client_move.c), -1 none */
+	struct event *move_ev, *move_timer;
 	/* the load generator's (client_probe): told once per probe IKE_SA
 	 * when it is established (ok) or gone before that (why) */
 	void (*probe_done)(struct daemon *d, struct ike_sa *sa, bool ok, const char *why);

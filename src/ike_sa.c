@@ -629,7 +629,7 @@ static void dpd_check(evutil_socket_t fd, short what, void *arg)
 
 static const char *const kind_names[] = {
 	"none", "liveness check", "IKE_SA delete", "CHILD_SA delete", "CHILD_SA rekey",
-	"IKE_SA rekey", "IKE_SA_INIT", "IKE_AUTH",
+	"IKE_SA rekey", "IKE_SA_INIT", "IKE_AUTH", "address update",
 };
 
 static void peer_dead(struct daemon *d, struct ike_sa *sa)
@@ -747,6 +747,9 @@ void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *
 		break;
 	case REQ_AUTH:
 		client_auth_response(d, sa, m);
+		break;
+	case REQ_MOBIKE:
+		client_move_response(d, sa, m);
 		break;
 	default:
 		break;

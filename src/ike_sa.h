@@ -49,6 +49,7 @@ enum req_kind {
 	REQ_REKEY_IKE,      /* CREATE_CHILD_SA rekeying the IKE_SA */
 	REQ_INIT,           /* our IKE_SA_INIT (client, src/client_init.c) */
 	REQ_AUTH,           /* one of our IKE_AUTH requests (client, src/client_auth.c) */
+	REQ_MOBIKE,         /* UPDATE_SA_ADDRESSES: we moved (client, src/client_move.c) */
 };
 
 struct child_sa {
@@ -203,6 +204,7 @@ struct ike_sa {
 	bool probe;                       /* a load generator's: no conn state (client_probe) */
 	struct ike_ini *ini;
 	enum ike_end end;
+	uint8_t cookie2[16];              /* of our UPDATE_SA_ADDRESSES (RFC 4555 §3.5) */
 	struct frag_in frag_resp;         /* reassembly of a fragmented response */
 };
 

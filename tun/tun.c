@@ -714,6 +714,51 @@ enum tun_link tun_link_watch_read(int fd, unsigned ifindex, int *went_down)
 	return state;
 }
 
+int tun_addr_watch_open(char *err, size_t errlen)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		seterr(err, errlen, "netlink socket: %s", strerror(errno));
+		return -1;
+	}
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+	                          .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+	                                       RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		seterr(err, errlen, "netlink bind (address notifications): %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int tun_addr_watch_read(int fd)
+{
+	char buf[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int changed = 0;
+	for (int round = 0; round < 64; round++) {
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS)
+				changed = 1;    /* notifications were dropped: look again */
+			break;
+		}
+		if (fromlen < sizeof(from) || from.nl_pid != 0)
+			continue;
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, left);
+		     m = NLMSG_NEXT(m, left))
+			if (m->nlmsg_type == RTM_NEWADDR || m->nlmsg_type == RTM_DELADDR ||
+			    m->nlmsg_type == RTM_NEWROUTE || m->nlmsg_type == RTM_DELROUTE)
+				changed = 1;
+	}
+	return changed;
+}
+
 int tun_link_is_up(const char *name)
 {
 	struct ifreq ifr;

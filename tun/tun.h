@@ -99,6 +99,14 @@ enum tun_link {
  * set to 1 when any of those messages said it was down (a down and up in
  * quick succession end as TUN_LINK_UP). */
 enum tun_link tun_link_watch_read(int fd, unsigned ifindex, int *went_down);
+/* Address and route notifications (RTMGRP_IPV4_IFADDR, IPV6_IFADDR,
+ * IPV4_ROUTE, IPV6_ROUTE): a non-blocking socket, or -1 with a reason.
+ * No privilege is needed. */
+int tun_addr_watch_open(char *err, size_t errlen);
+/* Drains what is queued (at most 64 reads): 1 when an address or route
+ * of the host changed (or notifications were lost), 0 when nothing did. */
+int tun_addr_watch_read(int fd);
+
 /* 1 when the interface is up, 0 when down, -1 when it does not exist */
 int tun_link_is_up(const char *name);
 
