@@ -171,7 +171,7 @@ static enum eap_peer_result answer_challenge(struct eap_peer *p, uint8_t id, uin
 		                              unhex((uint8_t)auth[3 + 2 * i]));
 
 	/* OpCode | MS-CHAPv2-ID | MS-Length | Value-Size | Peer-Challenge |
-	 * Reserved | NT-Response | Flags | Name (draft §2.2) */
+	 * Reserved | NT-Response | Flags | Name (RFC 2759 §4, in the draft's framing) */
 	w = out + put_resp(out, id, len, EAP_TYPE_MSCHAPV2);
 	w[0] = MS_RESPONSE;
 	w[1] = ms_id;
@@ -211,7 +211,8 @@ static const uint8_t *field(const uint8_t *msg, size_t len, char key, size_t *n)
 	return NULL;
 }
 
-/* Success-Request: "S=<40 hex> M=<message>" (RFC 2759 §5, draft §2.3) */
+/* Success-Request: "S=<40 hex> M=<message>" (RFC 2759 §5: a missing or
+ * wrong authenticator response ends the session) */
 static enum eap_peer_result check_success(struct eap_peer *p, uint8_t id, struct rd *r,
                                           uint8_t *out, size_t cap, size_t *outlen)
 {
@@ -221,11 +222,13 @@ static enum eap_peer_result check_success(struct eap_peer *p, uint8_t id, struct
 
 	if (len < 2 + AUTH_HEX || msg[0] != 'S' || msg[1] != '=' ||
 	    (len > 2 + AUTH_HEX && msg[2 + AUTH_HEX] != ' '))
-		return drop(p, "MS-CHAPv2 Success-Request without an S=<40 hex digits>");
+		return fail(p, "MS-CHAPv2 Success-Request without an S=<40 hex digits>: the server "
+		            "did not prove it knows the password");
 	for (size_t i = 0; i < sizeof(got); i++) {
 		int hi = unhex(msg[2 + 2 * i]), lo = unhex(msg[3 + 2 * i]);
 		if (hi < 0 || lo < 0)
-			return drop(p, "MS-CHAPv2 Success-Request with a bad S= value");
+			return fail(p, "MS-CHAPv2 Success-Request with an S= that is not hex: the "
+			            "server did not prove it knows the password");
 		got[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if (CRYPTO_memcmp(got, p->expect_auth, sizeof(got)) != 0)
@@ -254,7 +257,7 @@ static const char *error_name(long e)
 }
 
 /* Failure-Request: "E=eeeeeeeeee R=r C=<32 hex> V=vvvvvvvvvv M=<msg>"
- * (RFC 2759 §6, draft §2.4). Not retried: answered with a Failure
+ * (RFC 2759 §6). Not retried: answered with a Failure
  * Response, the end. */
 static enum eap_peer_result failure_request(struct eap_peer *p, uint8_t id, struct rd *r,
                                             uint8_t *out, size_t cap, size_t *outlen)

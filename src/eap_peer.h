@@ -25,7 +25,8 @@
  * computes (mschap_msk: MasterReceiveKey | MasterSendKey | 32 zeros).
  *
  * Anything else: EAP-Failure, an MS-CHAPv2 Failure-Request, a Success-
- * Request whose S= is wrong (the server does not know the password) or
+ * Request whose S= is missing or wrong (the server does not know the
+ * password: RFC 2759 §5 wants the session ended) or
  * an EAP-Success before a verified Success-Request end the conversation
  * with EAP_PEER_FAILURE. A Request of another method is answered with a
  * Nak proposing MS-CHAPv2 (RFC 3748 §5.3.1), a Notification with an empty
