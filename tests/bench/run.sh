@@ -29,6 +29,7 @@ for p in iperf3 python3 openssl; do
 	command -v $p >/dev/null || { echo "make bench: $p missing (tests/install-deps.sh)" >&2; exit 1; }
 done
 . "$BDIR/../interop/lib.sh"
+. "$BDIR/../interop/cygclient.sh"
 . "$BDIR/targets.sh"
 
 BENCH_SECS=${BENCH_SECS:-10}

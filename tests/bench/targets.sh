@@ -11,12 +11,13 @@
 #              ESP cipher CIPHER (strongSwan proposal name), return 0 when
 #              traffic passes again
 # Adding a setup is adding these functions and its name to SETUPS (and
-# CIPHER_SETUPS) in run.sh; the cygnet client (issue 11) is one such.
+# CIPHER_SETUPS) in run.sh.
 
 # every ESP cipher the benchmark uses, offered by both servers
 BENCH_ESP_ALL='aes128gcm16,aes256gcm16,chacha20poly1305,aes128-sha256!'
 BENCH_ESP_DEFAULT=aes128gcm16
 CLI_PID=
+CCL_PID=
 
 # ------------------------------------------------------------ bare veth
 
@@ -94,12 +95,40 @@ ciphers_strongswan() { client_up "$1"; }
 
 # ------------------------------------------------------------ cygnet client
 
-# The cygnet client (issue 11) does not exist yet. When it does: start
-# cygnetd as server (server_up's first half), start the client in
-# $(ns_cli 1) with esp=$BENCH_ESP_DEFAULT, set CLI_NS/DST4/DST6/DAEMON_PID
-# as up_cygnet does, and add ciphers_cygnet-client.
-up_cygnet-client() { NA="n/a (needs the cygnet client, issue 11)"; return 1; }
-down_cygnet-client() { :; }
+# cygnetd as server (lib.sh's, seed 000) and cygnetd as client in
+# $(ns_cli 1) (tests/interop/cygclient.sh: EAP-MSCHAPv2, both virtual IPs,
+# rightsubnet 0.0.0.0/0 and ::/0); the CPU counted is the server's
+cygclient_up() { # ESP
+	cygclient_down
+	start_cygnet_client 1 conn="esp=$1!" >>"$BLOG" 2>&1 || return 1
+	CCL_PID=${CYG_CLIENT_PID[1]}
+	cyg_client_wait_up 1 30 && wait_for 10 ping_lan 1 4 && wait_for 10 ping_lan 1 6
+}
+
+cygclient_down() {
+	[ -n "$CCL_PID" ] || return 0
+	stop_pid "$CCL_PID"
+	unset "CYG_CLIENT_PID[1]"
+	CCL_PID=
+	rm -rf "$T/c1"
+}
+
+up_cygnet-client() {
+	SERVER_KIND=cygnetd SRV_ESP=$BENCH_ESP_ALL
+	start_server >>"$BLOG" 2>&1
+	DAEMON_PID=$SERVER_PID CLI_NS=$(ns_cli 1) DST4=$LAN_V4 DST6=$LAN_V6
+	cygclient_up $BENCH_ESP_DEFAULT ||
+		{ NA="n/a (the cygnet client could not connect, see $BLOG)"; return 1; }
+}
+
+down_cygnet-client() {
+	cygclient_down
+	stop_server >>"$BLOG" 2>&1
+	[ -z "$SERVER_PID" ] || { stop_pid "$SERVER_PID"; SERVER_PID=; }
+	DAEMON_PID=
+}
+
+ciphers_cygnet-client() { cygclient_up "$1"; }
 
 # ------------------------------------------------------------ wireguard-go
 
