@@ -89,9 +89,14 @@ bool dp_gso_probe(int fd)
 
 struct dp_tx *dp_tx_new(void)
 {
+	/* not calloc: the buffers need no clearing; but every field a
+	 * flush reads first must start clear (a stale `blocked` would stop
+	 * the loop reading TUN for good) */
 	struct dp_tx *tx = malloc(sizeof(*tx));
-	if (tx)
-		tx->n = 0;
+	if (tx) {
+		tx->n = tx->nm = tx->next = 0;
+		tx->blocked = false;
+	}
 	return tx;
 }
 

@@ -172,6 +172,7 @@ struct esp_table *esp_table_new(void)
 		return NULL;
 	}
 	atomic_init(&t->cur, b);
+	atomic_init(&t->routed, NULL);
 	atomic_init(&t->epoch, 1);
 	return t;
 }
