@@ -16,6 +16,8 @@
 #   auto=start            auto= of the conn (add: cygnetctl up by hand)
 #   conn="k=v;k=v"        more lines for the conn
 #   setup="k=v;k=v"       more lines for config setup
+#   ca=FILE               the CA certificate the client trusts (default
+#                         $T/pki/ca.pem, the servers' CA)
 # The conn is named "home". cyg_ctl I ARGS runs cygnetctl against it.
 
 CYGNETCTL=${CYGNETCTL:-$TOP/src/cygnetctl}
@@ -25,21 +27,21 @@ start_cygnet_client() {
 	local i=$1; shift
 	local auth=eap user=alice pass= psk= cert=client.pem key=client.key kt=RSA
 	local right=$SRV_V4 rightid=@$SERVER_ID vips=%config4,%config6 subnet=0.0.0.0/0,::/0
-	local auto=start conn= setup= kv
+	local auto=start conn= setup= ca=$T/pki/ca.pem kv
 	for kv in "$@"; do
 		case $kv in
 		auth=*) auth=${kv#*=} ;; user=*) user=${kv#*=} ;; pass=*) pass=${kv#*=} ;;
 		psk=*) psk=${kv#*=} ;; cert=*) cert=${kv#*=} ;; key=*) key=${kv#*=} ;;
 		KT=*) kt=${kv#*=} ;; right=*) right=${kv#*=} ;; rightid=*) rightid=${kv#*=} ;;
 		vips=*) vips=${kv#*=} ;; subnet=*) subnet=${kv#*=} ;; auto=*) auto=${kv#*=} ;;
-		conn=*) conn=${kv#*=} ;; setup=*) setup=${kv#*=} ;;
+		conn=*) conn=${kv#*=} ;; setup=*) setup=${kv#*=} ;; ca=*) ca=${kv#*=} ;;
 		*) say "start_cygnet_client: unknown option $kv"; return 1 ;;
 		esac
 	done
 	[ -n "$pass" ] || pass=${USERS[$user]}
 	local d=$T/c$i
 	mkdir -p "$d/conf/ipsec.d/cacerts" "$d/conf/ipsec.d/certs" "$d/conf/ipsec.d/private"
-	cp "$T/pki/ca.pem" "$d/conf/ipsec.d/cacerts/ca.pem"
+	cp "$ca" "$d/conf/ipsec.d/cacerts/ca.pem"
 	{
 		echo "# cygnet client, interop test $TNAME"
 		echo "config setup"

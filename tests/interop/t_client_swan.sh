@@ -10,6 +10,8 @@
 #   client 4  a client certificate (RSA, from the test CA), ping
 #   client 5  a wrong password: gives up with one line, no retry
 #   client 6  a wrong server identity (rightid): gives up with one line
+#   client 7  trusts another CA only: the server's certificate is refused,
+#             it gives up with one line
 # and the server deleting client 1's IKE_SA (closeaction=none: it stays
 # down; the conn's state says so).
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -17,7 +19,7 @@
 . "$(dirname "$0")/cygclient.sh"
 
 init
-setup_topology 6
+setup_topology 7
 start_lan_http
 if swan_server_start "$T/swan" "$(ns_srv)" 2>"$T/swan.err"; then ok server_start
 else not_ok server_start "$(cat "$T/swan.err")"; exit 1; fi
@@ -28,6 +30,9 @@ start_cygnet_client 3 auth=psk psk="$SWAN_SRV_PSK" conn="leftid=@psk-client.cygn
 start_cygnet_client 4 auth=pubkey cert=client.pem key=client.key || exit 1
 start_cygnet_client 5 pass=wrong-password || exit 1
 start_cygnet_client 6 rightid=@impostor.cygnet.test || exit 1
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/O=other/CN=other CA" -keyout "$T/other-ca.key" -out "$T/other-ca.pem" 2>/dev/null
+start_cygnet_client 7 ca="$T/other-ca.pem" || exit 1
 
 for i in 1 2 3 4; do
 	if cyg_client_wait_up $i 30; then ok client${i}_established
@@ -52,6 +57,9 @@ check client5_no_retry test "$n" = 1
 check_log client6_gives_up "$T/c6/cygnetd.log" "conn 'home': giving up: .*(impostor|rightid|identity)"
 n=$(grep -c 'initiating IKE_SA' "$T/c6/cygnetd.log")
 check client6_no_retry test "$n" = 1
+check_log client7_gives_up "$T/c7/cygnetd.log" "conn 'home': giving up: the server's certificate '[^']*' is not trusted"
+n=$(grep -c 'initiating IKE_SA' "$T/c7/cygnetd.log")
+check client7_no_retry test "$n" = 1
 
 # the server deletes client 1: closeaction=none leaves it down
 swan_server_terminate ' alice ' >/dev/null
@@ -59,5 +67,5 @@ if wait_for 10 sh -c "$CYGNETCTL -s $T/c1/ctl.sock status | grep -q '^  home: do
 	ok client1_deleted_by_server; else not_ok client1_deleted_by_server "client still up"; fi
 check client1_vip_removed sh -c "! ip -n $(ns_cli 1) -o addr show dev cygc0 | grep -q 198.19"
 
-for i in 1 2 3 4 5 6; do stop_cygnet_client $i; done
+for i in 1 2 3 4 5 6 7; do stop_cygnet_client $i; done
 swan_server_stop
