@@ -225,7 +225,8 @@ void client_init_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 	    memcmp(m->hdr.spi_r, zero, 8) == 0 ||
 	    proposal_select(m->props, 1, PROTO_IKE, &pc->ike, false, m->ke_group, &sel, &out) != 0 ||
 	    sel.dh != ini->group || !m->has_ke || m->ke_group != ini->group ||
-	    m->ke_len != dh_pub_len(ini->group) || !m->nonce) {
+	    m->ke_len != dh_pub_len(ini->group) || !m->nonce || m->nonce_len < 16 ||
+	    m->nonce_len > 256) {
 		init_failed(sa, IKE_END_FAILED, "the server's IKE_SA_INIT answer does not match our "
 		            "offer");
 		return;

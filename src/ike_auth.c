@@ -474,6 +474,11 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 
 void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
+	if (sa->client) {
+		/* IKE_AUTH requests come from initiators, and we are it */
+		ike_reply_notify(d, sa, m, N_INVALID_SYNTAX, NULL, 0);
+		return;
+	}
 	switch (sa->state) {
 	case IKE_S_INIT_DONE:
 		if (!m->idi.present)
