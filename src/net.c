@@ -87,49 +87,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 static int open_one(struct daemon *d, int family, uint16_t port, bool natt, char *err,
                     size_t errlen)
 {
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-	int on = 1;
-	if (fd < 0) {
-		if (family == AF_INET6 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
-			log_err(LOG_NET, "no IPv6 on this host: serving IPv4 only");
-			return 1;
-		}
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	/* the data plane's worker threads bind sockets of their own on the
 	 * NAT-T port in one SO_REUSEPORT group with this one (src/dp/dp_io.c) */
-	if (natt && d->reuseport)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
-	/* 4 MiB each way: the *FORCE variants pass the host's rmem_max and
-	 * wmem_max with CAP_NET_ADMIN (held here, before the drop) */
-	int buf = 4 << 20;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t len;
-	if (family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		len = sizeof(*s);
-		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		len = sizeof(*s);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
-		int e = errno;
-		close(fd);
-		if (family == AF_INET6 && e == EADDRNOTAVAIL) {
+	int flags = UDP_BIND_PKTINFO | (natt && d->reuseport ? UDP_BIND_REUSEPORT : 0);
+	int fd = udp_bind(family, port, flags);
+	if (fd < 0) {
+		int e = -fd;
+		if (family == AF_INET6 && (e == EAFNOSUPPORT || e == EPROTONOSUPPORT ||
+		                           e == EADDRNOTAVAIL)) {
 			log_err(LOG_NET, "no IPv6 on this host: serving IPv4 only");
 			return 1;
 		}

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include "src/udp.h"
 
@@ -42,4 +43,44 @@ int udp_send_from(int fd, const struct sockaddr *local, const struct sockaddr *p
 	};
 	udp_set_source(&mh, cbuf, local);
 	return sendmsg(fd, &mh, 0) < 0 ? errno : 0;
+}
+
+int udp_bind(int family, uint16_t port, int flags)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	int on = 1, buf = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (flags & UDP_BIND_REUSEPORT)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t len;
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+		s->sin_family = AF_INET;
+		s->sin_port = htons(port);
+		len = sizeof(*s);
+		if (flags & UDP_BIND_PKTINFO)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(port);
+		len = sizeof(*s);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		if (flags & UDP_BIND_PKTINFO)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
 }

@@ -14,6 +14,16 @@
  * address */
 void udp_set_source(struct msghdr *mh, uint8_t cbuf[UDP_CBUF], const struct sockaddr *local);
 
+/* udp_bind flags */
+enum { UDP_BIND_REUSEPORT = 1, UDP_BIND_PKTINFO = 2 };
+/* A non-blocking UDP socket of family bound to the wildcard address and
+ * port (IPv6 only for AF_INET6), with 4 MiB buffers each way (the *FORCE
+ * variants first: they pass rmem_max/wmem_max with CAP_NET_ADMIN), in a
+ * SO_REUSEPORT group with UDP_BIND_REUSEPORT, and reporting each
+ * datagram's local address (IP_PKTINFO / IPV6_RECVPKTINFO) with
+ * UDP_BIND_PKTINFO. The fd, or -errno of the step that failed. */
+int udp_bind(int family, uint16_t port, int flags);
+
 /* one datagram on fd from local's address (its port is the socket's) to
  * peer; 0, or the errno of sendmsg (EAGAIN/ENOBUFS: buffer full) */
 int udp_send_from(int fd, const struct sockaddr *local, const struct sockaddr *peer,

@@ -798,35 +798,10 @@ static int attach_steering(int fd, int n)
 
 static int worker_socket(int family, uint16_t port)
 {
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	int on = 1;
+	int fd = udp_bind(family, port, UDP_BIND_REUSEPORT);
 	if (fd < 0)
 		return -1;
-	int on = 1, buf = 4 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
-	/* the *FORCE variants pass rmem_max/wmem_max with CAP_NET_ADMIN */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t len;
-	if (family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		len = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		len = sizeof(*s);
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0) {
-		close(fd);
-		return -1;
-	}
 	/* UDP GRO: the kernel may hand several datagrams of one sender over
 	 * in one message (udp_batch splits them); where it lacks it, one
 	 * datagram per message as before */
