@@ -1,4 +1,12 @@
-/* The client moves (MOBIKE, RFC 4555): the host's addresses and routes are
+/* The client's path to its server: NAT keepalives and moves.
+ *
+ * Keepalives (RFC 3948 §2.3, §4): a client always claims to be behind a
+ * NAT (its NAT-D hash is faked), and may well be: every KEEPALIVE_SECS an
+ * IKE_SA of ours that sent nothing in that time sends the one-byte
+ * keepalive to the server's port 4500, so a NAT mapping stays open for
+ * the server's DPD, rekeys and traffic (strongSwan: charon.keep_alive).
+ *
+ * Moves (MOBIKE, RFC 4555): the host's addresses and routes are
  * watched through rtnetlink (no polling). After a change settles, every
  * established IKE_SA of ours whose route to the server now leaves from
  * another address follows it: its ESP leaves from the new address at
@@ -18,10 +26,14 @@
 #include "src/client_int.h"
 #include "src/config.h"
 #include "src/daemon.h"
+#include "src/dp/dp.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/natd.h"
 #include "tun/tun.h"
+
+/* strongSwan's default keep_alive */
+#define KEEPALIVE_SECS 20
 
 /* changes come in bursts (address, then routes): act once it is quiet */
 #define SETTLE_MS 300
@@ -113,6 +125,37 @@ static void on_netlink(evutil_socket_t fd, short what, void *arg)
 		settle(d, SETTLE_MS);
 }
 
+/* packets sent by sa's CHILD_SAs so far */
+static uint64_t packets_out(struct daemon *d, const struct ike_sa *sa)
+{
+	uint64_t n = 0;
+	struct dp_sa_stats st;
+	for (int i = 0; i < sa->n_child; i++)
+		if (sa->child[i].installed && dp_sa_stats(d->dp, sa->child[i].spi_in, &st) == 0)
+			n += st.ctr.packets_out;
+	return n;
+}
+
+static void keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	static const uint8_t ka = 0xff;
+	(void)fd;
+	(void)what;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (!sa->client || sa->probe || sa->state != IKE_S_ESTABLISHED)
+			continue;
+		uint64_t out = packets_out(d, sa);
+		if (out == sa->ka_packets_out && sa->ka_ike_msgid == sa->our_msgid) {
+			log_dbg(LOG_NET, "%s: sending NAT keepalive", ike_sa_tag(sa));
+			net_send(d, (struct sockaddr *)&sa->local, (struct sockaddr *)&sa->peer,
+			         sa->peer_len, &ka, 1);
+		}
+		sa->ka_packets_out = out;
+		sa->ka_ike_msgid = sa->our_msgid;
+	}
+}
+
 void client_move_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
 	const struct ike_notify *c2 = ike_find_notify(m, N_COOKIE2);
@@ -130,6 +173,11 @@ void client_move_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 int client_move_open(struct daemon *d)
 {
 	char err[256];
+	struct timeval ka = { KEEPALIVE_SECS, 0 };
+	/* keepalives need no netlink: they run even when it is refused */
+	d->ka_timer = event_new(d->base, -1, EV_PERSIST, keepalive, d);
+	if (!d->ka_timer || event_add(d->ka_timer, &ka) != 0)
+		log_err(LOG_IKE, "cannot start the NAT keepalive timer");
 	int fd = tun_addr_watch_open(err, sizeof(err));
 	if (fd < 0) {
 		log_err(LOG_IKE, "%s: cygnet will not notice when its own address changes (no "
@@ -140,7 +188,7 @@ int client_move_open(struct daemon *d)
 	d->move_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, on_netlink, d);
 	d->move_timer = evtimer_new(d->base, check_all, d);
 	if (!d->move_ev || !d->move_timer || event_add(d->move_ev, NULL) != 0) {
-		client_move_close(d);
+		log_err(LOG_IKE, "out of memory: no MOBIKE moves as a client");
 		return -1;
 	}
 	return 0;
@@ -152,7 +200,9 @@ void client_move_close(struct daemon *d)
 		event_free(d->move_ev);
 	if (d->move_timer)
 		event_free(d->move_timer);
-	d->move_ev = d->move_timer = NULL;
+	if (d->ka_timer)
+		event_free(d->ka_timer);
+	d->move_ev = d->move_timer = d->ka_timer = NULL;
 	if (d->move_fd > 0)
 		close(d->move_fd);
 	d->move_fd = -1;

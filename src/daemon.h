@@ -75,6 +75,7 @@ struct daemon {
 	struct client *clients;    /* the conns we initiate (client.c) */
 	int move_fd;               /* rtnetlink address watch (client_move.c), -1 none */
 	struct event *move_ev, *move_timer;
+	struct event *ka_timer;    /* NAT keepalives of our IKE_SAs (client_move.c) */
 	/* the load generator's (client_probe): told once per probe IKE_SA
 	 * when it is established (ok) or gone before that (why) */
 	void (*probe_done)(struct daemon *d, struct ike_sa *sa, bool ok, const char *why);

@@ -205,6 +205,8 @@ struct ike_sa {
 	struct ike_ini *ini;
 	enum ike_end end;
 	uint8_t cookie2[16];              /* of our UPDATE_SA_ADDRESSES (RFC 4555 §3.5) */
+	uint64_t ka_packets_out;          /* at the last keepalive tick (client_move.c) */
+	uint32_t ka_ike_msgid;
 	struct frag_in frag_resp;         /* reassembly of a fragmented response */
 };
 
