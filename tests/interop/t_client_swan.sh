@@ -6,8 +6,8 @@
 #             server's ike= (modp1024/modp2048) makes our first KE group
 #             (curve25519) wrong: INVALID_KE_PAYLOAD, then MODP-2048.
 #   client 2  EAP-MSCHAPv2 as bob over outer IPv6, 10 MB both families
-#   client 3  PSK, ping over inner IPv4 and IPv6
-#   client 4  a client certificate (RSA, from the test CA), ping
+#   client 3  PSK over outer IPv6, 10 MB over inner IPv4 and IPv6
+#   client 4  a client certificate (RSA, from the test CA), 10 MB both families
 #   client 5  a wrong password: gives up with one line, no retry
 #   client 6  a wrong server identity (rightid): gives up with one line
 #   client 7  trusts another CA only: the server's certificate is refused,
@@ -26,7 +26,7 @@ else not_ok server_start "$(cat "$T/swan.err")"; exit 1; fi
 
 start_cygnet_client 1 || exit 1
 start_cygnet_client 2 user=bob right=$SRV_V6 || exit 1
-start_cygnet_client 3 auth=psk psk="$SWAN_SRV_PSK" conn="leftid=@psk-client.cygnet.test" || exit 1
+start_cygnet_client 3 auth=psk psk="$SWAN_SRV_PSK" right=$SRV_V6 conn="leftid=@psk-client.cygnet.test" || exit 1
 start_cygnet_client 4 auth=pubkey cert=client.pem key=client.key || exit 1
 start_cygnet_client 5 pass=wrong-password || exit 1
 start_cygnet_client 6 rightid=@impostor.cygnet.test || exit 1
@@ -43,8 +43,8 @@ check_log client1_eap "$T/c1/cygnetd.log" "EAP-MSCHAPv2 succeeded for 'alice'"
 check_log client1_dns "$T/c1/cygnetd.log" "DNS servers $DNS_V4 $DNS_V6"
 check_traffic 1 http
 check_traffic 2 http
-check_traffic 3
-check_traffic 4
+check_traffic 3 http
+check_traffic 4 http
 check client1_server_sees_alice swan_server_established '^ikev2-mschapv2(-apple)? .* alice '
 check client3_server_psk swan_server_established '^ikev2-psk '
 check client4_server_pubkey swan_server_established '^ikev2-pubkey '
