@@ -1,6 +1,7 @@
 #!/bin/bash
 # The handshake load generator (tests/tools/cygnet-load) against a cygnet
-# server (lib.sh's start_server, seed 000's configuration):
+# server (lib.sh's start_server, seed 000's configuration; with
+# CYGNET_TEST_SERVER=strongswan the stand-in, without the server-log checks):
 #   40 handshakes at 20/s, EAP-MSCHAPv2 as alice, spread over 16 source
 #   addresses of client 1: all 40 established (each deleted at once), the
 #   --json output parses, latencies present and > 0, no failure;
@@ -18,7 +19,11 @@ init
 setup_topology 1
 start_server
 load_sources 1 100 16 || { not_ok sources "cannot add 198.18.1.100-115"; exit 1; }
-load_conf "$T/load" || exit 1
+# the stand-in's conn has no leftid (that is its SRV_APPLE conn): send no
+# IDr there, expect the server's address in its certificate
+RID=@$SERVER_ID
+[ "$SERVER_KIND" = strongswan ] && RID=
+load_conf "$T/load" rightid="$RID" || exit 1
 
 # json_get FILE EXPR : a python expression over the object j, printed
 json_get() {
@@ -47,12 +52,15 @@ else
 	not_ok load_json_parses "$(head -c 300 "$out") / $(tail -n 3 "$out.err")"
 fi
 # the server saw them from the sources, and each one deleted by the client
-n=$(grep -c "connection established; user 'alice'" "$SERVER_LOG")
-check server_40_established test "$n" = 40
-check_log server_saw_sources "$SERVER_LOG" '198\.18\.1\.115'
-wait_for 5 sh -c "[ \$(grep -c 'the client deleted the IKE_SA' '$SERVER_LOG') -ge 40 ]"
-n=$(grep -c 'the client deleted the IKE_SA' "$SERVER_LOG")
-check server_40_deleted test "$n" -ge 40
+# (cygnetd's log lines; the strongSwan stand-in is only run against)
+if [ "$SERVER_KIND" = cygnetd ]; then
+	n=$(grep -c "connection established; user 'alice'" "$SERVER_LOG")
+	check server_40_established test "$n" = 40
+	check_log server_saw_sources "$SERVER_LOG" '198\.18\.1\.115'
+	wait_for 5 sh -c "[ \$(grep -c 'the client deleted the IKE_SA' '$SERVER_LOG') -ge 40 ]"
+	n=$(grep -c 'the client deleted the IKE_SA' "$SERVER_LOG")
+	check server_40_deleted test "$n" -ge 40
+fi
 
 # --keep, text output
 out=$T/load-keep.txt
@@ -62,12 +70,14 @@ check load_keep_exit0 test $? = 0
 sed "s/^/# /" "$out"
 check load_keep_text_ok grep -q '^started 10  ok 10  failed 0$' "$out"
 check load_keep_text_latency grep -Eq '^setup latency ms: p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  max [0-9.]+$' "$out"
-wait_for 5 sh -c "[ \$(grep -c 'the client deleted the IKE_SA' '$SERVER_LOG') -ge 50 ]"
-n=$(grep -c 'the client deleted the IKE_SA' "$SERVER_LOG")
-check load_keep_deleted_at_end test "$n" -ge 50
+if [ "$SERVER_KIND" = cygnetd ]; then
+	wait_for 5 sh -c "[ \$(grep -c 'the client deleted the IKE_SA' '$SERVER_LOG') -ge 50 ]"
+	n=$(grep -c 'the client deleted the IKE_SA' "$SERVER_LOG")
+	check load_keep_deleted_at_end test "$n" -ge 50
+fi
 
 # a wrong password: every handshake fails, with the reason
-load_conf "$T/load-bad" pass=wrong-password || exit 1
+load_conf "$T/load-bad" rightid="$RID" pass=wrong-password || exit 1
 out=$T/load-bad.json
 load_run 1 "$out" -c "$T/load-bad" --rate 10 --count 10 --timeout 10 \
 	--sources 198.18.1.100-198.18.1.115 --json
