@@ -14,8 +14,8 @@
 #   BENCH_SECS=10 BENCH_REPS=3   length and number of every measurement
 #   BENCH_ONLY="words"           only these sections and/or setups, e.g.
 #                                "tcp cygnet veth" (sections: tcp ciphers cpu
-#                                ping openssl; setups: veth cygnet strongswan
-#                                wireguard cygnet-client)
+#                                ping openssl handshakes; setups: veth cygnet
+#                                strongswan wireguard cygnet-client)
 #   BENCH_OUT=FILE               the table (default
 #                                ${TMPDIR:-/tmp}/cygnet-bench/results.md; the
 #                                raw numbers go beside it as .tsv)
@@ -37,7 +37,8 @@ BENCH_REPS=${BENCH_REPS:-3}
 BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_OUT=${BENCH_OUT:-${TMPDIR:-/tmp}/cygnet-bench/results.md}
 RAW=${BENCH_OUT%.md}.tsv
-SECTIONS="tcp ciphers cpu ping openssl"
+HS_TABLE=${BENCH_OUT%.md}-handshakes.md
+SECTIONS="tcp ciphers cpu ping openssl handshakes"
 SETUPS="veth cygnet strongswan wireguard cygnet-client"
 CIPHER_SETUPS="cygnet strongswan cygnet-client"
 CIPHERS="aes128gcm16:AES-GCM-128 aes256gcm16:AES-GCM-256 chacha20poly1305:ChaCha20-Poly1305 aes128-sha256:AES-CBC-128+HMAC-SHA2-256"
@@ -259,7 +260,9 @@ machine_header() {
 
 report() {
 	[ -s "$RAW" ] || return 0
-	{ cat "$RAW.head"; python3 "$BDIR/report.py" "$RAW"; } >"$BENCH_OUT"
+	{ cat "$RAW.head"; python3 "$BDIR/report.py" "$RAW"
+	  [ -s "$HS_TABLE" ] && { echo; echo "### IKEv2 handshakes (tests/bench/handshakes.sh)"; echo; cat "$HS_TABLE"; }
+	} >"$BENCH_OUT"
 	echo
 	cat "$BENCH_OUT"
 	echo
@@ -297,5 +300,12 @@ if selected openssl; then
 	for c in aes-128-gcm aes-256-gcm chacha20-poly1305; do
 		measure openssl "$c" openssl openssl_row "$c"
 	done
+fi
+if selected handshakes; then
+	# its own namespaces and servers (cygnet and seed 000's strongSwan)
+	say "handshakes: tests/bench/handshakes.sh"
+	rm -f "$HS_TABLE"
+	HS_OUT=$HS_TABLE BENCH_SECS=$BENCH_SECS bash "$BDIR/handshakes.sh" >>"$BLOG" 2>&1 ||
+		say "handshakes.sh failed (see $BLOG)"
 fi
 exit 0
