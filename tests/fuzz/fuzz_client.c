@@ -42,6 +42,10 @@
  *          address) and the PSK AUTH; conn eap after EAP-Success: the
  *          AUTH from the MSK; else nothing in front.
  *
+ * Besides the sanitizers, one check: after each answer the client's
+ * IKE_SA is established, gone, or waiting for the answer to a request
+ * of its own (a setup that stops with nothing outstanding would hang).
+ *
  * CYGNET_FUZZ_CLIENT_DUMP=DIR (replay or fuzzer) writes the real answers
  * seen (init-N: IKE_SA_INIT datagrams; auth-N: next-payload type and
  * plaintext chain of IKE_AUTH answers) to DIR, to make seeds from.
@@ -229,6 +233,18 @@ static void init_real(struct ike_sa *sa)
 	          sizeof(srv500), (struct sockaddr *)&cli500, sizeof(cli500));
 }
 
+/* After every answer: an IKE_SA of ours still being set up always waits
+ * for the answer to a request of its own (else nothing would move it on
+ * or end it but the half-open timeout) */
+static void check_waiting(const struct ike_sa *sa)
+{
+	if (sa && sa->state != IKE_S_ESTABLISHED && sa->req_kind == REQ_NONE) {
+		fprintf(stderr, "fuzz_client: IKE_SA in state %d with no request outstanding\n",
+		        (int)sa->state);
+		abort();
+	}
+}
+
 static void init_part(const uint8_t *p, size_t len, void *arg)
 {
 	struct ike_sa *sa = cli_sa(arg);
@@ -236,6 +252,7 @@ static void init_part(const uint8_t *p, size_t len, void *arg)
 		return;
 	if (!len) {
 		init_real(sa);
+		check_waiting(cli_sa(arg));
 		return;
 	}
 	static uint8_t dgram[IKE_MAX_MSG];
@@ -246,6 +263,7 @@ static void init_part(const uint8_t *p, size_t len, void *arg)
 		memcpy(dgram, sa->spi_i, 8);
 	ike_input(&cli_d, dgram, len, (struct sockaddr *)&srv500, sizeof(srv500),
 	          (struct sockaddr *)&cli500, sizeof(cli500));
+	check_waiting(cli_sa(arg));
 }
 
 /* Protects chain (next: its first payload's type) as the server's answer
@@ -425,6 +443,7 @@ static void auth_part(const uint8_t *p, size_t len, void *arg)
 		n += len;
 	}
 	answer(sa, s->x_out, first, plain, n);
+	check_waiting(cli_sa(r->sa));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
