@@ -308,6 +308,8 @@ static int h_subnet(struct cctx *c, const struct conf_kv *kv)
 		 * length with atoi(), which stops at the ';' */
 		char text[512], show[CONF_SHOW_LEN], first[CONF_SHOW_LEN];
 		size_t fl = strcspn(kv->value, ";,");
+		while (fl > 0 && (kv->value[fl - 1] == ' ' || kv->value[fl - 1] == '\t'))
+			fl--;
 		snprintf(first, sizeof(first), "%.*s", (int)(fl < 64 ? fl : 64), kv->value);
 		conf_show(kv->value, show, sizeof(show));
 		if (memchr(kv->value, '/', fl))
@@ -771,8 +773,8 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 		return 0;
 	}
 	if (strcmp(kv->key, "strictcrlpolicy") == 0) {
-		static const char *const names[] = { "no", "yes", "ifuri" };
-		static const enum crl_policy vals[] = { CRL_POLICY_NO, CRL_POLICY_YES,
+		static const char *const names[] = { "yes", "no", "ifuri" };
+		static const enum crl_policy vals[] = { CRL_POLICY_YES, CRL_POLICY_NO,
 		                                        CRL_POLICY_IFURI };
 		if (!*v) {
 			conf->strictcrlpolicy = CRL_POLICY_NO;
