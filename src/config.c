@@ -734,7 +734,7 @@ static bool server_with_cert(const struct peer_cfg *pc)
 
 static bool same_cert(const struct peer_cfg *a, const struct peer_cfg *b)
 {
-	return server_with_cert(b) && X509_cmp(a->cert, b->cert) == 0;
+	return server_with_cert(a) && server_with_cert(b) && X509_cmp(a->cert, b->cert) == 0;
 }
 
 static bool same_cert_id(const struct peer_cfg *a, const struct peer_cfg *b)
