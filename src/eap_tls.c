@@ -177,8 +177,10 @@ static int verify_chain(X509_STORE_CTX *x, void *arg)
 static void info_cb(const SSL *ssl, int where, int ret)
 {
 	struct eap_tls_srv *s = SSL_get_app_data(ssl);
-	if (s && (where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL)
-		why_once(s, "the peer sent the TLS alert %s", SSL_alert_desc_string_long(ret));
+	if (s && (where & SSL_CB_READ_ALERT) == SSL_CB_READ_ALERT &&
+	    (ret >> 8) == SSL3_AL_FATAL)
+		why_once(s, "the peer sent the TLS alert %s (%d)", SSL_alert_desc_string_long(ret),
+		         ret & 0xff);
 }
 
 /* ---- setting up ---- */
