@@ -263,15 +263,16 @@ struct result {
 };
 
 static FILE *seedf;   /* --corpus: the peer's messages go here */
+static bool seed_first;
 
 static void seed_msg(const uint8_t *m, size_t n)
 {
-	static bool first = true;
+	bool first = seed_first;
+	seed_first = false;
 	if (!seedf)
 		return;
 	if (!first)
 		fwrite("FUZZ", 1, 4, seedf);
-	first = false;
 	fwrite(m, 1, n, seedf);
 }
 
@@ -599,6 +600,7 @@ int main(int argc, char **argv)
 			if (!seedf)
 				return 1;
 			fputc(1, seedf);
+			seed_first = true;
 			struct opts o = { .max_version = cs[i].ver, .peer_frag = cs[i].pf };
 			converse(k.ec, k.ec_k, &o);
 			fclose(seedf);
