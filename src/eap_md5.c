@@ -138,8 +138,9 @@ enum eap_srv_result eap_md5_srv_process(struct eap_md5_srv *s, const uint8_t *in
 
 	*outlen = 0;
 	if (s->state != MD5_S_CHALLENGED) {
-		set_why(s, "EAP-MD5: %s", s->state == MD5_S_NEW ? "no challenge sent yet"
-		        : "message after the end of the conversation");
+		/* after the end why keeps the reason of the failure */
+		if (s->state == MD5_S_NEW)
+			set_why(s, "EAP-MD5: no challenge sent yet");
 		return EAP_SRV_DROP;
 	}
 	if (!eap_frame(in, inlen, &f) || f.code != EAP_CODE_RESPONSE || f.id != s->id ||

@@ -76,8 +76,10 @@ size_t eap_md5_srv_start(struct eap_md5_srv *s, uint8_t *out, size_t cap);
 enum eap_srv_result eap_md5_srv_process(struct eap_md5_srv *s, const uint8_t *in, size_t inlen,
                                         uint8_t *out, size_t cap, size_t *outlen);
 
-/* Why the conversation failed (or the last message was dropped); ""
- * when nothing went wrong. Printable ASCII; owned by s. */
+/* Why the conversation failed, or why the last message was dropped; ""
+ * when nothing went wrong. After the end it keeps the reason of the
+ * failure (later messages, all dropped, do not change it). Printable
+ * ASCII; owned by s. */
 const char *eap_md5_srv_why(const struct eap_md5_srv *s);
 
 /* Wipes the secret and the challenge and frees s. NULL-safe. */

@@ -209,7 +209,7 @@ static bool setup_ctx(struct eap_tls_srv *s, X509 *cert, EVP_PKEY *key, STACK_OF
 		return false;
 	}
 	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_num_tickets(s->ctx, 0);
 
 	store = SSL_CTX_get_cert_store(s->ctx);
@@ -575,8 +575,9 @@ enum eap_srv_result eap_tls_srv_process(struct eap_tls_srv *s, const uint8_t *in
 	*outlen = 0;
 	ERR_clear_error();
 	if (s->state != TLS_S_RUNNING) {
-		set_why(s, "EAP-TLS: %s", s->state == TLS_S_NEW ? "no Start sent yet"
-		        : "message after the end of the conversation");
+		/* after the end why keeps the reason of the failure */
+		if (s->state == TLS_S_NEW)
+			set_why(s, "EAP-TLS: no Start sent yet");
 		return EAP_SRV_DROP;
 	}
 	if (!eap_frame(in, inlen, &f) || f.code != EAP_CODE_RESPONSE || f.id != s->id) {

@@ -157,8 +157,10 @@ const uint8_t *eap_tls_srv_emsk(const struct eap_tls_srv *s);
  * handshake is done, else 0. For the log. */
 int eap_tls_srv_tls_version(const struct eap_tls_srv *s);
 
-/* Why the conversation failed (or the last message was dropped); ""
- * when nothing went wrong. Printable ASCII; owned by s. */
+/* Why the conversation failed, or why the last message was dropped; ""
+ * when nothing went wrong. After the end it keeps the reason of the
+ * failure (later messages, all dropped, do not change it). Printable
+ * ASCII; owned by s. */
 const char *eap_tls_srv_why(const struct eap_tls_srv *s);
 
 /* Frees s: the TLS state and keys, the buffers, the MSK wiped. NULL-safe. */

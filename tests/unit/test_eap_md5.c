@@ -147,6 +147,8 @@ int main(int argc, char **argv)
 	CHECK("md5 wrong password fails", eap_md5_srv_process(s, resp, n, out, sizeof(out),
 	      &outlen) == EAP_SRV_FAILURE && outlen == 4 && out[0] == 4 && out[1] == 7);
 	CHECK("md5 wrong password why", strstr(eap_md5_srv_why(s), "wrong") != NULL);
+	CHECK("md5 after a failure: drop, why kept", eap_md5_srv_process(s, resp, n, out,
+	      sizeof(out), &outlen) == EAP_SRV_DROP && strstr(eap_md5_srv_why(s), "wrong"));
 	eap_md5_srv_free(s);
 
 	/* the Identifier goes into the hash: a response for another one fails */
