@@ -131,6 +131,9 @@ struct conf_conn {
 	 * pending (as rightsubnet= is) */
 	enum dpd_action closeaction;
 	struct conf_pending *pending; int n_pending;
+	/* swanctl.conf send_certreq = no: send no CERTREQ payloads (ipsec.conf
+	 * has no such keyword: always false there) */
+	bool no_certreq;
 };
 
 struct ipsec_conf {
@@ -164,6 +167,9 @@ struct ipsec_conf {
 	struct conf_pending *pending; int n_pending;
 	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
 	char **files; int n_files;  /* every file read (file names in errors point here) */
+	/* loaded from swanctl.conf (conf/swanctl_conf.h): certificates, CAs,
+	 * CRLs and keys are in the swanctl layout (swanctl_subdir()) */
+	bool swanctl;
 };
 
 /* Reads path (and its includes). On error returns NULL and writes exactly

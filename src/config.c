@@ -11,6 +11,7 @@
 #include "crypto/sig.h"
 #include "conf/conf_files.h"
 #include "conf/conf_util.h"
+#include "conf/swanctl_conf.h"
 #include "src/config.h"
 #include "src/log.h"
 #include "src/pool.h"
@@ -464,6 +465,48 @@ static int check_psk_selectors(const struct config *cfg, char *err, size_t errle
 	return 0;
 }
 
+/* true when path can be read; false for a file that does not exist (any
+ * other failure is true: the loader then reports it) */
+static bool file_exists(const char *path)
+{
+	char why[256];
+	size_t len = 0;
+	char *text = conf_read_file(path, &len, why, sizeof(why));
+
+	if (!text)
+		return strcmp(why, strerror(ENOENT)) != 0;
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return true;
+}
+
+/* The connections and secrets: DIR/ipsec.conf and DIR/ipsec.secrets, or,
+ * when DIR has no ipsec.conf but a swanctl.conf, that file (with its
+ * secrets; conf/swanctl_conf.h). Both present: ipsec.conf, and a line
+ * saying swanctl.conf is not read. */
+static int load_conns_secrets(struct config *cfg, const char *dir, char *err, size_t errlen)
+{
+	char path[1024], swan[1024];
+
+	snprintf(path, sizeof(path), "%s/ipsec.conf", dir);
+	snprintf(swan, sizeof(swan), "%s/swanctl.conf", dir);
+	if (!file_exists(path) && file_exists(swan)) {
+		log_info(LOG_CFG, "%s: no ipsec.conf, loading %s", dir, swan);
+		snprintf(path, sizeof(path), "%s/ipsec.secrets", dir);
+		if (file_exists(path))
+			log_err(LOG_CFG, "%s is not read: swanctl.conf holds the secrets", path);
+		return swanctl_conf_load(swan, &cfg->conf, &cfg->secrets, err, errlen);
+	}
+	if (file_exists(swan))
+		log_err(LOG_CFG, "%s is not read: %s is loaded (remove one of them)", swan, path);
+	cfg->conf = ipsec_conf_load(path, err, errlen);
+	if (!cfg->conf)
+		return -1;
+	snprintf(path, sizeof(path), "%s/ipsec.secrets", dir);
+	cfg->secrets = secrets_load(path, err, errlen);
+	return cfg->secrets ? 0 : -1;
+}
+
 struct config *config_load(const char *dir, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
@@ -477,13 +520,7 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(cfg->dir, sizeof(cfg->dir), "%s", dir);
-	snprintf(path, sizeof(path), "%s/ipsec.conf", dir);
-	cfg->conf = ipsec_conf_load(path, err, errlen);
-	if (!cfg->conf)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/ipsec.secrets", dir);
-	cfg->secrets = secrets_load(path, err, errlen);
-	if (!cfg->secrets)
+	if (load_conns_secrets(cfg, dir, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < cfg->secrets->n_warnings; i++)
 		log_err(LOG_CFG, "%s", cfg->secrets->warnings[i]);
