@@ -3,8 +3,9 @@
  * downstream works unchanged.
  *
  * Syntax (strongswan.conf(5)): "name { ... }" sections, "key = value"
- * (the value runs to the end of the line or an unquoted '#'; double quotes
- * allow '#', leading blanks and \" \\ \n \t escapes), '#' comments, and
+ * (the value runs to the end of the line or an unquoted '#' or '}', so
+ * "remote { auth = pubkey }" is one line; double quotes allow '#', '}',
+ * outer blanks and \" \\ \n \t escapes), '#' comments, and
  * "include PATTERN" anywhere (a glob relative to the including file's
  * directory; the included statements belong to the section the include is
  * written in). A section written twice is one section (later keys win);

@@ -153,8 +153,9 @@ static void buf_wipe(struct buf *b)
 }
 
 /* The rest of the line after '=' (or "include"): a double-quoted string
- * with escapes, or everything up to an unquoted '#' or the line end, outer
- * blanks trimmed. *out is malloc'd (possibly ""). */
+ * with escapes, or everything up to an unquoted '#', '}' or the line end,
+ * outer blanks trimmed (so "a { b = c }" is one line). *out is malloc'd
+ * (possibly ""). */
 static int read_value(struct lx *x, char **out)
 {
 	struct buf b = { 0 };
@@ -195,12 +196,12 @@ static int read_value(struct lx *x, char **out)
 				goto oom;
 		}
 		skip_blank(x);
-		if (cur(x) && cur(x) != '\n' && cur(x) != '#') {
+		if (cur(x) && cur(x) != '\n' && cur(x) != '#' && cur(x) != '}') {
 			buf_wipe(&b);
 			return fail(x, "unexpected text after a quoted value");
 		}
 	} else {
-		while (cur(x) && cur(x) != '\n' && cur(x) != '#') {
+		while (cur(x) && cur(x) != '\n' && cur(x) != '#' && cur(x) != '}') {
 			if (buf_add(&b, cur(x)) < 0)
 				goto oom;
 			x->i++;
