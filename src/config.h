@@ -48,6 +48,7 @@ struct peer_cfg {
 	struct pool *pool4, *pool6;     /* from rightsourceip (shared by range) */
 	struct proposal_list ike, esp;  /* effective: configured + defaults unless '!' */
 	struct config *owner;
+	X509 *remote_cert;              /* rightcert= (issue 12) */
 };
 
 struct config {
@@ -68,6 +69,7 @@ struct config {
 	 * the old one's set), linked by live_next */
 	struct config_set *set;
 	struct config *live_next;
+	STACK_OF(X509_CRL) *crls;       /* ipsec.d/crls (issue 12) */
 };
 
 struct config_set {

@@ -22,7 +22,7 @@
 #include "src/config.h"
 
 static const char *const state_names[] = {
-	"NEW", "INIT_DONE", "EAP", "EAP_DONE", "ESTABLISHED", "DELETING", "REKEYED", "DEAD",
+	"NEW", "INIT_DONE", "AUTH2", "EAP", "EAP_DONE", "ESTABLISHED", "DELETING", "REKEYED", "DEAD",
 };
 
 static void setup_timeout(evutil_socket_t fd, short what, void *arg);
