@@ -1,6 +1,7 @@
 /* Private key loading and IKEv2 AUTH signatures: RSA PKCS#1 v1.5 with
  * SHA-1 (AUTH method 1), ECDSA with the raw r|s encoding (methods 9-11,
- * RFC 4754) and Digital Signature (method 14, RFC 7427). */
+ * RFC 4754) and Digital Signature (method 14, RFC 7427) with RSA
+ * PKCS#1 v1.5, RSASSA-PSS (RFC 8017, RFC 4055) or ECDSA. */
 #include "crypto/sig.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/objects.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #define MAX_KEY_FILE (1 << 20)
@@ -106,7 +108,7 @@ EVP_PKEY *privkey_parse(const uint8_t *buf, size_t len, const char *path, char *
 			snprintf(err, errlen, "%s: not a private key in PEM or DER", path);
 		goto out;
 	}
-	if (EVP_PKEY_is_a(key, "RSA")) {
+	if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS")) {
 		if (EVP_PKEY_get_bits(key) < 1024)
 			snprintf(err, errlen, "%s: RSA key shorter than 1024 bits", path);
 		else
@@ -118,7 +120,7 @@ EVP_PKEY *privkey_parse(const uint8_t *buf, size_t len, const char *path, char *
 		else
 			ok = true;
 	} else {
-		snprintf(err, errlen, "%s: unsupported key type %s (RSA or ECDSA only)",
+		snprintf(err, errlen, "%s: unsupported key type %s (RSA, RSA-PSS or ECDSA only)",
 		         path, EVP_PKEY_get0_type_name(key));
 	}
 out:
@@ -149,7 +151,7 @@ const char *privkey_type(const EVP_PKEY *key)
 {
 	if (!key)
 		return "";
-	if (EVP_PKEY_is_a(key, "RSA"))
+	if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS"))
 		return "RSA";
 	if (EVP_PKEY_is_a(key, "EC"))
 		return "ECDSA";
@@ -158,7 +160,7 @@ const char *privkey_type(const EVP_PKEY *key)
 
 /* ---- algorithms ---- */
 
-enum key_kind { KK_NONE, KK_RSA, KK_EC256, KK_EC384, KK_EC521 };
+enum key_kind { KK_NONE, KK_RSA, KK_RSA_PSS, KK_EC256, KK_EC384, KK_EC521 };
 
 static enum key_kind key_kind(const EVP_PKEY *key)
 {
@@ -167,6 +169,8 @@ static enum key_kind key_kind(const EVP_PKEY *key)
 
 	if (EVP_PKEY_is_a(key, "RSA"))
 		return KK_RSA;
+	if (EVP_PKEY_is_a(key, "RSA-PSS"))
+		return KK_RSA_PSS;
 	if (!EVP_PKEY_is_a(key, "EC") ||
 	    !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
 	                                    name, sizeof(name), &n))
@@ -179,9 +183,38 @@ static enum key_kind key_kind(const EVP_PKEY *key)
 	}
 }
 
-/* RFC 7427 method 14 signature algorithms, with the AlgorithmIdentifier
- * DER we send (RFC 7427 Appendix A: RSA with NULL parameters, ECDSA
- * without parameters). */
+static bool kind_rsa(enum key_kind k)
+{
+	return k == KK_RSA || k == KK_RSA_PSS;
+}
+
+/* How one signature is made and checked: AUTH method 1 is PKCS#1 v1.5
+ * with SHA-1, methods 9-11 ECDSA, and each method 14 AlgorithmIdentifier
+ * names one of the three with its hash (and, for PSS, its salt). */
+enum sig_pad { PAD_ECDSA, PAD_PKCS1, PAD_PSS };
+
+struct sig_scheme {
+	enum sig_pad pad;
+	uint8_t hash;      /* enum sig_hash */
+	const char *md;    /* OpenSSL digest name; for PSS also the MGF1 hash */
+	int saltlen;       /* PAD_PSS: salt length in bytes (RFC 8017 sLen) */
+};
+
+/* Whether a key of this kind may make or check signatures of s: an
+ * RSA-PSS key (id-RSASSA-PSS, RFC 4055 §1.2) is for PSS only. */
+static bool scheme_fits(const struct sig_scheme *s, enum key_kind k)
+{
+	switch (s->pad) {
+	case PAD_PKCS1: return k == KK_RSA;
+	case PAD_PSS:   return kind_rsa(k);
+	case PAD_ECDSA: return k == KK_EC256 || k == KK_EC384 || k == KK_EC521;
+	}
+	return false;
+}
+
+/* RFC 7427 method 14 signature algorithms with fixed identifiers, with
+ * the AlgorithmIdentifier DER we send (RFC 7427 Appendix A: RSA with NULL
+ * parameters, ECDSA without parameters). RSASSA-PSS is below. */
 struct sig_alg {
 	int nid;           /* signature algorithm OID */
 	bool rsa;
@@ -218,31 +251,255 @@ static const struct sig_alg *sig_alg_find(bool rsa, uint8_t hash)
 	return NULL;
 }
 
-/* The AlgorithmIdentifier a peer sent: the OID must be one we know and
- * the parameters absent or NULL (RSA) / absent (ECDSA). */
-static const struct sig_alg *sig_alg_parse(const uint8_t *der, size_t len)
+/* ---- RSASSA-PSS (RFC 8017 §8.1, RFC 4055 §3.1) ----
+ * The hashes PSS may use here, for the message and for MGF1 alike. SHA-1
+ * is not among them: RFC 8247 §3.2 says SHA-1 SHOULD NOT be used for new
+ * signatures, cygnet never announces it in SIGNATURE_HASH_ALGORITHMS,
+ * and strongSwan, the one peer known to send PSS, uses SHA-2. So the
+ * RFC 7427 A.4.1/A.4.2 forms (empty or default parameters, i.e. SHA-1)
+ * are refused. */
+static const struct pss_hash {
+	uint8_t hash;      /* enum sig_hash */
+	int nid;
+	const char *md;
+	uint8_t len;       /* output bytes: the salt length we sign with */
+	uint8_t oid_last;  /* 2.16.840.1.101.3.4.2.N */
+} pss_hashes[] = {
+	{ SIGHASH_SHA2_256, NID_sha256, "SHA256", 32, 1 },
+	{ SIGHASH_SHA2_384, NID_sha384, "SHA384", 48, 2 },
+	{ SIGHASH_SHA2_512, NID_sha512, "SHA512", 64, 3 },
+};
+
+/* A peer's salt length is taken as stated, up to this: no modulus below
+ * 32768 bits has room for more (RFC 8017 §9.1.1: emLen >= hLen + sLen + 2). */
+#define PSS_MAX_SALT 4096
+
+static const struct pss_hash *pss_hash_by_id(uint8_t hash)
 {
-	const unsigned char *p = der;
-	X509_ALGOR *alg = d2i_X509_ALGOR(NULL, &p, (long)len);
-	const struct sig_alg *found = NULL;
+	for (size_t i = 0; i < sizeof(pss_hashes) / sizeof(pss_hashes[0]); i++)
+		if (pss_hashes[i].hash == hash)
+			return &pss_hashes[i];
+	return NULL;
+}
+
+/* A hash AlgorithmIdentifier inside RSASSA-PSS-params: one of pss_hashes,
+ * its parameters absent or NULL (RFC 4055 §2.1: both occur). NULL for
+ * anything else, and for an absent identifier (the default is SHA-1). */
+static const struct pss_hash *pss_hash_of(const X509_ALGOR *a)
+{
 	const ASN1_OBJECT *obj;
 	const void *pval;
 	int ptype, nid;
 
+	if (!a)
+		return NULL;
+	X509_ALGOR_get0(&obj, &ptype, &pval, a);
+	if (ptype != V_ASN1_UNDEF && ptype != V_ASN1_NULL)
+		return NULL;
+	nid = OBJ_obj2nid(obj);
+	for (size_t i = 0; i < sizeof(pss_hashes) / sizeof(pss_hashes[0]); i++)
+		if (pss_hashes[i].nid == nid)
+			return &pss_hashes[i];
+	return NULL;
+}
+
+/* The full DER encoding held by an ASN.1 ANY of type SEQUENCE. */
+static bool any_seq(int ptype, const void *pval, const unsigned char **p, long *len)
+{
+	const ASN1_STRING *s = pval;
+
+	if (ptype != V_ASN1_SEQUENCE || !s || ASN1_STRING_length(s) <= 0)
+		return false;
+	*p = ASN1_STRING_get0_data(s);
+	*len = ASN1_STRING_length(s);
+	return true;
+}
+
+/* The parameters of an id-RSASSA-PSS AlgorithmIdentifier (ptype, pval
+ * from X509_ALGOR_get0), which the peer sent: RSASSA-PSS-params with a
+ * hash of pss_hashes, MGF1 with the same hash, a salt length 0 ..
+ * PSS_MAX_SALT (20 when absent), a trailerField absent or 1. Each nested
+ * DER value must fill its container exactly. 0 and s filled on success. */
+static int pss_params_parse(int ptype, const void *pval, struct sig_scheme *s)
+{
+	RSA_PSS_PARAMS *pp = NULL;
+	X509_ALGOR *mgf_hash = NULL;
+	const struct pss_hash *h;
+	const ASN1_OBJECT *obj;
+	const unsigned char *p, *end;
+	const void *mval;
+	int64_t salt = 20, trailer = 1;
+	long len;
+	int mtype, rc = -1;
+
+	if (!any_seq(ptype, pval, &p, &len))
+		goto out;
+	end = p + len;
+	pp = d2i_RSA_PSS_PARAMS(NULL, &p, len);
+	if (!pp || p != end)
+		goto out;
+	h = pss_hash_of(pp->hashAlgorithm);
+	if (!h || !pp->maskGenAlgorithm)
+		goto out;
+	X509_ALGOR_get0(&obj, &mtype, &mval, pp->maskGenAlgorithm);
+	if (OBJ_obj2nid(obj) != NID_mgf1 || !any_seq(mtype, mval, &p, &len))
+		goto out;
+	end = p + len;
+	mgf_hash = d2i_X509_ALGOR(NULL, &p, len);
+	if (!mgf_hash || p != end || pss_hash_of(mgf_hash) != h)
+		goto out;
+	if (pp->saltLength && !ASN1_INTEGER_get_int64(&salt, pp->saltLength))
+		goto out;
+	if (pp->trailerField && !ASN1_INTEGER_get_int64(&trailer, pp->trailerField))
+		goto out;
+	if (salt < 0 || salt > PSS_MAX_SALT || trailer != 1)
+		goto out;
+	s->pad = PAD_PSS;
+	s->hash = h->hash;
+	s->md = h->md;
+	s->saltlen = (int)salt;
+	rc = 0;
+out:
+	X509_ALGOR_free(mgf_hash);
+	RSA_PSS_PARAMS_free(pp);
+	return rc;
+}
+
+static uint8_t *put(uint8_t *p, const void *b, size_t n)
+{
+	memcpy(p, b, n);
+	return p + n;
+}
+
+/* The AlgorithmIdentifier we send for PSS: id-RSASSA-PSS with explicit
+ * RSASSA-PSS-params (RFC 4055 §3.1): hashAlgorithm h with NULL
+ * parameters, maskGenAlgorithm MGF1 with h, saltLength saltlen,
+ * trailerField left out (DER omits the default 1). For SHA-256 and salt
+ * 32 these are the bytes of RFC 7427 Appendix A.4.3. Writes to out
+ * (cap bytes); returns the length, 0 when it does not fit. */
+static size_t pss_alg_der(const struct pss_hash *h, int saltlen, uint8_t *out, size_t cap)
+{
+	static const uint8_t pss_oid[] = {
+		0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a };
+	static const uint8_t mgf1_oid[] = {
+		0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08 };
+	uint8_t hash_alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+	                       0x03, 0x04, 0x02, h->oid_last, 0x05, 0x00 };
+	uint8_t salt[2];
+	size_t sn, plen, total;
+	uint8_t *p = out;
+
+	if (saltlen < 0 || saltlen > PSS_MAX_SALT)
+		return 0;
+	/* INTEGER content: minimal, big-endian, positive */
+	if (saltlen < 0x80) {
+		salt[0] = (uint8_t)saltlen;
+		sn = 1;
+	} else {
+		salt[0] = (uint8_t)(saltlen >> 8);
+		salt[1] = (uint8_t)saltlen;
+		sn = 2;
+	}
+	/* [0] hash, [1] SEQUENCE { mgf1, hash }, [2] INTEGER; all short lengths */
+	plen = (2 + sizeof(hash_alg)) + (4 + sizeof(mgf1_oid) + sizeof(hash_alg)) + (4 + sn);
+	total = 2 + sizeof(pss_oid) + 2 + plen;
+	if (total > cap)
+		return 0;
+	*p++ = 0x30, *p++ = (uint8_t)(total - 2);
+	p = put(p, pss_oid, sizeof(pss_oid));
+	*p++ = 0x30, *p++ = (uint8_t)plen;
+	*p++ = 0xa0, *p++ = (uint8_t)sizeof(hash_alg);
+	p = put(p, hash_alg, sizeof(hash_alg));
+	*p++ = 0xa1, *p++ = (uint8_t)(2 + sizeof(mgf1_oid) + sizeof(hash_alg));
+	*p++ = 0x30, *p++ = (uint8_t)(sizeof(mgf1_oid) + sizeof(hash_alg));
+	p = put(p, mgf1_oid, sizeof(mgf1_oid));
+	p = put(p, hash_alg, sizeof(hash_alg));
+	*p++ = 0xa2, *p++ = (uint8_t)(2 + sn);
+	*p++ = 0x02, *p++ = (uint8_t)sn;
+	p = put(p, salt, sn);
+	return (size_t)(p - out);
+}
+
+/* The restrictions an RSA-PSS key may carry in its own parameters (RFC
+ * 4055 §1.2; OpenSSL: rsa_pss_keygen_md and friends): one hash, one MGF1
+ * hash, a minimum salt length. *hash receives the one hash allowed (0:
+ * any), *minsalt the minimum salt (0: none). -1 for a restriction we
+ * cannot sign under (a hash outside pss_hashes, MGF1 with another hash). */
+static int pss_key_limits(const EVP_PKEY *key, uint8_t *hash, int *minsalt)
+{
+	char md[64], mgf[64];
+	size_t n = 0;
+	EVP_MD *m = NULL, *g = NULL;
+	const struct pss_hash *h = NULL;
+	int rc = -1;
+
+	*hash = 0;
+	*minsalt = 0;
+	if (!EVP_PKEY_is_a(key, "RSA-PSS") ||
+	    !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_DIGEST, md, sizeof(md), &n))
+		return 0; /* unrestricted */
+	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_MGF1_DIGEST, mgf,
+	                                    sizeof(mgf), &n))
+		snprintf(mgf, sizeof(mgf), "%s", md);
+	m = EVP_MD_fetch(NULL, md, NULL);
+	g = EVP_MD_fetch(NULL, mgf, NULL);
+	if (!m || !g || EVP_MD_get_type(m) != EVP_MD_get_type(g))
+		goto out;
+	for (size_t i = 0; i < sizeof(pss_hashes) / sizeof(pss_hashes[0]); i++)
+		if (pss_hashes[i].nid == EVP_MD_get_type(m))
+			h = &pss_hashes[i];
+	if (!h)
+		goto out;
+	*hash = h->hash;
+	if (!EVP_PKEY_get_int_param(key, OSSL_PKEY_PARAM_RSA_PSS_SALTLEN, minsalt) ||
+	    *minsalt < 0)
+		*minsalt = 0;
+	rc = 0;
+out:
+	EVP_MD_free(m);
+	EVP_MD_free(g);
+	return rc;
+}
+
+/* The AlgorithmIdentifier a peer sent, into s: an OID of sig_algs with
+ * parameters absent or NULL (RSA) / absent (ECDSA), or id-RSASSA-PSS
+ * with parameters pss_params_parse accepts. The whole of der must be the
+ * one AlgorithmIdentifier. 0 on success. */
+static int sig_alg_parse(const uint8_t *der, size_t len, struct sig_scheme *s)
+{
+	const unsigned char *p = der;
+	X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	int ptype, nid, rc = -1;
+
+	if (len == 0 || len > 255)
+		goto out;
+	alg = d2i_X509_ALGOR(NULL, &p, (long)len);
 	if (!alg || p != der + len)
 		goto out;
 	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
 	nid = OBJ_obj2nid(obj);
+	if (nid == NID_rsassaPss) {
+		rc = pss_params_parse(ptype, pval, s);
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(sig_algs) / sizeof(sig_algs[0]); i++) {
-		if (sig_algs[i].nid != nid)
+		const struct sig_alg *a = &sig_algs[i];
+		if (a->nid != nid)
 			continue;
-		if (ptype == V_ASN1_UNDEF || (sig_algs[i].rsa && ptype == V_ASN1_NULL))
-			found = &sig_algs[i];
+		if (ptype == V_ASN1_UNDEF || (a->rsa && ptype == V_ASN1_NULL)) {
+			s->pad = a->rsa ? PAD_PKCS1 : PAD_ECDSA;
+			s->hash = a->hash;
+			s->md = a->md;
+			s->saltlen = 0;
+			rc = 0;
+		}
 		break;
 	}
 out:
 	X509_ALGOR_free(alg);
-	return found;
+	return rc;
 }
 
 /* the curve's natural hash and field length for ECDSA methods 9-11 */
@@ -265,15 +522,33 @@ static const char *ec_params(enum key_kind k, uint8_t *hash, size_t *flen, uint8
 
 /* ---- raw signing / verification ---- */
 
-/* EVP signature over data with the given digest; sig is malloc'd. */
-static int do_sign(EVP_PKEY *key, const char *md, const uint8_t *data, size_t len,
-                   uint8_t **sig, size_t *siglen)
+/* The padding of s on an RSA signing or verification context. */
+static int scheme_ctx(EVP_PKEY_CTX *pctx, const struct sig_scheme *s)
+{
+	switch (s->pad) {
+	case PAD_PKCS1:
+		return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 ? 0 : -1;
+	case PAD_PSS:
+		return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		       EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, s->md, NULL) == 1 &&
+		       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, s->saltlen) == 1 ? 0 : -1;
+	case PAD_ECDSA:
+		break;
+	}
+	return 0;
+}
+
+/* EVP signature over data as s says; sig is malloc'd. */
+static int do_sign(EVP_PKEY *key, const struct sig_scheme *s, const uint8_t *data,
+                   size_t len, uint8_t **sig, size_t *siglen)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
 	int rc = -1;
 
 	*sig = NULL;
-	if (!mctx || EVP_DigestSignInit_ex(mctx, NULL, md, NULL, NULL, key, NULL) != 1)
+	if (!mctx || EVP_DigestSignInit_ex(mctx, &pctx, s->md, NULL, NULL, key, NULL) != 1 ||
+	    scheme_ctx(pctx, s) != 0)
 		goto out;
 	if (EVP_DigestSign(mctx, NULL, siglen, data, len) != 1)
 		goto out;
@@ -290,13 +565,15 @@ out:
 	return rc;
 }
 
-static int do_verify(EVP_PKEY *key, const char *md, const uint8_t *sig, size_t siglen,
-                     const uint8_t *data, size_t len)
+static int do_verify(EVP_PKEY *key, const struct sig_scheme *s, const uint8_t *sig,
+                     size_t siglen, const uint8_t *data, size_t len)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
 	int rc = -1;
 
-	if (!mctx || EVP_DigestVerifyInit_ex(mctx, NULL, md, NULL, NULL, key, NULL) != 1)
+	if (!mctx || EVP_DigestVerifyInit_ex(mctx, &pctx, s->md, NULL, NULL, key, NULL) != 1 ||
+	    scheme_ctx(pctx, s) != 0)
 		goto out;
 	if (EVP_DigestVerify(mctx, sig, siglen, data, len) == 1)
 		rc = 0;
@@ -347,57 +624,89 @@ out:
 
 /* ---- AUTH payloads ---- */
 
-int sig_sign(EVP_PKEY *key, uint32_t hashes, const uint8_t *data, size_t len,
-             uint8_t *method, uint8_t *out, size_t *outlen)
+/* RFC 7427: among the SHA-2 hashes in the mask, RSA prefers SHA-256,
+ * ECDSA the curve's own hash (ec_hash). 0 when none is there. */
+static uint8_t pick_hash(enum key_kind kind, uint8_t ec_hash, uint32_t hashes)
+{
+	uint8_t order[3] = { SIGHASH_SHA2_256, SIGHASH_SHA2_384, SIGHASH_SHA2_512 };
+
+	if (!kind_rsa(kind)) {
+		order[0] = ec_hash;
+		for (int i = 0, j = 1; i < 3; i++) {
+			uint8_t h = (uint8_t)(SIGHASH_SHA2_256 + i);
+			if (h != ec_hash)
+				order[j++] = h;
+		}
+	}
+	for (int i = 0; i < 3; i++)
+		if (hashes & (1u << order[i]))
+			return order[i];
+	return 0;
+}
+
+int sig_sign_opts(EVP_PKEY *key, uint32_t hashes, unsigned flags, const uint8_t *data,
+                  size_t len, uint8_t *method, uint8_t *out, size_t *outlen)
 {
 	enum key_kind kind = key ? key_kind(key) : KK_NONE;
-	const struct sig_alg *alg = NULL;
-	uint8_t *sig = NULL;
-	size_t siglen = 0, flen = 0;
-	uint8_t ec_hash = 0, ec_method = 0;
+	bool pss = kind == KK_RSA_PSS || (kind == KK_RSA && (flags & SIG_PSS));
+	struct sig_scheme s = { PAD_PKCS1, SIGHASH_SHA1, "SHA1", 0 };
+	const struct sig_alg *alg;
+	const struct pss_hash *ph;
+	uint8_t der[96], *sig = NULL;
+	size_t derlen = 0, siglen = 0, flen = 0;
+	uint8_t ec_hash = 0, ec_method = 0, only = 0, hash = 0;
 	const char *ec_md = NULL;
-	int rc = -1;
+	int minsalt = 0, rc = -1;
 
-	if (kind == KK_NONE)
+	if (kind == KK_NONE || !out || !outlen || !method)
 		goto out;
-	if (kind != KK_RSA)
+	if (!kind_rsa(kind))
 		ec_md = ec_params(kind, &ec_hash, &flen, &ec_method);
+	if (pss && pss_key_limits(key, &only, &minsalt) != 0)
+		goto out;
+	if (hashes)
+		hash = pick_hash(kind, ec_hash, only ? hashes & (1u << only) : hashes);
 
-	/* RFC 7427: among the SHA-2 hashes the peer announced, RSA
-	 * prefers SHA-256, ECDSA the curve's own hash */
-	if (hashes) {
-		uint8_t order[4] = { SIGHASH_SHA2_256, SIGHASH_SHA2_384, SIGHASH_SHA2_512, 0 };
-		if (kind != KK_RSA) {
-			order[0] = ec_hash;
-			for (int i = 0, j = 1; i < 3; i++) {
-				uint8_t h = (uint8_t)(SIGHASH_SHA2_256 + i);
-				if (h != ec_hash)
-					order[j++] = h;
-			}
-		}
-		for (int i = 0; i < 3 && !alg; i++)
-			if (hashes & (1u << order[i]))
-				alg = sig_alg_find(kind == KK_RSA, order[i]);
+	if (hash && pss) {
+		ph = pss_hash_by_id(hash);
+		if (!ph)
+			goto out;
+		s = (struct sig_scheme){ PAD_PSS, hash, ph->md,
+		                         minsalt > ph->len ? minsalt : ph->len };
+		derlen = pss_alg_der(ph, s.saltlen, der, sizeof(der));
+		if (!derlen)
+			goto out;
+	} else if (hash) {
+		alg = sig_alg_find(kind_rsa(kind), hash);
+		if (!alg)
+			goto out;
+		s = (struct sig_scheme){ kind_rsa(kind) ? PAD_PKCS1 : PAD_ECDSA, hash, alg->md, 0 };
+		derlen = alg->der_len;
+		memcpy(der, alg->der, derlen);
 	}
 
-	if (alg) {
-		if (do_sign(key, alg->md, data, len, &sig, &siglen) != 0)
+	if (derlen) {
+		if (do_sign(key, &s, data, len, &sig, &siglen) != 0)
 			goto out;
-		if (*outlen < 1 + (size_t)alg->der_len + siglen)
+		if (*outlen < 1 + derlen + siglen)
 			goto out;
-		out[0] = alg->der_len;
-		memcpy(out + 1, alg->der, alg->der_len);
-		memcpy(out + 1 + alg->der_len, sig, siglen);
-		*outlen = 1 + alg->der_len + siglen;
+		out[0] = (uint8_t)derlen;
+		memcpy(out + 1, der, derlen);
+		memcpy(out + 1 + derlen, sig, siglen);
+		*outlen = 1 + derlen + siglen;
 		*method = AUTHM_DIGITAL_SIGNATURE;
 	} else if (kind == KK_RSA) {
-		if (do_sign(key, "SHA1", data, len, &sig, &siglen) != 0 || *outlen < siglen)
+		/* method 1 is PKCS#1 v1.5 with SHA-1, even when asked for PSS */
+		if (do_sign(key, &s, data, len, &sig, &siglen) != 0 || *outlen < siglen)
 			goto out;
 		memcpy(out, sig, siglen);
 		*outlen = siglen;
 		*method = AUTHM_RSA;
+	} else if (kind == KK_RSA_PSS) {
+		goto out; /* PSS needs method 14: no common hash */
 	} else {
-		if (do_sign(key, ec_md, data, len, &sig, &siglen) != 0 || *outlen < 2 * flen)
+		s = (struct sig_scheme){ PAD_ECDSA, ec_hash, ec_md, 0 };
+		if (do_sign(key, &s, data, len, &sig, &siglen) != 0 || *outlen < 2 * flen)
 			goto out;
 		if (ecdsa_der_to_raw(sig, siglen, flen, out) != 0)
 			goto out;
@@ -407,16 +716,23 @@ int sig_sign(EVP_PKEY *key, uint32_t hashes, const uint8_t *data, size_t len,
 	rc = 0;
 out:
 	free(sig);
+	ERR_clear_error();
 	return rc;
+}
+
+int sig_sign(EVP_PKEY *key, uint32_t hashes, const uint8_t *data, size_t len,
+             uint8_t *method, uint8_t *out, size_t *outlen)
+{
+	return sig_sign_opts(key, hashes, 0, data, len, method, out, outlen);
 }
 
 int sig_verify(EVP_PKEY *pub, uint8_t method, const uint8_t *auth,
                size_t authlen, const uint8_t *data, size_t len)
 {
 	enum key_kind kind = pub ? key_kind(pub) : KK_NONE;
-	const struct sig_alg *alg;
+	struct sig_scheme s = { PAD_PKCS1, SIGHASH_SHA1, "SHA1", 0 };
 	uint8_t *der = NULL;
-	size_t derlen = 0, flen = 0;
+	size_t derlen = 0, flen = 0, alen;
 	uint8_t ec_hash = 0, ec_method = 0;
 	const char *ec_md;
 	int rc = -1;
@@ -427,7 +743,7 @@ int sig_verify(EVP_PKEY *pub, uint8_t method, const uint8_t *auth,
 	case AUTHM_RSA:
 		if (kind != KK_RSA)
 			goto out;
-		rc = do_verify(pub, "SHA1", auth, authlen, data, len);
+		rc = do_verify(pub, &s, auth, authlen, data, len);
 		break;
 	case AUTHM_ECDSA_256:
 	case AUTHM_ECDSA_384:
@@ -438,15 +754,16 @@ int sig_verify(EVP_PKEY *pub, uint8_t method, const uint8_t *auth,
 			goto out;
 		if (ecdsa_raw_to_der(auth, flen, &der, &derlen) != 0)
 			goto out;
-		rc = do_verify(pub, ec_md, der, derlen, data, len);
+		s = (struct sig_scheme){ PAD_ECDSA, ec_hash, ec_md, 0 };
+		rc = do_verify(pub, &s, der, derlen, data, len);
 		break;
 	case AUTHM_DIGITAL_SIGNATURE:
 		if (authlen < 1 || authlen < 1 + (size_t)auth[0])
 			goto out;
-		alg = sig_alg_parse(auth + 1, auth[0]);
-		if (!alg || alg->rsa != (kind == KK_RSA))
+		alen = auth[0];
+		if (sig_alg_parse(auth + 1, alen, &s) != 0 || !scheme_fits(&s, kind))
 			goto out;
-		rc = do_verify(pub, alg->md, auth + 1 + auth[0], authlen - 1 - auth[0], data, len);
+		rc = do_verify(pub, &s, auth + 1 + alen, authlen - 1 - alen, data, len);
 		break;
 	default:
 		break;

@@ -589,7 +589,7 @@ void client_no_answer(struct daemon *d, struct ike_sa *sa, const char *kind, uin
 void client_reauth(struct daemon *d, struct ike_sa *sa)
 {
 	struct client *c = sa->cfg ? find(d, sa->cfg->name) : NULL;
-	log_info(LOG_IKE, "%s: reauthenticating (a new IKE_SA, then this one goes)",
+	log_info(LOG_IKE, "%s: reauthenticating (this IKE_SA goes, then a new one is made)",
 	         ike_sa_tag(sa));
 	/* break before make, as strongSwan does by default: the server with
 	 * uniqueids would replace the old IKE_SA anyway */
@@ -611,9 +611,13 @@ void client_reauth(struct daemon *d, struct ike_sa *sa)
 int client_down(struct daemon *d, const char *name, char *msg, size_t len)
 {
 	struct client *c = find(d, name);
+	if (!find_conn(d, name) && !c) {
+		snprintf(msg, len, "no conn '%s'", name);
+		return -1;
+	}
 	if (!c || (c->state == CL_DOWN && !c->want)) {
 		snprintf(msg, len, "conn '%s' is not up", name);
-		return find_conn(d, name) ? 0 : -1;
+		return 0;
 	}
 	c->want = false;
 	evtimer_del(c->retry);

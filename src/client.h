@@ -69,7 +69,9 @@ void client_sa_gone(struct daemon *d, struct ike_sa *sa);
  * dead, or the server never answered the setup; marks the SA dead */
 void client_no_answer(struct daemon *d, struct ike_sa *sa, const char *kind, uint64_t secs);
 /* time to reauthenticate (ikelifetime with reauth=yes, or the server's
- * AUTH_LIFETIME, RFC 4478): a new IKE_SA, then the old one goes */
+ * AUTH_LIFETIME, RFC 4478): the IKE_SA is deleted and a new one made at
+ * once (break before make, strongSwan's default); the connection's
+ * addresses and routes stay */
 void client_reauth(struct daemon *d, struct ike_sa *sa);
 
 /* our own address moves (client_move.c): the netlink watch, opened at

@@ -226,7 +226,10 @@ void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome)
 	struct selected s = { .encr = sa->encr, .keybits = sa->keybits, .integ = sa->integ,
 	                      .prf = sa->prf, .dh = sa->dh_group };
 	ident_format(&sa->idi, idtext, sizeof(idtext));
-	selected_format(&s, PROTO_IKE, ike, sizeof(ike));
+	if (sa->encr)
+		selected_format(&s, PROTO_IKE, ike, sizeof(ike));
+	else
+		snprintf(ike, sizeof(ike), "none");    /* refused in IKE_SA_INIT */
 	if (sa->n_child) {
 		const struct child_sa *c = &sa->child[sa->n_child - 1];
 		struct selected e = { .encr = c->encr, .keybits = c->keybits, .integ = c->integ };

@@ -55,7 +55,7 @@ check_log updown_my_client "$up4" "^PLUTO_MY_CLIENT=$vip4/32\$"
 
 # the reauthentication, under a ping
 ping_log_start 1 reauth "$LAN_V4"
-if wait_for 25 grep -q 'reauthenticating (a new IKE_SA, then this one goes)' "$l"; then
+if wait_for 25 grep -q 'reauthenticating (this IKE_SA goes, then a new one is made)' "$l"; then
 	ok client_reauthenticates; else not_ok client_reauthenticates "no reauthentication in 25 s"; fi
 if cyg_client_wait_up 1 20; then ok up_after_reauth; else not_ok up_after_reauth "not up again"; fi
 sleep 2
