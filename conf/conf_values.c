@@ -122,15 +122,17 @@ static int addr_bits(int family)
 	return family == AF_INET ? 32 : 128;
 }
 
-/* Calls fn for each comma-separated element, whitespace-trimmed. Empty
- * elements are an error. */
-static int each_elem(const char *v, int (*fn)(const char *e, void *ctx, char *why, size_t whylen),
-                     void *ctx, char *why, size_t whylen)
+typedef int (*elem_fn)(const char *e, void *ctx, char *why, size_t whylen);
+
+/* Calls fn for each element separated by one of seps, whitespace-trimmed.
+ * Empty elements are an error. */
+static int each_elem_sep(const char *v, const char *seps, elem_fn fn, void *ctx, char *why,
+                         size_t whylen)
 {
 	const char *p = v;
 
 	for (;;) {
-		const char *comma = strchr(p, ',');
+		const char *comma = strpbrk(p, seps);
 		const char *e = comma ? comma : p + strlen(p);
 		const char *s = p;
 		char buf[ELEM_MAX];
@@ -157,6 +159,12 @@ static int each_elem(const char *v, int (*fn)(const char *e, void *ctx, char *wh
 			return 0;
 		p = comma + 1;
 	}
+}
+
+/* each comma-separated element */
+static int each_elem(const char *v, elem_fn fn, void *ctx, char *why, size_t whylen)
+{
+	return each_elem_sep(v, ",", fn, ctx, why, whylen);
 }
 
 /* "addr/prefix" or "addr" into address + prefix (host bits kept) */
@@ -257,7 +265,7 @@ int cv_net_list(const char *v, struct conf_net *arr, int *n, char *why, size_t w
 	struct list_ctx c = { .arr = arr, .n = n };
 
 	*n = 0;
-	if (each_elem(v, net_elem, &c, why, whylen) < 0) {
+	if (each_elem_sep(v, ",;", net_elem, &c, why, whylen) < 0) {
 		*n = 0;
 		return -1;
 	}

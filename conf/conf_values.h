@@ -20,7 +20,11 @@ int cv_uint(const char *v, uint32_t *out, char *why, size_t whylen);
 int cv_percent(const char *v, uint32_t *out, char *why, size_t whylen);
 
 /* "10.0.0.0/8", "2001:db8::/32", or a bare address (/32, /128); host
- * bits are cleared as strongSwan does. Lists are comma-separated. */
+ * bits are cleared as strongSwan does. Lists are comma-separated;
+ * cv_net_list also takes ';' as a separator (seed 003 writes
+ * "0.0.0.0/0;::/0"), which strongSwan does not: its subnet parser reads
+ * the prefix length with atoi() and stops at the ';', so it takes only
+ * the first subnet. The caller warns about it. */
 int cv_net(const char *s, struct conf_net *out, char *why, size_t whylen);
 int cv_net_list(const char *v, struct conf_net *arr, int *n, char *why, size_t whylen);
 

@@ -22,11 +22,12 @@
 #define ALSO_MAX_DEPTH 32
 
 struct cctx {
+	struct ipsec_conf *conf;    /* for warnings */
 	struct conf_conn *conn;
 	struct conf_end *end;       /* the side a left.../right... key is about */
 	enum conf_auth authby;      /* authby= fills leftauth/rightauth left unset */
 	/* keys settled after all others (they depend on other keys) */
-	const struct conf_kv *left_sourceip, *right_subnet, *closeaction;
+	const struct conf_kv *left_sourceip, *right_subnet, *closeaction, *right_auth2;
 	char *err;
 	size_t errlen;
 };
@@ -79,6 +80,24 @@ static int add_pending(struct conf_pending **arr, int *n, const struct conf_kv *
 		return oom(err, errlen, kv);
 	}
 	(*n)++;
+	return 0;
+}
+
+/* one "file:line: text" warning line; the same line twice (a %default
+ * key that every conn inherits) is kept once */
+static int add_warning(struct cctx *c, const struct conf_kv *kv, const char *text)
+{
+	char line[640];
+	struct ipsec_conf *conf = c->conf;
+
+	if (!conf)
+		return 0;
+	conf_errf(line, sizeof(line), kv->file, kv->line, "%s", text);
+	for (int i = 0; i < conf->n_warnings; i++)
+		if (strcmp(conf->warnings[i], line) == 0)
+			return 0;
+	if (conf_strv_add(&conf->warnings, &conf->n_warnings, line) < 0)
+		return oom(c->err, c->errlen, kv);
 	return 0;
 }
 
@@ -203,37 +222,65 @@ static int h_sendcert(struct cctx *c, const struct conf_kv *kv)
 	return 0;
 }
 
-static int parse_auth(struct cctx *c, const struct conf_kv *kv, enum conf_auth *out)
+bool conf_auth_is_eap(enum conf_auth a)
+{
+	return a == AUTH_EAP_MSCHAPV2 || a == AUTH_EAP_TLS || a == AUTH_EAP_MD5;
+}
+
+const char *conf_auth_name(enum conf_auth a)
+{
+	switch (a) {
+	case AUTH_PUBKEY: return "pubkey";
+	case AUTH_PSK: return "psk";
+	case AUTH_EAP_MSCHAPV2: return "eap-mschapv2";
+	case AUTH_EAP_TLS: return "eap-tls";
+	case AUTH_EAP_MD5: return "eap-md5";
+	case AUTH_UNSET: break;
+	}
+	return "unset";
+}
+
+/* an auth= value; *any is set for plain "eap" (see enum conf_auth) */
+static int parse_auth(struct cctx *c, const struct conf_kv *kv, enum conf_auth *out, bool *any)
 {
 	const char *v = kv->value;
 	char show[CONF_SHOW_LEN];
 
+	*any = false;
 	if (strcmp(v, "pubkey") == 0 || strcmp(v, "rsa") == 0 || strcmp(v, "ecdsa") == 0 ||
 	    strcmp(v, "rsasig") == 0 || strcmp(v, "ecdsasig") == 0)
 		*out = AUTH_PUBKEY;
-	else if (strcmp(v, "eap-mschapv2") == 0 || strcmp(v, "eap") == 0)
-		*out = AUTH_EAP_MSCHAPV2;   /* the only EAP method cygnet has */
+	else if (strcmp(v, "eap-mschapv2") == 0)
+		*out = AUTH_EAP_MSCHAPV2;
+	else if (strcmp(v, "eap") == 0)
+		*out = AUTH_EAP_MSCHAPV2, *any = true;
+	else if (strcmp(v, "eap-tls") == 0)
+		*out = AUTH_EAP_TLS;
+	else if (strcmp(v, "eap-md5") == 0)
+		*out = AUTH_EAP_MD5;
 	else if (strcmp(v, "psk") == 0 || strcmp(v, "secret") == 0)
 		*out = AUTH_PSK;
 	else if (strncmp(v, "eap-", 4) == 0)
-		return bad(c, kv, "EAP method '%s' is not supported (only eap-mschapv2)",
-		           conf_show(v + 4, show, sizeof(show)));
+		return bad(c, kv, "EAP method '%s' is not supported (eap-mschapv2, eap-tls, "
+		           "eap-md5 or eap are)", conf_show(v + 4, show, sizeof(show)));
 	else if (strncmp(v, "xauth", 5) == 0)
 		return bad(c, kv, "XAuth is IKEv1 only, and IKEv1 is not supported");
 	else
-		return bad(c, kv, "unknown authentication method '%s' (expected pubkey, "
-		           "eap-mschapv2 or psk)", conf_show(v, show, sizeof(show)));
+		return bad(c, kv, "unknown authentication method '%s' (expected pubkey, psk, "
+		           "eap-mschapv2, eap-tls, eap-md5 or eap)", conf_show(v, show, sizeof(show)));
 	return 0;
 }
 
 static int h_auth(struct cctx *c, const struct conf_kv *kv)
 {
-	return parse_auth(c, kv, &c->end->auth);
+	return parse_auth(c, kv, &c->end->auth, &c->end->auth_eap_any);
 }
 
 static int h_auth2(struct cctx *c, const struct conf_kv *kv)
 {
-	return parse_auth(c, kv, &c->end->auth2);
+	if (c->end == &c->conn->right)
+		c->right_auth2 = kv;    /* pending on a conn that initiates */
+	return parse_auth(c, kv, &c->end->auth2, &c->end->auth2_eap_any);
 }
 
 static int h_authby(struct cctx *c, const struct conf_kv *kv)
@@ -256,6 +303,26 @@ static int h_subnet(struct cctx *c, const struct conf_kv *kv)
 
 	if (cv_net_list(kv->value, c->end->subnet, &c->end->n_subnet, why, sizeof(why)) < 0)
 		return bad(c, kv, "%s", why);
+	if (strchr(kv->value, ';')) {
+		/* strongSwan splits lists at ',' only and reads a subnet's prefix
+		 * length with atoi(), which stops at the ';' */
+		char text[512], show[CONF_SHOW_LEN], first[CONF_SHOW_LEN];
+		size_t fl = strcspn(kv->value, ";,");
+		while (fl > 0 && (kv->value[fl - 1] == ' ' || kv->value[fl - 1] == '\t'))
+			fl--;
+		snprintf(first, sizeof(first), "%.*s", (int)(fl < 64 ? fl : 64), kv->value);
+		conf_show(kv->value, show, sizeof(show));
+		if (memchr(kv->value, '/', fl))
+			snprintf(text, sizeof(text), "%s=%s: ';' read as a list separator (cygnet takes "
+			         "every subnet); strongSwan separates lists with ',' only and would have "
+			         "read just the first subnet, %s", kv->key, show, first);
+		else
+			snprintf(text, sizeof(text), "%s=%s: ';' read as a list separator (cygnet takes "
+			         "every subnet); strongSwan separates lists with ',' only and would have "
+			         "skipped '%s' as an invalid subnet", kv->key, show, first);
+		if (add_warning(c, kv, text) < 0)
+			return -1;
+	}
 	if (c->end == &c->conn->right)
 		c->right_subnet = kv;   /* pending unless the conn can initiate */
 	return 0;
@@ -514,13 +581,13 @@ static const struct conn_key conn_keys[] = {
 	{ "leftid", 'l', false, h_id },
 	{ "rightid", 'r', false, h_id },
 	{ "leftcert", 'l', false, h_cert },
-	{ "rightcert", 'r', true, h_cert },
+	{ "rightcert", 'r', false, h_cert },
 	{ "leftsendcert", 'l', false, h_sendcert },
 	{ "rightsendcert", 'r', false, h_sendcert },
 	{ "leftauth", 'l', false, h_auth },
 	{ "rightauth", 'r', false, h_auth },
 	{ "leftauth2", 'l', true, h_auth2 },
-	{ "rightauth2", 'r', true, h_auth2 },
+	{ "rightauth2", 'r', false, h_auth2 },
 	{ "leftsubnet", 'l', false, h_subnet },
 	{ "rightsubnet", 'r', false, h_subnet },
 	{ "leftsourceip", 'l', false, h_sourceip },
@@ -575,7 +642,7 @@ static const char *const setup_names[] = {
 	"uniqueids", "charondebug", "tun", "user", "strictcrlpolicy", "cachecrls",
 	"retransmit_timeout", "retransmit_base", "retransmit_tries",
 	"auth_backoff", "auth_backoff_free", "auth_backoff_free_source", "auth_backoff_base",
-	"auth_backoff_max",
+	"auth_backoff_max", "dns1", "dns2", "nbns1", "nbns2",
 };
 
 /* whole-number settings of config setup: name, where, allowed range */
@@ -705,14 +772,46 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 		}
 		return 0;
 	}
-	if (strcmp(kv->key, "strictcrlpolicy") == 0 || strcmp(kv->key, "cachecrls") == 0) {
+	if (strcmp(kv->key, "strictcrlpolicy") == 0) {
 		static const char *const names[] = { "yes", "no", "ifuri" };
+		static const enum crl_policy vals[] = { CRL_POLICY_YES, CRL_POLICY_NO,
+		                                        CRL_POLICY_IFURI };
+		if (!*v) {
+			conf->strictcrlpolicy = CRL_POLICY_NO;
+			return 0;
+		}
+		if (pick(&c, kv, names, 3, &i) < 0)
+			return -1;
+		conf->strictcrlpolicy = vals[i];
+		return 0;
+	}
+	if (strcmp(kv->key, "cachecrls") == 0) {
+		static const char *const names[] = { "yes", "no" };
 		if (!*v)
 			return 0;
-		if (pick(&c, kv, names, strcmp(kv->key, "cachecrls") == 0 ? 2 : 3, &i) < 0)
+		if (pick(&c, kv, names, 2, &i) < 0)
 			return -1;
-		/* CRLs are not handled yet: the daemon says so */
+		/* cygnet fetches no CRLs, so it caches none: the daemon says so */
 		return add_pending(&conf->pending, &conf->n_pending, kv, err, errlen);
+	}
+	if ((strncmp(kv->key, "dns", 3) == 0 || strncmp(kv->key, "nbns", 4) == 0)) {
+		bool nbns = kv->key[0] == 'n';
+		struct conf_addr *slot = nbns ? &conf->nbns[kv->key[4] - '1'] : &conf->dns[kv->key[3] - '1'];
+		char show[CONF_SHOW_LEN];
+		if (!*v) {
+			memset(slot, 0, sizeof(*slot));
+			return 0;
+		}
+		if (conf_parse_addr(v, slot) < 0) {
+			memset(slot, 0, sizeof(*slot));
+			return bad(&c, kv, "'%s' is not an IP address", conf_show(v, show, sizeof(show)));
+		}
+		if (nbns && slot->family != AF_INET) {
+			memset(slot, 0, sizeof(*slot));
+			return bad(&c, kv, "a NetBIOS name server must be an IPv4 address "
+			           "(IKEv2 has INTERNAL_IP4_NBNS only)");
+		}
+		return 0;
 	}
 	if (*v) {
 		int r = 0;
@@ -938,11 +1037,12 @@ static int settle_left_sourceip(struct cctx *c)
 }
 
 /* Builds conn section idx into *out (freed by the caller on failure). */
-static int build_conn(const struct conf_raw *raw, int idx, struct conf_conn *out,
-                      char *err, size_t errlen)
+static int build_conn(struct ipsec_conf *conf, const struct conf_raw *raw, int idx,
+                      struct conf_conn *out, char *err, size_t errlen)
 {
 	const struct conf_sec *sec = &raw->secs[idx];
-	struct cctx c = { .conn = out, .authby = AUTH_UNSET, .err = err, .errlen = errlen };
+	struct cctx c = { .conf = conf, .conn = out, .authby = AUTH_UNSET, .err = err,
+	                  .errlen = errlen };
 	struct eff e = { 0 };
 	int stack[ALSO_MAX_DEPTH];
 	int ret = -1;
@@ -996,6 +1096,11 @@ static int build_conn(const struct conf_raw *raw, int idx, struct conf_conn *out
 	if (!conf_host_is_specific(out->right.host) &&
 	    ((c.right_subnet && pend(&c, c.right_subnet) < 0) ||
 	     (c.closeaction && pend(&c, c.closeaction) < 0)))
+		goto out;
+	/* rightauth2= asks the peer for a second round: built for a server
+	 * (responder) conn; a conn that initiates does not ask for it */
+	if (conf_host_is_specific(out->right.host) && c.right_auth2 &&
+	    !conf_auth_is_eap(out->right.auth) && pend(&c, c.right_auth2) < 0)
 		goto out;
 	if (c.authby != AUTH_UNSET) {
 		if (out->left.auth == AUTH_UNSET)
@@ -1100,7 +1205,7 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	for (int i = 0; i < raw->n_secs; i++) {
 		if (raw->secs[i].kind != SEC_CONN || strcmp(raw->secs[i].name, "%default") == 0)
 			continue;
-		if (build_conn(raw, i, &conn, err, errlen) < 0)
+		if (build_conn(conf, raw, i, &conn, err, errlen) < 0)
 			goto out;
 		if (!conn.auto_add) {   /* auto=ignore (strongSwan's default) */
 			conn_free(&conn);
@@ -1168,6 +1273,7 @@ void ipsec_conf_free(struct ipsec_conf *c)
 		free(c->pending[i].value);
 	}
 	free(c->pending);
+	conf_strv_free(c->warnings, c->n_warnings);
 	for (int i = 0; i < c->n_conns; i++)
 		conn_free(&c->conns[i]);
 	free(c->conns);

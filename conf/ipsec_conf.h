@@ -41,7 +41,20 @@ struct conf_addr {         /* rightdns, a single address */
 };
 
 enum sendcert { SENDCERT_IFASKED, SENDCERT_ALWAYS, SENDCERT_NEVER };
-enum conf_auth { AUTH_UNSET, AUTH_PUBKEY, AUTH_EAP_MSCHAPV2, AUTH_PSK };
+/* leftauth= / rightauth= / rightauth2=. "eap" (strongSwan: any EAP method,
+ * decided by EAP negotiation) is stored as AUTH_EAP_MSCHAPV2 with the
+ * end's auth_eap_any (auth2_eap_any) flag set: cygnet starts EAP-MSCHAPv2,
+ * the method every native client has, as strongSwan without eap-dynamic
+ * starts its first method; a server may switch to another method it has
+ * when the client answers with an EAP-Nak naming it, as strongSwan's
+ * eap-dynamic plugin does. */
+enum conf_auth { AUTH_UNSET, AUTH_PUBKEY, AUTH_EAP_MSCHAPV2, AUTH_PSK, AUTH_EAP_TLS,
+                 AUTH_EAP_MD5 };
+/* strictcrlpolicy= in config setup (strongSwan's meaning): no: a
+ * certificate whose CRL is missing or stale is accepted; yes: refused
+ * unless a valid CRL says it is good; ifuri: strict only for certificates
+ * that name a CRL distribution point */
+enum crl_policy { CRL_POLICY_NO, CRL_POLICY_YES, CRL_POLICY_IFURI };
 enum dpd_action { DPD_NONE, DPD_CLEAR, DPD_HOLD, DPD_RESTART };
 enum frag_mode { FRAG_YES, FRAG_NO, FRAG_ACCEPT, FRAG_FORCE };
 enum uniqueids { UNIQUE_YES, UNIQUE_NO, UNIQUE_NEVER, UNIQUE_REPLACE, UNIQUE_KEEP };
@@ -56,10 +69,12 @@ enum conf_auto { AUTO_ADD, AUTO_ROUTE, AUTO_START };
 struct conf_end {
 	char *host;                 /* left= / right=, NULL or "%any" = any */
 	char *id;                   /* leftid= / rightid=, NULL = default */
-	char *cert;                 /* leftcert= as written (path resolved later) */
+	char *cert;                 /* leftcert= / rightcert= as written (path resolved later) */
 	enum sendcert sendcert;     /* default ifasked */
 	enum conf_auth auth;        /* leftauth= / rightauth= */
-	enum conf_auth auth2;       /* rightauth2= (parsed; multi-auth is not built) */
+	/* rightauth2= (RFC 4739 second round); leftauth2= stays pending (the
+	 * client side of a second round is not built) */
+	enum conf_auth auth2;
 	struct conf_net subnet[CONF_MAX_NETS]; int n_subnet;
 	struct conf_range sourceip[CONF_MAX_NETS]; int n_sourceip;
 	bool sourceip_config;       /* rightsourceip=%config / %cfg */
@@ -87,6 +102,8 @@ struct conf_end {
 	int ca_line;
 	struct conf_addr dns[CONF_MAX_NETS]; int n_dns;
 	char *updown;               /* leftupdown= */
+	/* auth= / auth2= was written as plain "eap" (see enum conf_auth) */
+	bool auth_eap_any, auth2_eap_any;
 };
 
 /* A keyword that parses and validates but whose behaviour a later version
@@ -164,6 +181,15 @@ struct ipsec_conf {
 	struct conf_pending *pending; int n_pending;
 	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
 	char **files; int n_files;  /* every file read (file names in errors point here) */
+	enum crl_policy strictcrlpolicy;    /* default no */
+	/* dns1=, dns2= (IPv4 or IPv6) and nbns1=, nbns2= (IPv4: INTERNAL_IP4_NBNS)
+	 * in config setup, strongSwan 4's names: sent to every client of a
+	 * server conn without rightdns= (rightdns= replaces dns1/dns2 for its
+	 * conn). family 0: not set. */
+	struct conf_addr dns[2], nbns[2];
+	/* things that load but deserve a line in the log, one
+	 * "file:line: ..." each (e.g. leftsubnet=a;b, see cv_net_list) */
+	char **warnings; int n_warnings;
 };
 
 /* Reads path (and its includes). On error returns NULL and writes exactly
@@ -173,6 +199,13 @@ struct ipsec_conf *ipsec_conf_load(const char *path, char *err, size_t errlen);
 struct ipsec_conf *ipsec_conf_parse(const char *name, const char *text,
                                     char *err, size_t errlen);
 void ipsec_conf_free(struct ipsec_conf *c);
+
+/* true for the EAP methods: AUTH_EAP_MSCHAPV2 (and plain "eap"),
+ * AUTH_EAP_TLS, AUTH_EAP_MD5 */
+bool conf_auth_is_eap(enum conf_auth a);
+/* the keyword for a method as ipsec.conf writes it ("pubkey", "psk",
+ * "eap-mschapv2", "eap-tls", "eap-md5"; "unset" for AUTH_UNSET) */
+const char *conf_auth_name(enum conf_auth a);
 
 /* Parses "1.2.3.4" / "2001:db8::1" into a conf_addr; 0 on success. */
 int conf_parse_addr(const char *s, struct conf_addr *out);

@@ -130,7 +130,7 @@ static const struct {
 	{ "EAP", ST_SECRET, SECRET_EAP },
 	{ "XAUTH", ST_SECRET, SECRET_EAP },
 	{ "PSK", ST_SECRET, SECRET_PSK },
-	{ "NTLM", ST_UNSUPPORTED, 0 },
+	{ "NTLM", ST_SECRET, SECRET_NTLM },
 	{ "PIN", ST_UNSUPPORTED, 0 },
 	{ "P12", ST_UNSUPPORTED, 0 },
 	{ "PKCS12", ST_UNSUPPORTED, 0 },
@@ -268,9 +268,15 @@ static int entry_check(struct sparser *p, bool final, bool add)
 		          stypes[ti].name, stypes[ti].kind == ST_KEY ? "passphrase" : "secret");
 		goto out;
 	}
-	if (stypes[ti].kind == ST_SECRET && decode_secret(&t[sep + 2]) < 0) {
+	int dec = stypes[ti].kind == ST_SECRET ? decode_secret(&t[sep + 2]) : 1;
+	if (dec < 0) {
 		conf_errf(p->err, p->errlen, file, line,
 		          "%s: malformed 0x (hex) or 0s (base64) secret", stypes[ti].name);
+		goto out;
+	}
+	if (stypes[ti].type == SECRET_NTLM && (dec != 0 || t[sep + 2].len != 16)) {
+		conf_errf(p->err, p->errlen, file, line, "NTLM: expected the 16-byte NT hash as 0x "
+		          "and 32 hex digits (cygnetctl hash-password NAME prints the line)");
 		goto out;
 	}
 	if (stypes[ti].kind == ST_KEY && t[sep + 2].len == 0) {
@@ -600,4 +606,52 @@ void secrets_free(struct secrets *s)
 	conf_strv_free(s->files, s->n_files);
 	conf_strv_free(s->warnings, s->n_warnings);
 	free(s);
+}
+
+/* a selector as the tokenizer reads it back: bare when it is one word
+ * that cannot be taken for anything else, else double-quoted with '"'
+ * and '\\' escaped */
+static bool bare_word(const char *s)
+{
+	if (!*s || strcmp(s, ":") == 0 || strcmp(s, "include") == 0 || s[0] == '\'' ||
+	    s[0] == '"')
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '#' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int secrets_format_ntlm(const char *name, const uint8_t hash[16], char *out, size_t outlen)
+{
+	size_t o = 0;
+	bool bare;
+
+	if (!name || !*name || !out)
+		return -1;
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			return -1;
+	bare = bare_word(name);
+	/* worst case: every character escaped, quotes, " : NTLM 0x", 32 hex, NUL */
+	if (outlen < 2 * strlen(name) + 2 + 10 + 32 + 1)
+		return -1;
+	if (!bare)
+		out[o++] = '"';
+	for (const char *p = name; *p; p++) {
+		if (!bare && (*p == '"' || *p == '\\'))
+			out[o++] = '\\';
+		out[o++] = *p;
+	}
+	if (!bare)
+		out[o++] = '"';
+	memcpy(out + o, " : NTLM 0x", 10);
+	o += 10;
+	for (int i = 0; i < 16; i++) {
+		static const char hex[] = "0123456789abcdef";
+		out[o++] = hex[hash[i] >> 4];
+		out[o++] = hex[hash[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
 }

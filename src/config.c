@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include "crypto/cert.h"
 #include "crypto/sig.h"
 #include "conf/conf_files.h"
@@ -240,7 +243,7 @@ static int load_local_cert(struct config *cfg, struct peer_cfg *pc, struct conf_
 
 /* local_id from leftid=, else from the certificate's subject (if any);
  * a leftid the certificate does not confirm is logged (peer_role: who
- * will refuse us for it) */
+ * will refuse us for it; NULL: not here) */
 static int local_identity(struct peer_cfg *pc, struct conf_conn *c, const char *peer_role,
                           char *err, size_t errlen)
 {
@@ -250,7 +253,8 @@ static int local_identity(struct peer_cfg *pc, struct conf_conn *c, const char *
 			         c->file, c->line, c->name, c->left.id);
 			return -1;
 		}
-		if (pc->cert &&
+		/* a server's certificate is checked by check_server_certs() */
+		if (pc->cert && peer_role &&
 		    !cert_has_id(pc->cert, pc->local_id.type, pc->local_id.data, pc->local_id.len)) {
 			char subj[256];
 			cert_subject_text(pc->cert, subj, sizeof(subj));
@@ -277,42 +281,54 @@ static int local_identity(struct peer_cfg *pc, struct conf_conn *c, const char *
 	return 0;
 }
 
-/* a server conn: it signs with leftcert=, users log in with EAP */
-static int setup_server_auth(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
-                             struct keyref *keys, int n_keys, char *err, size_t errlen)
-{
-	if (c->right.auth != AUTH_EAP_MSCHAPV2 && c->right.auth != AUTH_UNSET) {
-		snprintf(err, errlen, "%s:%d: conn '%s': rightauth=%s is not supported yet "
-		         "(cygnet authenticates users with eap-mschapv2)", c->file, c->line, c->name,
-		         c->right.auth == AUTH_PUBKEY ? "pubkey" : "psk");
-		return -1;
-	}
-	if (c->right.auth == AUTH_UNSET) {
-		snprintf(err, errlen, "%s:%d: conn '%s': rightauth= is missing (cygnet "
-		         "authenticates users with rightauth=eap-mschapv2)", c->file, c->line, c->name);
-		return -1;
-	}
-	if (c->left.auth != AUTH_UNSET && c->left.auth != AUTH_PUBKEY) {
-		snprintf(err, errlen, "%s:%d: conn '%s': leftauth must be pubkey (the server "
-		         "authenticates with its certificate)", c->file, c->line, c->name);
-		return -1;
-	}
-	if (!c->left.cert) {
-		snprintf(err, errlen, "%s:%d: conn '%s': leftcert= is missing (the server "
-		         "authenticates with its certificate)", c->file, c->line, c->name);
-		return -1;
-	}
-	if (load_local_cert(cfg, pc, c, keys, n_keys, err, errlen) != 0)
-		return -1;
-	return local_identity(pc, c, "clients", err, errlen);
-}
-
 static bool has_psk(const struct config *cfg)
 {
 	for (int i = 0; i < cfg->secrets->n; i++)
 		if (cfg->secrets->s[i].type == SECRET_PSK)
 			return true;
 	return false;
+}
+
+/* a server conn: it authenticates with leftauth= pubkey (leftcert=) or
+ * psk; its clients with rightauth= (pubkey when not given, as in
+ * strongSwan) and maybe rightauth2= (see struct peer_cfg) */
+static int setup_server_auth(struct config *cfg, struct peer_cfg *pc, struct conf_conn *c,
+                             struct keyref *keys, int n_keys, char *err, size_t errlen)
+{
+	enum conf_auth la = c->left.auth == AUTH_UNSET ? AUTH_PUBKEY : c->left.auth;
+	enum conf_auth ra = c->right.auth == AUTH_UNSET ? AUTH_PUBKEY : c->right.auth;
+	enum conf_auth ra2 = c->right.auth2;
+
+	if (la != AUTH_PUBKEY && la != AUTH_PSK) {
+		snprintf(err, errlen, "%s:%d: conn '%s': leftauth must be pubkey or psk (how the "
+		         "server authenticates; %s is for clients)", c->file, c->line, c->name,
+		         conf_auth_name(la));
+		return -1;
+	}
+	if (la == AUTH_PUBKEY && !c->left.cert) {
+		snprintf(err, errlen, "%s:%d: conn '%s': leftcert= is missing (the server "
+		         "authenticates with its certificate)", c->file, c->line, c->name);
+		return -1;
+	}
+	if (c->left.cert && load_local_cert(cfg, pc, c, keys, n_keys, err, errlen) != 0)
+		return -1;
+	if ((la == AUTH_PSK || ra == AUTH_PSK || ra2 == AUTH_PSK) && !has_psk(cfg)) {
+		snprintf(err, errlen, "%s:%d: conn '%s': %s=psk but ipsec.secrets has no PSK entry",
+		         c->file, c->line, c->name, la == AUTH_PSK ? "leftauth" :
+		         ra == AUTH_PSK ? "rightauth" : "rightauth2");
+		return -1;
+	}
+	bool certs = ra == AUTH_PUBKEY || ra == AUTH_EAP_TLS || ra2 == AUTH_PUBKEY ||
+	             ra2 == AUTH_EAP_TLS;
+	if (certs && !c->right.cert && sk_X509_num(cfg->cacerts) == 0) {
+		snprintf(err, errlen, "%s:%d: conn '%s': %s=%s but %s/ipsec.d/cacerts holds no CA "
+		         "certificate (and rightcert= pins none) to check clients' certificates "
+		         "against", c->file, c->line, c->name,
+		         ra == AUTH_PUBKEY || ra == AUTH_EAP_TLS ? "rightauth" : "rightauth2",
+		         conf_auth_name(ra == AUTH_PUBKEY || ra == AUTH_EAP_TLS ? ra : ra2), cfg->dir);
+		return -1;
+	}
+	return local_identity(pc, c, NULL, err, errlen);
 }
 
 /* a client conn: it authenticates with leftauth= (pubkey by default), the
@@ -322,6 +338,12 @@ static int setup_client_auth(struct config *cfg, struct peer_cfg *pc, struct con
 {
 	enum conf_auth la = c->left.auth == AUTH_UNSET ? AUTH_PUBKEY : c->left.auth;
 
+	if (la == AUTH_EAP_TLS || la == AUTH_EAP_MD5) {
+		snprintf(err, errlen, "%s:%d: conn '%s': leftauth=%s: as a client cygnet "
+		         "authenticates with pubkey, psk or eap-mschapv2", c->file, c->line, c->name,
+		         conf_auth_name(la));
+		return -1;
+	}
 	if (la == AUTH_PUBKEY && !c->left.cert) {
 		snprintf(err, errlen, "%s:%d: conn '%s': leftcert= is missing (leftauth=pubkey, "
 		         "the default, signs with a certificate)", c->file, c->line, c->name);
@@ -339,6 +361,14 @@ static int setup_client_auth(struct config *cfg, struct peer_cfg *pc, struct con
 		if (!user || strcmp(user, "%any") == 0) {
 			snprintf(err, errlen, "%s:%d: conn '%s': leftauth=eap-mschapv2 needs the user "
 			         "name in eap_identity= or leftid=", c->file, c->line, c->name);
+			return -1;
+		}
+		struct eap_cred cred;
+		if (config_eap_cred(cfg, user, &cred) && !cred.password) {
+			snprintf(err, errlen, "%s:%d: conn '%s': '%s' has an NTLM hash in ipsec.secrets "
+			         "(%s:%d); as a client cygnet needs the password (%s : EAP \"password\")",
+			         c->file, c->line, c->name, user, cred.entry->file, cred.entry->line,
+			         user);
 			return -1;
 		}
 		if (!config_eap_secret(cfg, user, &len)) {
@@ -387,12 +417,40 @@ static int resolve_remote_ca(struct config *cfg, struct peer_cfg *pc, const stru
 	return 0;
 }
 
-/* rightid=, else for a client the right= host (strongSwan's default) */
+/* rightid=, else rightcert='s subject, else for a client the right= host
+ * (strongSwan's defaults); a rightid that rightcert does not confirm is
+ * logged */
 static int remote_identity(struct peer_cfg *pc, const struct conf_conn *c, char *err,
                            size_t errlen)
 {
 	const char *id = c->right.id;
 
+	if (id && strcmp(id, "%any") != 0 && pc->remote_cert) {
+		if (ident_parse(id, &pc->remote_id) == 0 &&
+		    !cert_has_id(pc->remote_cert, pc->remote_id.type, pc->remote_id.data,
+		                 pc->remote_id.len)) {
+			char subj[256];
+			cert_subject_text(pc->remote_cert, subj, sizeof(subj));
+			log_err(LOG_CFG, "%s:%d: conn '%s': rightid '%s' is neither the subject nor a "
+			        "subjectAltName of rightcert '%s': a peer using that certificate "
+			        "cannot claim it", c->file, c->line, c->name, id, subj);
+		}
+	}
+	if (!id && pc->remote_cert) {
+		size_t dnlen;
+		uint8_t *dn = cert_subject_der(pc->remote_cert, &dnlen);
+		if (!dn || dnlen > IDENT_MAX) {
+			free(dn);
+			snprintf(err, errlen, "%s:%d: conn '%s': cannot encode rightcert's subject",
+			         c->file, c->line, c->name);
+			return -1;
+		}
+		pc->remote_id.type = ID_DER_ASN1_DN;
+		memcpy(pc->remote_id.data, dn, dnlen);
+		pc->remote_id.len = dnlen;
+		free(dn);
+		return 0;
+	}
 	if (!id && pc->client)
 		id = c->right.host[0] == '%' ? c->right.host + 1 : c->right.host;
 	if (id && ident_parse(id, &pc->remote_id) != 0) {
@@ -408,12 +466,22 @@ static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn 
 {
 	pc->conn = c;
 	pc->name = c->name;
-	pc->client = conf_host_is_specific(c->right.host) && c->right.auth != AUTH_EAP_MSCHAPV2;
+	pc->client = conf_host_is_specific(c->right.host) && !conf_auth_is_eap(c->right.auth);
 	/* rightauth of a client conn is pubkey, psk or unset (pubkey): EAP
 	 * makes it a server conn */
 	if (pc->client ? setup_client_auth(cfg, pc, c, keys, n_keys, err, errlen)
 	               : setup_server_auth(cfg, pc, c, keys, n_keys, err, errlen))
 		return -1;
+	if (c->right.cert) {
+		char path[1024], why[1400];
+		config_path(cfg, "ipsec.d/certs", c->right.cert, path, sizeof(path));
+		pc->remote_cert = load_cert(path, why, sizeof(why));
+		if (!pc->remote_cert) {
+			snprintf(err, errlen, "%s:%d: conn '%s': rightcert: %s", c->file, c->line,
+			         c->name, why);
+			return -1;
+		}
+	}
 	if (remote_identity(pc, c, err, errlen) != 0)
 		return -1;
 	if (resolve_remote_ca(cfg, pc, c, err, errlen) != 0)
@@ -464,6 +532,357 @@ static int check_psk_selectors(const struct config *cfg, char *err, size_t errle
 	return 0;
 }
 
+
+/* ---- CRLs (ipsec.d/crls) ---- */
+
+/* every CRL in buf: PEM blocks, else one DER CRL; -1 when none parses */
+static int parse_crls(const char *buf, size_t len, STACK_OF(X509_CRL) *out)
+{
+	int n = 0;
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	X509_CRL *crl;
+
+	if (!bio)
+		return -1;
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL))) {
+		if (!sk_X509_CRL_push(out, crl)) {
+			X509_CRL_free(crl);
+			break;
+		}
+		n++;
+	}
+	BIO_free(bio);
+	if (n == 0) {
+		const unsigned char *p = (const unsigned char *)buf;
+		crl = d2i_X509_CRL(NULL, &p, (long)len);
+		if (crl && !sk_X509_CRL_push(out, crl))
+			X509_CRL_free(crl);
+		else if (crl)
+			n = 1;
+	}
+	return n > 0 ? 0 : -1;
+}
+
+/* the CA certificate of cfg->cacerts whose subject issued crl, NULL if none */
+static X509 *crl_issuer(const struct config *cfg, X509_CRL *crl)
+{
+	for (int i = 0; i < sk_X509_num(cfg->cacerts); i++) {
+		X509 *ca = sk_X509_value(cfg->cacerts, i);
+		if (X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) == 0)
+			return ca;
+	}
+	return NULL;
+}
+
+/* ipsec.d/crls into cfg->crls: the files as PEM or DER; see struct config */
+static int load_crls(struct config *cfg, char *err, size_t errlen)
+{
+	char dir[1024], **paths = NULL, reason[256];
+	int n = 0;
+
+	cfg->crls = sk_X509_CRL_new_null();
+	if (!cfg->crls) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/ipsec.d/crls", cfg->dir);
+	if (conf_list_dir(dir, &paths, &n, reason, sizeof(reason)) != 0) {
+		snprintf(err, errlen, "%.1024s: %s", dir, reason);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t len = 0;
+		char *text = conf_read_file(paths[i], &len, reason, sizeof(reason));
+		STACK_OF(X509_CRL) *got = sk_X509_CRL_new_null();
+		if (!text || !got || parse_crls(text, len, got) != 0) {
+			log_err(LOG_CFG, "%s: %s: ignored", paths[i],
+			        text ? "not a CRL (PEM or DER)" : reason);
+			free(text);
+			sk_X509_CRL_free(got);
+			continue;
+		}
+		free(text);
+		while (sk_X509_CRL_num(got) > 0) {
+			X509_CRL *crl = sk_X509_CRL_shift(got);
+			char issuer[256] = "";
+			X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+			X509 *ca = crl_issuer(cfg, crl);
+			EVP_PKEY *k = ca ? X509_get0_pubkey(ca) : NULL;
+			if (ca && (!k || X509_CRL_verify(crl, k) != 1)) {
+				log_err(LOG_CFG, "%s: the CRL of '%s' is not signed by that CA's key: "
+				        "ignored", paths[i], issuer);
+				X509_CRL_free(crl);
+				continue;
+			}
+			if (!ca)
+				log_err(LOG_CFG, "%s: no CA certificate in %s/ipsec.d/cacerts issued the CRL "
+				        "of '%s': it is kept but cannot be checked", paths[i], cfg->dir,
+				        issuer);
+			const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+			if (next && X509_cmp_current_time(next) < 0)
+				log_err(LOG_CFG, "%s: the CRL of '%s' is past its nextUpdate%s", paths[i],
+				        issuer, cfg->conf->strictcrlpolicy == CRL_POLICY_NO ? "" :
+				        ": with strictcrlpolicy the certificates of that CA are refused "
+				        "until a fresh one is installed");
+			if (!sk_X509_CRL_push(cfg->crls, crl)) {
+				X509_CRL_free(crl);
+				sk_X509_CRL_pop_free(got, X509_CRL_free);
+				conf_strv_free(paths, n);
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		sk_X509_CRL_free(got);
+	}
+	conf_strv_free(paths, n);
+	return 0;
+}
+
+/* ---- warnings at load ---- */
+
+/* the names of the conns (from index from on) for which same(pc, first)
+ * holds, "'a', 'b'" */
+static void conn_list(const struct config *cfg, int from,
+                      bool (*same)(const struct peer_cfg *, const struct peer_cfg *),
+                      char *out, size_t outlen)
+{
+	size_t o = 0;
+	int k = 0;
+
+	out[0] = '\0';
+	for (int i = from; i < cfg->n_peers && o < outlen; i++) {
+		if (!same(&cfg->peers[from], &cfg->peers[i]))
+			continue;
+		o += (size_t)snprintf(out + o, outlen - o, "%s'%s'", k++ ? ", " : "",
+		                      cfg->peers[i].name);
+	}
+}
+
+static bool uses_psk(const struct peer_cfg *pc)
+{
+	const struct conf_conn *c = pc->conn;
+	return c->left.auth == AUTH_PSK || c->right.auth == AUTH_PSK || c->right.auth2 == AUTH_PSK;
+}
+
+static bool both_psk(const struct peer_cfg *a, const struct peer_cfg *b)
+{
+	(void)a;
+	return uses_psk(b);
+}
+
+/* a PSK shorter than 20 characters, when some conn authenticates with a
+ * PSK: one line per entry */
+static void warn_short_psks(const struct config *cfg)
+{
+	int first = -1;
+	char conns[512];
+
+	for (int i = 0; i < cfg->n_peers && first < 0; i++)
+		if (uses_psk(&cfg->peers[i]))
+			first = i;
+	if (first < 0)
+		return;
+	conn_list(cfg, first, both_psk, conns, sizeof(conns));
+	for (int i = 0; i < cfg->secrets->n; i++) {
+		const struct secret *s = &cfg->secrets->s[i];
+		if (s->type != SECRET_PSK || s->value_len >= 20)
+			continue;
+		log_err(LOG_CFG, "%s:%d: this PSK has only %zu characters: anyone who records one "
+		        "IKE_AUTH exchange can try to guess it offline; use 20 or more random "
+		        "characters (conn%s %s %s PSKs)", s->file, s->line, s->value_len,
+		        strchr(conns, ',') ? "s" : "", conns, strchr(conns, ',') ? "use" : "uses");
+	}
+}
+
+/* true when cert has a dNSName or iPAddress subjectAltName */
+static bool has_host_san(X509 *cert)
+{
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	bool found = false;
+
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && !found; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		found = g->type == GEN_DNS || g->type == GEN_IPADD;
+	}
+	GENERAL_NAMES_free(sans);
+	return found;
+}
+
+/* serverAuth (1), else ikeIntermediate (2), else 0 */
+static int server_eku(X509 *cert)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
+	int got = 0;
+
+	for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++) {
+		const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+		char oid[64];
+		if (OBJ_obj2nid(o) == NID_server_auth)
+			got = 1;
+		else if (got == 0 && OBJ_obj2txt(oid, sizeof(oid), o, 1) > 0 &&
+		         strcmp(oid, "1.3.6.1.5.5.8.2.2") == 0)
+			got = 2;
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+	return got;
+}
+
+static bool server_with_cert(const struct peer_cfg *pc)
+{
+	return !pc->client && pc->cert;
+}
+
+static bool same_cert(const struct peer_cfg *a, const struct peer_cfg *b)
+{
+	return server_with_cert(a) && server_with_cert(b) && X509_cmp(a->cert, b->cert) == 0;
+}
+
+static bool same_cert_id(const struct peer_cfg *a, const struct peer_cfg *b)
+{
+	return same_cert(a, b) && ident_eq(&a->local_id, &b->local_id);
+}
+
+/* what Windows and Apple clients check in a server's certificate: that
+ * a subjectAltName names the server (they match the name they dial
+ * against the SANs, not the CN) and the serverAuth EKU (macOS/iOS need
+ * it; Windows needs it or ikeIntermediate). One line per certificate (and
+ * leftid) and problem, naming the conns. */
+static void check_server_certs(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_peers; i++) {
+		const struct peer_cfg *pc = &cfg->peers[i];
+		const struct conf_conn *c = pc->conn;
+		char conns[512], subj[256], id[300];
+		bool seen_cert = false, seen_id = false;
+
+		if (!server_with_cert(pc))
+			continue;
+		for (int j = 0; j < i; j++) {
+			seen_cert |= same_cert(&cfg->peers[j], pc);
+			seen_id |= same_cert_id(&cfg->peers[j], pc);
+		}
+		cert_subject_text(pc->cert, subj, sizeof(subj));
+		if (!seen_id) {
+			uint8_t t = pc->local_id.type;
+			conn_list(cfg, i, same_cert_id, conns, sizeof(conns));
+			if ((t == ID_FQDN || t == ID_IPV4_ADDR || t == ID_IPV6_ADDR) &&
+			    !cert_has_id(pc->cert, t, pc->local_id.data, pc->local_id.len)) {
+				ident_format(&pc->local_id, id, sizeof(id));
+				log_err(LOG_CFG, "%s:%d: conn %s: leftid '%s' is not a subjectAltName of "
+				        "certificate '%s' (%s): Windows and macOS clients match the server "
+				        "name against the SANs, not the CN, and will refuse the server",
+				        c->file, c->line, conns, id, subj, c->left.cert);
+			} else if (t != ID_FQDN && t != ID_IPV4_ADDR && t != ID_IPV6_ADDR &&
+			           t != ID_RFC822_ADDR && !has_host_san(pc->cert)) {
+				log_err(LOG_CFG, "%s:%d: conn %s: certificate '%s' (%s) has no DNS or IP "
+				        "subjectAltName: Windows and macOS clients match the server name "
+				        "they dial against the SANs, not the CN, and will refuse the server",
+				        c->file, c->line, conns, subj, c->left.cert);
+			}
+		}
+		if (!seen_cert) {
+			int eku = server_eku(pc->cert);
+			conn_list(cfg, i, same_cert, conns, sizeof(conns));
+			if (eku != 1)
+				log_err(LOG_CFG, "%s:%d: conn %s: certificate '%s' (%s) lacks the serverAuth "
+				        "extended key usage: macOS and iOS clients refuse it%s", c->file,
+				        c->line, conns, subj, c->left.cert, eku == 2 ? " (Windows accepts "
+				        "its ikeIntermediate)" : ", and Windows needs serverAuth or "
+				        "ikeIntermediate");
+		}
+	}
+}
+
+/* ---- per-user addresses ---- */
+
+/* the reservation of a conn's single address in another conn's pool */
+static void reserve_one(struct pool *big, const char *conn, const uint8_t *addr, int family)
+{
+	char id[300], text[INET6_ADDRSTRLEN];
+	uint8_t got[16];
+	const char *holder = NULL;
+	bool online = false;
+	uint8_t a[16];
+
+	snprintf(id, sizeof(id), "%%reserved:%s", conn);
+	inet_ntop(family, addr, text, sizeof(text));
+	for (size_t j = 0; pool_lease_at(big, j, a, &holder, &online) == 0; j++) {
+		if (memcmp(a, addr, family == AF_INET ? 4 : 16) != 0)
+			continue;
+		if (strncmp(holder, "%reserved:", 10) == 0 && online)
+			return;     /* reserved already (a pool a reload adopted) */
+		log_err(LOG_CFG, "pool %s: cannot reserve %s for conn '%s': '%s' holds it; it is "
+		        "handed to no one else once released, but only a restart frees it",
+		        pool_name(big), text, conn, holder);
+		return;
+	}
+	if (pool_restore(big, id, addr) != 0 || pool_acquire(big, id, got) != 0 ||
+	    memcmp(got, addr, family == AF_INET ? 4 : 16) != 0)
+		log_err(LOG_CFG, "pool %s: cannot reserve %s for conn '%s'", pool_name(big), text,
+		        conn);
+	else
+		log_dbg(LOG_CFG, "pool %s: %s reserved for conn '%s'", pool_name(big), text, conn);
+}
+
+/* every single-address rightsourceip that lies in another pool is
+ * reserved there (see config_adopt_pools in config.h) */
+static void reserve_static(struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_peers; i++) {
+		const struct conf_conn *c = cfg->peers[i].conn;
+		for (int k = 0; k < c->right.n_sourceip; k++) {
+			const struct conf_range *r = &c->right.sourceip[k];
+			if (memcmp(r->from, r->to, sizeof(r->from)) != 0)
+				continue;
+			for (int j = 0; j < cfg->n_pools; j++) {
+				struct pool *p = cfg->pools[j];
+				if (pool_family(p) == r->family && pool_size(p) > 1 &&
+				    pool_contains(p, r->from))
+					reserve_one(p, c->name, r->from, r->family);
+			}
+		}
+	}
+}
+
+/* overlapping pools (other than a single address inside another) may hand
+ * out one address twice: logged once per pair */
+static void warn_overlaps(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_pools; i++) {
+		struct pool *a = cfg->pools[i];
+		uint8_t af[16], at[16];
+		if (pool_size(a) <= 1)
+			continue;
+		char name[128];
+		snprintf(name, sizeof(name), "%s", pool_name(a));
+		char *dash = strchr(name, '-');
+		if (!dash)
+			continue;
+		*dash = '\0';
+		if (inet_pton(pool_family(a), name, af) != 1 ||
+		    inet_pton(pool_family(a), dash + 1, at) != 1)
+			continue;
+		for (int j = i + 1; j < cfg->n_pools; j++) {
+			struct pool *b = cfg->pools[j];
+			if (pool_family(b) != pool_family(a) || pool_size(b) <= 1)
+				continue;
+			uint8_t bf[16], bt[16];
+			char bn[128];
+			snprintf(bn, sizeof(bn), "%s", pool_name(b));
+			char *bd = strchr(bn, '-');
+			if (!bd)
+				continue;
+			*bd = '\0';
+			if (inet_pton(pool_family(b), bn, bf) != 1 ||
+			    inet_pton(pool_family(b), bd + 1, bt) != 1)
+				continue;
+			if (pool_contains(a, bf) || pool_contains(a, bt) || pool_contains(b, af))
+				log_err(LOG_CFG, "pools %s and %s overlap: both may hand out the same "
+				        "address (give each conn its own range)", pool_name(a), pool_name(b));
+		}
+	}
+}
+
 struct config *config_load(const char *dir, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
@@ -499,6 +918,8 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 	}
 	if (check_psk_selectors(cfg, err, errlen) != 0)
 		goto fail;
+	if (load_crls(cfg, err, errlen) != 0)
+		goto fail;
 	if (load_keys(cfg, &keys, &n_keys, err, errlen) != 0)
 		goto fail;
 	if (cfg->conf->n_conns == 0) {
@@ -511,6 +932,8 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 		goto fail;
 	}
 	log_pending(cfg->conf, -1, cfg->conf->pending, cfg->conf->n_pending);
+	for (int i = 0; i < cfg->conf->n_warnings; i++)
+		log_err(LOG_CFG, "%s", cfg->conf->warnings[i]);
 	for (int i = 0; i < cfg->conf->n_conns; i++) {
 		struct conf_conn *c = &cfg->conf->conns[i];
 		cfg->n_peers = i + 1;
@@ -523,6 +946,10 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 	free(keys);
 	for (int i = 0; i < cfg->n_peers; i++)
 		cfg->peers[i].owner = cfg;
+	warn_short_psks(cfg);
+	check_server_certs(cfg);
+	reserve_static(cfg);
+	warn_overlaps(cfg);
 	if (!(cfg->set = calloc(1, sizeof(*cfg->set)))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -595,6 +1022,7 @@ void config_adopt_pools(struct config *cfg, struct config *old)
 		}
 		pool_free(fresh);
 	}
+	reserve_static(cfg);
 }
 
 void config_free(struct config *cfg)
@@ -607,7 +1035,9 @@ void config_free(struct config *cfg)
 		sk_X509_pop_free(cfg->peers[i].chain, X509_free);
 		EVP_PKEY_free(cfg->peers[i].key);
 		X509_free(cfg->peers[i].remote_ca);
+		X509_free(cfg->peers[i].remote_cert);
 	}
+	sk_X509_CRL_pop_free(cfg->crls, X509_CRL_free);
 	free(cfg->peers);
 	for (int i = 0; i < cfg->n_pools; i++)
 		pool_free(cfg->pools[i]);
@@ -617,20 +1047,64 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
+bool config_eap_cred(const struct config *cfg, const char *user, struct eap_cred *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < cfg->secrets->n; i++) {
+		const struct secret *s = &cfg->secrets->s[i];
+		if (s->type != SECRET_EAP && s->type != SECRET_NTLM)
+			continue;
+		for (int j = 0; j < s->n_ids; j++) {
+			if (strcmp(s->ids[j], user) != 0)
+				continue;
+			out->account = s->ids[j];
+			out->entry = s;
+			if (s->type == SECRET_NTLM) {
+				out->nt_hash = (const uint8_t *)s->value;
+			} else {
+				out->password = s->value;
+				out->password_len = s->value_len;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
 const char *config_eap_account(const struct config *cfg, const char *user, const char **secret,
                                size_t *len)
 {
-	for (int i = 0; i < cfg->secrets->n; i++) {
-		const struct secret *s = &cfg->secrets->s[i];
-		for (int j = 0; s->type == SECRET_EAP && j < s->n_ids; j++) {
-			if (strcmp(s->ids[j], user) == 0) {
-				*secret = s->value;
-				*len = s->value_len;
-				return s->ids[j];
-			}
-		}
-	}
-	return NULL;
+	struct eap_cred cred;
+
+	if (!config_eap_cred(cfg, user, &cred) || !cred.password)
+		return NULL;
+	*secret = cred.password;
+	*len = cred.password_len;
+	return cred.account;
+}
+
+/* the addresses of list that are set (family != 0), up to max */
+static int addrs_set(const struct conf_addr *list, int n, struct conf_addr *out, int max)
+{
+	int k = 0;
+	for (int i = 0; i < n && k < max; i++)
+		if (list[i].family)
+			out[k++] = list[i];
+	return k;
+}
+
+int config_conn_dns(const struct peer_cfg *pc, struct conf_addr *out, int max)
+{
+	const struct conf_end *r = &pc->conn->right;
+
+	if (r->n_dns > 0)
+		return addrs_set(r->dns, r->n_dns, out, max);
+	return addrs_set(pc->owner->conf->dns, 2, out, max);
+}
+
+int config_conn_nbns(const struct peer_cfg *pc, struct conf_addr *out, int max)
+{
+	return addrs_set(pc->owner->conf->nbns, 2, out, max);
 }
 
 const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len)

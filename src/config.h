@@ -17,11 +17,17 @@ struct pool;
 
 /* one conn, ready for the IKE code.
  *
- * A conn is loaded in one of two roles. A server conn (rightauth=
- * eap-mschapv2, or right= not one dialable host) is checked as cygnet
- * always checked it: leftauth=pubkey with leftcert=, rightauth=
- * eap-mschapv2. A client conn (client = true: config_conn_initiates()
- * and rightauth is not EAP) authenticates itself with leftauth= pubkey
+ * A conn is loaded in one of two roles. A server conn (rightauth= an EAP
+ * method, or right= not one dialable host) authenticates itself with
+ * leftauth= pubkey (the default: leftcert= and its key are required) or
+ * psk (a PSK entry must exist; leftcert= optional), and its clients with
+ * rightauth= (strongSwan's default pubkey) pubkey or eap-tls (client
+ * certificates: ipsec.d/cacerts must hold a CA, or rightcert= pins the
+ * certificate), psk (a PSK entry must exist), eap-mschapv2 or eap-md5
+ * (EAP secrets, looked up when a client logs in); rightauth2= asks for a
+ * second round (RFC 4739) with one of the same methods. A client conn
+ * (client = true: config_conn_initiates() and rightauth is not EAP)
+ * authenticates itself with leftauth= pubkey
  * (the default; leftcert= and its key are loaded as a server's are),
  * eap-mschapv2 (no certificate: the EAP secret of eap_identity=, else of
  * leftid=, must be in ipsec.secrets) or psk (a PSK entry must exist), and
@@ -48,7 +54,11 @@ struct peer_cfg {
 	struct pool *pool4, *pool6;     /* from rightsourceip (shared by range) */
 	struct proposal_list ike, esp;  /* effective: configured + defaults unless '!' */
 	struct config *owner;
-	X509 *remote_cert;              /* rightcert= (issue 12) */
+	/* rightcert=: the peer's own certificate from ipsec.d/certs, pinned
+	 * as strongSwan pins it (the peer must authenticate with exactly this
+	 * certificate); it also gives remote_id its default, the certificate's
+	 * subject DN, when rightid= is not given. NULL if not given. Owned. */
+	X509 *remote_cert;
 };
 
 struct config {
@@ -69,7 +79,14 @@ struct config {
 	 * the old one's set), linked by live_next */
 	struct config_set *set;
 	struct config *live_next;
-	STACK_OF(X509_CRL) *crls;       /* ipsec.d/crls (issue 12) */
+	/* every CRL in ipsec.d/crls (PEM, one or more per file, or DER), as
+	 * loaded; a CRL whose signature does not verify with the CA in
+	 * ipsec.d/cacerts that issued it is dropped with a warning, as are
+	 * unparsable files (strongSwan skips those too); a CRL of an unknown
+	 * issuer or past its nextUpdate is kept with a warning. Never NULL
+	 * after config_load. conf->strictcrlpolicy says what a missing or
+	 * stale CRL means. */
+	STACK_OF(X509_CRL) *crls;
 };
 
 struct config_set {
@@ -89,18 +106,56 @@ void config_ref(struct config *cfg);
  * use the pool objects, and so the leases, of any configuration of that
  * set with the same range, so a reload hands out no address that an
  * established session holds. Configurations of another daemon in the
- * same process are never looked at. */
+ * same process are never looked at. Reservations (below) are made again
+ * in the adopted pools.
+ *
+ * Per-user addresses: a conn whose rightsourceip= is a single address
+ * (seed 000's "static-ip-for-putin", rightid=putin) gets a pool of that
+ * one address. When the address lies inside another conn's pool,
+ * config_load reserves it there: that pool holds it as an online lease of
+ * the identity "%reserved:CONN" (shown so by cygnetctl leases), so it
+ * never hands it to anyone else (strongSwan keeps such pools apart and
+ * may give the address out twice). A reload that drops the conn leaves
+ * the reservation in a pool it adopts until the next restart. Other
+ * overlapping pools are logged at load (they may hand out one address
+ * twice, as in strongSwan). */
 void config_adopt_pools(struct config *cfg, struct config *old);
 /* every configuration of cfg's set (cfg's daemon's current one and those
  * its established IKE_SAs still hold), linked by live_next */
 struct config *config_live(const struct config *cfg);
 
-/* the EAP secret for a user name, NULL if none; len in *len */
+/* The EAP credentials of an account: the first EAP, XAUTH or NTLM entry of
+ * ipsec.secrets (in file order) whose selectors include user exactly. */
+struct eap_cred {
+	const char *account;        /* the selector as written (owned by cfg) */
+	const char *password;       /* EAP/XAUTH: the secret (not NUL-terminated in
+	                             * general), NULL for an NTLM entry */
+	size_t password_len;
+	const uint8_t *nt_hash;     /* NTLM: the 16-byte NT hash (RFC 2759
+	                             * NtPasswordHash), NULL for EAP/XAUTH */
+	const struct secret *entry; /* file:line for messages */
+};
+/* true with *out filled when user has an entry; false (out zeroed) if
+ * not. What EAP-MSCHAPv2 needs is the NT hash: mschap_nt_hash(password)
+ * or nt_hash as it is. */
+bool config_eap_cred(const struct config *cfg, const char *user, struct eap_cred *out);
+
+/* the EAP password for a user name, NULL if none (also when the user's
+ * entry is an NTLM hash: config_eap_cred gives both kinds); len in *len */
 const char *config_eap_secret(const struct config *cfg, const char *user, size_t *len);
 /* the same lookup, giving the account name as ipsec.secrets writes it
- * (owned by cfg) and its secret in *secret / *len; NULL if none */
+ * (owned by cfg) and its password in *secret / *len; NULL if none (or an
+ * NTLM entry) */
 const char *config_eap_account(const struct config *cfg, const char *user, const char **secret,
                                size_t *len);
+
+/* The DNS servers to send to a client of server conn pc
+ * (INTERNAL_IP4_DNS / INTERNAL_IP6_DNS): its rightdns= if given, else
+ * dns1= and dns2= of config setup. Up to max into out; returns how many.
+ * The NetBIOS name servers (INTERNAL_IP4_NBNS): nbns1= and nbns2= of
+ * config setup, IPv4 only. */
+int config_conn_dns(const struct peer_cfg *pc, struct conf_addr *out, int max);
+int config_conn_nbns(const struct peer_cfg *pc, struct conf_addr *out, int max);
 
 /* The pre-shared key for an IKE_SA between identities me and peer (either
  * may be NULL: not known yet), from the PSK entries of ipsec.secrets, as

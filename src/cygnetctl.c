@@ -1,12 +1,121 @@
-/* cygnetctl: asks the running cygnetd over its control socket. */
+/* cygnetctl: asks the running cygnetd over its control socket; one
+ * command, hash-password, works alone (no daemon needed). */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <openssl/crypto.h>
+#include "conf/secrets.h"
+#include "crypto/mschap.h"
 #include "src/ctl.h"
 #include "src/version.h"
+
+/* ---- hash-password ---- */
+
+#define PW_MAX 1024
+
+/* the terminal's settings while echo is off, to restore on a signal */
+static struct termios saved_tio;
+static volatile sig_atomic_t echo_off;
+
+static void restore_echo(int sig)
+{
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* one line from stdin without its line end into buf (PW_MAX); with tty,
+ * prompt on stderr and echo off. Length, or -1 (end of input, too long). */
+static int read_line(const char *prompt, bool tty, char *buf)
+{
+	struct termios tio;
+	int len = -1;
+
+	if (tty) {
+		fputs(prompt, stderr);
+		fflush(stderr);
+		if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+			tio = saved_tio;
+			tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+			echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &tio) == 0;
+		}
+	}
+	if (fgets(buf, PW_MAX, stdin)) {
+		size_t n = strlen(buf);
+		bool whole = n > 0 && buf[n - 1] == '\n';
+		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+			buf[--n] = '\0';
+		len = whole || feof(stdin) ? (int)n : -1;
+	}
+	if (tty) {
+		if (echo_off)
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+		echo_off = 0;
+		fputc('\n', stderr);
+	}
+	return len;
+}
+
+/* "cygnetctl hash-password [NAME]": the ipsec.secrets line
+ * "NAME : NTLM 0x<NT hash>" for a password read from the terminal
+ * (twice, without echo) or from stdin when it is no terminal (the first
+ * line). Without NAME, only the 0x<hash> value. */
+static int hash_password(const char *name)
+{
+	char pw[PW_MAX], again[PW_MAX], line[2 * PW_MAX];
+	uint8_t hash[16];
+	bool tty = isatty(STDIN_FILENO);
+	int rc = 1, len;
+
+	signal(SIGINT, restore_echo);
+	signal(SIGTERM, restore_echo);
+	len = read_line("Password: ", tty, pw);
+	if (len < 0) {
+		fprintf(stderr, "cygnetctl: no password read%s\n",
+		        feof(stdin) ? "" : " (longer than 1023 characters)");
+		goto out;
+	}
+	if (len == 0) {
+		fprintf(stderr, "cygnetctl: empty password\n");
+		goto out;
+	}
+	if (tty) {
+		if (read_line("Retype password: ", tty, again) != len || memcmp(pw, again, (size_t)len)) {
+			fprintf(stderr, "cygnetctl: the passwords differ\n");
+			goto out;
+		}
+	}
+	if (mschap_nt_hash(pw, (size_t)len, hash) != 0) {
+		fprintf(stderr, "cygnetctl: the password is not valid UTF-8 of at most 256 "
+		        "characters (RFC 2759)\n");
+		goto out;
+	}
+	if (!name) {
+		printf("0x");
+		for (int i = 0; i < 16; i++)
+			printf("%02x", hash[i]);
+		printf("\n");
+		rc = 0;
+	} else if (secrets_format_ntlm(name, hash, line, sizeof(line)) != 0) {
+		fprintf(stderr, "cygnetctl: '%s' cannot be an account name\n", name);
+	} else {
+		printf("%s\n", line);
+		rc = 0;
+	}
+out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_cleanse(again, sizeof(again));
+	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_cleanse(line, sizeof(line));
+	return rc;
+}
 
 static void usage(FILE *f)
 {
@@ -24,6 +133,9 @@ static void usage(FILE *f)
 	        "                         and conns\n"
 	        "  auth-limits [--json]   failed logins: backed-off accounts and addresses\n"
 	        "  auth-limits --clear NAME|ADDR  lift the back-off of one account or address\n"
+	        "  hash-password [NAME]   read a password (from the terminal without echo,\n"
+	        "                         or stdin) and print the ipsec.secrets line\n"
+	        "                         NAME : NTLM 0x<its NT hash> (runs without cygnetd)\n"
 	        "  version\n"
 	        "  -s SOCKET              control socket (default " CTL_DEFAULT_PATH ")\n");
 }
@@ -47,6 +159,13 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 		usage(stdout);
 		return 0;
+	}
+	if (strcmp(argv[i], "hash-password") == 0) {
+		if (argc - i > 2) {
+			usage(stderr);
+			return 2;
+		}
+		return hash_password(i + 1 < argc ? argv[i + 1] : NULL);
 	}
 	char cmd[512];
 	size_t len = 0;

@@ -1,4 +1,8 @@
-/* EAP server: Identity, then MS-CHAPv2 challenge / response / success. */
+/* EAP server: Identity, then MS-CHAPv2 challenge / response / success.
+ * An account's secret in ipsec.secrets is its password (EAP) or the NT
+ * hash of it (NTLM): MS-CHAPv2 needs only the hash (RFC 2759
+ * GenerateNTResponse, GenerateAuthenticatorResponse and the MPPE keys all
+ * start from NtPasswordHash). */
 #include <stdio.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -75,31 +79,40 @@ static const char *strip_domain(const char *name)
 
 /* the account of ipsec.secrets a name stands for: the name as it is,
  * else without a "DOMAIN\" prefix (Windows sends DOMAIN\user). The
- * account name (owned by cfg) or NULL; its secret in *pw / *pwlen. */
-static const char *resolve(const struct config *cfg, const char *name, const char **pw,
-                           size_t *pwlen)
+ * account name (owned by cfg) or NULL; its credentials in *cred. */
+static const char *resolve(const struct config *cfg, const char *name, struct eap_cred *cred)
 {
-	const char *acct = config_eap_account(cfg, name, pw, pwlen);
-	if (!acct && strcmp(strip_domain(name), name) != 0)
-		acct = config_eap_account(cfg, strip_domain(name), pw, pwlen);
-	return acct;
+	if (config_eap_cred(cfg, name, cred))
+		return cred->account;
+	if (strcmp(strip_domain(name), name) != 0 && config_eap_cred(cfg, strip_domain(name), cred))
+		return cred->account;
+	return NULL;
 }
 
 /* what a name that is no account, or a refused attempt, is checked
  * against: the same work as a real secret, a result never used */
 static const char dummy_secret[] = "cygnet-no-such-account";
 
-/* the NT-Response for pw over the challenges: 0 when it equals nt_resp.
- * nt_hash is left for the caller (wiped by it). Constant work for a
- * password of up to 27 characters (one MD4 block). */
-static int verify(const struct ike_sa *sa, const char *pw, size_t pwlen, const uint8_t *peer_chal,
+/* the NT-Response for cred (NULL: the dummy secret) over the challenges:
+ * 0 when it equals nt_resp. nt_hash is left for the caller (wiped by it).
+ * An MD4 is computed for every kind of account (of the dummy secret for
+ * an NTLM entry, whose hash is then used as it is), so a password, a hash
+ * and no account cost the same work for a password of up to 27 characters
+ * (one MD4 block). */
+static int verify(const struct ike_sa *sa, const struct eap_cred *cred, const uint8_t *peer_chal,
                   const char *uname, const uint8_t *nt_resp, uint8_t nt_hash[16])
 {
+	const char *pw = cred && cred->password ? cred->password : dummy_secret;
+	size_t pwlen = cred && cred->password ? cred->password_len : strlen(dummy_secret);
 	uint8_t expect[24];
 	int rc = -1;
-	if (mschap_nt_hash(pw, pwlen, nt_hash) == 0 &&
-	    mschap_nt_response(sa->auth_chal, peer_chal, uname, strlen(uname), nt_hash, expect) == 0)
-		rc = CRYPTO_memcmp(expect, nt_resp, 24) == 0 ? 0 : -1;
+	if (mschap_nt_hash(pw, pwlen, nt_hash) == 0) {
+		if (cred && cred->nt_hash)
+			memcpy(nt_hash, cred->nt_hash, 16);
+		if (mschap_nt_response(sa->auth_chal, peer_chal, uname, strlen(uname), nt_hash,
+		                       expect) == 0)
+			rc = CRYPTO_memcmp(expect, nt_resp, 24) == 0 ? 0 : -1;
+	}
 	OPENSSL_cleanse(expect, sizeof(expect));
 	return rc;
 }
@@ -131,18 +144,16 @@ static enum eap_result check_response(struct daemon *d, struct ike_sa *sa,
 	 * wrong password, the reason for the log only. */
 	const struct config *cfg = d->cfg;
 	const struct ipsec_conf *conf = cfg->conf;
-	const char *pw = NULL, *pw_name = NULL;
-	size_t pwlen = 0, pwlen_name = 0;
-	const char *acct = resolve(cfg, sa->user, &pw, &pwlen);
-	const char *acct_name = resolve(cfg, name, &pw_name, &pwlen_name);
+	struct eap_cred cred, cred_name;
+	const char *acct = resolve(cfg, sa->user, &cred);
+	const char *acct_name = resolve(cfg, name, &cred_name);
 	uint64_t now = auth_limit_now();
 	bool blocked = auth_limit_blocked(d->alim, conf, acct, sa->user,
 	                                  (const struct sockaddr *)&sa->peer, now);
 	bool same = acct && acct_name && strcmp(acct, acct_name) == 0;
 	bool real = same && !blocked;
 	uint8_t nt_hash[16];
-	bool ok = verify(sa, real ? pw : dummy_secret, real ? pwlen : strlen(dummy_secret),
-	                 peer_chal, uname, nt_resp, nt_hash) == 0 && real;
+	bool ok = verify(sa, real ? &cred : NULL, peer_chal, uname, nt_resp, nt_hash) == 0 && real;
 	if (!ok) {
 		OPENSSL_cleanse(nt_hash, sizeof(nt_hash));
 		if (blocked)
@@ -259,7 +270,6 @@ enum eap_result eap_process(struct daemon *d, struct ike_sa *sa, const uint8_t *
 
 bool eap_user_known(const struct config *cfg, const char *user)
 {
-	const char *pw;
-	size_t len;
-	return resolve(cfg, user, &pw, &len) != NULL;
+	struct eap_cred cred;
+	return resolve(cfg, user, &cred) != NULL;
 }

@@ -249,11 +249,33 @@ static void seed003(void)
 	struct ipsec_conf *c;
 	const struct conf_conn *p, *ios, *ms;
 
-	CHECK("seed003 as written: ';' in leftsubnet", load_fails(D "seed003.conf",
-	      D "seed003.conf:11: leftsubnet: '0.0.0.0/0;::/0' is not an address or subnet "
-	      "(separate list elements with ',')"));
-	CHECK("seed003 with ',': eap-tls", load_fails(D "seed003-comma.conf",
-	      D "seed003-comma.conf:30: rightauth: EAP method 'tls' is not supported (only eap-mschapv2)"));
+	/* as written: "leftsubnet=0.0.0.0/0;::/0" is read as both subnets,
+	 * with one warning (every conn inherits the %default line) */
+	c = ipsec_conf_load(D "seed003.conf", err, sizeof(err));
+	CHECK("seed003 as written loads", c && c->n_conns == 5);
+	if (c) {
+		const struct conf_conn *tls = conn(c, "rwEAPTLS"), *tios = conn(c, "rwEAPTLSIOS");
+		p = conn(c, "rwPUBKEY");
+		CHECK("seed003 ';': both subnets", p && p->left.n_subnet == 2 &&
+		      net_is(&p->left.subnet[0], "0.0.0.0", 0) && net_is(&p->left.subnet[1], "::", 0));
+		CHECK("seed003 ';': one warning", c->n_warnings == 1 && strcmp(c->warnings[0],
+		      D "seed003.conf:11: leftsubnet=0.0.0.0/0;::/0: ';' read as a list separator "
+		      "(cygnet takes every subnet); strongSwan separates lists with ',' only and would "
+		      "have read just the first subnet, 0.0.0.0/0") == 0);
+		CHECK("seed003 eap-tls conns", tls && tios && tls->right.auth == AUTH_EAP_TLS &&
+		      tios->right.auth == AUTH_EAP_TLS && streq_or_null(tios->right.id, "myVpnClients") &&
+		      streq_or_null(tls->right.cert, "clientCert_myvpnclient.pem"));
+		bool none = true;
+		for (int i = 0; i < c->n_conns; i++)
+			none &= c->conns[i].n_pending == 0;
+		CHECK("seed003 as written: nothing pending", none && c->n_pending == 0);
+	} else {
+		printf("# %s\n", err);
+	}
+	ipsec_conf_free(c);
+	c = ipsec_conf_load(D "seed003-comma.conf", err, sizeof(err));
+	CHECK("seed003 with ',': loads without warnings", c && c->n_conns == 5 && c->n_warnings == 0);
+	ipsec_conf_free(c);
 	c = ipsec_conf_load(D "seed003-noeaptls.conf", err, sizeof(err));
 	CHECK("seed003 without eap-tls loads", c != NULL);
 	if (!c) {
@@ -279,8 +301,7 @@ static void seed003(void)
 	CHECK("seed003 rightid", streq_or_null(ios->right.id, "myVpnClients") && p->right.id == NULL);
 	CHECK("seed003 sendcert", ms->left.sendcert == SENDCERT_ALWAYS &&
 	      ms->right.sendcert == SENDCERT_NEVER && p->left.sendcert == SENDCERT_IFASKED);
-	CHECK("seed003 rightcert pending", strcmp(pend_str(p->pending, p->n_pending),
-	      "rightcert=clientCert_myvpnclient.pem@20") == 0 && ms->n_pending == 0);
+	CHECK("seed003 rightcert no longer pending", p->n_pending == 0 && ms->n_pending == 0);
 out:
 	ipsec_conf_free(c);
 }
@@ -364,8 +385,36 @@ static void setup(void)
 	CHECK("setup values", c && streq_or_null(c->tun_name, "vpn0") && streq_or_null(c->user, "cygnet") &&
 	      c->uniqueids == UNIQUE_KEEP);
 	CHECK("setup pending", c && strcmp(pend_str(c->pending, c->n_pending),
-	      "strictcrlpolicy=yes@4 cachecrls=no@5") == 0 &&
-	      c->pending[0].file == c->files[0]);
+	      "cachecrls=no@5") == 0 && c->pending[0].file == c->files[0]);
+	CHECK("strictcrlpolicy stored", c && c->strictcrlpolicy == CRL_POLICY_YES);
+	ipsec_conf_free(c);
+	c = parse("config setup\n  strictcrlpolicy=ifuri\n");
+	CHECK("strictcrlpolicy ifuri", c && c->strictcrlpolicy == CRL_POLICY_IFURI && c->n_pending == 0);
+	ipsec_conf_free(c);
+	c = parse("conn a\n  auto=add\n");
+	CHECK("strictcrlpolicy default no, no dns/nbns", c && c->strictcrlpolicy == CRL_POLICY_NO &&
+	      c->dns[0].family == 0 && c->dns[1].family == 0 && c->nbns[0].family == 0 &&
+	      c->nbns[1].family == 0);
+	ipsec_conf_free(c);
+	/* strongSwan 4's dns1/dns2/nbns1/nbns2 (seed 003 has them in its
+	 * strongswan.conf) */
+	c = parse("config setup\n  dns1=10.0.0.1\n  dns2=2001:db8::53\n  nbns1=10.0.0.1\n"
+	          "  nbns2=10.0.0.2\n");
+	CHECK("dns1 dns2 nbns1 nbns2", c && dns_is(&c->dns[0], "10.0.0.1") &&
+	      dns_is(&c->dns[1], "2001:db8::53") && dns_is(&c->nbns[0], "10.0.0.1") &&
+	      dns_is(&c->nbns[1], "10.0.0.2") && c->n_pending == 0);
+	ipsec_conf_free(c);
+	c = parse("config setup\n  dns1=\n");
+	CHECK("dns1= resets", c && c->dns[0].family == 0);
+	CHECK("err nbns IPv6", fails("config setup\n  nbns1=2001:db8::1\n",
+	      "x.conf:2: nbns1: a NetBIOS name server must be an IPv4 address (IKEv2 has "
+	      "INTERNAL_IP4_NBNS only)"));
+	CHECK("err dns2 not an address", fails("config setup\n  dns2=dns.example.com\n",
+	      "x.conf:2: dns2: 'dns.example.com' is not an IP address"));
+	CHECK("err dns3 unknown", fails("config setup\n  dns3=10.0.0.3\n",
+	      "x.conf:2: unknown keyword 'dns3'"));
+	CHECK("err dns1 in a conn", fails("conn a\n  dns1=10.0.0.3\n",
+	      "x.conf:2: keyword 'dns1' belongs in 'config setup'"));
 	ipsec_conf_free(c);
 	c = parse("config setup\n  tun=\n  uniqueids=\n  charondebug=\n");
 	CHECK("setup reset", c && streq_or_null(c->tun_name, "cygnet0") && c->uniqueids == UNIQUE_YES &&
@@ -422,7 +471,7 @@ static void also(void)
 	}
 	ipsec_conf_free(c);
 
-	c = parse("conn base\n  rightauth=eap-tls\n  auto=ignore\nconn tls\n  also=base\n"
+	c = parse("conn base\n  rightauth=eap-gtc\n  auto=ignore\nconn tls\n  also=base\n"
 	          "conn ok\n  auto=add\n");
 	CHECK("ignored conns need no honourable values", c && c->n_conns == 1 && conn(c, "ok"));
 	ipsec_conf_free(c);
@@ -430,9 +479,10 @@ static void also(void)
 	      "x.conf:2: auto: 'adde' is not one of ignore, add, route, start"));
 	CHECK("err ignored conn: keyword checked", fails("conn a\n  auto=ignore\n  rigthauth=psk\n",
 	      "x.conf:3: unknown keyword 'rigthauth'"));
-	CHECK("err inherited value checked in user", fails("conn base\n  rightauth=eap-tls\n"
+	CHECK("err inherited value checked in user", fails("conn base\n  rightauth=eap-gtc\n"
 	      "conn a\n  also=base\n  auto=add\n",
-	      "x.conf:2: rightauth: EAP method 'tls' is not supported (only eap-mschapv2)"));
+	      "x.conf:2: rightauth: EAP method 'gtc' is not supported (eap-mschapv2, eap-tls, "
+	      "eap-md5 or eap are)"));
 
 	c = parse("conn %default\n  auto=add\nconn %default\n  leftid=d2\nconn a\n  rightid=r\n");
 	CHECK("several %default", c && c->n_conns == 1 && c->conns[0].auto_add &&
@@ -485,7 +535,7 @@ static void values(void)
 		CHECK("rightca as written", streq_or_null(v->right.ca, "C=US, O=yyy, CN=xxxx") &&
 		      v->right.ca_line == 16 && v->right.ca_file == c->files[0] && v->left.ca == NULL);
 		CHECK("values pending", strcmp(pend_str(v->pending, v->n_pending),
-		      "rightauth2=eap-mschapv2@11 mark=0x10/0xff@14 "
+		      "mark=0x10/0xff@14 "
 		      "reqid=5@15 rightfirewall=yes@24 inactivity=300s@25 "
 		      "leftdns=%config4,198.18.0.1@27 closeaction=restart@13") == 0);
 	}
@@ -504,9 +554,16 @@ static void values(void)
 	BAD("err type", "type=transport", "type: type=transport is not supported (only tunnel)");
 	BAD("err aggressive", "aggressive=yes",
 	    "aggressive: aggressive mode is IKEv1 only, and IKEv1 is not supported");
-	BAD("err eap-tls", "rightauth=eap-tls", "rightauth: EAP method 'tls' is not supported (only eap-mschapv2)");
+	BAD("err eap-gtc", "rightauth=eap-gtc",
+	    "rightauth: EAP method 'gtc' is not supported (eap-mschapv2, eap-tls, eap-md5 or eap are)");
 	BAD("err auth", "leftauth=magic",
-	    "leftauth: unknown authentication method 'magic' (expected pubkey, eap-mschapv2 or psk)");
+	    "leftauth: unknown authentication method 'magic' (expected pubkey, psk, eap-mschapv2, "
+	    "eap-tls, eap-md5 or eap)");
+	BAD("err ';' in rightsourceip", "rightsourceip=10.0.1.0/24;fd00::/64",
+	    "rightsourceip: '10.0.1.0/24;fd00::/64' is not an address or subnet (separate list "
+	    "elements with ',')");
+	BAD("err ';' empty element", "leftsubnet=10.0.0.0/8;",
+	    "leftsubnet: empty element in list '10.0.0.0/8;'");
 	BAD("err xauth", "rightauth2=xauth", "rightauth2: XAuth is IKEv1 only, and IKEv1 is not supported");
 	BAD("err sendcert", "leftsendcert=sometimes",
 	    "leftsendcert: 'sometimes' is not one of ifasked, always, yes, never, no");
@@ -685,6 +742,69 @@ static void includes(void)
 	CHECK("err directory", load_fails(D "inc", D "inc: cannot read: not a regular file"));
 }
 
+/* leftauth/rightauth/rightauth2 values, and what stays pending */
+static void auth(void)
+{
+	struct ipsec_conf *c;
+	const struct conf_conn *a, *b, *d, *e;
+
+	c = parse("conn a\n  auto=add\n  rightauth=eap-tls\n  rightauth2=eap-md5\n"
+	          "conn b\n  auto=add\n  rightauth=eap\n  rightauth2=eap\n  leftauth=ecdsa\n"
+	          "conn d\n  auto=add\n  rightauth=eap-md5\n  leftauth2=eap-mschapv2\n"
+	          "conn e\n  auto=add\n  right=198.18.0.1\n  rightauth=pubkey\n  rightauth2=psk\n"
+	          "  rightcert=server.pem\n");
+	a = conn(c, "a");
+	b = conn(c, "b");
+	d = conn(c, "d");
+	e = conn(c, "e");
+	CHECK("auth loads", a && b && d && e);
+	if (!a || !b || !d || !e)
+		goto out;
+	CHECK("eap-tls, rightauth2 eap-md5", a->right.auth == AUTH_EAP_TLS &&
+	      a->right.auth2 == AUTH_EAP_MD5 && !a->right.auth_eap_any && a->n_pending == 0);
+	CHECK("eap: any method, stored as eap-mschapv2", b->right.auth == AUTH_EAP_MSCHAPV2 &&
+	      b->right.auth_eap_any && b->right.auth2 == AUTH_EAP_MSCHAPV2 &&
+	      b->right.auth2_eap_any && b->left.auth == AUTH_PUBKEY && !b->left.auth_eap_any);
+	CHECK("eap-md5; leftauth2 pending", d->right.auth == AUTH_EAP_MD5 &&
+	      strcmp(pend_str(d->pending, d->n_pending), "leftauth2=eap-mschapv2@13") == 0);
+	CHECK("rightauth2 of a conn that initiates is pending; rightcert stored",
+	      e->right.auth2 == AUTH_PSK && streq_or_null(e->right.cert, "server.pem") &&
+	      strcmp(pend_str(e->pending, e->n_pending), "rightauth2=psk@18") == 0);
+	CHECK("conf_auth_is_eap", conf_auth_is_eap(AUTH_EAP_TLS) && conf_auth_is_eap(AUTH_EAP_MD5) &&
+	      conf_auth_is_eap(AUTH_EAP_MSCHAPV2) && !conf_auth_is_eap(AUTH_PSK) &&
+	      !conf_auth_is_eap(AUTH_PUBKEY) && !conf_auth_is_eap(AUTH_UNSET));
+	CHECK("conf_auth_name", strcmp(conf_auth_name(AUTH_EAP_MD5), "eap-md5") == 0 &&
+	      strcmp(conf_auth_name(AUTH_EAP_TLS), "eap-tls") == 0 &&
+	      strcmp(conf_auth_name(AUTH_UNSET), "unset") == 0);
+out:
+	ipsec_conf_free(c);
+}
+
+/* ';' between subnets: both taken, a warning says what strongSwan reads */
+static void semicolons(void)
+{
+	struct ipsec_conf *c;
+	const struct conf_conn *a;
+
+	c = parse("conn a\n  auto=add\n  right=198.18.0.1\n"
+	          "  rightsubnet=10.1.0.0/16 ; 10.2.0.0/16;2001:db8::/32\n  leftsubnet=10.9.0.1;10.9.0.2\n");
+	a = conn(c, "a");
+	CHECK("';' subnets", a && a->right.n_subnet == 3 && net_is(&a->right.subnet[0], "10.1.0.0", 16) &&
+	      net_is(&a->right.subnet[1], "10.2.0.0", 16) &&
+	      net_is(&a->right.subnet[2], "2001:db8::", 32) && a->left.n_subnet == 2);
+	CHECK("';' warnings", c && c->n_warnings == 2 &&
+	      strcmp(c->warnings[0], "x.conf:4: rightsubnet=10.1.0.0/16 ; 10.2.0.0/16;2001:db8::/32: "
+	             "';' read as a list separator (cygnet takes every subnet); strongSwan separates "
+	             "lists with ',' only and would have read just the first subnet, 10.1.0.0/16") == 0 &&
+	      strcmp(c->warnings[1], "x.conf:5: leftsubnet=10.9.0.1;10.9.0.2: ';' read as a list "
+	             "separator (cygnet takes every subnet); strongSwan separates lists with ',' only "
+	             "and would have skipped '10.9.0.1' as an invalid subnet") == 0);
+	ipsec_conf_free(c);
+	c = parse("conn a\n  auto=add\n  leftsubnet=10.0.0.0/8,10.1.0.0/16\n");
+	CHECK("',' gives no warning", c && c->n_warnings == 0 && c->conns[0].left.n_subnet == 2);
+	ipsec_conf_free(c);
+}
+
 static void addr(void)
 {
 	struct conf_addr a;
@@ -711,6 +831,8 @@ int main(void)
 	values();
 	client_keys();
 	includes();
+	auth();
+	semicolons();
 	addr();
 	ipsec_conf_free(NULL);
 	CHECK_DONE();

@@ -169,12 +169,24 @@ static void eap_client(void)
 		"its certificate)"));
 	CHECK("err server conn keeps its checks", load_fails(
 		"conn x\n  auto=add\n  right=%any\n  leftauth=eap-mschapv2\n  rightauth=eap-mschapv2\n", "",
-		"%s/ipsec.conf:1: conn 'x': leftauth must be pubkey (the server authenticates "
-		"with its certificate)"));
-	CHECK("err server conn rightauth missing", load_fails(
-		"conn x\n  auto=add\n  leftcert=client.pem\n", "",
-		"%s/ipsec.conf:1: conn 'x': rightauth= is missing (cygnet authenticates users with "
-		"rightauth=eap-mschapv2)"));
+		"%s/ipsec.conf:1: conn 'x': leftauth must be pubkey or psk (how the server "
+		"authenticates; eap-mschapv2 is for clients)"));
+	CHECK("err client leftauth=eap-tls", load_fails(
+		"conn x\n  auto=start\n  right=198.18.0.1\n  leftauth=eap-tls\n", "",
+		"%s/ipsec.conf:1: conn 'x': leftauth=eap-tls: as a client cygnet authenticates with "
+		"pubkey, psk or eap-mschapv2"));
+	CHECK("err client with only an NTLM hash", load_fails(
+		"conn home\n  auto=start\n  right=vpn.example.com\n  leftauth=eap-mschapv2\n"
+		"  leftid=carol\n", "carol : NTLM 0x44EBBA8D5312B8D611474411F56989AE\n",
+		"%s/ipsec.conf:1: conn 'home': 'carol' has an NTLM hash in ipsec.secrets "
+		"(%s/ipsec.secrets:1); as a client cygnet needs the password (carol : EAP \"password\")"));
+	/* strongSwan's default rightauth is pubkey (authby=pubkey) */
+	struct config *cfg2 = load("conn x\n  auto=add\n  leftcert=client.pem\n", ": ECDSA client.key\n");
+	CHECK("server conn without rightauth: pubkey clients", cfg2 && !cfg2->peers[0].client &&
+	      cfg2->peers[0].cert && cfg2->peers[0].conn->right.auth == AUTH_UNSET);
+	if (!cfg2)
+		printf("# %s\n", err);
+	config_free(cfg2);
 }
 
 static void psk_client(void)

@@ -167,7 +167,14 @@ static void forms(void)
 static void errors(void)
 {
 	CHECK("err unknown type", fails("a : EAP x\nbob : FOO bar\n", "x.secrets:2: unknown secret type 'FOO'"));
-	CHECK("err unsupported type", fails("bob : NTLM 0x00\n", "x.secrets:1: secret type 'NTLM' is not supported"));
+	CHECK("err unsupported type", fails("bob : PIN 1234\n", "x.secrets:1: secret type 'PIN' is not supported"));
+	CHECK("err NTLM too short", fails("bob : NTLM 0x00\n", "x.secrets:1: NTLM: expected the "
+	      "16-byte NT hash as 0x and 32 hex digits (cygnetctl hash-password NAME prints the line)"));
+	CHECK("err NTLM as a password", fails("bob : NTLM \"0123456789abcdef\"\n", "x.secrets:1: NTLM: "
+	      "expected the 16-byte NT hash as 0x and 32 hex digits (cygnetctl hash-password NAME "
+	      "prints the line)"));
+	CHECK("err NTLM bad hex", fails("bob : NTLM 0x44EBBA8D5312B8D611474411F56989AG\n",
+	      "x.secrets:1: NTLM: malformed 0x (hex) or 0s (base64) secret"));
 	CHECK("err missing quote", fails("\nbob : EAP \"secret\n", "x.secrets:2: missing closing quote"));
 	CHECK("err no colon", fails("bob EAP secret\n",
 	      "x.secrets:1: expected 'SELECTORS : TYPE SECRET' (with whitespace around ':')"));
@@ -191,8 +198,51 @@ static void errors(void)
 	      strcmp(err, D "loop.secrets:2: includes nested more than 16 deep (an include loop?)") == 0);
 }
 
+/* NTLM entries (strongSwan's NT hash secret) and the line cygnetctl
+ * hash-password prints for them, read back */
+static void ntlm(void)
+{
+	/* RFC 2759 §9.2: NtPasswordHash("clientPass") */
+	static const uint8_t h[16] = { 0x44, 0xEB, 0xBA, 0x8D, 0x53, 0x12, 0xB8, 0xD6,
+	                               0x11, 0x47, 0x44, 0x11, 0xF5, 0x69, 0x89, 0xAE };
+	struct secrets *s = parse("User : NTLM 0x44EBBA8D5312B8D611474411F56989AE\n"
+	                          "\"two words\" : NTLM 0sROu6jVMSuNYRR0QR9WmJrg==\n");
+	CHECK("ntlm entries", s && s->n == 2 && s->s[0].type == SECRET_NTLM &&
+	      s->s[0].value_len == 16 && memcmp(s->s[0].value, h, 16) == 0 && s->s[0].n_ids == 1 &&
+	      strcmp(s->s[0].ids[0], "User") == 0 && s->s[1].type == SECRET_NTLM &&
+	      s->s[1].value_len == 16 && memcmp(s->s[1].value, h, 16) == 0 &&
+	      strcmp(s->s[1].ids[0], "two words") == 0);
+	secrets_free(s);
+
+	static const char *const names[] = { "User", "CORP\\bob", "two words", "say \"hi\"",
+	                                     "a#b", "include", ":", "back\\slash quoted", "'q" };
+	char line[256];
+	bool all = true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		s = NULL;
+		if (secrets_format_ntlm(names[i], h, line, sizeof(line)) == 0)
+			s = secrets_parse("f.secrets", line, err, sizeof(err));
+		bool ok = s && s->n == 1 && s->s[0].type == SECRET_NTLM && s->s[0].n_ids == 1 &&
+		          strcmp(s->s[0].ids[0], names[i]) == 0 && s->s[0].value_len == 16 &&
+		          memcmp(s->s[0].value, h, 16) == 0;
+		if (!ok)
+			printf("# '%s' -> '%s'\n", names[i], line);
+		all &= ok;
+		secrets_free(s);
+	}
+	CHECK("ntlm lines read back", all);
+	CHECK("ntlm line form", secrets_format_ntlm("User", h, line, sizeof(line)) == 0 &&
+	      strcmp(line, "User : NTLM 0x44ebba8d5312b8d611474411f56989ae") == 0);
+	CHECK("ntlm line quoted", secrets_format_ntlm("a b", h, line, sizeof(line)) == 0 &&
+	      strncmp(line, "\"a b\" : NTLM 0x", 15) == 0);
+	CHECK("ntlm line refusals", secrets_format_ntlm("", h, line, sizeof(line)) < 0 &&
+	      secrets_format_ntlm("a\nb", h, line, sizeof(line)) < 0 &&
+	      secrets_format_ntlm("User", h, line, 20) < 0);
+}
+
 int main(void)
 {
+	ntlm();
 	seed000(D "seed000.secrets", "seed000", 8);
 	seed000(D "seed002.secrets", "seed002", 8);
 	seed001();
