@@ -15,6 +15,7 @@
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/eap.h"
+#include "src/eap_server.h"
 #include "src/ike.h"
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
@@ -45,10 +46,15 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
 
-/* the AUTH of an EAP MSK, for our message (ours) or the peer's */
+/* the AUTH after EAP, for our message (ours) or the peer's: from the
+ * MSK, or, when the method makes none (EAP-MD5), from SK_pi / SK_pr
+ * (RFC 7296 §2.16) */
 static int psk_auth(const struct ike_sa *sa, bool ours, uint8_t *out)
 {
-	return ike_auth_psk(sa, !ours, sa->msk, sizeof(sa->msk), out);
+	if (sa->have_msk)
+		return ike_auth_psk(sa, !ours, sa->msk, sizeof(sa->msk), out);
+	const uint8_t *k = ours ? sa->sk_pr : sa->sk_pi;
+	return ike_auth_psk(sa, !ours, k, sa->prf_len, out);
 }
 
 static void id_from_msg(const struct ike_id *in, struct ident *out)
@@ -232,17 +238,18 @@ static void sign_job_free(struct sign_job *j)
 static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, uint32_t msgid);
 static bool kept_elsewhere(struct daemon *d, const struct ike_sa *sa);
 
-/* the EAP round's first request: Identity, or the MSCHAPv2 challenge
- * for the identity the client claimed; 0 or -1 */
-static int start_eap(struct ike_sa *sa, struct ike_wr *w)
+/* the EAP round's first request (method: the conn's rightauth or
+ * rightauth2): Identity, or the method's first request for the identity
+ * the client claimed; 0 or -1 */
+static int start_eap(struct daemon *d, struct ike_sa *sa, int method, struct ike_wr *w)
 {
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));
 	bool ask = sa->cfg->conn->eap_identity != NULL;
 	if (!ask)
 		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
-	uint8_t eap[128];
-	size_t eaplen = eap_start(sa, ask, eap, sizeof(eap));
+	uint8_t eap[1100];
+	size_t eaplen = eap_server_start(d, sa, method, ask, eap, sizeof(eap));
 	if (!eaplen)
 		return -1;
 	ike_wr_eap(w, eap, eaplen);
@@ -281,10 +288,11 @@ static void first_auth_respond(struct daemon *d, struct ike_sa *sa, struct sign_
 	                   : j->method == AUTHM_DIGITAL_SIGNATURE ? "RFC 7427 signature"
 	                   : "ECDSA signature";
 	if (sa->kind == PEER_EAP) {
-		if (start_eap(sa, &w) != 0)
+		if (start_eap(d, sa, pc->conn->right.auth, &w) != 0)
 			return auth_failed(d, sa, j->msgid, NULL, 0, "EAP start failed");
 		log_info(LOG_IKE, "%s: '%s' matches conn '%s'; authenticating the server with %s, "
-		         "starting EAP-MSCHAPv2%s", ike_sa_tag(sa), idtext, pc->name, ours,
+		         "starting %s%s", ike_sa_tag(sa), idtext, pc->name, ours,
+		         eap_server_name(pc->conn->right.auth),
 		         pc->conn->eap_identity ? " with EAP-Identity" : "");
 		ike_sa_send_encrypted(d, sa, IKE_AUTH, true, j->msgid, &w);
 		return;
@@ -440,14 +448,14 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
  * EAP (rightauth2) for that identity */
 static void second_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
-	uint8_t buf[1024];
+	uint8_t buf[2048];
 	if (!m->idi.present || m->has_auth || m->idi.body_len > sizeof(sa->idi_body))
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "second round: IDi without AUTH "
 		                   "expected");
 	enum conf_auth a2 = sa->cfg->conn->right.auth2;
-	if (a2 != AUTH_EAP_MSCHAPV2)
-		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "second round: only EAP-MSCHAPv2 "
-		                   "is built for rightauth2");
+	if (!conf_auth_is_eap(a2))
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "second round: only EAP methods "
+		                   "are built for rightauth2");
 	/* the second round's AUTH covers its own IDi */
 	id_from_msg(&m->idi, &sa->idi);
 	memcpy(sa->idi_body, m->idi.body, m->idi.body_len);
@@ -455,27 +463,31 @@ static void second_auth(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 	sa->kind = PEER_EAP;
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
-	if (start_eap(sa, &w) != 0)
+	if (start_eap(d, sa, a2, &w) != 0)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP start failed");
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));
-	log_info(LOG_IKE, "%s: second round for '%s': EAP-MSCHAPv2", ike_sa_tag(sa), idtext);
+	log_info(LOG_IKE, "%s: second round for '%s': %s", ike_sa_tag(sa), idtext,
+	         eap_server_name(a2));
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
 }
 
 static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
-	uint8_t out[512];
+	uint8_t out[1100];
 	size_t outlen;
+	char why[64];
 	if (!m->eap)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP payload expected");
-	enum eap_result r = eap_process(d, sa, m->eap, m->eap_len, out, sizeof(out), &outlen);
+	enum eap_result r = eap_server_process(d, sa, m->eap, m->eap_len, out, sizeof(out),
+	                                       &outlen);
 	if (r == EAP_FAILURE) {
-		auth_failed(d, sa, m->hdr.msgid, out, outlen, "EAP-MSCHAPv2 failed");
+		snprintf(why, sizeof(why), "%s failed", eap_server_name(sa->eap_method));
+		auth_failed(d, sa, m->hdr.msgid, out, outlen, why);
 		OPENSSL_cleanse(out, sizeof(out));
 		return;
 	}
-	uint8_t buf[1024];
+	uint8_t buf[1200];
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
 	ike_wr_eap(&w, out, outlen);
@@ -569,13 +581,19 @@ static void write_cp(struct ike_wr *w, struct ike_sa *sa)
 		v6[16] = 128;
 		a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_ADDRESS, v6, 17 };
 	}
-	const struct conf_end *r = &sa->cfg->conn->right;
-	for (int i = 0; i < r->n_dns && n < IKE_MAX_CP_ATTR; i++) {
-		if (r->dns[i].family == AF_INET)
-			a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_DNS, r->dns[i].addr, 4 };
+	/* rightdns, else dns1/dns2 of config setup; nbns1/nbns2 (WINS) */
+	struct conf_addr dns[CONF_MAX_NETS], nbns[2];
+	int nd = config_conn_dns(sa->cfg, dns, CONF_MAX_NETS);
+	int nn = config_conn_nbns(sa->cfg, nbns, 2);
+	for (int i = 0; i < nd && n < IKE_MAX_CP_ATTR; i++) {
+		if (dns[i].family == AF_INET)
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_DNS, dns[i].addr, 4 };
 		else
-			a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_DNS, r->dns[i].addr, 16 };
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_DNS, dns[i].addr, 16 };
 	}
+	for (int i = 0; i < nn && n < IKE_MAX_CP_ATTR; i++)
+		if (nbns[i].family == AF_INET)
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_NBNS, nbns[i].addr, 4 };
 	ike_wr_cp(w, CFG_REPLY, a, n);
 }
 

@@ -185,6 +185,11 @@ struct ike_sa {
 	enum peer_kind kind;              /* how the client authenticates its first round */
 	bool another_round;               /* it announced a second (ANOTHER_AUTH_FOLLOWS) */
 
+	/* EAP: the method (enum conf_auth) and, for EAP-TLS and EAP-MD5,
+	 * its state (src/eap_server.c); EAP-MSCHAPv2's is below */
+	int eap_method;
+	void *eap_ctx;
+	bool eap_md5_dummy;               /* a challenge for no real account */
 	/* EAP-MSCHAPv2 */
 	enum eap_state eap;
 	uint8_t eap_id;
