@@ -35,6 +35,13 @@ int conf_lex_file(struct conf_raw *raw, const char *path, char *err, size_t errl
  * resolve relative includes. */
 int conf_lex_text(struct conf_raw *raw, const char *name, const char *text,
                   char *err, size_t errlen);
+/* Builds an ipsec_conf from raw sections (conf/ipsec_conf.c does the
+ * checking, exactly as for ipsec.conf; conf/swanctl_conf.c feeds it its
+ * translation). Takes raw's file list (kv file names must point into it);
+ * raw keeps its sections, the caller frees them. NULL with one
+ * "file:line: ..." line in err. */
+struct ipsec_conf;
+struct ipsec_conf *ipsec_conf_from_raw(struct conf_raw *raw, char *err, size_t errlen);
 /* Frees sections and the file list (NULL-safe). */
 void conf_raw_free(struct conf_raw *raw);
 

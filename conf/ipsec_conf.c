@@ -1280,3 +1280,10 @@ void ipsec_conf_free(struct ipsec_conf *c)
 	conf_strv_free(c->files, c->n_files);
 	free(c);
 }
+
+struct ipsec_conf *ipsec_conf_from_raw(struct conf_raw *raw, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	return build(raw, err, errlen);
+}

@@ -148,6 +148,9 @@ struct conf_conn {
 	 * pending (as rightsubnet= is) */
 	enum dpd_action closeaction;
 	struct conf_pending *pending; int n_pending;
+	/* swanctl.conf send_certreq = no: send no CERTREQ payloads (ipsec.conf
+	 * has no such keyword: always false there) */
+	bool no_certreq;
 };
 
 struct ipsec_conf {
@@ -190,6 +193,9 @@ struct ipsec_conf {
 	/* things that load but deserve a line in the log, one
 	 * "file:line: ..." each (e.g. leftsubnet=a;b, see cv_net_list) */
 	char **warnings; int n_warnings;
+	/* loaded from swanctl.conf (conf/swanctl_conf.h): certificates, CAs,
+	 * CRLs and keys are in the swanctl layout (swanctl_subdir()) */
+	bool swanctl;
 };
 
 /* Reads path (and its includes). On error returns NULL and writes exactly

@@ -14,6 +14,7 @@
 #include "crypto/sig.h"
 #include "conf/conf_files.h"
 #include "conf/conf_util.h"
+#include "conf/swanctl_conf.h"
 #include "src/config.h"
 #include "src/log.h"
 #include "src/pool.h"
@@ -130,7 +131,8 @@ static int load_keys(struct config *cfg, struct keyref **out, int *n_out,
 		if (s->type != SECRET_RSA && s->type != SECRET_ECDSA && s->type != SECRET_PRIVATE)
 			continue;
 		char path[1024], why[1400], reason[256];
-		config_path(cfg, "ipsec.d/private", s->value, path, sizeof(path));
+		config_path(cfg, swanctl_key_subdir(cfg->conf->swanctl, s->type), s->value, path,
+		            sizeof(path));
 		size_t len = 0;
 		char *text = conf_read_file(path, &len, reason, sizeof(reason));
 		EVP_PKEY *k = NULL;
@@ -220,7 +222,8 @@ static int load_local_cert(struct config *cfg, struct peer_cfg *pc, struct conf_
 {
 	char path[1024], why[1400];
 
-	config_path(cfg, "ipsec.d/certs", c->left.cert, path, sizeof(path));
+	config_path(cfg, swanctl_subdir(cfg->conf->swanctl, SUBDIR_CERTS), c->left.cert, path,
+	            sizeof(path));
 	pc->cert = load_cert(path, why, sizeof(why));
 	if (!pc->cert) {
 		snprintf(err, errlen, "%s:%d: conn '%s': leftcert: %s", c->file, c->line, c->name, why);
@@ -474,7 +477,8 @@ static int setup_peer(struct config *cfg, struct peer_cfg *pc, struct conf_conn 
 		return -1;
 	if (c->right.cert) {
 		char path[1024], why[1400];
-		config_path(cfg, "ipsec.d/certs", c->right.cert, path, sizeof(path));
+		config_path(cfg, swanctl_subdir(cfg->conf->swanctl, SUBDIR_CERTS), c->right.cert, path,
+		            sizeof(path));
 		pc->remote_cert = load_cert(path, why, sizeof(why));
 		if (!pc->remote_cert) {
 			snprintf(err, errlen, "%s:%d: conn '%s': rightcert: %s", c->file, c->line,
@@ -585,7 +589,7 @@ static int load_crls(struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s/ipsec.d/crls", cfg->dir);
+	snprintf(dir, sizeof(dir), "%s/%s", cfg->dir, swanctl_subdir(cfg->conf->swanctl, SUBDIR_CRLS));
 	if (conf_list_dir(dir, &paths, &n, reason, sizeof(reason)) != 0) {
 		snprintf(err, errlen, "%.1024s: %s", dir, reason);
 		return -1;
@@ -883,6 +887,48 @@ static void warn_overlaps(const struct config *cfg)
 	}
 }
 
+/* true when path can be read; false for a file that does not exist (any
+ * other failure is true: the loader then reports it) */
+static bool file_exists(const char *path)
+{
+	char why[256];
+	size_t len = 0;
+	char *text = conf_read_file(path, &len, why, sizeof(why));
+
+	if (!text)
+		return strcmp(why, strerror(ENOENT)) != 0;
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return true;
+}
+
+/* The connections and secrets: DIR/ipsec.conf and DIR/ipsec.secrets, or,
+ * when DIR has no ipsec.conf but a swanctl.conf, that file (with its
+ * secrets; conf/swanctl_conf.h). Both present: ipsec.conf, and a line
+ * saying swanctl.conf is not read. */
+static int load_conns_secrets(struct config *cfg, const char *dir, char *err, size_t errlen)
+{
+	char path[1024], swan[1024];
+
+	snprintf(path, sizeof(path), "%s/ipsec.conf", dir);
+	snprintf(swan, sizeof(swan), "%s/swanctl.conf", dir);
+	if (!file_exists(path) && file_exists(swan)) {
+		log_info(LOG_CFG, "%s: no ipsec.conf, loading %s", dir, swan);
+		snprintf(path, sizeof(path), "%s/ipsec.secrets", dir);
+		if (file_exists(path))
+			log_err(LOG_CFG, "%s is not read: swanctl.conf holds the secrets", path);
+		return swanctl_conf_load(swan, &cfg->conf, &cfg->secrets, err, errlen);
+	}
+	if (file_exists(swan))
+		log_err(LOG_CFG, "%s is not read: %s is loaded (remove one of them)", swan, path);
+	cfg->conf = ipsec_conf_load(path, err, errlen);
+	if (!cfg->conf)
+		return -1;
+	snprintf(path, sizeof(path), "%s/ipsec.secrets", dir);
+	cfg->secrets = secrets_load(path, err, errlen);
+	return cfg->secrets ? 0 : -1;
+}
+
 struct config *config_load(const char *dir, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
@@ -896,18 +942,12 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(cfg->dir, sizeof(cfg->dir), "%s", dir);
-	snprintf(path, sizeof(path), "%s/ipsec.conf", dir);
-	cfg->conf = ipsec_conf_load(path, err, errlen);
-	if (!cfg->conf)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/ipsec.secrets", dir);
-	cfg->secrets = secrets_load(path, err, errlen);
-	if (!cfg->secrets)
+	if (load_conns_secrets(cfg, dir, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < cfg->secrets->n_warnings; i++)
 		log_err(LOG_CFG, "%s", cfg->secrets->warnings[i]);
 	cfg->cacerts = sk_X509_new_null();
-	snprintf(path, sizeof(path), "%s/ipsec.d/cacerts", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, swanctl_subdir(cfg->conf->swanctl, SUBDIR_CACERTS));
 	if (!cfg->cacerts) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

@@ -110,6 +110,11 @@ bool firstrun_needed(const char *dir)
 
 	if (!dir || join(path, sizeof path, dir, "ipsec.conf") < 0)
 		return false;
+	if (!(stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)))
+		return false;
+	/* a swanctl.conf instead (src/config.c loads it) is a configuration */
+	if (join(path, sizeof path, dir, "swanctl.conf") < 0)
+		return false;
 	return stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
 }
 

@@ -72,9 +72,9 @@ struct firstrun_result {
 	char dns[128];                   /* the rightdns= value written */
 };
 
-/* true when DIR/ipsec.conf does not exist (ENOENT, also for a missing
- * DIR). Any other stat error returns false: loading the config will then
- * report it. */
+/* true when neither DIR/ipsec.conf nor DIR/swanctl.conf exists (ENOENT,
+ * also for a missing DIR). Any other stat error returns false: loading the
+ * config will then report it. */
 bool firstrun_needed(const char *dir);
 
 /* Creates the configuration described at the top. 0 on success with res
