@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 #include "crypto/cert.h"
 #include "src/auth_limit.h"
 #include "src/config.h"
@@ -148,6 +149,35 @@ static int tls_user(struct ike_sa *sa, X509 *cert)
 	return 0;
 }
 
+/* the EAP-Identity as text: printable ASCII as it is, or a DER
+ * distinguished name (strongSwan's EAP-TLS client, whose IKE identity is
+ * its certificate's subject, sends the DN's encoding) as "O=.., CN=.." */
+static int identity_text(const uint8_t *data, size_t len, char *out, size_t cap)
+{
+	bool printable = true;
+	for (size_t i = 0; i < len; i++)
+		if (data[i] < 0x20 || data[i] == 0x7f)
+			printable = false;
+	if (printable) {
+		if (len >= cap)
+			return -1;
+		memcpy(out, data, len);
+		out[len] = '\0';
+		return 0;
+	}
+	const unsigned char *p = data;
+	X509_NAME *dn = len <= IDENT_MAX ? d2i_X509_NAME(NULL, &p, (long)len) : NULL;
+	if (!dn)
+		return -1;
+	X509_NAME_free(dn);
+	if (p != data + len)
+		return -1;
+	struct ident id = { .type = ID_DER_ASN1_DN, .len = len };
+	memcpy(id.data, data, len);
+	ident_format(&id, out, cap);
+	return 0;
+}
+
 enum eap_result eap_server_process(struct daemon *d, struct ike_sa *sa, const uint8_t *in,
                                    size_t inlen, uint8_t *out, size_t cap, size_t *outlen)
 {
@@ -158,13 +188,9 @@ enum eap_result eap_server_process(struct daemon *d, struct ike_sa *sa, const ui
 	if (sa->eap == EAP_S_IDENTITY) {
 		struct eap_frame f;
 		if (!eap_frame(in, inlen, &f) || f.code != EAP_CODE_RESPONSE || f.id != sa->eap_id ||
-		    f.type != EAP_T_IDENTITY || f.len == 0 || f.len >= sizeof(sa->user))
+		    f.type != EAP_T_IDENTITY || f.len == 0 || f.len >= sizeof(sa->user) ||
+		    identity_text(f.data, f.len, sa->user, sizeof(sa->user)) != 0)
 			return failed(sa, out, cap, outlen, "malformed EAP-Identity");
-		for (size_t i = 0; i < f.len; i++)
-			if (f.data[i] < 0x20 || f.data[i] == 0x7f)
-				return failed(sa, out, cap, outlen, "malformed EAP-Identity");
-		memcpy(sa->user, f.data, f.len);
-		sa->user[f.len] = '\0';
 		log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), sa->user);
 		*outlen = method_start(d, sa, out, cap);
 		return *outlen ? EAP_CONTINUE : failed(sa, out, cap, outlen, "EAP start failed");

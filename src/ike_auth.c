@@ -38,7 +38,7 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 	if (eap)
 		ike_wr_eap(&w, eap, eaplen);
 	ike_wr_notify(&w, 0, NULL, 0, N_AUTHENTICATION_FAILED, NULL, 0);
-	char outcome[256];
+	char outcome[1024];
 	snprintf(outcome, sizeof(outcome), "connection refused, %s%s%s: AUTHENTICATION_FAILED",
 	         why, sa->auth_fail ? ", " : "", sa->auth_fail ? sa->auth_fail : "");
 	ike_sa_log_outcome(sa, outcome);
@@ -373,20 +373,19 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 			id_from_msg(&m->idr, &t);
 			ident_format(&t, idr, sizeof(idr));
 		}
-		log_err(LOG_CFG, "%s: no conn for IDi '%s' / IDr '%s': %s", ike_sa_tag(sa), idtext, idr,
-		        why);
+		char full[800];
+		snprintf(full, sizeof(full), "no conn for IDi '%.150s' / IDr '%.150s': %.470s", idtext, idr,
+		         why);
 		X509_free(cert);
 		sk_X509_pop_free(chain, X509_free);
-		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "no matching conn");
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, full);
 	}
 	ike_sa_set_cfg(sa, pc);
 	int crc = sa->kind == PEER_EAP ? 0 : check_client(d, sa, m, cert, why, sizeof(why));
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
-	if (crc != 0) {
-		log_err(LOG_IKE, "%s: '%s' (conn '%s'): %s", ike_sa_tag(sa), idtext, pc->name, why);
+	if (crc != 0)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, why);
-	}
 	/* RFC 4739: a conn with rightauth2 wants two rounds, one without
 	 * takes one */
 	bool two = pc->conn->right.auth2 != AUTH_UNSET;
