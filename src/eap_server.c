@@ -124,12 +124,17 @@ static enum eap_result failed(struct ike_sa *sa, uint8_t *out, size_t cap, size_
 
 /* EAP-TLS succeeded: the session's user is the identity the client
  * claimed when its certificate carries it, else the certificate's
- * subject; rightid= (when not %any) must be in the certificate */
+ * subject; rightcert= (when set) must be that certificate and rightid=
+ * (when not %any) must be in it */
 static int tls_user(struct ike_sa *sa, X509 *cert)
 {
 	const struct peer_cfg *pc = sa->cfg;
 	if (!cert)
 		return -1;
+	if (pc->remote_cert && X509_cmp(pc->remote_cert, cert) != 0) {
+		sa->auth_fail = "the client certificate is not the one rightcert= names";
+		return -1;
+	}
 	if (!ident_is_any(&pc->remote_id) &&
 	    !cert_has_id(cert, pc->remote_id.type, pc->remote_id.data, pc->remote_id.len)) {
 		sa->auth_fail = "the client certificate does not carry rightid";

@@ -131,11 +131,9 @@ static struct peer_cfg *select_conn(struct daemon *d, const struct ike_msg *m,
 			score += 1;
 		else if (ident_eq(&pc->remote_id, idi))
 			score += 2;
-		else if (kind == PEER_SIG && cert &&
-		         cert_has_id(cert, pc->remote_id.type, pc->remote_id.data, pc->remote_id.len))
-			score += 2;     /* rightid in the client's certificate (seed 003's iOS conns) */
 		else
-			continue;
+			continue;       /* as strongSwan: IDi against rightid only, so seed 003's
+			                 * iOS clients (IDi = a SAN) land on the iOS conns */
 		if (!ids_matched) {
 			ids_matched = true;
 			snprintf(why, whylen, "no conn with matching identities takes %s clients",
