@@ -599,7 +599,8 @@ static void write_cp(struct ike_wr *w, struct ike_sa *sa)
  * itself by its IP address in IKE and by its user name only in
  * EAP-Identity, so the conn chosen by IKE identities may be the generic
  * one. Switched to when everything negotiated so far holds for it: the
- * same server identity and certificate, the same way of authenticating.
+ * same server certificate (or, without one, the same leftid), the same
+ * way of authenticating.
  * (strongSwan picks conns by IKE identities only.) */
 static void user_conn(struct ike_sa *sa)
 {
@@ -613,11 +614,14 @@ static void user_conn(struct ike_sa *sa)
 		if (pc == cur || pc->client || ident_is_any(&pc->remote_id))
 			continue;
 		ident_format(&pc->remote_id, t, sizeof(t));
-		if (strcmp(t, sa->user) != 0 || !ident_eq(&pc->local_id, &cur->local_id) ||
+		/* the server authenticated with cur's certificate (seed 000's
+		 * per-user conn has also= the Apple conn's leftid, a Windows
+		 * client came in on the conn without it), or with cur's leftid */
+		bool same_server = pc->cert ? cur->cert && X509_cmp(pc->cert, cur->cert) == 0
+		                            : !cur->cert && ident_eq(&pc->local_id, &cur->local_id);
+		if (strcmp(t, sa->user) != 0 || !same_server ||
 		    pc->conn->right.auth != cur->conn->right.auth ||
-		    pc->conn->right.auth2 != cur->conn->right.auth2 ||
-		    (pc->cert != cur->cert && (!pc->cert || !cur->cert ||
-		                               X509_cmp(pc->cert, cur->cert) != 0)))
+		    pc->conn->right.auth2 != cur->conn->right.auth2)
 			continue;
 		log_info(LOG_CFG, "%s: user '%s' has a conn of its own: switching from conn '%s' to "
 		         "'%s'", ike_sa_tag(sa), sa->user, cur->name, pc->name);
