@@ -715,6 +715,11 @@ void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	}
 	switch (sa->state) {
 	case IKE_S_INIT_DONE:
+		if (!m->count[PL_SA - 32] || !m->count[PL_TSI - 32] || !m->count[PL_TSR - 32]) {
+			/* the shape of a later round's request (RFC 4739) */
+			ike_reply_notify(d, sa, m, N_INVALID_SYNTAX, NULL, 0);
+			return;
+		}
 		if (!m->idi.present)
 			return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "IDi missing");
 		first_auth(d, sa, m);
