@@ -404,8 +404,8 @@ done:
 	return rc;
 }
 
-int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted, X509 *anchor,
-                char *err, size_t errlen)
+int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted,
+                STACK_OF(X509_CRL) *crls, X509 *anchor, char *err, size_t errlen)
 {
 	int rc = -1;
 	X509_STORE *store = X509_STORE_new();
@@ -417,6 +417,9 @@ int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted, 
 	for (int i = 0; trusted && i < sk_X509_num(trusted); i++)
 		X509_STORE_add_cert(store, sk_X509_value(trusted, i));
 	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	/* a CRL where we have one: OpenSSL's CRL_CHECK would also refuse a
+	 * certificate whose issuer has none, so each certificate of the
+	 * chain is looked up in crls after the chain is built */
 	if (X509_STORE_CTX_init(ctx, store, cert, untrusted) != 1) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -426,8 +429,29 @@ int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted, 
 		snprintf(err, errlen, "%s", X509_verify_cert_error_string(e));
 		goto out;
 	}
+	STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+	for (int i = 0; crls && built && i < sk_X509_num(built); i++) {
+		X509 *x = sk_X509_value(built, i);
+		for (int j = 0; j < sk_X509_CRL_num(crls); j++) {
+			X509_CRL *crl = sk_X509_CRL_value(crls, j);
+			X509_REVOKED *rev = NULL;
+			if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0)
+				continue;
+			/* only a CRL its issuer signed counts */
+			X509 *issuer = i + 1 < sk_X509_num(built) ? sk_X509_value(built, i + 1) : x;
+			EVP_PKEY *ik = X509_get0_pubkey(issuer);
+			if (!ik || X509_CRL_verify(crl, ik) != 1)
+				continue;
+			if (X509_CRL_get0_by_cert(crl, &rev, x) == 1) {
+				char subj[200] = "?";
+				X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+				snprintf(err, errlen, "certificate %s is revoked", subj);
+				goto out;
+			}
+		}
+	}
 	if (anchor) {
-		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+		STACK_OF(X509) *chain = built;
 		bool found = false;
 		for (int i = 0; chain && i < sk_X509_num(chain); i++)
 			if (X509_cmp(sk_X509_value(chain, i), anchor) == 0)

@@ -50,10 +50,12 @@ int cert_spki_sha1(X509 *cert, uint8_t out[20]);
 /* Verifies a peer's end-entity certificate: a chain to one of trusted
  * (any certificate there is an anchor, as strongSwan treats its cacerts),
  * with intermediates from untrusted (may be NULL), every certificate in
- * its validity period now. With anchor non-NULL the chain must pass
- * through it (rightca=). 0, or -1 with a one-line reason in err. */
-int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted, X509 *anchor,
-                char *err, size_t errlen);
+ * its validity period now. With crls (may be NULL), a certificate whose
+ * issuer has a CRL there must not be on it (one without a CRL of its
+ * issuer passes: strictcrlpolicy=no). With anchor non-NULL the chain
+ * must pass through it (rightca=). 0, or -1 with a one-line reason. */
+int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted,
+                STACK_OF(X509_CRL) *crls, X509 *anchor, char *err, size_t errlen);
 
 /* a description like strongSwan's listcerts: subject, issuer, serial,
  * validity (with ok / EXPIRED), altNames, extended key usages, public key;

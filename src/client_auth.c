@@ -24,6 +24,7 @@
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/natd.h"
+#include "src/peer_auth.h"
 #include "src/proposal_select.h"
 #include "src/rekey.h"
 #include "src/updown.h"
@@ -310,61 +311,22 @@ static int check_server_sig(struct ike_sa *sa, const struct ike_msg *m, const st
                             char *why, size_t whylen)
 {
 	const struct peer_cfg *pc = sa->cfg;
-	X509 *cert = NULL;
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	int rc = -1;
-	char err[256];
-	for (int i = 0; i < m->n_certs && chain; i++) {
-		if (m->certs[i].enc != CERT_ENC_X509_SIG)
-			continue;
-		const unsigned char *p = m->certs[i].data;
-		X509 *x = d2i_X509(NULL, &p, (long)m->certs[i].len);
-		if (!x)
-			continue;
-		if (!cert)
-			cert = x;
-		else
-			sk_X509_push(chain, x);
-	}
-	if (!cert) {
-		snprintf(why, whylen, "the server sent no certificate");
-		goto out;
-	}
-	if (cert_verify(cert, chain, pc->owner->cacerts, pc->remote_ca, err, sizeof(err)) != 0) {
-		char subj[256] = "?";
-		cert_subject_text(cert, subj, sizeof(subj));
-		snprintf(why, whylen, "the server's certificate '%.160s' is not trusted: %.120s", subj,
-		         err);
-		goto out;
-	}
-	if (!cert_has_id(cert, idr->type, idr->data, idr->len)) {
-		snprintf(why, whylen, "the server's identity is not in its certificate");
-		goto out;
-	}
+	X509 *cert;
+	STACK_OF(X509) *chain;
+	char err[320];
 	struct ident want;
+	if (peer_certs(m, &cert, &chain) != 0) {
+		snprintf(why, whylen, "the server sent no certificate");
+		return -1;
+	}
 	expected_id(pc, &want);
-	if (!ident_is_any(&want) && !ident_eq(&want, idr) &&
-	    !cert_has_id(cert, want.type, want.data, want.len)) {
-		char t[256];
-		ident_format(&want, t, sizeof(t));
-		snprintf(why, whylen, "the server's certificate is not for '%s' (rightid)", t);
-		goto out;
-	}
-	uint8_t *oct = NULL;
-	size_t octlen;
-	EVP_PKEY *pub = X509_get0_pubkey(cert);
-	if (!pub || ike_auth_octets(sa, false, &oct, &octlen) != 0) {
-		snprintf(why, whylen, "internal error");
-		goto out;
-	}
-	if (sig_verify(pub, m->auth_method, m->auth, m->auth_len, oct, octlen) != 0) {
-		free(oct);
+	int rc = -1;
+	if (peer_cert_check(cert, chain, pc, idr, &want, err, sizeof(err)) != 0)
+		snprintf(why, whylen, "the server's %s", err);
+	else if (peer_auth_sig(sa, X509_get0_pubkey(cert), m, false) != 0)
 		snprintf(why, whylen, "the server's AUTH signature does not verify");
-		goto out;
-	}
-	free(oct);
-	rc = 0;
-out:
+	else
+		rc = 0;
 	X509_free(cert);
 	sk_X509_pop_free(chain, X509_free);
 	return rc;
@@ -389,20 +351,15 @@ static int check_server(struct ike_sa *sa, const struct ike_msg *m)
 		size_t klen;
 		our_id(sa, &me);
 		const uint8_t *key = config_psk(sa->cfg->owner, &me, &idr, &klen);
-		uint8_t expect[PRF_MAX_OUT];
 		if (ra != AUTH_PSK && !(ra == AUTH_UNSET && our_auth(sa->cfg) == AUTH_PSK)) {
 			auth_failed(sa, IKE_END_AUTH, "the server authenticates with a PSK, but "
 			            "rightauth is not psk");
 			return -1;
 		}
-		if (!key || m->auth_len != sa->prf_len ||
-		    ike_auth_psk(sa, false, key, klen, expect) != 0 ||
-		    CRYPTO_memcmp(expect, m->auth, sa->prf_len) != 0) {
-			OPENSSL_cleanse(expect, sizeof(expect));
+		if (peer_auth_psk(sa, key, klen, m, false) != 0) {
 			auth_failed(sa, IKE_END_AUTH, "the server's PSK AUTH does not match ours");
 			return -1;
 		}
-		OPENSSL_cleanse(expect, sizeof(expect));
 	} else if (check_server_sig(sa, m, &idr, why, sizeof(why)) != 0) {
 		auth_failed(sa, IKE_END_AUTH, why);
 		return -1;

@@ -1,5 +1,7 @@
-/* IKE_AUTH as responder: conn selection by identities, the server's
- * certificate signature, EAP rounds, the final MSK-based AUTH, virtual IPs
+/* IKE_AUTH as responder: conn selection by identities and by how the
+ * client authenticates (a certificate, a PSK or EAP), its certificate and
+ * AUTH checked, the server's own AUTH (a signature or the PSK), EAP rounds
+ * and the final MSK-based AUTH, a second round (RFC 4739), virtual IPs
  * and the first CHILD_SA. */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,11 +15,13 @@
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/eap.h"
+#include "src/eap_server.h"
 #include "src/ike.h"
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
 #include "src/jobs.h"
 #include "src/log.h"
+#include "src/peer_auth.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
 
@@ -34,7 +38,7 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 	if (eap)
 		ike_wr_eap(&w, eap, eaplen);
 	ike_wr_notify(&w, 0, NULL, 0, N_AUTHENTICATION_FAILED, NULL, 0);
-	char outcome[256];
+	char outcome[1024];
 	snprintf(outcome, sizeof(outcome), "connection refused, %s%s%s: AUTHENTICATION_FAILED",
 	         why, sa->auth_fail ? ", " : "", sa->auth_fail ? sa->auth_fail : "");
 	ike_sa_log_outcome(sa, outcome);
@@ -42,10 +46,15 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
 
-/* the AUTH of an EAP MSK, for our message (ours) or the peer's */
+/* the AUTH after EAP, for our message (ours) or the peer's: from the
+ * MSK, or, when the method makes none (EAP-MD5), from SK_pi / SK_pr
+ * (RFC 7296 §2.16) */
 static int psk_auth(const struct ike_sa *sa, bool ours, uint8_t *out)
 {
-	return ike_auth_psk(sa, !ours, sa->msk, sizeof(sa->msk), out);
+	if (sa->have_msk)
+		return ike_auth_psk(sa, !ours, sa->msk, sizeof(sa->msk), out);
+	const uint8_t *k = ours ? sa->sk_pr : sa->sk_pi;
+	return ike_auth_psk(sa, !ours, k, sa->prf_len, out);
 }
 
 static void id_from_msg(const struct ike_id *in, struct ident *out)
@@ -56,22 +65,58 @@ static void id_from_msg(const struct ike_id *in, struct ident *out)
 	memcpy(out->data, in->data, out->len);
 }
 
-/* the conn for this client: its IDr against leftid (or the certificate),
- * its IDi against rightid; the best match in file order */
+/* whether a conn takes clients that authenticate this way (rightauth;
+ * unset is strongSwan's default, pubkey) */
+static bool conn_takes(const struct peer_cfg *pc, enum peer_kind kind)
+{
+	switch (pc->conn->right.auth) {
+	case AUTH_PSK:
+		return kind == PEER_PSK;
+	case AUTH_PUBKEY:
+	case AUTH_UNSET:
+		return kind == PEER_SIG;
+	default:
+		return kind == PEER_EAP;
+	}
+}
+
+/* a conn's fit for the client's certificate or PSK: 0, or -1 with why */
+static int conn_fits(struct daemon *d, const struct peer_cfg *pc, enum peer_kind kind,
+                     const struct ident *idi, X509 *cert, STACK_OF(X509) *chain,
+                     char *why, size_t whylen)
+{
+	size_t klen;
+	if (kind == PEER_SIG)
+		return peer_cert_check(cert, chain, pc, idi, &pc->remote_id, why, whylen);
+	if (kind == PEER_PSK && !config_psk(d->cfg, &pc->local_id, idi, &klen)) {
+		snprintf(why, whylen, "no PSK for this identity in ipsec.secrets");
+		return -1;
+	}
+	return 0;
+}
+
+/* the conn for this client: its IDr against leftid (or the
+ * certificate), its IDi against rightid, how it authenticates against
+ * rightauth, and for a certificate the conn's CA and certificate
+ * constraints; the best match in file order. why says why none fits. */
 static struct peer_cfg *select_conn(struct daemon *d, const struct ike_msg *m,
-                                    const struct ident *idi, bool *idr_from_cert)
+                                    const struct ident *idi, enum peer_kind kind, X509 *cert,
+                                    STACK_OF(X509) *chain, bool *idr_from_cert,
+                                    char *why, size_t whylen)
 {
 	struct peer_cfg *best = NULL;
 	int best_score = 0;
 	struct ident idr;
+	bool ids_matched = false;
+	snprintf(why, whylen, "no conn matches the identities");
 	if (m->idr.present)
 		id_from_msg(&m->idr, &idr);
 	for (int i = 0; i < d->cfg->n_peers; i++) {
 		struct peer_cfg *pc = &d->cfg->peers[i];
 		int score;
+		bool via_cert = false;
 		if (pc->client)
 			continue;
-		bool via_cert = false;
 		if (!m->idr.present)
 			score = 1;
 		else if (ident_eq(&idr, &pc->local_id))
@@ -87,12 +132,23 @@ static struct peer_cfg *select_conn(struct daemon *d, const struct ike_msg *m,
 		else if (ident_eq(&pc->remote_id, idi))
 			score += 2;
 		else
-			continue;
-		if (score > best_score) {
-			best = pc;
-			best_score = score;
-			*idr_from_cert = via_cert;
+			continue;       /* as strongSwan: IDi against rightid only, so seed 003's
+			                 * iOS clients (IDi = a SAN) land on the iOS conns */
+		if (!ids_matched) {
+			ids_matched = true;
+			snprintf(why, whylen, "no conn with matching identities takes %s clients",
+			         kind == PEER_EAP ? "EAP" : kind == PEER_PSK ? "PSK" : "certificate");
 		}
+		if (!conn_takes(pc, kind) || score <= best_score)
+			continue;
+		char w[400];
+		if (conn_fits(d, pc, kind, idi, cert, chain, w, sizeof(w)) != 0) {
+			snprintf(why, whylen, "conn '%s': %s", pc->name, w);
+			continue;
+		}
+		best = pc;
+		best_score = score;
+		*idr_from_cert = via_cert;
 	}
 	return best;
 }
@@ -154,6 +210,7 @@ struct sign_job {
 	size_t octlen;
 	struct ident me;                    /* IDr */
 	bool send_certs;
+	bool psk;                           /* leftauth=psk: no signature to make */
 	int rc;
 	uint8_t method;
 	uint8_t sig[1024];
@@ -163,6 +220,8 @@ struct sign_job {
 static void sign_job_run(struct job *jb)
 {
 	struct sign_job *j = (struct sign_job *)jb;
+	if (j->psk)
+		return;
 	j->siglen = sizeof(j->sig);
 	j->rc = sig_sign(j->key, j->hashes, j->oct, j->octlen, &j->method, j->sig, &j->siglen);
 }
@@ -174,8 +233,31 @@ static void sign_job_free(struct sign_job *j)
 	free(j);
 }
 
-/* the rest of the first IKE_AUTH response: IDr, certificates, AUTH, and
- * the first EAP request */
+static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, uint32_t msgid);
+static bool kept_elsewhere(struct daemon *d, const struct ike_sa *sa);
+
+/* the EAP round's first request (method: the conn's rightauth or
+ * rightauth2): Identity, or the method's first request for the identity
+ * the client claimed; 0 or -1 */
+static int start_eap(struct daemon *d, struct ike_sa *sa, int method, struct ike_wr *w)
+{
+	char idtext[256];
+	ident_format(&sa->idi, idtext, sizeof(idtext));
+	bool ask = sa->cfg->conn->eap_identity != NULL;
+	if (!ask)
+		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
+	uint8_t eap[1100];
+	size_t eaplen = eap_server_start(d, sa, method, ask, eap, sizeof(eap));
+	if (!eaplen)
+		return -1;
+	ike_wr_eap(w, eap, eaplen);
+	ike_sa_set_state(sa, IKE_S_EAP);
+	return 0;
+}
+
+/* the rest of the first IKE_AUTH response: IDr, certificates, our AUTH,
+ * then the first EAP request, nothing (a second round follows), or the
+ * whole session (CP, CHILD_SA) */
 static void first_auth_respond(struct daemon *d, struct ike_sa *sa, struct sign_job *j)
 {
 	uint8_t buf[IKE_MAX_MSG];
@@ -185,27 +267,48 @@ static void first_auth_respond(struct daemon *d, struct ike_sa *sa, struct sign_
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
 	ike_wr_id(&w, PL_IDR, j->me.type, j->me.data, j->me.len);
-	if (j->send_certs)
+	if (j->send_certs && pc->cert)
 		write_certs(&w, pc);
-	ike_wr_auth(&w, j->method, j->sig, j->siglen);
-
-	/* EAP: ask for the identity unless the IKE identity is to be used */
+	if (j->psk) {
+		uint8_t auth[PRF_MAX_OUT];
+		size_t klen;
+		const uint8_t *key = config_psk(pc->owner, &j->me, &sa->idi, &klen);
+		if (!key || ike_auth_psk(sa, false, key, klen, auth) != 0)
+			return auth_failed(d, sa, j->msgid, NULL, 0, "no PSK for the server's AUTH");
+		ike_wr_auth(&w, AUTHM_PSK, auth, sa->prf_len);
+		OPENSSL_cleanse(auth, sizeof(auth));
+	} else {
+		ike_wr_auth(&w, j->method, j->sig, j->siglen);
+	}
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));
-	bool ask = pc->conn->eap_identity != NULL;
-	if (!ask)
-		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
-	uint8_t eap[128];
-	size_t eaplen = eap_start(sa, ask, eap, sizeof(eap));
-	if (!eaplen)
-		return auth_failed(d, sa, j->msgid, NULL, 0, "EAP start failed");
-	ike_wr_eap(&w, eap, eaplen);
-	log_info(LOG_IKE, "%s: '%s' matches conn '%s'; authenticating the server with %s, "
-	         "starting EAP-MSCHAPv2%s", ike_sa_tag(sa), idtext, pc->name,
-	         j->method == AUTHM_RSA ? "RSA signature" : j->method == AUTHM_DIGITAL_SIGNATURE
-	         ? "RFC 7427 signature" : "ECDSA signature", ask ? " with EAP-Identity" : "");
-	ike_sa_set_state(sa, IKE_S_EAP);
-	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, j->msgid, &w);
+	const char *ours = j->psk ? "a pre-shared key" : j->method == AUTHM_RSA ? "RSA signature"
+	                   : j->method == AUTHM_DIGITAL_SIGNATURE ? "RFC 7427 signature"
+	                   : "ECDSA signature";
+	if (sa->kind == PEER_EAP) {
+		if (start_eap(d, sa, pc->conn->right.auth, &w) != 0)
+			return auth_failed(d, sa, j->msgid, NULL, 0, "EAP start failed");
+		log_info(LOG_IKE, "%s: '%s' matches conn '%s'; authenticating the server with %s, "
+		         "starting %s%s", ike_sa_tag(sa), idtext, pc->name, ours,
+		         eap_server_name(pc->conn->right.auth),
+		         pc->conn->eap_identity ? " with EAP-Identity" : "");
+		ike_sa_send_encrypted(d, sa, IKE_AUTH, true, j->msgid, &w);
+		return;
+	}
+	log_info(LOG_IKE, "%s: '%s' authenticated with %s for conn '%s'; authenticating the "
+	         "server with %s%s", ike_sa_tag(sa), idtext,
+	         sa->kind == PEER_PSK ? "a pre-shared key" : "its certificate", pc->name, ours,
+	         sa->another_round ? "; a second round follows" : "");
+	if (sa->another_round) {
+		ike_sa_set_state(sa, IKE_S_AUTH2);
+		ike_sa_send_encrypted(d, sa, IKE_AUTH, true, j->msgid, &w);
+		return;
+	}
+	snprintf(sa->user, sizeof(sa->user), "%s", idtext);
+	if (kept_elsewhere(d, sa))
+		return auth_failed(d, sa, j->msgid, NULL, 0,
+		                   "the user has a session already (uniqueids=keep)");
+	session_up(d, sa, &w, j->msgid);
 }
 
 static void sign_job_done(struct daemon *d, struct job *jb, bool cancelled)
@@ -219,23 +322,48 @@ static void sign_job_done(struct daemon *d, struct job *jb, bool cancelled)
 	sign_job_free(j);
 }
 
+/* the client's certificate or PSK AUTH for conn pc; 0, or -1 with why */
+static int check_client(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m, X509 *cert,
+                        char *why, size_t whylen)
+{
+	if (sa->kind == PEER_SIG) {
+		if (peer_auth_sig(sa, X509_get0_pubkey(cert), m, true) != 0) {
+			snprintf(why, whylen, "the client's AUTH signature does not verify");
+			return -1;
+		}
+		return 0;
+	}
+	size_t klen;
+	const uint8_t *key = config_psk(d->cfg, &sa->cfg->local_id, &sa->idi, &klen);
+	if (peer_auth_psk(sa, key, klen, m, true) != 0) {
+		snprintf(why, whylen, "the client's PSK AUTH does not match (wrong PSK?)");
+		return -1;
+	}
+	return 0;
+}
+
 static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
-	char idtext[256];
+	char idtext[256], why[480];
 	id_from_msg(&m->idi, &sa->idi);
 	ident_format(&sa->idi, idtext, sizeof(idtext));
 	if (m->idi.body_len > sizeof(sa->idi_body))
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "identity too long");
 	memcpy(sa->idi_body, m->idi.body, m->idi.body_len);
 	sa->idi_body_len = m->idi.body_len;
-	if (m->has_auth)
-		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "the client authenticates with a certificate or "
-		                   "PSK, cygnet serves EAP-MSCHAPv2 clients only");
+	sa->kind = !m->has_auth ? PEER_EAP : m->auth_method == AUTHM_PSK ? PEER_PSK : PEER_SIG;
+	sa->another_round = ike_find_notify(m, N_ANOTHER_AUTH_FOLLOWS) != NULL;
 	if (ike_find_notify(m, N_USE_TRANSPORT_MODE))
 		log_info(LOG_IKE, "%s: client asks for transport mode; offering tunnel mode",
 		         ike_sa_tag(sa));
+	X509 *cert = NULL;
+	STACK_OF(X509) *chain = NULL;
+	if (sa->kind == PEER_SIG && peer_certs(m, &cert, &chain) != 0)
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "the client authenticates with a "
+		                   "signature but sent no certificate");
 	bool via_cert = false;
-	struct peer_cfg *pc = select_conn(d, m, &sa->idi, &via_cert);
+	struct peer_cfg *pc = select_conn(d, m, &sa->idi, sa->kind, cert, chain, &via_cert, why,
+	                                  sizeof(why));
 	if (!pc) {
 		char idr[256] = "(none)";
 		if (m->idr.present) {
@@ -243,10 +371,31 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 			id_from_msg(&m->idr, &t);
 			ident_format(&t, idr, sizeof(idr));
 		}
-		log_err(LOG_CFG, "%s: no conn matches IDi '%s' / IDr '%s'", ike_sa_tag(sa), idtext, idr);
-		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "no matching conn");
+		char full[800];
+		snprintf(full, sizeof(full), "no conn for IDi '%.150s' / IDr '%.150s': %.470s", idtext, idr,
+		         why);
+		X509_free(cert);
+		sk_X509_pop_free(chain, X509_free);
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, full);
 	}
 	ike_sa_set_cfg(sa, pc);
+	int crc = sa->kind == PEER_EAP ? 0 : check_client(d, sa, m, cert, why, sizeof(why));
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	if (crc != 0)
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, why);
+	/* RFC 4739: a conn with rightauth2 wants two rounds, one without
+	 * takes one */
+	bool two = pc->conn->right.auth2 != AUTH_UNSET;
+	if (two != sa->another_round)
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, two
+		                   ? "the conn wants a second authentication round (rightauth2) and the "
+		                     "client offers none"
+		                   : "the client wants a second authentication round the conn does not "
+		                     "have (no rightauth2)");
+	if (two && sa->kind == PEER_EAP)
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "an EAP first round followed by "
+		                   "another is not supported");
 	sa->peer_mobike = pc->conn->mobike && ike_find_notify(m, N_MOBIKE_SUPPORTED) != NULL;
 	sa->initial_contact = ike_find_notify(m, N_INITIAL_CONTACT) != NULL;
 	if (!keep_request(sa, m))
@@ -266,17 +415,20 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	sa->idr_body_len = 4 + j->me.len;
 	enum sendcert sc = pc->conn->left.sendcert;
 	j->send_certs = sc == SENDCERT_ALWAYS || (sc == SENDCERT_IFASKED && m->n_certreqs > 0);
+	j->psk = pc->conn->left.auth == AUTH_PSK;
 	j->job.prio = JOB_KNOWN;
 	j->job.run = sign_job_run;
 	j->job.done = sign_job_done;
 	j->sa_id = sa->id;
 	j->msgid = m->hdr.msgid;
 	j->hashes = sa->sig_hashes;
-	if (EVP_PKEY_up_ref(pc->key) == 1)
-		j->key = pc->key;
-	if (!j->key || ike_auth_octets(sa, false, &j->oct, &j->octlen) != 0) {
-		sign_job_free(j);
-		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "signing failed");
+	if (!j->psk) {
+		if (EVP_PKEY_up_ref(pc->key) == 1)
+			j->key = pc->key;
+		if (!j->key || ike_auth_octets(sa, false, &j->oct, &j->octlen) != 0) {
+			sign_job_free(j);
+			return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "signing failed");
+		}
 	}
 	sa->busy = true;
 	if (jobs_submit(d, &j->job) != 0) {
@@ -289,19 +441,50 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	}
 }
 
+/* RFC 4739: the second round's IKE_AUTH request, a new IDi and no AUTH:
+ * EAP (rightauth2) for that identity */
+static void second_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	uint8_t buf[2048];
+	if (!m->idi.present || m->has_auth || m->idi.body_len > sizeof(sa->idi_body))
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "second round: IDi without AUTH "
+		                   "expected");
+	enum conf_auth a2 = sa->cfg->conn->right.auth2;
+	if (!conf_auth_is_eap(a2))
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "second round: only EAP methods "
+		                   "are built for rightauth2");
+	/* the second round's AUTH covers its own IDi */
+	id_from_msg(&m->idi, &sa->idi);
+	memcpy(sa->idi_body, m->idi.body, m->idi.body_len);
+	sa->idi_body_len = m->idi.body_len;
+	sa->kind = PEER_EAP;
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(buf));
+	if (start_eap(d, sa, a2, &w) != 0)
+		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP start failed");
+	char idtext[256];
+	ident_format(&sa->idi, idtext, sizeof(idtext));
+	log_info(LOG_IKE, "%s: second round for '%s': %s", ike_sa_tag(sa), idtext,
+	         eap_server_name(a2));
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+}
+
 static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
-	uint8_t out[512];
+	uint8_t out[1100];
 	size_t outlen;
+	char why[64];
 	if (!m->eap)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP payload expected");
-	enum eap_result r = eap_process(d, sa, m->eap, m->eap_len, out, sizeof(out), &outlen);
+	enum eap_result r = eap_server_process(d, sa, m->eap, m->eap_len, out, sizeof(out),
+	                                       &outlen);
 	if (r == EAP_FAILURE) {
-		auth_failed(d, sa, m->hdr.msgid, out, outlen, "EAP-MSCHAPv2 failed");
+		snprintf(why, sizeof(why), "%s failed", eap_server_name(sa->eap_method));
+		auth_failed(d, sa, m->hdr.msgid, out, outlen, why);
 		OPENSSL_cleanse(out, sizeof(out));
 		return;
 	}
-	uint8_t buf[1024];
+	uint8_t buf[1200];
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
 	ike_wr_eap(&w, out, outlen);
@@ -395,14 +578,108 @@ static void write_cp(struct ike_wr *w, struct ike_sa *sa)
 		v6[16] = 128;
 		a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_ADDRESS, v6, 17 };
 	}
-	const struct conf_end *r = &sa->cfg->conn->right;
-	for (int i = 0; i < r->n_dns && n < IKE_MAX_CP_ATTR; i++) {
-		if (r->dns[i].family == AF_INET)
-			a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_DNS, r->dns[i].addr, 4 };
+	/* rightdns, else dns1/dns2 of config setup; nbns1/nbns2 (WINS) */
+	struct conf_addr dns[CONF_MAX_NETS], nbns[2];
+	int nd = config_conn_dns(sa->cfg, dns, CONF_MAX_NETS);
+	int nn = config_conn_nbns(sa->cfg, nbns, 2);
+	for (int i = 0; i < nd && n < IKE_MAX_CP_ATTR; i++) {
+		if (dns[i].family == AF_INET)
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_DNS, dns[i].addr, 4 };
 		else
-			a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_DNS, r->dns[i].addr, 16 };
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP6_DNS, dns[i].addr, 16 };
 	}
+	for (int i = 0; i < nn && n < IKE_MAX_CP_ATTR; i++)
+		if (nbns[i].family == AF_INET)
+			a[n++] = (struct ike_cp_attr){ INTERNAL_IP4_NBNS, nbns[i].addr, 4 };
 	ike_wr_cp(w, CFG_REPLY, a, n);
+}
+
+/* A conn for this very user (seed 000's `rightid=putin` with a single
+ * rightsourceip), found once the user is known: a Windows client names
+ * itself by its IP address in IKE and by its user name only in
+ * EAP-Identity, so the conn chosen by IKE identities may be the generic
+ * one. Switched to when everything negotiated so far holds for it: the
+ * same server certificate (or, without one, the same leftid), the same
+ * way of authenticating.
+ * (strongSwan picks conns by IKE identities only.) */
+static void user_conn(struct ike_sa *sa)
+{
+	struct peer_cfg *cur = sa->cfg;
+	if (!ident_is_any(&cur->remote_id) || !sa->user[0])
+		return;
+	struct config *cfg = cur->owner;
+	for (int i = 0; i < cfg->n_peers; i++) {
+		struct peer_cfg *pc = &cfg->peers[i];
+		char t[256];
+		if (pc == cur || pc->client || ident_is_any(&pc->remote_id))
+			continue;
+		ident_format(&pc->remote_id, t, sizeof(t));
+		/* the server authenticated with cur's certificate (seed 000's
+		 * per-user conn has also= the Apple conn's leftid, a Windows
+		 * client came in on the conn without it), or with cur's leftid */
+		bool same_server = pc->cert ? cur->cert && X509_cmp(pc->cert, cur->cert) == 0
+		                            : !cur->cert && ident_eq(&pc->local_id, &cur->local_id);
+		if (strcmp(t, sa->user) != 0 || !same_server ||
+		    pc->conn->right.auth != cur->conn->right.auth ||
+		    pc->conn->right.auth2 != cur->conn->right.auth2)
+			continue;
+		log_info(LOG_CFG, "%s: user '%s' has a conn of its own: switching from conn '%s' to "
+		         "'%s'", ike_sa_tag(sa), sa->user, cur->name, pc->name);
+		ike_sa_set_cfg(sa, pc);
+		return;
+	}
+}
+
+/* the end of a successful IKE_AUTH: after our AUTH in w, the virtual IPs
+ * (CP), the first CHILD_SA, MOBIKE and AUTH_LIFETIME notifies; the
+ * IKE_SA is established and the response sent */
+static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, uint32_t msgid)
+{
+	user_conn(sa);
+	enforce_unique(d, sa);
+	bool want = sa->want_vip4 || sa->want_vip6;
+	bool pools = sa->cfg->pool4 || sa->cfg->pool6;
+	uint16_t err = 0;
+	if (!sa->has_cp && pools) {
+		err = N_FAILED_CP_REQUIRED;
+	} else if (want && !assign_vips(sa)) {
+		err = N_INTERNAL_ADDRESS_FAILURE;
+	} else {
+		if (sa->has_cp)
+			write_cp(w, sa);
+		size_t mark = w->len;
+		struct ike_wr saved = *w;
+		struct child_params cp = {
+			.first = true, .ni = sa->ni, .ni_len = sa->ni_len,
+			.nr = sa->nr, .nr_len = sa->nr_len,
+		};
+		err = child_sa_create(d, sa, sa->child_props, sa->n_child_props, sa->req_tsi,
+		                      sa->n_req_tsi, sa->req_tsr, sa->n_req_tsr, &cp, w);
+		if (err) {
+			*w = saved;
+			w->len = mark;
+		}
+	}
+	if (err)
+		ike_wr_notify(w, PROTO_ESP, NULL, 0, err, NULL, 0);
+	if (sa->peer_mobike)
+		ike_wr_notify(w, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
+	const struct conf_conn *cc = sa->cfg->conn;
+	if (cc->rekey && cc->reauth) {
+		/* RFC 4478: a server cannot reauthenticate a client itself; it
+		 * tells the client to do so before the IKE_SA expires */
+		uint32_t t = cc->ikelifetime > cc->margintime ? cc->ikelifetime - cc->margintime
+		                                               : cc->ikelifetime;
+		uint8_t v[4] = { (uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t };
+		ike_wr_notify(w, 0, NULL, 0, N_AUTH_LIFETIME, v, 4);
+	}
+	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
+	char outcome[128];
+	snprintf(outcome, sizeof(outcome), "connection established%s%s",
+	         err ? " without a CHILD_SA: " : "", err ? ike_notify_name(err) : "");
+	ike_sa_log_outcome(sa, outcome);
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, msgid, w);
+	OPENSSL_cleanse(w->buf, w->len < w->cap ? w->len : w->cap);  /* an AUTH from a key */
 }
 
 static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
@@ -426,50 +703,7 @@ static void final_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	ike_wr_init_inner(&w, buf, sizeof(d->buf_auth));
 	ike_wr_auth(&w, AUTHM_PSK, mine, sa->prf_len);
 	OPENSSL_cleanse(mine, sizeof(mine));
-	enforce_unique(d, sa);
-	bool want = sa->want_vip4 || sa->want_vip6;
-	bool pools = sa->cfg->pool4 || sa->cfg->pool6;
-	uint16_t err = 0;
-	if (!sa->has_cp && pools) {
-		err = N_FAILED_CP_REQUIRED;
-	} else if (want && !assign_vips(sa)) {
-		err = N_INTERNAL_ADDRESS_FAILURE;
-	} else {
-		if (sa->has_cp)
-			write_cp(&w, sa);
-		size_t mark = w.len;
-		struct ike_wr saved = w;
-		struct child_params cp = {
-			.first = true, .ni = sa->ni, .ni_len = sa->ni_len,
-			.nr = sa->nr, .nr_len = sa->nr_len,
-		};
-		err = child_sa_create(d, sa, sa->child_props, sa->n_child_props, sa->req_tsi,
-		                      sa->n_req_tsi, sa->req_tsr, sa->n_req_tsr, &cp, &w);
-		if (err) {
-			w = saved;
-			w.len = mark;
-		}
-	}
-	if (err)
-		ike_wr_notify(&w, PROTO_ESP, NULL, 0, err, NULL, 0);
-	if (sa->peer_mobike)
-		ike_wr_notify(&w, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
-	const struct conf_conn *cc = sa->cfg->conn;
-	if (cc->rekey && cc->reauth) {
-		/* RFC 4478: a server cannot reauthenticate an EAP user itself;
-		 * it tells the client to do so before the IKE_SA expires */
-		uint32_t t = cc->ikelifetime > cc->margintime ? cc->ikelifetime - cc->margintime
-		                                               : cc->ikelifetime;
-		uint8_t v[4] = { (uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t };
-		ike_wr_notify(&w, 0, NULL, 0, N_AUTH_LIFETIME, v, 4);
-	}
-	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
-	char outcome[128];
-	snprintf(outcome, sizeof(outcome), "connection established%s%s",
-	         err ? " without a CHILD_SA: " : "", err ? ike_notify_name(err) : "");
-	ike_sa_log_outcome(sa, outcome);
-	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
-	OPENSSL_cleanse(buf, w.len < sizeof(d->buf_auth) ? w.len : sizeof(d->buf_auth));   /* AUTH from the MSK */
+	session_up(d, sa, &w, m->hdr.msgid);
 }
 
 void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
@@ -481,9 +715,17 @@ void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	}
 	switch (sa->state) {
 	case IKE_S_INIT_DONE:
+		if (!m->count[PL_SA - 32] || !m->count[PL_TSI - 32] || !m->count[PL_TSR - 32]) {
+			/* the shape of a later round's request (RFC 4739) */
+			ike_reply_notify(d, sa, m, N_INVALID_SYNTAX, NULL, 0);
+			return;
+		}
 		if (!m->idi.present)
 			return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "IDi missing");
 		first_auth(d, sa, m);
+		break;
+	case IKE_S_AUTH2:
+		second_auth(d, sa, m);
 		break;
 	case IKE_S_EAP:
 		eap_round(d, sa, m);

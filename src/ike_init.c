@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "crypto/algs.h"
+#include "crypto/cert.h"
 #include "crypto/dh.h"
 #include "crypto/sig.h"
 #include "src/config.h"
@@ -22,6 +23,7 @@
 
 #define NONCE_LEN 32
 #define DH_MAX 1024                    /* MODP-8192 public values */
+#define CERT_ENC_X509_SIG 4
 
 /* an unprotected IKE_SA_INIT response carrying one notify, responder SPI 0
  * (RFC 7296 §2.6: INVALID_KE_PAYLOAD, COOKIE, NO_PROPOSAL_CHOSEN) */
@@ -205,7 +207,30 @@ static void init_fail(struct ike_sa *sa, const char *from)
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
 
-/* keys, then the response: SA, KE, Nr, NAT-D, fragmentation, hashes */
+/* CERTREQ with the SHA-1 of each trusted CA's public key (RFC 7296
+ * §3.7) when a conn takes certificate clients: a strongSwan client
+ * (send_cert = ifasked, its default) sends its certificate only when
+ * asked, as strongSwan's responder does in this message */
+static void write_certreq(struct ike_wr *w, const struct config *cfg)
+{
+	bool wanted = false;
+	for (int i = 0; i < cfg->n_peers && !wanted; i++) {
+		const struct peer_cfg *pc = &cfg->peers[i];
+		enum conf_auth a = pc->conn->right.auth;
+		wanted = !pc->client && (a == AUTH_PUBKEY || a == AUTH_UNSET);
+	}
+	uint8_t hashes[20 * 32];
+	size_t n = 0;
+	for (int i = 0; wanted && cfg->cacerts && i < sk_X509_num(cfg->cacerts) &&
+	     n + 20 <= sizeof(hashes); i++)
+		if (cert_spki_sha1(sk_X509_value(cfg->cacerts, i), hashes + n) == 0)
+			n += 20;
+	if (n)
+		ike_wr_certreq(w, CERT_ENC_X509_SIG, hashes, n);
+}
+
+/* keys, then the response: SA, KE, Nr, NAT-D, fragmentation, hashes,
+ * multiple authentication, CERTREQ */
 static void init_respond(struct daemon *d, struct ike_sa *sa, struct init_job *j)
 {
 	char from[INET6_ADDRSTRLEN + 8];
@@ -248,6 +273,13 @@ static void init_respond(struct daemon *d, struct ike_sa *sa, struct init_job *j
 		uint8_t hashes[] = { 0, SIGHASH_SHA2_256, 0, SIGHASH_SHA2_384, 0, SIGHASH_SHA2_512 };
 		ike_wr_notify(&w, 0, NULL, 0, N_SIGNATURE_HASH_ALGORITHMS, hashes, sizeof(hashes));
 	}
+	/* RFC 4739: a client does a second round only when we announce it */
+	for (int i = 0; i < d->cfg->n_peers; i++)
+		if (!d->cfg->peers[i].client && d->cfg->peers[i].conn->right.auth2 != AUTH_UNSET) {
+			ike_wr_notify(&w, 0, NULL, 0, N_MULTIPLE_AUTH_SUPPORTED, NULL, 0);
+			break;
+		}
+	write_certreq(&w, d->cfg);
 	size_t len = ike_wr_finish(&w);
 	if (!len || !(sa->init_resp = malloc(len)))
 		return init_fail(sa, from);

@@ -612,6 +612,11 @@ static const struct shape shapes[] = {
 	  .max = { ONE(PL_IDI), MANY(PL_CERT), MANY(PL_CERTREQ), ONE(PL_IDR),
 	           ONE(PL_AUTH), ONE(PL_SA), ONE(PL_TSI), ONE(PL_TSR),
 	           ONE(PL_CP), MANY(PL_NOTIFY), MANY(PL_VENDOR), SK_OK } },
+	/* a later round's first request (RFC 4739): its own IDi, then EAP */
+	{ IKE_AUTH, false,
+	  .min = { ONE(PL_IDI) },
+	  .max = { ONE(PL_IDI), MANY(PL_CERT), MANY(PL_CERTREQ), ONE(PL_AUTH),
+	           MANY(PL_NOTIFY), MANY(PL_VENDOR), SK_OK } },
 	/* an EAP round */
 	{ IKE_AUTH, false,
 	  .min = { ONE(PL_EAP) },

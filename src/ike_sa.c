@@ -12,6 +12,7 @@
 #include "src/child_sa.h"
 #include "src/client.h"
 #include "src/daemon.h"
+#include "src/eap_server.h"
 #include "src/dp/dp.h"
 #include "src/ike_sa.h"
 #include "src/updown.h"
@@ -22,7 +23,7 @@
 #include "src/config.h"
 
 static const char *const state_names[] = {
-	"NEW", "INIT_DONE", "EAP", "EAP_DONE", "ESTABLISHED", "DELETING", "REKEYED", "DEAD",
+	"NEW", "INIT_DONE", "AUTH2", "EAP", "EAP_DONE", "ESTABLISHED", "DELETING", "REKEYED", "DEAD",
 };
 
 static void setup_timeout(evutil_socket_t fd, short what, void *arg);
@@ -783,6 +784,7 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 		client_sa_gone(d, sa);
 	client_ini_free(sa->ini);
 	sa->ini = NULL;
+	eap_server_free(sa);
 	ike_sa_frag_reset(&sa->frag_resp);
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];

@@ -22,6 +22,7 @@ struct event;
 enum ike_state {
 	IKE_S_NEW,          /* created, IKE_SA_INIT not answered yet */
 	IKE_S_INIT_DONE,    /* IKE_SA_INIT answered: waiting for IKE_AUTH */
+	IKE_S_AUTH2,        /* a first round done: waiting for the second (RFC 4739) */
 	IKE_S_EAP,          /* EAP in progress */
 	IKE_S_EAP_DONE,     /* EAP succeeded: waiting for the final AUTH */
 	IKE_S_ESTABLISHED,
@@ -70,6 +71,13 @@ struct cp_got {
 	uint8_t vip4[4], vip6[16];
 	int n_dns4, n_dns6;
 	uint8_t dns4[CP_MAX_DNS][4], dns6[CP_MAX_DNS][16];
+};
+
+/* how a client authenticates (its first IKE_AUTH request) */
+enum peer_kind {
+	PEER_EAP,           /* no AUTH payload: EAP */
+	PEER_PSK,           /* AUTH with a pre-shared key */
+	PEER_SIG,           /* AUTH with a signature (certificate) */
 };
 
 /* why an IKE_SA ended, for what a client does next */
@@ -174,7 +182,14 @@ struct ike_sa {
 	struct ike_ts *req_tsi, *req_tsr; int n_req_tsi, n_req_tsr;
 	bool has_cp, want_vip4, want_vip6;
 	bool initial_contact;             /* INITIAL_CONTACT in IKE_AUTH */
+	enum peer_kind kind;              /* how the client authenticates its first round */
+	bool another_round;               /* it announced a second (ANOTHER_AUTH_FOLLOWS) */
 
+	/* EAP: the method (enum conf_auth) and, for EAP-TLS and EAP-MD5,
+	 * its state (src/eap_server.c); EAP-MSCHAPv2's is below */
+	int eap_method;
+	void *eap_ctx;
+	bool eap_md5_dummy;               /* a challenge for no real account */
 	/* EAP-MSCHAPv2 */
 	enum eap_state eap;
 	uint8_t eap_id;

@@ -294,6 +294,10 @@ start_lan_http() {
 #                         cygnetd only)
 #   SRV_STATE_DIR         cygnetd --state-dir (default $T/state, kept across
 #                         start_server restarts within a test)
+#   SRV_CONF_HOOK         a function called with the config dir after
+#                         write_cygnetd_config wrote it: more conns, secrets,
+#                         certificates, CRLs, or a whole other config
+#                         (cygnetd only)
 SRV_CERT=${SRV_CERT:-rsa}
 SRV_IKE=${SRV_IKE:-}
 SRV_ESP=${SRV_ESP:-}
@@ -376,6 +380,7 @@ write_cygnetd_config() {
 		for u in "${!USERS[@]}"; do echo "$u : EAP \"${USERS[$u]}\""; done
 	} >"$d/ipsec.secrets"
 	chmod 600 "$d/ipsec.secrets"
+	[ -z "${SRV_CONF_HOOK:-}" ] || "$SRV_CONF_HOOK" "$d"
 }
 
 # ipsec.conf proposal list -> swanctl proposal list ("a,b!" strict, else + default)
