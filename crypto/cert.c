@@ -405,7 +405,7 @@ done:
 }
 
 int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted,
-                STACK_OF(X509_CRL) *crls, X509 *anchor, char *err, size_t errlen)
+                STACK_OF(X509_CRL) *crls, int strict, X509 *anchor, char *err, size_t errlen)
 {
 	int rc = -1;
 	X509_STORE *store = X509_STORE_new();
@@ -430,9 +430,11 @@ int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted,
 		goto out;
 	}
 	STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
-	for (int i = 0; crls && built && i < sk_X509_num(built); i++) {
+	for (int i = 0; built && i < sk_X509_num(built); i++) {
 		X509 *x = sk_X509_value(built, i);
-		for (int j = 0; j < sk_X509_CRL_num(crls); j++) {
+		bool self = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+		bool current = false;      /* a current CRL of its issuer was seen */
+		for (int j = 0; crls && j < sk_X509_CRL_num(crls); j++) {
 			X509_CRL *crl = sk_X509_CRL_value(crls, j);
 			X509_REVOKED *rev = NULL;
 			if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0)
@@ -448,6 +450,19 @@ int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted,
 				snprintf(err, errlen, "certificate %s is revoked", subj);
 				goto out;
 			}
+			const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+			if (!next || X509_cmp_current_time(next) > 0)
+				current = true;
+		}
+		/* strictcrlpolicy: a certificate (not a self-signed root) needs
+		 * a current CRL of its issuer; ifuri only when it names one */
+		bool wants = strict == 1 ||
+		             (strict == 2 && X509_get_ext_by_NID(x, NID_crl_distribution_points, -1) >= 0);
+		if (!self && wants && !current) {
+			char subj[200] = "?";
+			X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+			snprintf(err, errlen, "no current CRL of the issuer of %s (strictcrlpolicy)", subj);
+			goto out;
 		}
 	}
 	if (anchor) {

@@ -51,11 +51,14 @@ int cert_spki_sha1(X509 *cert, uint8_t out[20]);
  * (any certificate there is an anchor, as strongSwan treats its cacerts),
  * with intermediates from untrusted (may be NULL), every certificate in
  * its validity period now. With crls (may be NULL), a certificate whose
- * issuer has a CRL there must not be on it (one without a CRL of its
- * issuer passes: strictcrlpolicy=no). With anchor non-NULL the chain
+ * issuer has a CRL there must not be on it. strict (strongSwan's
+ * strictcrlpolicy): 0 (no) lets a certificate without a CRL of its issuer
+ * pass, 1 (yes) refuses it and one whose CRL is past its nextUpdate, 2
+ * (ifuri) does that only for certificates naming a CRL distribution
+ * point. With anchor non-NULL the chain
  * must pass through it (rightca=). 0, or -1 with a one-line reason. */
 int cert_verify(X509 *cert, STACK_OF(X509) *untrusted, STACK_OF(X509) *trusted,
-                STACK_OF(X509_CRL) *crls, X509 *anchor, char *err, size_t errlen);
+                STACK_OF(X509_CRL) *crls, int strict, X509 *anchor, char *err, size_t errlen);
 
 /* a description like strongSwan's listcerts: subject, issuer, serial,
  * validity (with ok / EXPIRED), altNames, extended key usages, public key;

@@ -13,6 +13,7 @@
 #include "src/client_int.h"
 #include "src/config.h"
 #include "src/daemon.h"
+#include "src/escape.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
 #include "src/jobs.h"
@@ -113,7 +114,9 @@ static void failed(struct client *c, const char *why, bool auth)
 {
 	struct daemon *d = c->d;
 	struct peer_cfg *pc = find_conn(d, c->name);
-	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	/* the reason may quote what a server sent (a certificate's
+	 * subject): printable ASCII only, as in the log */
+	esc_text(why, strlen(why), c->last_error, sizeof(c->last_error), 0);
 	c->tries++;
 	c->sa_id = 0;
 	uint32_t limit = pc ? pc->conn->keyingtries : 1;
@@ -547,12 +550,20 @@ void client_sa_gone(struct daemon *d, struct ike_sa *sa)
 	case IKE_END_LOCAL:
 		break;
 	case IKE_END_DELETED:
+		if (!was_up) {
+			failed(c, "the server deleted the IKE_SA during its setup", false);
+			return;
+		}
 		if (c->want && conn->closeaction == DPD_RESTART) {
 			reconnect(c, "the server deleted the IKE_SA (closeaction=restart)");
 			return;
 		}
 		break;
 	case IKE_END_DEAD:
+		if (!was_up) {
+			failed(c, "the server stopped answering during the setup", false);
+			return;
+		}
 		if (c->want && conn->dpdaction == DPD_RESTART) {
 			reconnect(c, "the server stopped answering (dpdaction=restart)");
 			return;

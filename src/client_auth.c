@@ -345,17 +345,33 @@ static int check_server(struct ike_sa *sa, const struct ike_msg *m)
 	sa->idi = idr;        /* the peer's identity, for logs and status */
 	memcpy(sa->idr_body, m->idr.body, m->idr.body_len);
 	sa->idr_body_len = m->idr.body_len;
+	enum conf_auth ra = sa->cfg->conn->right.auth;
+	bool psk_expected = ra == AUTH_PSK || (ra == AUTH_UNSET && our_auth(sa->cfg) == AUTH_PSK);
+	if (m->auth_method != AUTHM_PSK && ra == AUTH_PSK) {
+		auth_failed(sa, IKE_END_AUTH, "the server signs, but rightauth=psk");
+		return -1;
+	}
 	if (m->auth_method == AUTHM_PSK) {
-		enum conf_auth ra = sa->cfg->conn->right.auth;
-		struct ident me;
+		struct ident me, want;
 		size_t klen;
 		our_id(sa, &me);
-		const uint8_t *key = config_psk(sa->cfg->owner, &me, &idr, &klen);
-		if (ra != AUTH_PSK && !(ra == AUTH_UNSET && our_auth(sa->cfg) == AUTH_PSK)) {
+		expected_id(sa->cfg, &want);
+		if (!psk_expected) {
 			auth_failed(sa, IKE_END_AUTH, "the server authenticates with a PSK, but "
 			            "rightauth is not psk");
 			return -1;
 		}
+		/* the server must be the one we wanted, and the key is the one
+		 * for that server, whatever identity it names */
+		if (!ident_is_any(&want) && !ident_eq(&idr, &want)) {
+			char t[256];
+			ident_format(&want, t, sizeof(t));
+			snprintf(why, sizeof(why), "the server's identity is not '%s' (rightid)", t);
+			auth_failed(sa, IKE_END_AUTH, why);
+			return -1;
+		}
+		const uint8_t *key = config_psk(sa->cfg->owner, &me, ident_is_any(&want) ? &idr : &want,
+		                                &klen);
 		if (peer_auth_psk(sa, key, klen, m, false) != 0) {
 			auth_failed(sa, IKE_END_AUTH, "the server's PSK AUTH does not match ours");
 			return -1;
@@ -404,6 +420,37 @@ static const struct ike_notify *error_notify(const struct ike_msg *m)
 	return NULL;
 }
 
+/* The server's TSi narrowed to our virtual IPs: for a family we asked a
+ * virtual IP of, each selector of that family cut to the address (with
+ * its protocol and ports); selectors of other families as granted. The
+ * count written to out. */
+static int narrow_to_vips(const struct ike_sa *sa, const struct ike_ts *tsi, int n,
+                          struct ike_ts *out)
+{
+	const struct conf_end *left = &sa->cfg->conn->left;
+	int k = 0;
+	for (int i = 0; i < n && k < IKE_MAX_TS; i++) {
+		bool v4 = tsi[i].type == TS_IPV4_ADDR_RANGE;
+		bool asked = v4 ? left->want_vip4 : left->want_vip6;
+		bool got = v4 ? sa->got.v4 : sa->got.v6;
+		if (!asked) {
+			out[k++] = tsi[i];
+			continue;
+		}
+		if (!got)
+			continue;
+		const uint8_t *vip = v4 ? sa->got.vip4 : sa->got.vip6;
+		size_t alen = v4 ? 4 : 16;
+		if (memcmp(tsi[i].start, vip, alen) > 0 || memcmp(vip, tsi[i].end, alen) > 0)
+			continue;
+		out[k] = tsi[i];
+		memcpy(out[k].start, vip, alen);
+		memcpy(out[k].end, vip, alen);
+		k++;
+	}
+	return k;
+}
+
 /* the last response: CP, the CHILD_SA; the IKE_SA is established */
 static void finish(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
@@ -440,6 +487,15 @@ static void finish(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 	for (int i = 0; i < m->n_tsr; i++)
 		if (!child_ts_within(&m->tsr[i], ini->tsr, ini->n_tsr))
 			goto wide;
+	/* our side is our virtual IPs, whatever the server grants (as
+	 * strongSwan narrows a dynamic TSi): packets it sends to any other
+	 * inner destination are dropped, never written to our TUN device */
+	struct ike_ts ours[IKE_MAX_TS];
+	int n_ours = narrow_to_vips(sa, m->tsi, m->n_tsi, ours);
+	if (!n_ours) {
+		snprintf(why, sizeof(why), "the server's TSi holds none of our virtual IPs");
+		goto fail;
+	}
 	struct child_sa *ch = &sa->child[0];
 	memset(ch, 0, sizeof(*ch));
 	ch->spi_in = ini->child_spi;
@@ -452,8 +508,8 @@ static void finish(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 	/* tsi is always the peer's side, tsr ours */
 	memcpy(ch->tsi, m->tsr, sizeof(*m->tsr) * (size_t)m->n_tsr);
 	ch->n_tsi = m->n_tsr;
-	memcpy(ch->tsr, m->tsi, sizeof(*m->tsi) * (size_t)m->n_tsi);
-	ch->n_tsr = m->n_tsi;
+	memcpy(ch->tsr, ours, sizeof(*ours) * (size_t)n_ours);
+	ch->n_tsr = n_ours;
 	struct dp_sa_params dp;
 	memset(&dp, 0, sizeof(dp));
 	if (ike_keys_child(sa, true, sel.encr, sel.keybits, sel.integ, NULL, 0, sa->ni, sa->ni_len,
@@ -590,6 +646,10 @@ void client_auth_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 		return;
 	const struct ike_notify *err = error_notify(m);
 	if (err && (err->type == N_AUTHENTICATION_FAILED || !m->has_auth)) {
+		/* an answer from a server that has not proven itself yet may be
+		 * anyone's: a failed attempt (tried again per keyingtries), not
+		 * a verdict on our credentials */
+		bool verdict = ini->server_authed && err->type == N_AUTHENTICATION_FAILED;
 		char why[320];
 		const char *hint = "";
 		if (err->type == N_AUTHENTICATION_FAILED && !ini->server_authed &&
@@ -600,8 +660,7 @@ void client_auth_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 			hint = ini->eap ? " (wrong user name or password?)" : " (wrong credentials?)";
 		snprintf(why, sizeof(why), "the server answered %s%s", ike_notify_name(err->type),
 		         hint);
-		auth_failed(sa, err->type == N_AUTHENTICATION_FAILED ? IKE_END_AUTH : IKE_END_FAILED,
-		            why);
+		auth_failed(sa, verdict ? IKE_END_AUTH : IKE_END_FAILED, why);
 		return;
 	}
 	if (!ini->server_authed && check_server(sa, m) != 0)

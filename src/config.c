@@ -331,6 +331,16 @@ static int setup_server_auth(struct config *cfg, struct peer_cfg *pc, struct con
 		         conf_auth_name(ra == AUTH_PUBKEY || ra == AUTH_EAP_TLS ? ra : ra2), cfg->dir);
 		return -1;
 	}
+	if ((ra == AUTH_EAP_TLS || ra2 == AUTH_EAP_TLS) &&
+	    cfg->conf->strictcrlpolicy != CRL_POLICY_NO) {
+		/* EAP-TLS checks CRLs it has, not their absence: refuse rather
+		 * than ignore what the setting asks */
+		snprintf(err, errlen, "%s:%d: conn '%s': strictcrlpolicy=%s is not built for EAP-TLS "
+		         "clients yet (strictcrlpolicy=no checks the CRLs that are loaded)", c->file,
+		         c->line, c->name,
+		         cfg->conf->strictcrlpolicy == CRL_POLICY_YES ? "yes" : "ifuri");
+		return -1;
+	}
 	return local_identity(pc, c, NULL, err, errlen);
 }
 

@@ -973,6 +973,13 @@ static int check_shape(const struct client_net *n, int *family, uint8_t *addr, c
 		snprintf(why, len, "a virtual IP is not a unicast address");
 		return -1;
 	}
+	/* the server's own address as a virtual IP would make it local and
+	 * cut IKE and ESP off */
+	if ((*family == AF_INET && n->has_vip4 && memcmp(n->vip4, addr, 4) == 0) ||
+	    (*family == AF_INET6 && n->has_vip6 && memcmp(n->vip6, addr, 16) == 0)) {
+		snprintf(why, len, "the virtual IP is the server's own address");
+		return -1;
+	}
 	return 0;
 }
 

@@ -602,10 +602,36 @@ static void write_cp(struct ike_wr *w, struct ike_sa *sa)
  * same server certificate (or, without one, the same leftid), the same
  * way of authenticating.
  * (strongSwan picks conns by IKE identities only.) */
+/* the IKE_SA's algorithms are among pc's ike= proposals */
+static bool ike_algs_allowed(const struct ike_sa *sa, const struct peer_cfg *pc)
+{
+	for (int i = 0; i < pc->ike.n; i++) {
+		const struct proposal *p = &pc->ike.p[i];
+		bool e = false, g = sa->integ == 0, f = false, h = false;
+		for (int j = 0; j < p->n_encr; j++)
+			e |= p->encr[j].id == sa->encr && p->encr[j].keybits == sa->keybits;
+		for (int j = 0; j < p->n_integ; j++)
+			g |= p->integ[j].id == sa->integ;
+		for (int j = 0; j < p->n_prf; j++)
+			f |= p->prf[j].id == sa->prf;
+		for (int j = 0; j < p->n_dh; j++)
+			h |= p->dh[j].id == sa->dh_group;
+		if (e && g && f && h)
+			return true;
+	}
+	return false;
+}
+
 static void user_conn(struct ike_sa *sa)
 {
 	struct peer_cfg *cur = sa->cfg;
-	if (!ident_is_any(&cur->remote_id) || !sa->user[0])
+	/* only for a user proven by a password alone (EAP-MSCHAPv2 or
+	 * EAP-MD5 in a single round): a certificate or PSK was checked
+	 * against cur's constraints (rightca, rightcert) only, never the
+	 * other conn's */
+	if (!ident_is_any(&cur->remote_id) || !sa->user[0] || sa->kind != PEER_EAP ||
+	    sa->another_round || (sa->eap_method != AUTH_EAP_MSCHAPV2 &&
+	                          sa->eap_method != AUTH_EAP_MD5))
 		return;
 	struct config *cfg = cur->owner;
 	for (int i = 0; i < cfg->n_peers; i++) {
@@ -621,7 +647,7 @@ static void user_conn(struct ike_sa *sa)
 		                            : !cur->cert && ident_eq(&pc->local_id, &cur->local_id);
 		if (strcmp(t, sa->user) != 0 || !same_server ||
 		    pc->conn->right.auth != cur->conn->right.auth ||
-		    pc->conn->right.auth2 != cur->conn->right.auth2)
+		    pc->conn->right.auth2 != cur->conn->right.auth2 || !ike_algs_allowed(sa, pc))
 			continue;
 		log_info(LOG_CFG, "%s: user '%s' has a conn of its own: switching from conn '%s' to "
 		         "'%s'", ike_sa_tag(sa), sa->user, cur->name, pc->name);
@@ -711,6 +737,13 @@ void ike_auth_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	if (sa->client) {
 		/* IKE_AUTH requests come from initiators, and we are it */
 		ike_reply_notify(d, sa, m, N_INVALID_SYNTAX, NULL, 0);
+		return;
+	}
+	if (sa->busy) {
+		/* the answer to the previous request is still being made (a
+		 * crypto worker signs it): a client waits for it before its next
+		 * request, so this one is not taken, as if lost */
+		sa->msgid_next--;
 		return;
 	}
 	switch (sa->state) {

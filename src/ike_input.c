@@ -160,7 +160,7 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 	if (response) {
 		/* an answer to our outstanding request (DPD, DELETE, rekey) */
 		if (sa->req_kind == REQ_NONE || m.hdr.msgid != sa->req_msgid || !m.has_sk ||
-		    rc != IKE_OK)
+		    rc != IKE_OK || m.hdr.exchange != sa->req_exchange)
 			return;
 		if (m.frag_total) {
 			/* a fragmented response (a server's certificates) */
@@ -271,6 +271,14 @@ authenticated:
 		char sum[256];
 		ike_msg_summary(&m, sum, sizeof(sum));
 		log_info(LOG_ENC, "%s: received %s", ike_sa_tag(sa), sum);
+	}
+	if (sa->client && sa->state != IKE_S_ESTABLISHED) {
+		/* before the server has authenticated, whoever answered our
+		 * IKE_SA_INIT holds these keys: nothing it asks is acted on */
+		log_info(LOG_IKE, "%s: %s request from a server not authenticated yet, ignored",
+		         ike_sa_tag(sa), ike_exchange_name(m.hdr.exchange));
+		ike_sa_frag_reset(&sa->frag);
+		return;
 	}
 	switch (m.hdr.exchange) {
 	case IKE_AUTH:

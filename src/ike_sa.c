@@ -568,8 +568,10 @@ int ike_sa_send_encrypted(struct daemon *d, struct ike_sa *sa, uint8_t exchange,
 	struct msg_cache *slot = response ? &sa->resp : &sa->req;
 	free(slot->buf);
 	*slot = c;
-	if (!response)
+	if (!response) {
 		sa->req_msgid = msgid;
+		sa->req_exchange = exchange;
+	}
 	log_dbg(LOG_ENC, "%s: sending %s %s %u (%zu bytes%s)", ike_sa_tag(sa),
 	        ike_exchange_name(exchange), response ? "response" : "request", msgid, used,
 	        c.n > 1 ? ", fragmented" : "");

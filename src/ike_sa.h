@@ -152,6 +152,7 @@ struct ike_sa {
 	enum req_kind req_kind;
 	struct msg_cache req;             /* the request as sent, for retransmits */
 	uint32_t req_msgid;
+	uint8_t req_exchange;             /* its exchange type: the response's must match */
 	unsigned req_tries;               /* retransmissions so far */
 	uint64_t req_started;             /* monotonic seconds of the first send */
 	struct event *req_timer;

@@ -46,7 +46,8 @@ int peer_cert_check(X509 *cert, STACK_OF(X509) *chain, const struct peer_cfg *pc
 {
 	char err[256], subj[256] = "?";
 	cert_subject_text(cert, subj, sizeof(subj));
-	if (cert_verify(cert, chain, pc->owner->cacerts, pc->owner->crls, pc->remote_ca, err,
+	if (cert_verify(cert, chain, pc->owner->cacerts, pc->owner->crls,
+	                (int)pc->owner->conf->strictcrlpolicy, pc->remote_ca, err,
 	                sizeof(err)) != 0) {
 		snprintf(why, whylen, "certificate '%.160s' is not trusted: %.120s", subj, err);
 		return -1;
