@@ -1,5 +1,5 @@
 /* A small PKI made in memory for the EAP-TLS tests and fuzz target
- * (tests/unit/test_eap_tls.c, tests/fuzz/fuzz_eap_tls.c): keys, CA and
+ * (tests/unit/test_eap_tls.c, test_cert_verify.c, tests/fuzz/fuzz_eap_tls.c): keys, CA and
  * end-entity certificates with the usual extensions, and a CRL. */
 #ifndef CYGNET_TLS_PKI_H
 #define CYGNET_TLS_PKI_H
