@@ -492,7 +492,8 @@ void client_sa_up(struct daemon *d, struct ike_sa *sa)
 static struct ike_sa *other_sa(struct daemon *d, const struct ike_sa *gone, const char *name)
 {
 	for (struct ike_sa *o = d->sas; o; o = o->next)
-		if (o != gone && o->client && o->state != IKE_S_DEAD && o->cfg &&
+		if (o != gone && o->client && o->state != IKE_S_DEAD &&
+		    o->state != IKE_S_REKEYED && o->state != IKE_S_DELETING && o->cfg &&
 		    strcmp(o->cfg->name, name) == 0)
 			return o;
 	return NULL;

@@ -272,7 +272,7 @@ authenticated:
 		ike_msg_summary(&m, sum, sizeof(sum));
 		log_info(LOG_ENC, "%s: received %s", ike_sa_tag(sa), sum);
 	}
-	if (sa->client && sa->state != IKE_S_ESTABLISHED) {
+	if (sa->client && !sa->established) {
 		/* before the server has authenticated, whoever answered our
 		 * IKE_SA_INIT holds these keys: nothing it asks is acted on */
 		log_info(LOG_IKE, "%s: %s request from a server not authenticated yet, ignored",
