@@ -19,9 +19,11 @@
  *  - the setup failed (no answer, refused proposals, a network error):
  *    tried again with back-off (2 s doubling up to 60 s) until keyingtries
  *    attempts in all (0 = %forever);
- *  - the setup failed on authentication (our credentials refused, or the
- *    server's identity or certificate not the one configured): never
- *    tried again by itself, whatever keyingtries says: a wrong password
+ *  - the setup failed on authentication (our credentials refused by a
+ *    server that has authenticated itself, or the server's identity or
+ *    certificate not the one configured): never tried again by itself,
+ *    whatever keyingtries says (a refusal before the server proved itself
+ *    may be anyone's: a failed attempt): a wrong password
  *    does not heal, and retrying it trips the server's password-guessing
  *    limits. One log line says why and that it gave up. */
 #ifndef CYGNET_CLIENT_H
