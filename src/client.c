@@ -164,10 +164,7 @@ int client_route_source(const struct sockaddr_storage *peer, socklen_t peer_len,
 	errno = e;
 	if (rc != 0)
 		return -1;
-	if (local->ss_family == AF_INET)
-		((struct sockaddr_in *)local)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)local)->sin6_port = htons(port);
+	addr_set_port(local, port);
 	*local_len = len;
 	return 0;
 }

@@ -298,14 +298,6 @@ int client_auth_start(struct daemon *d, struct ike_sa *sa)
 	return 0;
 }
 
-static void id_of(const struct ike_id *in, struct ident *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->type = in->type;
-	out->len = in->len < IDENT_MAX ? in->len : IDENT_MAX;
-	memcpy(out->data, in->data, out->len);
-}
-
 /* the server's certificate chain and signature; 0, or -1 with why */
 static int check_server_sig(struct ike_sa *sa, const struct ike_msg *m, const struct ident *idr,
                             char *why, size_t whylen)
@@ -341,7 +333,7 @@ static int check_server(struct ike_sa *sa, const struct ike_msg *m)
 		auth_failed(sa, IKE_END_AUTH, "the server's answer has no identity or AUTH");
 		return -1;
 	}
-	id_of(&m->idr, &idr);
+	ike_id_ident(&m->idr, &idr);
 	sa->idi = idr;        /* the peer's identity, for logs and status */
 	memcpy(sa->idr_body, m->idr.body, m->idr.body_len);
 	sa->idr_body_len = m->idr.body_len;
@@ -412,14 +404,6 @@ static void take_cp(struct ike_sa *sa, const struct ike_msg *m)
 	}
 }
 
-static const struct ike_notify *error_notify(const struct ike_msg *m)
-{
-	for (int i = 0; i < m->n_notify; i++)
-		if (m->notify[i].type < 16384)
-			return &m->notify[i];
-	return NULL;
-}
-
 /* The server's TSi narrowed to our virtual IPs: for a family we asked a
  * virtual IP of, each selector of that family cut to the address (with
  * its protocol and ports); selectors of other families as granted. The
@@ -471,7 +455,7 @@ static void finish(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 		ini->auth_lifetime = (uint32_t)al->data[0] << 24 | (uint32_t)al->data[1] << 16 |
 		                     (uint32_t)al->data[2] << 8 | al->data[3];
 	}
-	const struct ike_notify *err = error_notify(m);
+	const struct ike_notify *err = ike_find_error(m);
 	struct selected sel;
 	struct ike_prop out;
 	if (err || m->n_props != 1 || m->props[0].spi_size != 4 ||
@@ -644,7 +628,7 @@ void client_auth_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 	struct ike_ini *ini = sa->ini;
 	if (!ini || ini->step == INI_INIT)
 		return;
-	const struct ike_notify *err = error_notify(m);
+	const struct ike_notify *err = ike_find_error(m);
 	if (err && (err->type == N_AUTHENTICATION_FAILED || !m->has_auth)) {
 		/* an answer from a server that has not proven itself yet may be
 		 * anyone's: a failed attempt (tried again per keyingtries), not

@@ -48,14 +48,6 @@ static void init_failed(struct ike_sa *sa, enum ike_end end, const char *why)
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
 
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
 /* builds and sends IKE_SA_INIT with the current group and cookie */
 static int send_init(struct daemon *d, struct ike_sa *sa)
 {
@@ -142,17 +134,6 @@ static bool group_offered(const struct peer_cfg *pc, uint16_t group)
 	return false;
 }
 
-static uint32_t sig_hashes_of(const struct ike_notify *n)
-{
-	uint32_t mask = 0;
-	for (size_t i = 0; n && i + 1 < n->len; i += 2) {
-		uint16_t hv = (uint16_t)(n->data[i] << 8 | n->data[i + 1]);
-		if (hv < 32)
-			mask |= 1u << hv;
-	}
-	return mask;
-}
-
 /* an answer asking us to try again: true when handled */
 static bool try_again(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
@@ -193,14 +174,6 @@ static bool try_again(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	return true;
 }
 
-static const struct ike_notify *error_notify(const struct ike_msg *m)
-{
-	for (int i = 0; i < m->n_notify; i++)
-		if (m->notify[i].type < 16384)
-			return &m->notify[i];
-	return NULL;
-}
-
 void client_init_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
 	struct ike_ini *ini = sa->ini;
@@ -209,7 +182,7 @@ void client_init_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 		return;
 	if (try_again(d, sa, m))
 		return;
-	const struct ike_notify *err = error_notify(m);
+	const struct ike_notify *err = ike_find_error(m);
 	if (err || !m->n_props) {
 		char why[160];
 		snprintf(why, sizeof(why), "the server refused IKE_SA_INIT: %s%s",
@@ -245,7 +218,7 @@ void client_init_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 	sa->integ = sel.integ;
 	sa->prf = sel.prf;
 	sa->dh_group = sel.dh;
-	sa->sig_hashes = sig_hashes_of(ike_find_notify(m, N_SIGNATURE_HASH_ALGORITHMS));
+	sa->sig_hashes = ike_sig_hashes(ike_find_notify(m, N_SIGNATURE_HASH_ALGORITHMS));
 	sa->peer_frag = ike_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
 	                pc->conn->fragmentation != FRAG_NO;
 	sa->nr = malloc(m->nonce_len);
@@ -278,8 +251,8 @@ void client_init_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 	log_info(LOG_CFG, "%s: selected proposal IKE:%s (conn '%s')", ike_sa_tag(sa), chosen,
 	         pc->name);
 	/* RFC 7296 §2.23 / RFC 3948: on to port 4500 with the non-ESP marker */
-	set_port(&sa->peer, 4500);
-	set_port(&sa->local, 4500);
+	addr_set_port(&sa->peer, 4500);
+	addr_set_port(&sa->local, 4500);
 	sa->our_msgid = 1;
 	ike_sa_set_state(sa, IKE_S_INIT_DONE);
 	client_auth_start(d, sa);

@@ -38,18 +38,6 @@
 /* changes come in bursts (address, then routes): act once it is quiet */
 #define SETTLE_MS 300
 
-static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	const uint8_t *ia, *ib;
-	size_t la, lb;
-	uint16_t pa, pb;
-	if (a->ss_family != b->ss_family)
-		return false;
-	addr_bytes((const struct sockaddr *)a, &ia, &la, &pa);
-	addr_bytes((const struct sockaddr *)b, &ib, &lb, &pb);
-	return la == lb && memcmp(ia, ib, la) == 0;
-}
-
 static void settle(struct daemon *d, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -91,7 +79,7 @@ static void check_all(evutil_socket_t fd, short what, void *arg)
 			log_dbg(LOG_IKE, "%s: no route to the server now, waiting", ike_sa_tag(sa));
 			continue;
 		}
-		if (same_ip(&now, &sa->local))
+		if (addr_eq((struct sockaddr *)&now, (struct sockaddr *)&sa->local, false))
 			continue;
 		char from[INET6_ADDRSTRLEN + 8], to[INET6_ADDRSTRLEN + 8];
 		addr_format((struct sockaddr *)&sa->local, from, sizeof(from));

@@ -21,6 +21,7 @@
 #include "src/ike_sa.h"
 #include "src/jobs.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/peer_auth.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
@@ -55,14 +56,6 @@ static int psk_auth(const struct ike_sa *sa, bool ours, uint8_t *out)
 		return ike_auth_psk(sa, !ours, sa->msk, sizeof(sa->msk), out);
 	const uint8_t *k = ours ? sa->sk_pr : sa->sk_pi;
 	return ike_auth_psk(sa, !ours, k, sa->prf_len, out);
-}
-
-static void id_from_msg(const struct ike_id *in, struct ident *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->type = in->type;
-	out->len = in->len < IDENT_MAX ? in->len : IDENT_MAX;
-	memcpy(out->data, in->data, out->len);
 }
 
 /* whether a conn takes clients that authenticate this way (rightauth;
@@ -110,7 +103,7 @@ static struct peer_cfg *select_conn(struct daemon *d, const struct ike_msg *m,
 	bool ids_matched = false;
 	snprintf(why, whylen, "no conn matches the identities");
 	if (m->idr.present)
-		id_from_msg(&m->idr, &idr);
+		ike_id_ident(&m->idr, &idr);
 	for (int i = 0; i < d->cfg->n_peers; i++) {
 		struct peer_cfg *pc = &d->cfg->peers[i];
 		int score;
@@ -345,7 +338,7 @@ static int check_client(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
 	char idtext[256], why[480];
-	id_from_msg(&m->idi, &sa->idi);
+	ike_id_ident(&m->idi, &sa->idi);
 	ident_format(&sa->idi, idtext, sizeof(idtext));
 	if (m->idi.body_len > sizeof(sa->idi_body))
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "identity too long");
@@ -368,7 +361,7 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 		char idr[256] = "(none)";
 		if (m->idr.present) {
 			struct ident t;
-			id_from_msg(&m->idr, &t);
+			ike_id_ident(&m->idr, &t);
 			ident_format(&t, idr, sizeof(idr));
 		}
 		char full[800];
@@ -408,7 +401,7 @@ static void first_auth(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	 * certificate carries it */
 	j->me = pc->local_id;
 	if (via_cert)
-		id_from_msg(&m->idr, &j->me);
+		ike_id_ident(&m->idr, &j->me);
 	sa->idr_body[0] = j->me.type;
 	memset(sa->idr_body + 1, 0, 3);
 	memcpy(sa->idr_body + 4, j->me.data, j->me.len);
@@ -454,7 +447,7 @@ static void second_auth(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "second round: only EAP methods "
 		                   "are built for rightauth2");
 	/* the second round's AUTH covers its own IDi */
-	id_from_msg(&m->idi, &sa->idi);
+	ike_id_ident(&m->idi, &sa->idi);
 	memcpy(sa->idi_body, m->idi.body, m->idi.body_len);
 	sa->idi_body_len = m->idi.body_len;
 	sa->kind = PEER_EAP;
@@ -508,19 +501,8 @@ static bool kept_elsewhere(struct daemon *d, const struct ike_sa *sa)
 	return false;
 }
 
-/* what RFC 7296 §2.15 calls the identity for uniqueness: the EAP user */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-	              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-}
-
-/* uniqueids=yes/replace: the user's older sessions go. uniqueids=no: only
+/* Uniqueness is by what RFC 7296 §2.15 calls the identity: the EAP user.
+ * uniqueids=yes/replace: the user's older sessions go. uniqueids=no: only
  * when the client says INITIAL_CONTACT, and only its own older sessions
  * (same address: a device that restarted); never: nothing */
 static void enforce_unique(struct daemon *d, struct ike_sa *sa)
@@ -532,7 +514,8 @@ static void enforce_unique(struct daemon *d, struct ike_sa *sa)
 		if (o == sa || o->state != IKE_S_ESTABLISHED || strcmp(o->user, sa->user) != 0 ||
 		    !ident_eq(&o->cfg->local_id, &sa->cfg->local_id))
 			continue;
-		if (u == UNIQUE_NO && !same_host(&o->peer, &sa->peer))
+		if (u == UNIQUE_NO && !addr_eq((const struct sockaddr *)&o->peer,
+		                                           (const struct sockaddr *)&sa->peer, false))
 			continue;
 		log_info(LOG_IKE, "%s: replaces IKE_SA #%u of '%s' (%s)", ike_sa_tag(sa), o->id,
 		         sa->user, u == UNIQUE_NO ? "INITIAL_CONTACT" : "uniqueids");

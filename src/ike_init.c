@@ -74,17 +74,6 @@ static bool local_matches(const struct conf_conn *c, const struct sockaddr *loca
 	return true;   /* a host name: not checked */
 }
 
-static uint32_t parse_sig_hashes(const struct ike_notify *n)
-{
-	uint32_t mask = 0;
-	for (size_t i = 0; n && i + 1 < n->len; i += 2) {
-		uint16_t hv = (uint16_t)(n->data[i] << 8 | n->data[i + 1]);
-		if (hv < 32)
-			mask |= 1u << hv;
-	}
-	return mask;
-}
-
 /* one log line for a refused request, at most every LIMIT_LOG_SECS per
  * limit, with the count of those not logged since */
 #define LIMIT_LOG_SECS 10
@@ -357,7 +346,7 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 	sa->prf = sel.prf;
 	sa->dh_group = sel.dh;
 	sa->msgid_next = 1;
-	sa->sig_hashes = parse_sig_hashes(ike_find_notify(m, N_SIGNATURE_HASH_ALGORITHMS));
+	sa->sig_hashes = ike_sig_hashes(ike_find_notify(m, N_SIGNATURE_HASH_ALGORITHMS));
 	/* RFC 7383: fragmentation when both sides support it */
 	sa->peer_frag = ike_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
 	                pc->conn->fragmentation != FRAG_NO;

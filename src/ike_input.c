@@ -298,18 +298,6 @@ authenticated:
 	ike_sa_reap(d);
 }
 
-static bool same_host_port(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-	const uint8_t *ia, *ib;
-	size_t la, lb;
-	uint16_t pa, pb;
-	if (a->sa_family != b->ss_family)
-		return false;
-	addr_bytes(a, &ia, &la, &pa);
-	addr_bytes((const struct sockaddr *)b, &ib, &lb, &pb);
-	return la == lb && pa == pb && memcmp(ia, ib, la) == 0;
-}
-
 /* the answer to our IKE_SA_INIT (cygnet as a client): from the address
  * we sent it to, for an IKE_SA of ours still waiting for it */
 static void init_response(struct daemon *d, const uint8_t *buf, size_t len,
@@ -317,7 +305,7 @@ static void init_response(struct daemon *d, const uint8_t *buf, size_t len,
 {
 	struct ike_sa *sa = ike_sa_by_our_spi(d, h->spi_i);
 	if (!sa || !sa->client || !sa->initiator || sa->req_kind != REQ_INIT || h->msgid != 0 ||
-	    (h->flags & IKE_FLAG_INITIATOR) || !same_host_port(peer, &sa->peer)) {
+	    (h->flags & IKE_FLAG_INITIATOR) || !addr_eq(peer, (struct sockaddr *)&sa->peer, true)) {
 		log_dbg(LOG_ENC, "IKE_SA_INIT response from %s for no IKE_SA of ours, dropped",
 		        addr_text(peer));
 		return;

@@ -5,6 +5,7 @@
  * is allocated: the decoded struct points into the caller's buffer. The
  * writer and the log names are in ike_wr.c. */
 #include "src/ike_msg.h"
+#include "src/ident.h"
 
 #include <string.h>
 
@@ -567,6 +568,33 @@ const struct ike_notify *ike_find_notify(const struct ike_msg *msg, uint16_t typ
 		if (msg->notify[i].type == type)
 			return &msg->notify[i];
 	return NULL;
+}
+
+const struct ike_notify *ike_find_error(const struct ike_msg *msg)
+{
+	for (int i = 0; i < msg->n_notify; i++)
+		if (msg->notify[i].type < 16384)
+			return &msg->notify[i];
+	return NULL;
+}
+
+uint32_t ike_sig_hashes(const struct ike_notify *n)
+{
+	uint32_t mask = 0;
+	for (size_t i = 0; n && i + 1 < n->len; i += 2) {
+		uint16_t hv = (uint16_t)(n->data[i] << 8 | n->data[i + 1]);
+		if (hv < 32)
+			mask |= 1u << hv;
+	}
+	return mask;
+}
+
+void ike_id_ident(const struct ike_id *in, struct ident *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = in->type;
+	out->len = in->len < IDENT_MAX ? in->len : IDENT_MAX;
+	memcpy(out->data, in->data, out->len);
 }
 
 /* ---- payload rules (RFC 7296 §1.2-1.5, §2.6, §3.3) ----

@@ -283,6 +283,14 @@ int ike_verify(const struct ike_msg *msg, bool response);
 
 /* finds a notify by type, NULL if absent */
 const struct ike_notify *ike_find_notify(const struct ike_msg *msg, uint16_t type);
+/* the first error notify (type < 16384, RFC 7296 §3.10.1), NULL if none */
+const struct ike_notify *ike_find_error(const struct ike_msg *msg);
+/* the hash algorithms of a SIGNATURE_HASH_ALGORITHMS notify (RFC 7427
+ * §4) as a bitmask of 1 << id (ids below 32); 0 for NULL */
+uint32_t ike_sig_hashes(const struct ike_notify *n);
+/* the identity of an ID payload (data cut at IDENT_MAX) */
+struct ident;
+void ike_id_ident(const struct ike_id *in, struct ident *out);
 
 /* ---- writing ---- */
 

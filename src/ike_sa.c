@@ -17,6 +17,7 @@
 #include "src/ike_sa.h"
 #include "src/updown.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
 #include "src/rekey.h"
@@ -301,18 +302,6 @@ struct ike_sa *ike_sa_by_id(struct daemon *d, uint32_t id)
 _Static_assert(DAEMON_MSG_BUF >= IKE_MAX_MSG && DAEMON_FRAG_ROOM >= IKE_MAX_FRAGS * 128,
               "the send buffer holds the largest message and its fragments' overhead");
 
-static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
-{
-	if (a->sa_family != b->ss_family)
-		return false;
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0 && x->sin6_port == y->sin6_port;
-}
-
 struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
                               const struct sockaddr *peer)
 {
@@ -322,7 +311,7 @@ struct ike_sa *ike_sa_by_init(struct daemon *d, const uint8_t spi_i[8],
 	for (struct ike_sa *sa = x->b[sa_hash(d, SA_BY_INIT, NULL, spi_i, 0) & x->mask]; sa;
 	     sa = sa->hnext[SA_BY_INIT])
 		if (sa->state != IKE_S_DEAD && !sa->initiator && memcmp(sa->spi_i, spi_i, 8) == 0 &&
-		    same_addr(peer, &sa->peer))
+		    addr_eq(peer, (const struct sockaddr *)&sa->peer, true))
 			return sa;
 	return NULL;
 }
@@ -351,7 +340,7 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
 void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen_t peer_len,
                          const struct sockaddr *local, socklen_t local_len)
 {
-	bool moved = !same_addr(peer, &sa->peer);
+	bool moved = !addr_eq(peer, (const struct sockaddr *)&sa->peer, true);
 	if (moved) {
 		char before[128];
 		snprintf(before, sizeof(before), "%s", ike_sa_tag(sa));
@@ -381,7 +370,7 @@ void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
 	bool ours = false;
 	for (int i = 0; i < sa->n_child; i++)
 		ours |= sa->child[i].installed && sa->child[i].spi_in == spi_in;
-	if (!ours || same_addr(peer, &sa->peer))
+	if (!ours || addr_eq(peer, (const struct sockaddr *)&sa->peer, true))
 		return;
 	log_info(LOG_IKE, "%s: ESP arrives from a new address (NAT rebinding), following it",
 	         ike_sa_tag(sa));

@@ -22,6 +22,26 @@ void addr_bytes(const struct sockaddr *a, const uint8_t **ip, size_t *iplen,
 	}
 }
 
+bool addr_eq(const struct sockaddr *a, const struct sockaddr *b, bool port)
+{
+	const uint8_t *ia, *ib;
+	size_t la, lb;
+	uint16_t pa, pb;
+	if (a->sa_family != b->sa_family || (a->sa_family != AF_INET && a->sa_family != AF_INET6))
+		return false;
+	addr_bytes(a, &ia, &la, &pa);
+	addr_bytes(b, &ib, &lb, &pb);
+	return la == lb && memcmp(ia, ib, la) == 0 && (!port || pa == pb);
+}
+
+void addr_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
 const char *addr_format(const struct sockaddr *a, char *buf, size_t len)
 {
 	const uint8_t *ip;

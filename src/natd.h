@@ -2,6 +2,7 @@
 #ifndef CYGNET_NATD_H
 #define CYGNET_NATD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -9,6 +10,11 @@
 /* the address bytes and the port (network order) of a */
 void addr_bytes(const struct sockaddr *a, const uint8_t **ip, size_t *iplen,
                 uint16_t *port_be);
+/* a and b hold the same address (with port: and port); false for
+ * different families */
+bool addr_eq(const struct sockaddr *a, const struct sockaddr *b, bool port);
+/* sets the port (host order) of an AF_INET / AF_INET6 address */
+void addr_set_port(struct sockaddr_storage *ss, uint16_t port);
 /* "198.18.1.10[4500]" / "2001:db8::1[500]" into buf */
 const char *addr_format(const struct sockaddr *a, char *buf, size_t len);
 /* SHA-1(SPIi | SPIr | IP | port) of address a */

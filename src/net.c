@@ -14,19 +14,12 @@
 #include "src/dp/dp.h"
 #include "src/ike.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/net.h"
 #include "src/udp.h"
 
 #define RECV_BATCH 64
 #define NET_RXBUF 65536
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -62,7 +55,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				((struct sockaddr_in6 *)&local)->sin6_addr = pi.ipi6_addr;
 			}
 		}
-		set_port(&local, s->port);
+		addr_set_port(&local, s->port);
 		socklen_t llen = s->family == AF_INET ? sizeof(struct sockaddr_in)
 		                                      : sizeof(struct sockaddr_in6);
 		size_t len = (size_t)n;

@@ -544,14 +544,6 @@ static int chosen(const struct ike_msg *m, uint8_t proto, struct selected *sel, 
 	return 0;
 }
 
-static const struct ike_notify *error_notify(const struct ike_msg *m)
-{
-	for (int i = 0; i < m->n_notify; i++)
-		if (m->notify[i].type < 16384)
-			return &m->notify[i];
-	return NULL;
-}
-
 static void child_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
 	struct selected sel;
@@ -683,7 +675,7 @@ static void ike_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 void rekey_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m,
                     enum req_kind kind)
 {
-	const struct ike_notify *err = error_notify(m);
+	const struct ike_notify *err = ike_find_error(m);
 	if (kind == REQ_DELETE_CHILD) {
 		uint32_t ours;
 		child_sa_delete(d, sa, sa->rk_old_spi_in, &ours);

@@ -212,19 +212,6 @@ static unsigned addr_port(const struct sockaddr_storage *a)
 	return ntohs(port);
 }
 
-/* true when the socket address a holds the address bytes of b */
-static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
-{
-	const uint8_t *ia, *ib;
-	size_t la, lb;
-	uint16_t pa, pb;
-	if (a->sa_family != b->sa_family)
-		return false;
-	addr_bytes(a, &ia, &la, &pa);
-	addr_bytes(b, &ib, &lb, &pb);
-	return la == lb && memcmp(ia, ib, la) == 0;
-}
-
 /* the interface that holds our address of the IKE_SA ("unknown" as in
  * strongSwan when none does, e.g. a wildcard bind) */
 static void interface_of(const struct sockaddr_storage *a, char *out, size_t len)
@@ -236,7 +223,7 @@ static void interface_of(const struct sockaddr_storage *a, char *out, size_t len
 	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
 		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
 		                    i->ifa_addr->sa_family == AF_INET6) &&
-		    same_ip(i->ifa_addr, (const struct sockaddr *)a)) {
+		    addr_eq(i->ifa_addr, (const struct sockaddr *)a, false)) {
 			snprintf(out, len, "%s", i->ifa_name);
 			break;
 		}
