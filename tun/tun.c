@@ -286,33 +286,42 @@ static int prepare(const char *what, const char *ifname, int family, const uint8
 	return 0;
 }
 
+/* one RTM_NEWADDR / RTM_DELADDR for addr/prefix on ifindex; 0 or the
+ * kernel's errno */
+static int addr_msg(uint16_t type, unsigned ifindex, int family, const uint8_t *addr, int prefix)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	size_t alen = alen_of(family);
+	memset(buf, 0, sizeof(buf));
+	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
+	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	r.h->nlmsg_type = type;
+	struct ifaddrmsg *ifa = NLMSG_DATA(r.h);
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = (unsigned char)prefix;
+	ifa->ifa_index = ifindex;
+	if (type == RTM_NEWADDR) {
+		r.h->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+		ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+		/* a TUN link has no neighbours to collide with: skip DAD so
+		 * the address is usable at once */
+		if (family == AF_INET6)
+			ifa->ifa_flags = IFA_F_NODAD;
+	}
+	if (nl_attr(&r, IFA_LOCAL, addr, alen) != 0 || nl_attr(&r, IFA_ADDRESS, addr, alen) != 0)
+		return ENOBUFS;
+	return nl_talk(r.h);
+}
+
 int tun_addr_add(const char *ifname, int family, const uint8_t *addr, int prefix,
                  char *err, size_t errlen)
 {
-	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char txt[INET6_ADDRSTRLEN + 8];
 	unsigned ifindex;
 
 	if (prepare("add address", ifname, family, addr, prefix, &ifindex, err, errlen) != 0)
 		return -1;
-	size_t alen = alen_of(family);
-	memset(buf, 0, sizeof(buf));
-	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
-	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-	r.h->nlmsg_type = RTM_NEWADDR;
-	r.h->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	struct ifaddrmsg *ifa = NLMSG_DATA(r.h);
-	ifa->ifa_family = (unsigned char)family;
-	ifa->ifa_prefixlen = (unsigned char)prefix;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = ifindex;
-	/* a TUN link has no neighbours to collide with: skip DAD so the
-	 * address is usable at once */
-	if (family == AF_INET6)
-		ifa->ifa_flags = IFA_F_NODAD;
-	if (nl_attr(&r, IFA_LOCAL, addr, alen) != 0 || nl_attr(&r, IFA_ADDRESS, addr, alen) != 0)
-		return -1;
-	int e = nl_talk(r.h);
+	int e = addr_msg(RTM_NEWADDR, ifindex, family, addr, prefix);
 	if (e != 0 && e != EEXIST) {
 		prefix_text(family, addr, prefix, txt, sizeof(txt));
 		seterr(err, errlen, "add address %s to %s: %s%s", txt, ifname, strerror(e), hint(e));
@@ -408,24 +417,12 @@ int tun_route_del(const char *ifname, int family, const uint8_t *dst, int prefix
 int tun_addr_del(const char *ifname, int family, const uint8_t *addr, int prefix,
                  char *err, size_t errlen)
 {
-	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char txt[INET6_ADDRSTRLEN + 8];
 	unsigned ifindex;
 
 	if (prepare("delete address", ifname, family, addr, prefix, &ifindex, err, errlen) != 0)
 		return -1;
-	size_t alen = alen_of(family);
-	memset(buf, 0, sizeof(buf));
-	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
-	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-	r.h->nlmsg_type = RTM_DELADDR;
-	struct ifaddrmsg *ifa = NLMSG_DATA(r.h);
-	ifa->ifa_family = (unsigned char)family;
-	ifa->ifa_prefixlen = (unsigned char)prefix;
-	ifa->ifa_index = ifindex;
-	if (nl_attr(&r, IFA_LOCAL, addr, alen) != 0 || nl_attr(&r, IFA_ADDRESS, addr, alen) != 0)
-		return -1;
-	int e = nl_talk(r.h);
+	int e = addr_msg(RTM_DELADDR, ifindex, family, addr, prefix);
 	if (e != 0 && e != EADDRNOTAVAIL && e != ENOENT && e != ESRCH) {
 		prefix_text(family, addr, prefix, txt, sizeof(txt));
 		seterr(err, errlen, "delete address %s from %s: %s%s", txt, ifname, strerror(e),
