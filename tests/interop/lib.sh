@@ -835,6 +835,40 @@ check_client_log_common() {
 	check_log "client${i}_port4500" "$l" 'sending packet: from [^ ]*\[4500\] to [^ ]*\[4500\]'
 }
 
+# hash_stream NAME FROM-NS TO-NS DST-ADDR PORT SECONDS : a TCP stream at full
+# speed (tests/tools/hashstream.py): the receiver listens in TO-NS, the
+# sender connects from FROM-NS; true when both hashes agree
+hash_stream() {
+	local name=$1 from=$2 to=$3 addr=$4 port=$5 secs=$6 r s hs=$TOP/tests/tools/hashstream.py
+	ip netns exec "$to" timeout $((secs + 90)) python3 "$hs" listen "$addr" "$port" recv \
+		"$secs" "$T/$name.recv" 2>"$T/$name.recv.err" & r=$!
+	add_pid $r
+	sleep 0.5
+	ip netns exec "$from" timeout $((secs + 60)) python3 "$hs" connect "$addr" "$port" send \
+		"$secs" "$T/$name.sent" 2>"$T/$name.sent.err" & s=$!
+	add_pid $s
+	wait $s; forget_pid $s
+	wait $r; forget_pid $r
+	say "$name: sent $(cat "$T/$name.sent" 2>/dev/null), received $(cat "$T/$name.recv" 2>/dev/null)"
+	[ -s "$T/$name.sent" ] && cmp -s "$T/$name.sent" "$T/$name.recv"
+}
+
+# check_no_replay_drops : cygnetd's status --json counted no replayed and
+# no forged (ICV) ESP packet, on live SAs nor on deleted ones
+check_no_replay_drops() {
+	local j=$T/status.json bad
+	if ! "$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" status --json >"$j" 2>/dev/null; then
+		not_ok status "cygnetctl status --json failed"; return
+	fi
+	bad=$(python3 -c "
+import json,sys
+j=json.load(open(sys.argv[1]))
+d=j['dataplane']['deleted_sas']
+print(sum(s['drop_replay']+s['drop_auth'] for s in j['sas']) + d['drop_replay'] + d['drop_auth'])" "$j")
+	if [ "$bad" = 0 ]; then ok "no_replay_or_icv_drops"
+	else not_ok no_replay_or_icv_drops "replayed + forged packets counted: ${bad:-?}"; fi
+}
+
 # ---------------------------------------------------------------- capture
 
 # start_capture IF : dumpcap on the server's interface IF into $T/cap.pcapng
