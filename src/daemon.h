@@ -88,7 +88,7 @@ struct daemon {
 	struct ratelog rl_send_full, rl_send_err;
 	uint64_t n_send_full;       /* sendmsg: EAGAIN/ENOBUFS (buffer full) */
 	uint64_t n_send_err;        /* sendmsg: any other error */
-	uint8_t *rxbuf;             /* one received datagram (net.c) */
+	struct net_rx *rx;          /* a receive batch (net.c) */
 	/* scratch space of the IKE code, one buffer per user (each checks
 	 * its size with a _Static_assert): a decrypted request (ike_input),
 	 * the EAP-only AUTH's message (ike_auth), a message being encrypted

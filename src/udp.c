@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <linux/udp.h>
 #include "src/udp.h"
 
 _Static_assert(CMSG_SPACE(sizeof(struct in6_pktinfo)) <= UDP_CBUF, "UDP_CBUF holds a pktinfo");
@@ -54,6 +55,8 @@ int udp_bind(int family, uint16_t port, int flags)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (flags & UDP_BIND_REUSEPORT)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	if (flags & UDP_BIND_GRO)
+		setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on));    /* not there: one per message */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) != 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
@@ -83,4 +86,17 @@ int udp_bind(int family, uint16_t port, int flags)
 		return -e;
 	}
 	return fd;
+}
+
+size_t udp_gro_segment(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int v;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
 }

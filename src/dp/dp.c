@@ -163,8 +163,8 @@ struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen)
 		l->dp = dp;
 		l->lane = i;
 		l->tun_fd = dp->threaded ? p->tun_fds[i] : p->tun_fd;
-		/* a worker's receive batch can be coalesced into super-packets */
-		l->gro = dp->threaded && p->tun_vnet;
+		/* a receive batch can be coalesced into super-packets */
+		l->gro = p->tun_vnet;
 		l->sock[0] = l->sock[1] = -1;
 		l->epfd = -1;
 		atomic_init(&l->seen, DP_OFFLINE);
@@ -199,6 +199,14 @@ struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen)
 		if (!dp->ev_tun || event_add(dp->ev_tun, NULL) != 0) {
 			snprintf(err, errlen, "data plane: cannot watch the TUN device");
 			goto fail;
+		}
+		for (int i = 0; i < p->n_socks; i++) {
+			dp->ev_out[i] = event_new(p->base, p->sock_fd[i], EV_WRITE | EV_PERSIST,
+			                          dp_on_sock_writable, &dp->loops[0]);
+			if (!dp->ev_out[i]) {
+				snprintf(err, errlen, "data plane: out of memory");
+				goto fail;
+			}
 		}
 	}
 	return dp;
@@ -235,6 +243,9 @@ void dp_stop(struct dp *dp)
 		return;
 	if (dp->ev_tun)
 		event_del(dp->ev_tun);
+	for (int i = 0; i < DP_MAX_SOCKS; i++)
+		if (dp->ev_out[i])
+			event_del(dp->ev_out[i]);
 	if (!dp->threaded)
 		return;
 	uint64_t one = 1;
@@ -255,6 +266,9 @@ void dp_free(struct dp *dp)
 	dp_stop(dp);
 	if (dp->ev_tun)
 		event_free(dp->ev_tun);
+	for (int i = 0; i < DP_MAX_SOCKS; i++)
+		if (dp->ev_out[i])
+			event_free(dp->ev_out[i]);
 	if (dp->ev_q)
 		event_free(dp->ev_q);
 	if (dp->ev_reclaim)
@@ -459,4 +473,16 @@ void dp_esp_input(struct dp *dp, uint8_t *buf, size_t len,
 		return;
 	}
 	dp_loop_esp(&dp->loops[0], buf, len, peer, peer_len);
+}
+
+void dp_esp_flush(struct dp *dp)
+{
+	if (!dp->threaded)
+		dp_loop_flush(&dp->loops[0]);
+}
+
+void dp_esp_coalesced(struct dp *dp)
+{
+	if (!dp->threaded)
+		dp->loops[0].udp_coalesced++;
 }

@@ -19,7 +19,7 @@
  * and around them: dp_new (before privileges are dropped: it opens the
  * workers' sockets), dp_start (after: it starts the worker threads),
  * dp_stop/dp_free, dp_stats/dp_loop_stats (status), and dp_esp_input
- * for ESP that reaches the main thread's own socket. How packets move
+ * + dp_esp_flush for ESP that reaches the main thread's own socket. How packets move
  * (threads, steering, batching, offloads): src/dp/dp_io.c.
  *
  * SAs are named by their inbound SPI, unique within one struct dp.
@@ -223,8 +223,15 @@ void dp_stats(struct dp *dp, struct dp_stats *out);
 int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out);
 
 /* an ESP packet (the UDP payload, SPI first, len bytes, decrypted in
- * place) that arrived on the control plane's UDP/4500 socket from peer */
+ * place) that arrived on the control plane's UDP/4500 socket from peer.
+ * Its inner packet may be held, to be written to the TUN device together
+ * with others of the same receive batch: buf must stay as it is until
+ * dp_esp_flush, which the caller calls at the end of each batch. */
 void dp_esp_input(struct dp *dp, uint8_t *buf, size_t len,
                   const struct sockaddr *peer, socklen_t peer_len);
+void dp_esp_flush(struct dp *dp);
+/* without workers: a message of that socket held several datagrams
+ * (UDP GRO), counted as the workers count theirs */
+void dp_esp_coalesced(struct dp *dp);
 
 #endif

@@ -77,6 +77,8 @@ struct dp {
 	atomic_bool tun_gone;
 	atomic_bool gso;                    /* UDP GSO (UDP_SEGMENT) usable */
 	struct event *ev_q, *ev_tun, *ev_reclaim;
+	/* no workers: room on sock_fd[i] again, while a send waits for it */
+	struct event *ev_out[DP_MAX_SOCKS];
 	/* deleted SAs and replaced endpoints, freed once every packet loop
 	 * has passed a quiescent point after their deletion (dp.c reclaim),
 	 * with the table's epoch */
@@ -90,8 +92,12 @@ struct dp {
 /* queues an event for the control thread; false (and counted) when the
  * queue is full */
 bool dp_event_push(struct dp_loop *l, const struct dp_event *ev);
-/* the inline loop's TUN read event (dp_io.c) */
+/* the inline loop's TUN read event and its sockets' write events
+ * (dp_io.c) */
 void dp_on_tun(int fd, short what, void *arg);
+void dp_on_sock_writable(int fd, short what, void *arg);
+/* writes the decrypted packets loop l holds to be coalesced */
+void dp_loop_flush(struct dp_loop *l);
 /* whether the kernel knows UDP_SEGMENT (UDP GSO) on UDP socket fd */
 bool dp_gso_probe(int fd);
 /* a send batch, NULL when out of memory; free() frees it */

@@ -2,7 +2,9 @@
  * packets to ESP-in-UDP.
  *
  * Without workers one loop runs on the control thread's event loop (lane
- * 0). With N workers each is a thread with its own TUN queue (the kernel
+ * 0): it reads the TUN device when libevent says it is readable, and
+ * src/net.c hands it the ESP of each receive batch (dp_esp_input, then
+ * dp_esp_flush). With N workers each is a thread with its own TUN queue (the kernel
  * spreads flows over the queues of a multi-queue TUN device) and its own
  * UDP/4500 sockets in the SO_REUSEPORT group of the control thread's, and
  * a small classic BPF program on the group sends a datagram whose first
@@ -28,7 +30,15 @@
  *    seconds per loop. The privileged helper watches the link and puts
  *    the pool routes back when it is up again (helper.c).
  *  - EAGAIN/ENOBUFS on a write (the kernel's queue is full): the packet is
- *    dropped, counted, logged the same rate-limited way; never retried. */
+ *    dropped, counted, logged the same rate-limited way; never retried.
+ *
+ * A full UDP send buffer (EAGAIN on sendmmsg) pushes back, in both
+ * shapes: the loop keeps what it could not send, stops reading the TUN
+ * device and waits until the socket has room (a worker with epoll, the
+ * main thread's loop with a libevent write event), sends the rest, then
+ * reads again. Meanwhile the kernel's TUN queue holds the traffic and
+ * drops from its tail, which TCP inside the tunnel feels as it would a
+ * slow link; ESP already made is never dropped for want of room. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -230,11 +240,10 @@ static int tx_messages(struct dp_loop *l)
 }
 
 /* Sends the flush's messages from tx->next on: one sendmmsg per run of
- * messages for the same socket. A full send buffer (EAGAIN) pushes back
- * on a worker: what is left waits (tx->blocked), the worker stops reading
- * the TUN device until the socket is writable again (so the kernel's own
- * queues hold the traffic and TCP feels it), and sends it then. The main
- * thread's loop drops and counts instead. */
+ * messages for the same socket. A full send buffer (EAGAIN) pushes back:
+ * what is left waits (tx->blocked) and the loop stops reading the TUN
+ * device until the socket is writable again (so the kernel's own queues
+ * hold the traffic and TCP feels it), and sends it then (pushback). */
 static void tx_send(struct dp_loop *l)
 {
 	struct dp_tx *tx = l->tx;
@@ -253,7 +262,7 @@ static void tx_send(struct dp_loop *l)
 				continue;
 			int e = r < 0 ? errno : EIO;
 			struct msghdr *h = &tx->m[i].msg_hdr;
-			if ((e == EAGAIN || e == EWOULDBLOCK) && l->dp->threaded) {
+			if (e == EAGAIN || e == EWOULDBLOCK) {
 				tx->next = i;
 				tx->blocked = true;
 				l->pushbacks++;
@@ -643,39 +652,70 @@ static bool tun_batch(struct dp_loop *l)
 	return alive;
 }
 
+/* the main thread's loop: while a send waits for room, libevent watches
+ * that socket for room instead of the TUN device; afterwards the other
+ * way round (as the workers' pushback below does with epoll) */
+static void main_pushback(struct dp_loop *l)
+{
+	struct dp *dp = l->dp;
+	bool want = l->tx->blocked;
+	if (want == l->waiting_out)
+		return;
+	int fd = want ? l->tx->mfd[l->tx->next] : l->waiting_fd, k = 0;
+	while (k < dp->p.n_socks && dp->p.sock_fd[k] != fd)
+		k++;
+	if (k == dp->p.n_socks || !dp->ev_out[k])
+		return;         /* not one of ours: cannot happen */
+	if (want)
+		event_add(dp->ev_out[k], NULL);
+	else
+		event_del(dp->ev_out[k]);
+	if (dp->ev_tun && !atomic_load(&dp->tun_gone)) {
+		if (want)
+			event_del(dp->ev_tun);
+		else
+			event_add(dp->ev_tun, NULL);
+	}
+	l->waiting_out = want;
+	l->waiting_fd = fd;
+}
+
 void dp_on_tun(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	tun_batch(arg);
+	struct dp_loop *l = arg;
+	tun_batch(l);
+	main_pushback(l);
+}
+
+void dp_on_sock_writable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct dp_loop *l = arg;
+	if (l->tx->blocked)
+		tx_send(l);
+	main_pushback(l);
+}
+
+void dp_loop_flush(struct dp_loop *l)
+{
+	if (l->nq)
+		gro_flush(l);
 }
 
 /* ---- worker threads ---- */
 
 /* messages of one recvmmsg: each one datagram, or with UDP GRO several
- * of one sender, back to back, all but the last of the size the kernel
- * tells in a UDP_GRO control message */
+ * of one sender (udp_gro_segment) */
 struct rx {
 	struct mmsghdr m[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_storage from[RX_BATCH];
-	uint8_t cbuf[RX_BATCH][CMSG_SPACE(sizeof(int))];
+	uint8_t cbuf[RX_BATCH][UDP_GRO_CBUF];
 	uint8_t buf[RX_BATCH][RX_SLOT];
 };
-
-/* the segment size of a coalesced message, 0 for a single datagram */
-static size_t gro_size(struct msghdr *h)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-			int v;
-			memcpy(&v, CMSG_DATA(c), sizeof(v));
-			return v > 0 ? (size_t)v : 0;
-		}
-	}
-	return 0;
-}
 
 static void udp_batch(struct dp_loop *l, int fd, struct rx *rx)
 {
@@ -693,7 +733,7 @@ static void udp_batch(struct dp_loop *l, int fd, struct rx *rx)
 		size_t len = rx->m[i].msg_len;
 		if (h->msg_flags & MSG_TRUNC)
 			continue;       /* larger than any ESP packet we accept */
-		size_t seg = gro_size(h);
+		size_t seg = udp_gro_segment(h);
 		if (!seg || seg > len)
 			seg = len;
 		if (seg < len)
@@ -796,17 +836,12 @@ static int attach_steering(int fd, int n)
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
 }
 
+/* UDP GRO: the kernel may hand several datagrams of one sender over in
+ * one message (udp_batch splits them) */
 static int worker_socket(int family, uint16_t port)
 {
-	int on = 1;
-	int fd = udp_bind(family, port, UDP_BIND_REUSEPORT);
-	if (fd < 0)
-		return -1;
-	/* UDP GRO: the kernel may hand several datagrams of one sender over
-	 * in one message (udp_batch splits them); where it lacks it, one
-	 * datagram per message as before */
-	setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on));
-	return fd;
+	int fd = udp_bind(family, port, UDP_BIND_REUSEPORT | UDP_BIND_GRO);
+	return fd < 0 ? -1 : fd;
 }
 
 static int watch(int epfd, int fd)
@@ -837,7 +872,6 @@ static void fall_back(struct dp *dp, const char *why)
 	}
 	dp->threaded = false;
 	dp->n_loops = 1;
-	dp->loops[0].gro = false;
 	dp->p.tun_fd = dp->loops[0].tun_fd;
 }
 
