@@ -7,6 +7,7 @@
  * veth; skipped otherwise. */
 #define _GNU_SOURCE     /* unshare() */
 #include "tests/unit/check.h"
+#include "tests/unit/shell.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,47 +20,6 @@
 #include "tun/tun.h"
 
 #define TUN "cyc0"
-
-/* runs cmd; 1 when its output contains needle as want says (prints the
- * output when not) */
-static int output_has(const char *cmd, const char *needle, int want)
-{
-	char out[4096];
-	size_t n = 0;
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return 0;
-	while (n < sizeof(out) - 1) {
-		size_t r = fread(out + n, 1, sizeof(out) - 1 - n, f);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	out[n] = 0;
-	pclose(f);
-	if (!!strstr(out, needle) == want)
-		return 1;
-	printf("# %s: \"%s\" %s in:\n%s", cmd, needle, want ? "missing" : "present", out);
-	return 0;
-}
-
-static int shows(const char *cmd, const char *needle)
-{
-	return output_has(cmd, needle, 1);
-}
-
-static int lacks(const char *cmd, const char *needle)
-{
-	return output_has(cmd, needle, 0);
-}
-
-static int run(const char *cmd)
-{
-	int r = system(cmd);
-	if (r != 0)
-		printf("# %s: status %d\n", cmd, r);
-	return r == 0;
-}
 
 static void a4(const char *s, uint8_t *out)
 {

@@ -12,6 +12,7 @@
  * veth; skipped otherwise. */
 #define _GNU_SOURCE     /* unshare() */
 #include "tests/unit/check.h"
+#include "tests/unit/shell.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,37 +54,6 @@ static const char conf_text[] =
 	"\tauto=add\n";
 
 static char tmpdir[64], rc_log[128];
-
-static int output_has(const char *cmd, const char *needle, int want)
-{
-	char out[4096];
-	size_t n = 0;
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return 0;
-	while (n < sizeof(out) - 1) {
-		size_t r = fread(out + n, 1, sizeof(out) - 1 - n, f);
-		if (r == 0)
-			break;
-		n += r;
-	}
-	out[n] = 0;
-	pclose(f);
-	if (!!strstr(out, needle) == want)
-		return 1;
-	printf("# %s: \"%s\" %s in:\n%s", cmd, needle, want ? "missing" : "present", out);
-	return 0;
-}
-
-static int shows(const char *cmd, const char *needle)
-{
-	return output_has(cmd, needle, 1);
-}
-
-static int lacks(const char *cmd, const char *needle)
-{
-	return output_has(cmd, needle, 0);
-}
 
 /* polls cmd for up to 3 s until its output has needle */
 static int comes(const char *cmd, const char *needle)
