@@ -674,34 +674,74 @@ stop_server() {
 
 # ---------------------------------------------------------------- clients
 
-# start_client I [key=value...]
-#   user=alice  pass=(the user's password)  ike=aes256-sha256-modp2048
-#   esp=aes256-sha256  remote=198.18.1.1  id=(unset: IKE id = own IP, like
-#   Windows)  remote_id=%any (a name: sends IDr, like Apple)
-#   vips="0.0.0.0, ::"  conn="k = v; k = v" extra swanctl lines for the
-#   connection (rekey_time, dpd_delay, ...), child="..." the same for the
-#   CHILD_SA, conf="..." extra strongswan.conf lines in charon { }
-start_client() {
+# swan_client I [key=value...] : a strongSwan client (charon with
+# kernel-libipsec) in client I's namespace, conn "rw", CHILD_SA "rw"; its
+# pid in SWAN_CLIENT_PIDS[I]. Options (swanclient.sh has the certificates
+# some of them use):
+#   auth=pubkey|eap-tls|psk|eap-md5|eap-mschapv2   the first round
+#                               (default pubkey)
+#   auth2=eap-mschapv2          a second round (RFC 4739): local-2 { }
+#   cert=NAME kt=rsa|ecdsa      client certificate $T/pki/NAME.pem/.key
+#   im="A B"                    intermediate CAs ($T/pki/A.pem) it sends
+#   id=ID                       IKE identity (default: the certificate's
+#                               subject; without one the client's address,
+#                               like Windows)
+#   user=alice pass=(the user's password)   EAP identity and password
+#   psk=SECRET                  the PSK (auth=psk)
+#   remote=198.18.1.1 remote_id=%any (a name: sends IDr, like Apple)
+#   remote_auth=pubkey|psk      how the server authenticates
+#   ike=aes256-sha256-modp2048 esp=aes256-sha256 vips="0.0.0.0, ::"
+#   conn="k = v; k = v"         extra swanctl lines for the connection
+#                               (rekey_time, dpd_delay, ...), child="..."
+#                               the same for the CHILD_SA, conf="..." extra
+#                               strongswan.conf lines in charon { }
+#   EAP-TLS is held to TLS 1.2 (libtls version_max): Debian's strongSwan
+#   5.9.8 does TLS 1.3 EAP-TLS wrong.
+swan_client() {
 	local i=$1; shift
-	local user=alice pass= ike=aes256-sha256-modp2048 esp=aes256-sha256
-	local remote=$SRV_V4 id= remote_id=%any vips='0.0.0.0, ::' kv
-	local conn= child= conf=
+	local auth=pubkey auth2= cert= kt=rsa im= id= user=alice pass= psk=
+	local remote=$SRV_V4 remote_id=%any remote_auth=pubkey
+	local ike=aes256-sha256-modp2048 esp=aes256-sha256 vips='0.0.0.0, ::'
+	local conn= child= conf= kv c
 	for kv in "$@"; do
 		case $kv in
-		user=*) user=${kv#*=} ;; pass=*) pass=${kv#*=} ;;
-		ike=*) ike=${kv#*=} ;; esp=*) esp=${kv#*=} ;;
-		remote=*) remote=${kv#*=} ;; id=*) id=${kv#*=} ;;
-		remote_id=*) remote_id=${kv#*=} ;; vips=*) vips=${kv#*=} ;;
-		conn=*) conn=${kv#*=} ;; child=*) child=${kv#*=} ;;
-		conf=*) conf=${kv#*=} ;;
-		*) echo "start_client: bad option $kv" >&2; return 1 ;;
+		auth=*) auth=${kv#*=} ;; auth2=*) auth2=${kv#*=} ;;
+		cert=*) cert=${kv#*=} ;; kt=*) kt=${kv#*=} ;; im=*) im=${kv#*=} ;;
+		id=*) id=${kv#*=} ;; user=*) user=${kv#*=} ;; pass=*) pass=${kv#*=} ;;
+		psk=*) psk=${kv#*=} ;; remote=*) remote=${kv#*=} ;;
+		remote_id=*) remote_id=${kv#*=} ;; remote_auth=*) remote_auth=${kv#*=} ;;
+		ike=*) ike=${kv#*=} ;; esp=*) esp=${kv#*=} ;; vips=*) vips=${kv#*=} ;;
+		conn=*) conn=${kv#*=} ;; child=*) child=${kv#*=} ;; conf=*) conf=${kv#*=} ;;
+		*) echo "swan_client: bad option $kv" >&2; return 1 ;;
 		esac
 	done
 	[ -n "$pass" ] || pass=${USERS[$user]:-nopass}
 	local d=$T/c$i
-	mkdir -p "$d/swanctl/x509ca"
+	mkdir -p "$d/swanctl/x509ca" "$d/swanctl/x509" "$d/swanctl/rsa" "$d/swanctl/ecdsa"
 	cp "$T/pki/ca.pem" "$d/swanctl/x509ca/"
+	for c in $im; do cp "$T/pki/$c.pem" "$d/swanctl/x509ca/"; done
+	if [ -n "$cert" ]; then
+		cp "$T/pki/$cert.pem" "$d/swanctl/x509/"
+		cp "$T/pki/$cert.key" "$d/swanctl/$kt/"
+	fi
 	write_strongswan_conf "$d" "$d/charon.log" "$(echo "$conf" | tr ';' '\n')"
+	# libtls is a section of its own, beside charon { }
+	printf 'libtls {\n  version_max = 1.2\n}\n' >>"$d/strongswan.conf"
+	local r1 r2=
+	case $auth in
+	pubkey|eap-tls) r1="auth = $auth
+	      certs = $cert.pem" ;;
+	psk) r1="auth = psk" ;;
+	eap-md5|eap-mschapv2) r1="auth = $auth
+	      eap_id = $user" ;;
+	*) echo "swan_client: auth=$auth?" >&2; return 1 ;;
+	esac
+	[ -n "$id" ] && r1="$r1
+	      id = $id"
+	[ -n "$auth2" ] && r2="local-2 {
+	      auth = $auth2
+	      eap_id = $user
+	    }"
 	cat >"$d/swanctl/swanctl.conf" <<-EOF
 	connections {
 	  rw {
@@ -711,12 +751,11 @@ start_client() {
 	    proposals = $ike
 	$(echo "$conn" | tr ';' '\n' | sed '/^ *$/d; s/^ */    /')
 	    local {
-	      auth = eap-mschapv2
-	      eap_id = $user
-	      ${id:+id = $id}
+	      $r1
 	    }
+	    $r2
 	    remote {
-	      auth = pubkey
+	      auth = $remote_auth
 	      id = $remote_id
 	    }
 	    children {
@@ -733,12 +772,25 @@ start_client() {
 	    id = $user
 	    secret = "$pass"
 	  }
+	  ike-psk {
+	    secret = "$psk"
+	  }
 	}
 	EOF
+	[ -n "$psk" ] || sed -i '/^  ike-psk {/,/^  }/d' "$d/swanctl/swanctl.conf"
 	if ! start_charon "$(ns_cli "$i")" "$d"; then
 		not_ok "client${i}_start" "charon did not start: $(tail -n 3 "$d/charon.out" | tr '\n' ' ')"
 		return 1
 	fi
+	SWAN_CLIENT_PIDS[$i]=$CHARON_PID
+}
+declare -A SWAN_CLIENT_PIDS=()
+
+# start_client I [key=value...] : the usual client, EAP-MSCHAPv2 (options
+# as swan_client)
+start_client() {
+	local i=$1; shift
+	swan_client "$i" auth=eap-mschapv2 "$@"
 }
 
 # initiate I [SECONDS] : swanctl --initiate, bounded (default 20 s); returns

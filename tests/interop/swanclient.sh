@@ -1,6 +1,5 @@
-# strongSwan clients with every way of authenticating, and the client
-# certificates they use (bash; sourced after lib.sh). lib.sh's start_client
-# does EAP-MSCHAPv2 only; these do the rest.
+# The client certificates strongSwan clients use, and ways to run them
+# (bash; sourced after lib.sh, whose swan_client starts the clients).
 #
 # PKI (openssl CLI, an `openssl ca` database per CA in $T/pki/NAME.db, so
 # certificates can be revoked and CRLs made; serials from 0x1000 on, apart
@@ -18,27 +17,8 @@
 #   client_revoke NAME [CA]     revoke NAME in CA's database (default ca)
 #   client_crl CA               CA.crl (PEM), the CA's revocations
 #
-# Clients (charon with kernel-libipsec in client I's namespace, conn "rw",
-# CHILD_SA "rw", as start_client; initiate I, swanctl_c I work on them):
-#   swan_client I [key=value...]
-#       auth=pubkey|eap-tls|psk|eap-md5|eap-mschapv2   the first round
-#                               (default pubkey)
-#       auth2=eap-mschapv2      a second round (RFC 4739): local-2 { }
-#       cert=NAME               client certificate NAME.pem/NAME.key from
-#                               $T/pki (pubkey, eap-tls)
-#       kt=rsa|ecdsa            its key type (default rsa)
-#       im="A B"                intermediate CA names ($T/pki/A.pem) the
-#                               client has and sends along its certificate
-#       id=ID                   IKE identity (default: the certificate's
-#                               subject, without one the client's address)
-#       user=NAME pass=PW       EAP identity and password (eap-md5,
-#                               eap-mschapv2, auth2; default alice's)
-#       psk=SECRET              the PSK (auth=psk)
-#       remote=ADDR remote_id=ID remote_auth=pubkey|psk   the server
-#                               (default lib.sh's IPv4 address, %any, pubkey)
-#       ike= esp= vips= conn= child= conf=   as lib.sh's start_client
-#     EAP-TLS is held to TLS 1.2 (libtls version_max): Debian's strongSwan
-#     5.9.8 does TLS 1.3 EAP-TLS wrong.
+# Clients: lib.sh's swan_client I [key=value...] (every way of
+# authenticating, with the certificates made here), and
 #   swan_connect NAME I [options]   swan_client + initiate; ok/not_ok NAME
 #   swan_refused NAME I [options]   the same, expecting the server to refuse:
 #                               ok when initiate fails and the client logged
@@ -157,95 +137,6 @@ client_crl() {
 	openssl ca -batch -config "$T/pki/$1.db/ca.cnf" -gencrl -out "$T/pki/$1.crl" \
 		2>"$T/pki/$1.crl.err" || { cat "$T/pki/$1.crl.err" >&2; return 1; }
 }
-
-swan_client() {
-	local i=$1; shift
-	local auth=pubkey auth2= cert= kt=rsa im= id= user=alice pass= psk=
-	local remote=$SRV_V4 remote_id=%any remote_auth=pubkey
-	local ike=aes256-sha256-modp2048 esp=aes256-sha256 vips='0.0.0.0, ::'
-	local conn= child= conf= kv c
-	for kv in "$@"; do
-		case $kv in
-		auth=*) auth=${kv#*=} ;; auth2=*) auth2=${kv#*=} ;;
-		cert=*) cert=${kv#*=} ;; kt=*) kt=${kv#*=} ;; im=*) im=${kv#*=} ;;
-		id=*) id=${kv#*=} ;; user=*) user=${kv#*=} ;; pass=*) pass=${kv#*=} ;;
-		psk=*) psk=${kv#*=} ;; remote=*) remote=${kv#*=} ;;
-		remote_id=*) remote_id=${kv#*=} ;; remote_auth=*) remote_auth=${kv#*=} ;;
-		ike=*) ike=${kv#*=} ;; esp=*) esp=${kv#*=} ;; vips=*) vips=${kv#*=} ;;
-		conn=*) conn=${kv#*=} ;; child=*) child=${kv#*=} ;; conf=*) conf=${kv#*=} ;;
-		*) echo "swan_client: bad option $kv" >&2; return 1 ;;
-		esac
-	done
-	[ -n "$pass" ] || pass=${USERS[$user]:-nopass}
-	local d=$T/c$i
-	mkdir -p "$d/swanctl/x509ca" "$d/swanctl/x509" "$d/swanctl/rsa" "$d/swanctl/ecdsa"
-	cp "$T/pki/ca.pem" "$d/swanctl/x509ca/"
-	for c in $im; do cp "$T/pki/$c.pem" "$d/swanctl/x509ca/"; done
-	if [ -n "$cert" ]; then
-		cp "$T/pki/$cert.pem" "$d/swanctl/x509/"
-		cp "$T/pki/$cert.key" "$d/swanctl/$kt/"
-	fi
-	write_strongswan_conf "$d" "$d/charon.log" "$(echo "$conf" | tr ';' '\n')"
-	# libtls is a section of its own, beside charon { }
-	printf 'libtls {\n  version_max = 1.2\n}\n' >>"$d/strongswan.conf"
-	local r1 r2=
-	case $auth in
-	pubkey|eap-tls) r1="auth = $auth
-	      certs = $cert.pem" ;;
-	psk) r1="auth = psk" ;;
-	eap-md5|eap-mschapv2) r1="auth = $auth
-	      eap_id = $user" ;;
-	*) echo "swan_client: auth=$auth?" >&2; return 1 ;;
-	esac
-	[ -n "$id" ] && r1="$r1
-	      id = $id"
-	[ -n "$auth2" ] && r2="local-2 {
-	      auth = $auth2
-	      eap_id = $user
-	    }"
-	cat >"$d/swanctl/swanctl.conf" <<-EOF
-	connections {
-	  rw {
-	    version = 2
-	    remote_addrs = $remote
-	    vips = $vips
-	    proposals = $ike
-	$(echo "$conn" | tr ';' '\n' | sed '/^ *$/d; s/^ */    /')
-	    local {
-	      $r1
-	    }
-	    $r2
-	    remote {
-	      auth = $remote_auth
-	      id = $remote_id
-	    }
-	    children {
-	      rw {
-	        remote_ts = 0.0.0.0/0, ::/0
-	        esp_proposals = $esp
-	$(echo "$child" | tr ';' '\n' | sed '/^ *$/d; s/^ */        /')
-	      }
-	    }
-	  }
-	}
-	secrets {
-	  eap-user {
-	    id = $user
-	    secret = "$pass"
-	  }
-	  ike-psk {
-	    secret = "$psk"
-	  }
-	}
-	EOF
-	[ -n "$psk" ] || sed -i '/^  ike-psk {/,/^  }/d' "$d/swanctl/swanctl.conf"
-	if ! start_charon "$(ns_cli "$i")" "$d"; then
-		not_ok "client${i}_start" "charon did not start: $(tail -n 3 "$d/charon.out" | tr '\n' ' ')"
-		return 1
-	fi
-	SWAN_CLIENT_PIDS[$i]=$CHARON_PID
-}
-declare -A SWAN_CLIENT_PIDS=()
 
 swan_connect() {
 	local name=$1 i=$2; shift 2
