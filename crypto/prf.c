@@ -1,4 +1,4 @@
-/* IKEv2 PRFs (HMAC-SHA1/SHA2) and prf+ (RFC 7296 §2.13). */
+/* IKEv2 PRFs (HMAC-SHA1/SHA2) and prf+ (RFC 7296 §2.13), on one HMAC. */
 #include "crypto/prf.h"
 
 #include <string.h>
@@ -59,7 +59,12 @@ static EVP_MAC *hmac_mac(void)
 int prf_compute(uint16_t prf, const uint8_t *key, size_t keylen,
                 const struct prf_piece *data, size_t n, uint8_t *out)
 {
-	const char *md = prf_digest(prf);
+	return hmac_compute(prf_digest(prf), key, keylen, data, n, out, prf_out_len(prf));
+}
+
+int hmac_compute(const char *md, const uint8_t *key, size_t keylen,
+                 const struct prf_piece *data, size_t n, uint8_t *out, size_t outlen)
+{
 	EVP_MAC *mac = hmac_mac();
 	EVP_MAC_CTX *ctx = NULL;
 	OSSL_PARAM params[2];
@@ -82,9 +87,7 @@ int prf_compute(uint16_t prf, const uint8_t *key, size_t keylen,
 		if (data[i].len && !EVP_MAC_update(ctx, data[i].p, data[i].len))
 			goto out;
 	}
-	if (!EVP_MAC_final(ctx, out, &olen, prf_out_len(prf)))
-		goto out;
-	if (olen != prf_out_len(prf))
+	if (!outlen || !EVP_MAC_final(ctx, out, &olen, outlen) || olen != outlen)
 		goto out;
 	rc = 0;
 out:
