@@ -7,7 +7,9 @@
  * system is not. The result must be well-formed: error text one line and
  * no result on error; on success every conn named with its file:line,
  * every secret with a value of the stated length, warnings one line each.
- * Seeds: tests/fuzz/corpus/swanctl/ */
+ * The same text is then read as a strongswan.conf for its eap-radius
+ * section (conf/radius_conf.c): every server found has an address, a
+ * secret and ports. Seeds: tests/fuzz/corpus/swanctl/ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "conf/conf_files.h"
+#include "conf/radius_conf.h"
 #include "conf/swanctl_conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -121,6 +124,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ipsec_conf_free(c);
 	secrets_free(s);
+
+	/* the same syntax read as strongswan.conf for its eap-radius section */
+	struct radius_conf rc;
+	snprintf(name, sizeof(name), "%s/strongswan.conf", d);
+	err[0] = '\0';
+	r = radius_conf_parse(name, text, &rc, err, sizeof(err));
+	if (strlen(err) >= sizeof(err) || strchr(err, '\n') || (r != 0 && !err[0]))
+		abort();
+	if (r == 0) {
+		if (rc.enabled != (rc.n_servers > 0) || rc.n_servers > RADIUS_MAX_SERVERS)
+			abort();
+		for (int i = 0; i < rc.n_servers; i++) {
+			const struct radius_server_conf *v = &rc.servers[i];
+			if (!v->address[0] || !v->secret_len || v->secret_len > RADIUS_SECRET_MAX ||
+			    !v->auth_port || !v->acct_port || !v->rt.tries)
+				abort();
+		}
+		for (int i = 0; i < rc.n_warnings; i++)
+			if (strchr(rc.warnings[i], '\n'))
+				abort();
+	}
+	radius_conf_free(&rc);
 	free(text);
 	return 0;
 }

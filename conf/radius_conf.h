@@ -1,0 +1,94 @@
+/* The RADIUS settings of strongSwan's eap-radius plugin, read as a
+ * strongSwan user wrote them: the section charon { plugins { eap-radius
+ * { ... } } } of strongswan.conf in the config dir (its includes
+ * followed, such as Debian's include of every file in strongswan.d/ and
+ * strongswan.d/charon/eap-radius.conf; syntax as conf/swanctl_lex.h
+ * reads it).
+ *
+ * What is read, with strongSwan's defaults and meaning:
+ *   servers { NAME { address, secret, auth_port (or port; 1812),
+ *       acct_port (1813), nas_identifier, preference (0), sockets (1),
+ *       retransmit_timeout, retransmit_base, retransmit_tries } }
+ *       several RADIUS servers; per-server settings fall back to the
+ *       section's. Without a servers section, server + secret (+ port,
+ *       nas_identifier) name one.
+ *   nas_identifier (strongSwan), port (1812), sockets (1)
+ *   retransmit_timeout (2.0 s), retransmit_base (1.4),
+ *   retransmit_tries (4): request i (1..tries) waits timeout * base^(i-1)
+ *   accounting (no), accounting_interval (0: none unless the server sends
+ *   Acct-Interim-Interval), accounting_requires_vip (no),
+ *   accounting_send_class (no), accounting_close_on_timeout (yes)
+ *   station_id_with_port (yes), eap_start (no), id_prefix,
+ *   close_all_on_timeout (no), class_group (no), filter_id (no)
+ *   dae { enable (no), listen (0.0.0.0), port (3799), secret }
+ *   load (yes: "load = no" switches RADIUS off, as it unloads the plugin)
+ * Unknown keys in the section are reported as warnings with file:line
+ * (strongSwan ignores them silently); known keys cygnet does not act on
+ * (xauth, forward) are warnings saying so. Every other section of the
+ * file (charon's other settings, libtls, starter, ...) is ignored with one
+ * warning naming it: cygnet's own settings are in ipsec.conf. A missing
+ * strongswan.conf is no error (no RADIUS). */
+#ifndef CYGNET_RADIUS_CONF_H
+#define CYGNET_RADIUS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RADIUS_MAX_SERVERS 16
+#define RADIUS_NAS_ID_MAX 253
+#define RADIUS_SECRET_MAX 128
+
+struct radius_retransmit {
+	uint32_t timeout_ms;            /* the first wait */
+	uint32_t base_milli;            /* the factor, in thousandths (1400 = 1.4) */
+	uint32_t tries;
+};
+
+struct radius_server_conf {
+	char name[64];                  /* the section's name ("" for server=) */
+	char address[256];              /* a host name or an address, as written */
+	char secret[RADIUS_SECRET_MAX + 1];
+	size_t secret_len;
+	uint16_t auth_port, acct_port;
+	char nas_identifier[RADIUS_NAS_ID_MAX + 1];
+	int preference;
+	uint32_t sockets;
+	struct radius_retransmit rt;
+	char where[300];                /* "file:line" of its section, for messages */
+};
+
+struct radius_conf {
+	bool enabled;                   /* a usable eap-radius section with a server */
+	struct radius_server_conf servers[RADIUS_MAX_SERVERS];
+	int n_servers;
+	char nas_identifier[RADIUS_NAS_ID_MAX + 1];
+	struct radius_retransmit rt;
+	bool accounting;
+	uint32_t accounting_interval;   /* seconds, 0: none */
+	bool accounting_requires_vip, accounting_send_class, accounting_close_on_timeout;
+	bool station_id_with_port, eap_start, close_all_on_timeout;
+	bool class_group, filter_id;
+	char id_prefix[64];
+	struct {
+		bool enable;
+		char listen[64];
+		uint16_t port;
+		char secret[RADIUS_SECRET_MAX + 1];
+		size_t secret_len;
+	} dae;
+	char **warnings;                /* "file:line: ..." */
+	int n_warnings;
+};
+
+/* Reads DIR/strongswan.conf into c (zeroed first). 0 (also when the file
+ * does not exist: c->enabled false), or -1 with "file:line: reason" in
+ * err. radius_conf_free c either way. */
+int radius_conf_load(const char *dir, struct radius_conf *c, char *err, size_t errlen);
+/* The same for text (name is used in messages and for includes). */
+int radius_conf_parse(const char *name, const char *text, struct radius_conf *c, char *err,
+                      size_t errlen);
+/* wipes the secrets, frees the warnings */
+void radius_conf_free(struct radius_conf *c);
+
+#endif
