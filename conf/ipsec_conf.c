@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conf/conf_lex.h"
 #include "conf/conf_util.h"
@@ -642,7 +643,7 @@ static const char *const setup_names[] = {
 	"uniqueids", "charondebug", "tun", "user", "strictcrlpolicy", "cachecrls",
 	"retransmit_timeout", "retransmit_base", "retransmit_tries",
 	"auth_backoff", "auth_backoff_free", "auth_backoff_free_source", "auth_backoff_base",
-	"auth_backoff_max", "dns1", "dns2", "nbns1", "nbns2",
+	"auth_backoff_max", "dns1", "dns2", "nbns1", "nbns2", "mtu", "mssfix",
 };
 
 /* whole-number settings of config setup: name, where, allowed range */
@@ -713,6 +714,48 @@ static int setup_backoff(struct ipsec_conf *conf, struct cctx *c, const struct c
 	return 0;
 }
 
+/* a whole number lo..hi in v; -1 when it is none */
+static long setup_whole(const char *v, long lo, long hi)
+{
+	char *end;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (!*v || *end || errno || v[0] == '-' || v[0] == '+' || x < lo || x > hi)
+		return -1;
+	return x;
+}
+
+/* mtu= and mssfix=: the TUN MTU and MSS clamping; how they go together
+ * (and with the conns' IPv6) is checked by check_mtu once all is read */
+static int setup_mtu(struct ipsec_conf *conf, struct cctx *c, const struct conf_kv *kv)
+{
+	const char *v = kv->value;
+	if (strcmp(kv->key, "mtu") == 0) {
+		long x = *v ? setup_whole(v, CONF_MTU_MIN, CONF_MTU_MAX) : CONF_MTU_DEFAULT;
+		if (x < 0)
+			return bad(c, kv, "expected the TUN device's MTU in bytes, from %d to %d "
+			           "(default %d)", CONF_MTU_MIN, CONF_MTU_MAX, CONF_MTU_DEFAULT);
+		conf->mtu = (unsigned)x;
+		conf->mtu_file = *v ? kv->file : NULL;
+		conf->mtu_line = kv->line;
+		return 0;
+	}
+	if (!*v || strcmp(v, "yes") == 0) {
+		conf->mssfix = CONF_MSSFIX_AUTO;
+	} else if (strcmp(v, "no") == 0) {
+		conf->mssfix = 0;
+	} else {
+		long x = setup_whole(v, CONF_MSS_MIN, CONF_MTU_MAX - CONF_MSS_OVERHEAD_V4);
+		if (x < 0)
+			return bad(c, kv, "expected yes, no, or the largest MSS to let through, "
+			           "from %d to %d", CONF_MSS_MIN, CONF_MTU_MAX - CONF_MSS_OVERHEAD_V4);
+		conf->mssfix = (int)x;
+	}
+	conf->mssfix_file = kv->file;
+	conf->mssfix_line = kv->line;
+	return 0;
+}
+
 static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err, size_t errlen)
 {
 	struct conf_conn dummy;
@@ -751,6 +794,8 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 	}
 	if (strncmp(kv->key, "auth_backoff", 12) == 0)
 		return setup_backoff(conf, &c, kv);
+	if (strcmp(kv->key, "mtu") == 0 || strcmp(kv->key, "mssfix") == 0)
+		return setup_mtu(conf, &c, kv);
 	if (strncmp(kv->key, "retransmit_", 11) == 0) {
 		/* strongSwan's charon.retransmit_* settings (strongswan.conf there) */
 		char *end;
@@ -1161,6 +1206,46 @@ static int check_sections(struct ipsec_conf *conf, const struct conf_raw *raw,
 	return 0;
 }
 
+/* the address family a conn's tunnel carries IPv6 in: an IPv6 pool, an
+ * IPv6 virtual IP asked for, or an IPv6 remote subnet routed to it */
+static bool conn_carries_ipv6(const struct conf_conn *cn)
+{
+	for (int i = 0; i < cn->right.n_sourceip; i++)
+		if (cn->right.sourceip[i].family == AF_INET6)
+			return true;
+	for (int i = 0; i < cn->right.n_subnet; i++)
+		if (cn->right.subnet[i].family == AF_INET6)
+			return true;
+	return cn->left.want_vip6;
+}
+
+/* mtu= against mssfix= and the conns: an MSS that does not fit the MTU,
+ * or an MTU below IPv6's minimum (Linux turns IPv6 off on such a device)
+ * while a conn carries IPv6, is an error at the line that set it */
+static int check_mtu(const struct ipsec_conf *conf, char *err, size_t errlen)
+{
+	unsigned fit = conf->mtu - CONF_MSS_OVERHEAD_V4;
+	if (conf->mssfix > 0 && (unsigned)conf->mssfix > fit) {
+		conf_errf(err, errlen, conf->mssfix_file, conf->mssfix_line, "mssfix: %d does not "
+		          "fit the TUN MTU (mtu=%u leaves %u for a TCP segment over IPv4): lower it, "
+		          "or write mssfix=yes", conf->mssfix, conf->mtu, fit);
+		return -1;
+	}
+	if (conf->mtu >= CONF_MTU_MIN_V6)
+		return 0;
+	for (int i = 0; i < conf->n_conns; i++) {
+		if (!conn_carries_ipv6(&conf->conns[i]))
+			continue;
+		char show[CONF_SHOW_LEN];
+		conf_errf(err, errlen, conf->mtu_file, conf->mtu_line, "mtu: %u is below %d, the "
+		          "least IPv6 allows (RFC 8200), but conn '%s' carries IPv6 (an IPv6 pool, "
+		          "virtual IP or rightsubnet)", conf->mtu, CONF_MTU_MIN_V6,
+		          conf_show(conf->conns[i].name, show, sizeof(show)));
+		return -1;
+	}
+	return 0;
+}
+
 static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 {
 	struct ipsec_conf *conf = calloc(1, sizeof(*conf));
@@ -1190,6 +1275,8 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	conf->half_open_timeout = 30;
 	conf->ike_threads = -1;
 	conf->esp_threads = -1;
+	conf->mtu = CONF_MTU_DEFAULT;
+	conf->mssfix = CONF_MSSFIX_AUTO;
 	conf->auth_backoff = true;
 	conf->auth_backoff_free = 5;
 	conf->auth_backoff_free_source = 20;
@@ -1218,6 +1305,8 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 		conf->conns[conf->n_conns++] = conn;
 		memset(&conn, 0, sizeof(conn));
 	}
+	if (check_mtu(conf, err, errlen) < 0)
+		goto out;
 	ret = conf;
 	conf = NULL;
 out:

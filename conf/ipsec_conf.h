@@ -153,6 +153,14 @@ struct conf_conn {
 	bool no_certreq;
 };
 
+#define CONF_MTU_DEFAULT 1390      /* README "MTU and MSS": ESP of the worst default suite over IPv6 in 1500 */
+#define CONF_MTU_MIN 576
+#define CONF_MTU_MIN_V6 1280        /* RFC 8200 §5; Linux turns IPv6 off below it */
+#define CONF_MTU_MAX 9000
+#define CONF_MSSFIX_AUTO (-1)
+#define CONF_MSS_MIN 536            /* RFC 9293 §3.7.1: what a SYN without MSS implies */
+#define CONF_MSS_OVERHEAD_V4 40     /* IPv4 and TCP headers: MTU - 40 is the MSS that fits */
+
 struct ipsec_conf {
 	/* config setup */
 	enum uniqueids uniqueids;   /* default yes */
@@ -174,6 +182,16 @@ struct ipsec_conf {
 	uint32_t ikesa_limit, ikesa_limit_per_source, half_open_timeout;
 	int ike_threads;            /* crypto worker threads; -1 = automatic */
 	int esp_threads;            /* packet worker threads; -1 = one per CPU, 0 = none */
+	/* cygnet: mtu= the TUN device's MTU, CONF_MTU_MIN..CONF_MTU_MAX, at
+	 * least CONF_MTU_MIN_V6 when a conn carries IPv6 (a pool, a virtual
+	 * IP asked for, a remote subnet); default CONF_MTU_DEFAULT. mssfix=:
+	 * MSS clamping of TCP SYNs (src/dp/mss.h): CONF_MSSFIX_AUTO (yes: MTU
+	 * - 40 / MTU - 60, the default), 0 (no), or N (IPv4 N, IPv6 N - 20;
+	 * 536 <= N <= mtu - 40). Where each was written (file NULL: not). */
+	unsigned mtu;
+	int mssfix;
+	const char *mtu_file, *mssfix_file;
+	int mtu_line, mssfix_line;
 	/* password-guessing limits (src/auth_limit.h): after auth_backoff_free
 	 * failed logins of an account (auth_backoff_free_source of an address),
 	 * each further failure doubles a back-off from auth_backoff_base up to

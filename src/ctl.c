@@ -196,12 +196,12 @@ static void status(struct daemon *d, struct out *o, bool json)
 		int w = snprintf(per_loop + pl, sizeof(per_loop) - pl, "%s{\"esp_in\":%llu,"
 		                 "\"esp_out\":%llu,\"tun_super_segments\":%llu,\"tun_offload_bad\":%llu,"
 		                 "\"tun_coalesced\":%llu,\"pushbacks\":%llu,\"udp_gro\":%llu,"
-		                 "\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
+		                 "\"mss_clamped\":%llu,\"unknown_spi\":%llu,\"tun_write_errors\":%llu,"
 		                 "\"send_full\":%llu,\"send_errors\":%llu}", i ? "," : "",
 		                 (unsigned long long)ls.esp_in, (unsigned long long)ls.esp_out,
 		                 (unsigned long long)ls.tun_super, (unsigned long long)ls.tun_bad,
 		                 (unsigned long long)ls.tun_coalesced, (unsigned long long)ls.pushbacks,
-		                 (unsigned long long)ls.udp_coalesced,
+		                 (unsigned long long)ls.udp_coalesced, (unsigned long long)ls.mss_clamped,
 		                 (unsigned long long)ls.unknown_spi,
 		                 (unsigned long long)ls.tun_write_err,
 		                 (unsigned long long)ls.send_full, (unsigned long long)ls.send_err);

@@ -20,6 +20,7 @@
 #include "src/ctl.h"
 #include "src/daemon.h"
 #include "src/dp/dp.h"
+#include "src/dp/mss.h"
 #include "src/firstrun.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
@@ -240,24 +241,34 @@ int main(int argc, char **argv)
 	/* with the kernel's checksum and TCP segmentation offloads when it
 	 * has them (one read can be a 64 KiB TCP super-segment); else plain */
 	unsigned offloads = 0;
-	bool vnet = tun_open_offload(d.tun_name, d.n_tun_fds, TUN_MTU, d.tun_fds, &offloads, err,
-	                             sizeof(err)) == 0;
-	if (!vnet && tun_open(d.tun_name, d.n_tun_fds, TUN_MTU, d.tun_fds, err, sizeof(err)) != 0) {
+	d.tun_mtu = cfg->conf->mtu;
+	bool vnet = tun_open_offload(d.tun_name, d.n_tun_fds, (int)d.tun_mtu, d.tun_fds, &offloads,
+	                             err, sizeof(err)) == 0;
+	if (!vnet &&
+	    tun_open(d.tun_name, d.n_tun_fds, (int)d.tun_mtu, d.tun_fds, err, sizeof(err)) != 0) {
 		d.n_tun_fds = 0;
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
-	log_info(LOG_TUN, "TUN %s: %d queue%s, %s", d.tun_name, d.n_tun_fds,
+	uint16_t mss4, mss6;
+	mss_limits(d.tun_mtu, cfg->conf->mssfix, &mss4, &mss6);
+	log_info(LOG_TUN, "TUN %s: MTU %u, %d queue%s, %s", d.tun_name, d.tun_mtu, d.n_tun_fds,
 	         d.n_tun_fds == 1 ? "" : "s",
 	         !vnet ? "no offloads (IFF_VNET_HDR refused)" :
 	         offloads & TUN_F_TSO4 ? "TCP segmentation and checksum offload on" :
 	         offloads ? "checksum offload on" : "no offloads (TUNSETOFFLOAD refused)");
+	if (mss4 || mss6)
+		log_info(LOG_TUN, "TCP SYNs through the tunnel: MSS clamped to %u (IPv4), %u (IPv6)",
+		         mss4, mss6);
+	else
+		log_info(LOG_TUN, "TCP SYNs through the tunnel: MSS not clamped (mssfix=no)");
 	if (helper_add_routes(cfg, d.tun_name, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cygnetd: %s\n", err);
 		goto out;
 	}
 	struct dp_params dpp = { .base = d.base, .tun_fd = d.tun_fds[0], .tun_name = d.tun_name,
 	                         .workers = esp_threads, .natt_port = 4500, .tun_vnet = vnet,
+	                         .mss4 = mss4, .mss6 = mss6,
 	                         .on_event = daemon_dp_event, .arg = &d };
 	memcpy(dpp.tun_fds, d.tun_fds, sizeof(dpp.tun_fds));
 	for (int i = 0; i < d.n_socks; i++)

@@ -32,7 +32,6 @@ struct ctl;
 struct client;
 
 #define DAEMON_MAX_SOCKS 4
-#define TUN_MTU 1400
 #define FAULT_LOG_INTERVAL 10      /* seconds */
 #define DAEMON_MSG_BUF 65535       /* IKE_MAX_MSG */
 #define DAEMON_FRAG_ROOM (64 * 128) /* IKE_MAX_FRAGS fragments' headers and ICVs */
@@ -54,6 +53,7 @@ struct daemon {
 	int tun_fds[DP_MAX_WORKERS];  /* the TUN device's queues: one per packet loop */
 	int n_tun_fds;
 	char tun_name[16];
+	unsigned tun_mtu;          /* the MTU it was opened with (config setup mtu=, read at start) */
 	bool reuseport;            /* NAT-T sockets join a group with the workers' */
 	struct dp *dp;             /* the data plane, reached through src/dp/dp.h */
 	/* IKE_SAs: a list to walk, and hash indexes to find one by our SPI,

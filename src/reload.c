@@ -10,6 +10,7 @@
 #include "src/client.h"
 #include "src/config.h"
 #include "src/daemon.h"
+#include "src/dp/mss.h"
 #include "src/eap.h"
 #include "src/helper.h"
 #include "src/ike_sa.h"
@@ -77,6 +78,25 @@ static void warn_restart(const struct ipsec_conf *a, const struct ipsec_conf *b)
 		        "cygnetd is restarted");
 }
 
+/* mtu= needs a restart (the TUN device keeps the MTU it was opened
+ * with); mssfix= applies at once, against that MTU */
+static void apply_mtu_mss(struct daemon *d, const struct ipsec_conf *a, const struct ipsec_conf *b)
+{
+	if (a->mtu != b->mtu && b->mtu != d->tun_mtu)
+		log_err(LOG_CFG, "reload: config setup mtu= changed: takes effect when cygnetd "
+		        "is restarted (the TUN device keeps MTU %u)", d->tun_mtu);
+	if (a->mssfix == b->mssfix || !d->dp)
+		return;
+	uint16_t mss4, mss6;
+	mss_limits(d->tun_mtu, b->mssfix, &mss4, &mss6);
+	dp_set_mss(d->dp, mss4, mss6);
+	if (mss4 || mss6)
+		log_err(LOG_CFG, "reload: TCP SYNs through the tunnel: MSS clamped to %u (IPv4), "
+		        "%u (IPv6)", mss4, mss6);
+	else
+		log_err(LOG_CFG, "reload: TCP SYNs through the tunnel: MSS not clamped (mssfix=no)");
+}
+
 /* sessions whose conn or user the new configuration no longer has */
 static int purge(struct daemon *d, const struct config *cfg)
 {
@@ -121,6 +141,7 @@ static void on_snapshot(struct daemon *d, struct conf_snapshot *snap, const char
 	    log_parse_levels(cfg->conf->charondebug, err, sizeof(err)) != 0)
 		log_err(LOG_CFG, "reload: charondebug: %s", err);
 	warn_restart(d->cfg->conf, cfg->conf);
+	apply_mtu_mss(d, d->cfg->conf, cfg->conf);
 	config_adopt_pools(cfg, d->cfg);
 
 	char added[512] = "", removed[512] = "";

@@ -148,6 +148,7 @@ struct dp *dp_new(const struct dp_params *p, char *err, size_t errlen)
 	dp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dp->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	dp->t = esp_table_new();
+	atomic_init(&dp->mss, (uint32_t)p->mss4 << 16 | p->mss6);
 	dp->threaded = p->workers > 0;
 	dp->n_loops = dp->threaded ? (p->workers > DP_MAX_WORKERS ? DP_MAX_WORKERS : p->workers) : 1;
 	dp->loops = aligned_alloc(64, ((size_t)dp->n_loops * sizeof(*dp->loops) + 63) / 64 * 64);
@@ -442,6 +443,11 @@ void dp_stats(struct dp *dp, struct dp_stats *out)
 	}
 }
 
+void dp_set_mss(struct dp *dp, uint16_t mss4, uint16_t mss6)
+{
+	atomic_store_explicit(&dp->mss, (uint32_t)mss4 << 16 | mss6, memory_order_relaxed);
+}
+
 int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out)
 {
 	if (i < 0 || i >= dp->n_loops)
@@ -454,6 +460,7 @@ int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out)
 	out->tun_coalesced = __atomic_load_n(&l->tun_coalesced, __ATOMIC_RELAXED);
 	out->pushbacks = __atomic_load_n(&l->pushbacks, __ATOMIC_RELAXED);
 	out->udp_coalesced = __atomic_load_n(&l->udp_coalesced, __ATOMIC_RELAXED);
+	out->mss_clamped = __atomic_load_n(&l->mss_clamped, __ATOMIC_RELAXED);
 	out->unknown_spi = __atomic_load_n(&l->unknown_spi, __ATOMIC_RELAXED);
 	out->tun_write_err = __atomic_load_n(&l->tun_write_err, __ATOMIC_RELAXED);
 	out->send_full = __atomic_load_n(&l->send_full, __ATOMIC_RELAXED);

@@ -18,7 +18,8 @@
  *
  * and around them: dp_new (before privileges are dropped: it opens the
  * workers' sockets), dp_start (after: it starts the worker threads),
- * dp_stop/dp_free, dp_stats/dp_loop_stats (status), and dp_esp_input
+ * dp_stop/dp_free, dp_stats/dp_loop_stats (status), dp_set_mss (MSS
+ * clamping, src/dp/mss.h), and dp_esp_input
  * + dp_esp_flush for ESP that reaches the main thread's own socket. How packets move
  * (threads, steering, batching, offloads): src/dp/dp_io.c.
  *
@@ -129,6 +130,7 @@ struct dp_loop_stats {
 	uint64_t tun_coalesced;             /* packets written to TUN inside super-packets */
 	uint64_t pushbacks;                 /* a full send buffer paused reading TUN */
 	uint64_t udp_coalesced;             /* UDP GRO messages of several datagrams */
+	uint64_t mss_clamped;               /* TCP SYNs whose MSS was lowered (src/dp/mss.h) */
 	uint64_t unknown_spi, tun_write_err, send_full, send_err, events_dropped;
 };
 
@@ -186,6 +188,10 @@ struct dp_params {
 	/* the UDP/4500 sockets to send ESP on (not closed by dp_free) */
 	int sock_fd[DP_MAX_SOCKS], sock_family[DP_MAX_SOCKS];
 	int n_socks;
+	/* MSS clamping of TCP SYNs in both directions (src/dp/mss.h): the
+	 * largest MSS let through for IPv4 and for IPv6, 0 = that family
+	 * is not clamped (mss_limits computes them); dp_set_mss changes them */
+	uint16_t mss4, mss6;
 	dp_event_fn *on_event;
 	void *arg;
 };
@@ -219,6 +225,9 @@ int dp_sa_set_owner(struct dp *dp, uint32_t spi_in, uint32_t owner);
 void dp_sa_del(struct dp *dp, uint32_t spi_in);
 int dp_sa_stats(struct dp *dp, uint32_t spi_in, struct dp_sa_stats *out);
 void dp_stats(struct dp *dp, struct dp_stats *out);
+/* the MSS clamp values (struct dp_params), from the control thread at
+ * any time (a reload): each packet loop sees them from its next SYN on */
+void dp_set_mss(struct dp *dp, uint16_t mss4, uint16_t mss6);
 /* loop i's (0 .. dp_stats().loops - 1); -1 when there is none */
 int dp_loop_stats(struct dp *dp, int i, struct dp_loop_stats *out);
 

@@ -51,6 +51,7 @@ struct dp_loop {
 	uint64_t tun_coalesced;             /* packets written as part of a super-packet */
 	uint64_t pushbacks;                 /* times a full send buffer stopped TUN reads */
 	uint64_t udp_coalesced;             /* messages of several datagrams (UDP GRO) */
+	uint64_t mss_clamped;               /* SYNs whose MSS it lowered */
 	bool waiting_out;                   /* TUN unwatched until waiting_fd has room */
 	int waiting_fd;
 	/* decrypted packets of the current receive batch, written coalesced
@@ -76,6 +77,7 @@ struct dp {
 	int stop_fd;                        /* eventfd: workers, stop */
 	atomic_bool tun_gone;
 	atomic_bool gso;                    /* UDP GSO (UDP_SEGMENT) usable */
+	_Atomic uint32_t mss;               /* mss4 << 16 | mss6 (dp_set_mss), one load for both */
 	struct event *ev_q, *ev_tun, *ev_reclaim;
 	/* no workers: room on sock_fd[i] again, while a send waits for it */
 	struct event *ev_out[DP_MAX_SOCKS];

@@ -59,6 +59,7 @@
 #include <event2/event.h>
 
 #include "src/dp/dp_int.h"
+#include "src/dp/mss.h"
 #include "src/dp/tso.h"
 #include "src/log.h"
 #include "src/udp.h"
@@ -114,6 +115,15 @@ struct dp_tx *dp_tx_new(void)
 #define RX_BATCH 16                     /* messages per recvmmsg */
 
 /* ---- per packet ---- */
+
+/* a TCP SYN (mss_syn said it may be one) crossing the tunnel: its MSS
+ * lowered to what fits (src/dp/mss.h), counted */
+static void clamp_syn(struct dp_loop *l, uint8_t *pkt, size_t len)
+{
+	uint32_t m = atomic_load_explicit(&l->dp->mss, memory_order_relaxed);
+	if (m && mss_clamp(pkt, len, (uint16_t)(m >> 16), (uint16_t)m) == MSS_CLAMPED)
+		l->mss_clamped++;
+}
 
 static void tun_gone(struct dp_loop *l, const char *op, int e)
 {
@@ -353,6 +363,10 @@ void dp_loop_esp(struct dp_loop *l, uint8_t *buf, size_t len, const struct socka
 		l->esp_in++;
 	if (rc != 1)
 		return;
+	/* the peer's SYN, or its SYN-ACK to a SYN from our side (a SYN is
+	 * never coalesced below: only ACK and PSH segments are) */
+	if (mss_syn(inner, innerlen))
+		clamp_syn(l, inner, innerlen);
 	if (l->gro) {
 		/* held until the batch ends, to be written coalesced */
 		if (l->nq == DP_GRO_MAX)
@@ -563,7 +577,7 @@ static void seq_report(struct dp_loop *l, struct esp_sa *sa)
 	}
 }
 
-static void tun_packet(struct dp_loop *l, const uint8_t *pkt, size_t n)
+static void tun_packet(struct dp_loop *l, uint8_t *pkt, size_t n)
 {
 	struct dp *dp = l->dp;
 	/* the destination's SA whose selectors allow the packet (a refusal
@@ -571,6 +585,12 @@ static void tun_packet(struct dp_loop *l, const uint8_t *pkt, size_t n)
 	struct esp_sa *sa = esp_table_out(dp->t, l->lane, pkt, n);
 	if (!sa)
 		return;
+	/* a SYN or SYN-ACK for the peer: after the checksum offload was
+	 * completed (tun_batch), before encryption; a super-segment never
+	 * carries SYN (the kernel segments only established flows), and
+	 * its segments come here one by one anyway */
+	if (mss_syn(pkt, n))
+		clamp_syn(l, pkt, n);
 	const struct esp_ep *ep = atomic_load_explicit(&sa->ep, memory_order_acquire);
 	int fd = ep ? sock_for(l, ep->peer.ss_family) : -1;
 	struct dp_tx *tx = l->tx;

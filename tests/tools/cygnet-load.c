@@ -784,7 +784,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d->n_tun_fds = esp_threads > 0 ? esp_threads : 1;
-	if (tun_open(d->tun_name, d->n_tun_fds, TUN_MTU, d->tun_fds, err, sizeof(err)) != 0) {
+	d->tun_mtu = cfg->conf->mtu;
+	if (tun_open(d->tun_name, d->n_tun_fds, (int)d->tun_mtu, d->tun_fds, err, sizeof(err)) != 0) {
 		d->n_tun_fds = 0;
 		fprintf(stderr, "cygnet-load: %s\n", err);
 		goto out;
