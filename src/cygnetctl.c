@@ -1,5 +1,6 @@
-/* cygnetctl: asks the running cygnetd over its control socket; one
- * command, hash-password, works alone (no daemon needed). */
+/* cygnetctl: asks the running cygnetd over its control socket; the
+ * commands user (cli_user.h), profile (cli_profile.h) and hash-password
+ * work on the config dir's files (with or without a running daemon). */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -12,56 +13,13 @@
 #include <openssl/crypto.h>
 #include "conf/secrets.h"
 #include "crypto/mschap.h"
+#include "src/cli_profile.h"
+#include "src/cli_pw.h"
+#include "src/cli_user.h"
 #include "src/ctl.h"
 #include "src/version.h"
 
 /* ---- hash-password ---- */
-
-#define PW_MAX 1024
-
-/* the terminal's settings while echo is off, to restore on a signal */
-static struct termios saved_tio;
-static volatile sig_atomic_t echo_off;
-
-static void restore_echo(int sig)
-{
-	if (echo_off)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* one line from stdin without its line end into buf (PW_MAX); with tty,
- * prompt on stderr and echo off. Length, or -1 (end of input, too long). */
-static int read_line(const char *prompt, bool tty, char *buf)
-{
-	struct termios tio;
-	int len = -1;
-
-	if (tty) {
-		fputs(prompt, stderr);
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
-			tio = saved_tio;
-			tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-			echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &tio) == 0;
-		}
-	}
-	if (fgets(buf, PW_MAX, stdin)) {
-		size_t n = strlen(buf);
-		bool whole = n > 0 && buf[n - 1] == '\n';
-		while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-			buf[--n] = '\0';
-		len = whole || feof(stdin) ? (int)n : -1;
-	}
-	if (tty) {
-		if (echo_off)
-			tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
-		echo_off = 0;
-		fputc('\n', stderr);
-	}
-	return len;
-}
 
 /* "cygnetctl hash-password [NAME]": the ipsec.secrets line
  * "NAME : NTLM 0x<NT hash>" for a password read from the terminal
@@ -69,29 +27,13 @@ static int read_line(const char *prompt, bool tty, char *buf)
  * line). Without NAME, only the 0x<hash> value. */
 static int hash_password(const char *name)
 {
-	char pw[PW_MAX], again[PW_MAX], line[2 * PW_MAX];
+	char pw[PW_MAX], line[2 * PW_MAX];
 	uint8_t hash[16];
-	bool tty = isatty(STDIN_FILENO);
 	int rc = 1, len;
 
-	signal(SIGINT, restore_echo);
-	signal(SIGTERM, restore_echo);
-	len = read_line("Password: ", tty, pw);
-	if (len < 0) {
-		fprintf(stderr, "cygnetctl: no password read%s\n",
-		        feof(stdin) ? "" : " (longer than 1023 characters)");
+	len = cli_read_password(pw, true);
+	if (len < 0)
 		goto out;
-	}
-	if (len == 0) {
-		fprintf(stderr, "cygnetctl: empty password\n");
-		goto out;
-	}
-	if (tty) {
-		if (read_line("Retype password: ", tty, again) != len || memcmp(pw, again, (size_t)len)) {
-			fprintf(stderr, "cygnetctl: the passwords differ\n");
-			goto out;
-		}
-	}
 	if (mschap_nt_hash(pw, (size_t)len, hash) != 0) {
 		fprintf(stderr, "cygnetctl: the password is not valid UTF-8 of at most 256 "
 		        "characters (RFC 2759)\n");
@@ -111,7 +53,6 @@ static int hash_password(const char *name)
 	}
 out:
 	OPENSSL_cleanse(pw, sizeof(pw));
-	OPENSSL_cleanse(again, sizeof(again));
 	OPENSSL_cleanse(hash, sizeof(hash));
 	OPENSSL_cleanse(line, sizeof(line));
 	return rc;
@@ -119,7 +60,7 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cygnetctl [-s SOCKET] COMMAND\n"
+	fprintf(f, "usage: cygnetctl [-c CONFDIR] [-s SOCKET] COMMAND\n"
 	        "  status [--json]        established IKE_SAs: user, address, virtual IPs,\n"
 	        "                         algorithms, uptime, bytes and packets\n"
 	        "  leases                 address pools and their leases\n"
@@ -136,16 +77,23 @@ static void usage(FILE *f)
 	        "  hash-password [NAME]   read a password (from the terminal without echo,\n"
 	        "                         or stdin) and print the ipsec.secrets line\n"
 	        "                         NAME : NTLM 0x<its NT hash> (runs without cygnetd)\n"
+	        "%s%s"
 	        "  version\n"
-	        "  -s SOCKET              control socket (default " CTL_DEFAULT_PATH ")\n");
+	        "  -c CONFDIR             the config dir of user and profile (default "
+	        CYGNET_CONFDIR ")\n"
+	        "  -s SOCKET              control socket (default " CTL_DEFAULT_PATH ")\n",
+	        cli_user_usage, cli_profile_usage);
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = CTL_DEFAULT_PATH;
+	const char *path = CTL_DEFAULT_PATH, *confdir = CYGNET_CONFDIR;
 	int i = 1;
-	if (i + 1 < argc && strcmp(argv[i], "-s") == 0) {
-		path = argv[i + 1];
+	while (i + 1 < argc && (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "-c") == 0)) {
+		if (argv[i][1] == 's')
+			path = argv[i + 1];
+		else
+			confdir = argv[i + 1];
 		i += 2;
 	}
 	if (i >= argc) {
@@ -160,6 +108,10 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (strcmp(argv[i], "user") == 0)
+		return cli_user(argc - i, argv + i, confdir, path);
+	if (strcmp(argv[i], "profile") == 0)
+		return cli_profile(argc - i, argv + i, confdir);
 	if (strcmp(argv[i], "hash-password") == 0) {
 		if (argc - i > 2) {
 			usage(stderr);

@@ -794,6 +794,7 @@ void firstrun_print(FILE *out, const struct firstrun_result *r)
 		"  Linux    strongSwan: put it in /etc/ipsec.d/cacerts (swanctl: x509ca);\n"
 		"           NetworkManager-strongswan: choose it as the certificate.\n"
 		"\n"
+		"Profiles per device: cygnetctl profile NAME; more users: cygnetctl user add NAME\n"
 		"Users and passwords: %s/ipsec.secrets. The CA key, for issuing more\n"
 		"certificates, is %s: keep it safe.\n",
 		r->dir, r->server_id, r->server_id, r->user, r->password, ca,
