@@ -644,6 +644,7 @@ static const char *const setup_names[] = {
 	"retransmit_timeout", "retransmit_base", "retransmit_tries",
 	"auth_backoff", "auth_backoff_free", "auth_backoff_free_source", "auth_backoff_base",
 	"auth_backoff_max", "dns1", "dns2", "nbns1", "nbns2", "mtu", "mssfix",
+	"metrics",
 };
 
 /* whole-number settings of config setup: name, where, allowed range */
@@ -756,6 +757,42 @@ static int setup_mtu(struct ipsec_conf *conf, struct cctx *c, const struct conf_
 	return 0;
 }
 
+/* metrics=ADDRESS:PORT or [IPv6]:PORT (empty: no listener) */
+static int setup_metrics(struct ipsec_conf *conf, struct cctx *c, const struct conf_kv *kv)
+{
+	char host[64], show[CONF_SHOW_LEN];
+	const char *v = kv->value, *port;
+	memset(&conf->metrics, 0, sizeof(conf->metrics));
+	conf->metrics_port = 0;
+	if (!*v)
+		return 0;
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+		if (!close || close[1] != ':' || (size_t)(close - v - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, v + 1, (size_t)(close - v - 1));
+		host[close - v - 1] = '\0';
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(v, ':');
+		if (!colon || strchr(v, ':') != colon || (size_t)(colon - v) >= sizeof(host))
+			goto bad;
+		memcpy(host, v, (size_t)(colon - v));
+		host[colon - v] = '\0';
+		port = colon + 1;
+	}
+	long p = setup_whole(port, 1, 65535);
+	if (p < 0 || conf_parse_addr(host, &conf->metrics) < 0 ||
+	    (v[0] == '[') != (conf->metrics.family == AF_INET6))
+		goto bad;
+	conf->metrics_port = (uint16_t)p;
+	return 0;
+bad:
+	memset(&conf->metrics, 0, sizeof(conf->metrics));
+	return bad(c, kv, "'%s' is not ADDRESS:PORT (127.0.0.1:9813, [::1]:9813)",
+	           conf_show(v, show, sizeof(show)));
+}
+
 static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err, size_t errlen)
 {
 	struct conf_conn dummy;
@@ -839,6 +876,8 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 		/* cygnet fetches no CRLs, so it caches none: the daemon says so */
 		return add_pending(&conf->pending, &conf->n_pending, kv, err, errlen);
 	}
+	if (strcmp(kv->key, "metrics") == 0)
+		return setup_metrics(conf, &c, kv);
 	if ((strncmp(kv->key, "dns", 3) == 0 || strncmp(kv->key, "nbns", 4) == 0)) {
 		bool nbns = kv->key[0] == 'n';
 		struct conf_addr *slot = nbns ? &conf->nbns[kv->key[4] - '1'] : &conf->dns[kv->key[3] - '1'];

@@ -208,6 +208,10 @@ struct ipsec_conf {
 	 * server conn without rightdns= (rightdns= replaces dns1/dns2 for its
 	 * conn). family 0: not set. */
 	struct conf_addr dns[2], nbns[2];
+	/* metrics=ADDRESS:PORT ([IPv6]:PORT): the HTTP listener serving
+	 * GET /metrics (src/metrics_http.h); family 0: none (the default) */
+	struct conf_addr metrics;
+	uint16_t metrics_port;
 	/* things that load but deserve a line in the log, one
 	 * "file:line: ..." each (e.g. leftsubnet=a;b, see cv_net_list) */
 	char **warnings; int n_warnings;

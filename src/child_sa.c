@@ -10,6 +10,7 @@
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/metrics.h"
 #include "src/natd.h"
 #include "src/proposal_select.h"
 #include "src/updown.h"
@@ -333,6 +334,7 @@ int child_sa_delete(struct daemon *d, struct ike_sa *sa, uint32_t peer_spi, uint
 			continue;
 		*spi_in = c->spi_in;
 		if (c->installed) {
+			metrics_child_gone(d, sa, c->spi_in);
 			dp_sa_del(d->dp, c->spi_in);
 			c->installed = false;
 		}

@@ -1,7 +1,10 @@
-/* Control socket commands: status (text or --json), leases, terminate,
- * list-certs, log-level, reload.
- * One request line per connection; the answer is built in memory, escaped
- * (only printable ASCII and line ends leave the daemon), and written as
+/* Control socket commands: status, leases and list-certs (text or
+ * --json), metrics (Prometheus text, metrics.h), terminate, log-level,
+ * reload.
+ * One request line per connection; the answer is built in memory (no
+ * size limit but memory: 10 000 sessions are a few MB), escaped (only
+ * printable ASCII and line ends leave the daemon; the metrics text also
+ * printable UTF-8, see metrics()), and written as
  * the socket becomes writable. Every connection is non-blocking and has
  * a deadline; at most CTL_MAX_CONNS are open at once. */
 #define _GNU_SOURCE
@@ -17,7 +20,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <event2/event.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/x509v3.h>
 #include "crypto/cert.h"
 #include "src/auth_limit.h"
 #include "src/client.h"
@@ -29,6 +36,7 @@
 #include "src/ike_sa.h"
 #include "src/jobs.h"
 #include "src/log.h"
+#include "src/metrics.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
 #include "src/reload.h"
@@ -252,27 +260,48 @@ static void status(struct daemon *d, struct out *o, bool json)
 	}
 }
 
-static void put_pool(struct out *o, struct pool *p, bool removed)
+/* one pool: text, or a JSON object (n: pools written before it) */
+static void put_pool(struct out *o, struct pool *p, bool removed, bool json, int *n)
 {
-	put(o, "pool %s: %zu addresses, %zu online, %zu offline%s\n", pool_name(p), pool_size(p),
-	    pool_online(p), pool_offline(p), removed ? " (removed by a reload; kept while "
-	    "sessions use it)" : "");
+	if (json) {
+		put(o, "%s{\"name\":", (*n)++ ? "," : "");
+		put_json_str(o, pool_name(p));
+		put(o, ",\"family\":%d,\"size\":%zu,\"online\":%zu,\"offline\":%zu,"
+		    "\"removed\":%s,\"leases\":[", pool_family(p) == AF_INET ? 4 : 6, pool_size(p),
+		    pool_online(p), pool_offline(p), removed ? "true" : "false");
+	} else {
+		put(o, "pool %s: %zu addresses, %zu online, %zu offline%s\n", pool_name(p),
+		    pool_size(p), pool_online(p), pool_offline(p), removed ? " (removed by a reload; "
+		    "kept while sessions use it)" : "");
+	}
 	uint8_t addr[16];
 	const char *id;
 	bool online;
 	for (size_t j = 0; pool_lease_at(p, j, addr, &id, &online) == 0; j++) {
 		char text[INET6_ADDRSTRLEN];
 		inet_ntop(pool_family(p), addr, text, sizeof(text));
-		put(o, "  %s %s '%s'\n", text, online ? "online " : "offline", id);
+		if (json) {
+			put(o, "%s{\"address\":\"%s\",\"online\":%s,\"identity\":", j ? "," : "", text,
+			    online ? "true" : "false");
+			put_json_str(o, id);
+			put(o, "}");
+		} else {
+			put(o, "  %s %s '%s'\n", text, online ? "online " : "offline", id);
+		}
 	}
+	if (json)
+		put(o, "]}");
 }
 
 /* the pools of the configuration, then those only an older one (still
- * used by established sessions) has */
-static void leases(struct daemon *d, struct out *o)
+ * used by established sessions) has; --json: {"pools":[...]} */
+static void leases(struct daemon *d, struct out *o, bool json)
 {
+	int n = 0;
+	if (json)
+		put(o, "{\"pools\":[");
 	for (int i = 0; i < d->cfg->n_pools; i++)
-		put_pool(o, d->cfg->pools[i], false);
+		put_pool(o, d->cfg->pools[i], false, json, &n);
 	for (struct config *c = config_live(d->cfg); c; c = c->live_next) {
 		for (int i = 0; c != d->cfg && i < c->n_pools; i++) {
 			bool shown = false;
@@ -282,9 +311,11 @@ static void leases(struct daemon *d, struct out *o)
 			for (int j = 0; j < d->cfg->n_pools && !shown; j++)
 				shown = d->cfg->pools[j] == c->pools[i];
 			if (!shown)
-				put_pool(o, c->pools[i], true);
+				put_pool(o, c->pools[i], true, json, &n);
 		}
 	}
+	if (json)
+		put(o, "]}\n");
 }
 
 /* terminate by user name, virtual IP or #id */
@@ -349,6 +380,108 @@ static void list_certs(struct daemon *d, struct out *o)
 		put(o, "\n");
 		put_cert(o, sk_X509_value(d->cfg->cacerts, i));
 	}
+}
+
+/* an ASN1_TIME as 2024-05-01T12:00:00Z */
+static void put_json_time(struct out *o, const ASN1_TIME *t)
+{
+	struct tm tm;
+	char text[32] = "";
+	if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+		strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	put_json_str(o, text);
+}
+
+/* the facts of cert_describe (crypto/cert.h) as one JSON object's members */
+static void put_cert_json(struct out *o, X509 *cert)
+{
+	char buf[1024];
+	if (cert_subject_text(cert, buf, sizeof(buf)) != 0)
+		buf[0] = '\0';
+	put(o, "\"subject\":");
+	put_json_str(o, buf);
+	BIO *b = BIO_new(BIO_s_mem());
+	buf[0] = '\0';
+	if (b && X509_NAME_print_ex(b, X509_get_issuer_name(cert), 0, XN_FLAG_SEP_CPLUS_SPC |
+	                            ASN1_STRFLGS_UTF8_CONVERT | XN_FLAG_FN_SN) >= 0) {
+		char *p;
+		long l = BIO_get_mem_data(b, &p);
+		snprintf(buf, sizeof(buf), "%.*s", (int)l, p);
+	}
+	BIO_free(b);
+	put(o, ",\"issuer\":");
+	put_json_str(o, buf);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	put(o, ",\"serial\":");
+	put_json_str(o, hex ? hex : "");
+	OPENSSL_free(hex);
+	BN_free(bn);
+	put(o, ",\"not_before\":");
+	put_json_time(o, X509_get0_notBefore(cert));
+	put(o, ",\"not_after\":");
+	put_json_time(o, X509_get0_notAfter(cert));
+	put(o, ",\"valid_now\":%s,\"alt_names\":[",
+	    X509_cmp_current_time(X509_get0_notBefore(cert)) < 0 &&
+	    X509_cmp_current_time(X509_get0_notAfter(cert)) > 0 ? "true" : "false");
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		buf[0] = '\0';
+		if (g->type == GEN_DNS || g->type == GEN_EMAIL)
+			snprintf(buf, sizeof(buf), "%.*s", ASN1_STRING_length(g->d.ia5),
+			         (const char *)ASN1_STRING_get0_data(g->d.ia5));
+		else if (g->type == GEN_IPADD && (ASN1_STRING_length(g->d.ip) == 4 ||
+		                                  ASN1_STRING_length(g->d.ip) == 16))
+			inet_ntop(ASN1_STRING_length(g->d.ip) == 4 ? AF_INET : AF_INET6,
+			          ASN1_STRING_get0_data(g->d.ip), buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "(type %d)", g->type);
+		put(o, "%s", i ? "," : "");
+		put_json_str(o, buf);
+	}
+	GENERAL_NAMES_free(sans);
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	put(o, "],\"key_type\":\"%s\",\"key_bits\":%d", !pk ? "" :
+	    EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ? "RSA" :
+	    EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "ECDSA" : "other",
+	    pk ? EVP_PKEY_get_bits(pk) : 0);
+}
+
+/* list-certs --json: {"end_entity":[{"conn":..., <cert>, "has_private_key":
+ * ..., "intermediates":[{<cert>}]}], "cas":[{<cert>}]} */
+static void list_certs_json(struct daemon *d, struct out *o)
+{
+	put(o, "{\"end_entity\":[");
+	int n = 0;
+	for (int i = 0; i < d->cfg->n_peers; i++) {
+		const struct peer_cfg *pc = &d->cfg->peers[i];
+		bool seen = false;
+		for (int j = 0; pc->cert && j < i; j++)
+			if (d->cfg->peers[j].cert && X509_cmp(d->cfg->peers[j].cert, pc->cert) == 0)
+				seen = true;
+		if (!pc->cert || seen)
+			continue;
+		put(o, "%s{\"conn\":", n++ ? "," : "");
+		put_json_str(o, pc->name);
+		put(o, ",");
+		put_cert_json(o, pc->cert);
+		put(o, ",\"has_private_key\":%s,\"intermediates\":[",
+		    pc->key && cert_key_matches(pc->cert, pc->key) ? "true" : "false");
+		for (int j = 0; pc->chain && j < sk_X509_num(pc->chain); j++) {
+			put(o, "%s{", j ? "," : "");
+			put_cert_json(o, sk_X509_value(pc->chain, j));
+			put(o, "}");
+		}
+		put(o, "]}");
+	}
+	put(o, "],\"cas\":[");
+	for (int i = 0; d->cfg->cacerts && i < sk_X509_num(d->cfg->cacerts); i++) {
+		put(o, "%s{", i ? "," : "");
+		put_cert_json(o, sk_X509_value(d->cfg->cacerts, i));
+		put(o, "}");
+	}
+	put(o, "]}\n");
 }
 
 static void log_level(struct out *o, const char *spec)
@@ -532,10 +665,9 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 	write_some(arg);
 }
 
-/* the answer is built: write it as the socket takes it */
-static void send_answer(struct conn *c)
+/* the answer is built and safe to print: write it as the socket takes it */
+static void send_raw(struct conn *c)
 {
-	escape_answer(&c->o);
 	c->state = C_WRITE;
 	c->off = 0;
 	if (c->io)
@@ -548,6 +680,13 @@ static void send_answer(struct conn *c)
 	c->io = event_new(c->d->base, c->fd, EV_WRITE | EV_PERSIST, on_writable, c);
 	if (!c->io || event_add(c->io, NULL) != 0)
 		conn_close(c);
+}
+
+/* the answer is built: escape it, write it */
+static void send_answer(struct conn *c)
+{
+	escape_answer(&c->o);
+	send_raw(c);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -584,6 +723,26 @@ static void up_down(struct daemon *d, struct out *o, bool up, const char *name)
 	put(o, "%s%s\n", rc ? "error: " : "", msg);
 }
 
+/* metrics: the Prometheus text of metrics.h, whole or not at all (its
+ * size grows with the users: ~400 bytes each). Sent as rendered:
+ * esc_prom left only printable ASCII and printable UTF-8 in it, which
+ * escape_answer would turn into \xNN and the text would no longer be
+ * the one GET /metrics serves. */
+static void metrics(struct daemon *d, struct conn *c)
+{
+	struct metrics_buf m = { 0 };
+	if (metrics_render(d, &m) != 0) {
+		put(&c->o, "error: out of memory while rendering the metrics\n");
+		send_answer(c);
+		return;
+	}
+	free(c->o.buf);
+	c->o.buf = m.buf;
+	c->o.len = m.len;
+	c->o.cap = m.cap;
+	send_raw(c);
+}
+
 /* one request line: dispatch it and build the answer */
 static void dispatch(struct conn *c)
 {
@@ -595,10 +754,16 @@ static void dispatch(struct conn *c)
 		status(d, o, false);
 	else if (strcmp(line, "status --json") == 0)
 		status(d, o, true);
-	else if (strcmp(line, "leases") == 0)
-		leases(d, o);
+	else if (strcmp(line, "leases") == 0 || strcmp(line, "leases --json") == 0)
+		leases(d, o, line[6] != '\0');
 	else if (strcmp(line, "list-certs") == 0)
 		list_certs(d, o);
+	else if (strcmp(line, "list-certs --json") == 0)
+		list_certs_json(d, o);
+	else if (strcmp(line, "metrics") == 0) {
+		metrics(d, c);
+		return;
+	}
 	else if (strncmp(line, "log-level ", 10) == 0 && line[10])
 		log_level(o, line + 10);
 	else if (strncmp(line, "terminate ", 10) == 0 && line[10])

@@ -63,8 +63,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: cygnetctl [-c CONFDIR] [-s SOCKET] COMMAND\n"
 	        "  status [--json]        established IKE_SAs: user, address, virtual IPs,\n"
 	        "                         algorithms, uptime, bytes and packets\n"
-	        "  leases                 address pools and their leases\n"
-	        "  list-certs             the server's certificates and CAs\n"
+	        "  leases [--json]        address pools and their leases\n"
+	        "  list-certs [--json]    the server's certificates and CAs\n"
+	        "  metrics                counters and gauges in the Prometheus text format\n"
 	        "  log-level SUBSYS LEVEL change a log level (\"ike 2\", \"any 1\")\n"
 	        "  terminate USER|VIP|#ID end sessions (the client gets a DELETE)\n"
 	        "  up NAME                connect conn NAME (cygnet as a client)\n"
@@ -130,7 +131,9 @@ int main(int argc, char **argv)
 		len += (size_t)n;
 	}
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "status --json") != 0 &&
-	    strcmp(cmd, "leases") != 0 && strncmp(cmd, "terminate ", 10) != 0 &&
+	    strcmp(cmd, "leases") != 0 && strcmp(cmd, "leases --json") != 0 &&
+	    strcmp(cmd, "list-certs --json") != 0 && strcmp(cmd, "metrics") != 0 &&
+	    strncmp(cmd, "terminate ", 10) != 0 &&
 	    strncmp(cmd, "up ", 3) != 0 && strncmp(cmd, "down ", 5) != 0 &&
 	    strcmp(cmd, "list-certs") != 0 && strncmp(cmd, "log-level ", 10) != 0 &&
 	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "reload --purge") != 0 &&

@@ -27,6 +27,8 @@
 #include "src/jobs.h"
 #include "src/lease_store.h"
 #include "src/log.h"
+#include "src/metrics.h"
+#include "src/metrics_http.h"
 #include "src/updown.h"
 #include "src/net.h"
 #include "src/pool.h"
@@ -207,6 +209,7 @@ int main(int argc, char **argv)
 	d.cfg = cfg;
 	d.move_fd = -1;
 	d.debug_cli = debug != -2;
+	d.started = (uint64_t)time(NULL);
 	snprintf(d.tun_name, sizeof(d.tun_name), "%s", cfg->conf->tun_name ? cfg->conf->tun_name : "cygnet0");
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
@@ -291,6 +294,11 @@ int main(int argc, char **argv)
 	if (ctl_open(&d, ctl_path, err, sizeof(err)) != 0)
 		log_err(LOG_DMN, "%s: running without a control socket (cygnetctl will not "
 		        "reach this daemon; choose another path with --ctl)", err);
+	/* before the drop: a port below 1024 needs it */
+	if (metrics_http_open(&d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
 	warn_forwarding();
 	/* the state dir, made the unprivileged user's */
 	uid_t uid;
@@ -361,6 +369,8 @@ out:
 	dp_free(d.dp);
 	d.dp = NULL;
 	ctl_close(&d);
+	metrics_http_close(&d);
+	metrics_users_free(&d);
 	if (ev_term) event_free(ev_term);
 	if (ev_int) event_free(ev_int);
 	if (ev_hup) event_free(ev_hup);

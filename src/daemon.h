@@ -29,7 +29,20 @@ struct sa_index {
 };
 struct auth_limit;
 struct ctl;
+struct metrics_users;
+struct metrics_http;
 struct client;
+
+/* why a connection attempt of a client failed (cygnetctl metrics:
+ * cygnet_ike_sa_failed_total{reason}); counted where the IKE code
+ * refuses or gives up */
+enum ike_fail {
+	FAIL_NO_PROPOSAL,          /* IKE_SA_INIT: NO_PROPOSAL_CHOSEN */
+	FAIL_LIMIT,                /* IKE_SA_INIT dropped: half-open, IKE_SA or queue limits */
+	FAIL_AUTH,                 /* IKE_AUTH: AUTHENTICATION_FAILED (backed off included) */
+	FAIL_TIMEOUT,              /* abandoned: not established in half_open_timeout */
+	FAIL_N
+};
 
 #define DAEMON_MAX_SOCKS 4
 #define FAULT_LOG_INTERVAL 10      /* seconds */
@@ -89,6 +102,16 @@ struct daemon {
 	uint64_t n_send_full;       /* sendmsg: EAGAIN/ENOBUFS (buffer full) */
 	uint64_t n_send_err;        /* sendmsg: any other error */
 	struct net_rx *rx;          /* a receive batch (net.c) */
+	/* monitoring (src/metrics.h): server IKE_SAs established since the
+	 * start, attempts that failed by reason, cookies asked for; the
+	 * wall-clock start time; the per-user counts of deleted CHILD_SAs;
+	 * the optional HTTP listener (config setup metrics=) */
+	uint64_t n_established;
+	uint64_t n_failed[FAIL_N];
+	uint64_t n_cookies;
+	uint64_t started;           /* Unix seconds */
+	struct metrics_users *musers;
+	struct metrics_http *mhttp;
 	/* scratch space of the IKE code, one buffer per user (each checks
 	 * its size with a _Static_assert): a decrypted request (ike_input),
 	 * the EAP-only AUTH's message (ike_auth), a message being encrypted

@@ -130,6 +130,46 @@ size_t esc_json(const char *s, char *out, size_t outlen)
 	return k.need;
 }
 
+/* code points a terminal or a UI would act on rather than show: C1
+ * controls, bidirectional overrides and isolates, line and paragraph
+ * separators, the byte order mark */
+static bool cp_unsafe(long cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+size_t esc_prom(const char *s, char *out, size_t outlen)
+{
+	struct sink k = { out, outlen, 0, 0, outlen == 0 };
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned char c = *p;
+		int n = 1;
+		long cp = -1;
+		if (c == '\\' || c == '"') {
+			char seq[2] = { '\\', (char)c };
+			emit(&k, seq, 2);
+		} else if (c == '\n') {
+			emit(&k, "\\n", 2);
+		} else if (c >= 0x20 && c < 0x7f) {
+			emit(&k, (const char *)p, 1);
+		} else if (c >= 0x80 && (cp = utf8_at(p, &n)) >= 0 && !cp_unsafe(cp)) {
+			emit(&k, (const char *)p, (size_t)n);    /* the whole sequence or none */
+		} else {
+			/* each byte of it as \\xNN */
+			n = cp >= 0 ? n : 1;
+			for (int i = 0; i < n; i++) {
+				char seq[5] = { '\\', '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
+				emit(&k, seq, 5);
+			}
+		}
+		p += n;
+	}
+	finish(&k);
+	return k.need;
+}
+
 bool esc_is_clean(const char *s)
 {
 	for (; *s; s++)

@@ -36,6 +36,19 @@ size_t esc_text(const void *in, size_t len, char *out, size_t outlen, unsigned f
  * the result is always valid JSON. Output and return as esc_text. */
 size_t esc_json(const char *s, char *out, size_t outlen);
 
+/* The inside of a label value of the Prometheus text exposition format
+ * (version 0.0.4, without the quotes) for the NUL-terminated s: '\\',
+ * '"' and a line feed written as \\, \" and \n, as the format wants;
+ * a valid UTF-8 sequence of a printable code point kept as it is (the
+ * format is UTF-8); every other byte (other control characters, DEL, C1
+ * controls, bidirectional and line-separator formatting characters, bytes
+ * that are not valid UTF-8) written as the text \xNN, i.e. "\\xNN" in
+ * the label (a parser reads the four characters \xNN). The result holds
+ * printable ASCII and printable UTF-8 only. Two names can share a result
+ * (the byte 0xff and the text \xff): callers that need one series per
+ * value merge equal results. Output and return as esc_text. */
+size_t esc_prom(const char *s, char *out, size_t outlen);
+
 /* true when every byte of the NUL-terminated s is printable ASCII */
 bool esc_is_clean(const char *s);
 

@@ -43,6 +43,7 @@ static void auth_failed(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 	snprintf(outcome, sizeof(outcome), "connection refused, %s%s%s: AUTHENTICATION_FAILED",
 	         why, sa->auth_fail ? ", " : "", sa->auth_fail ? sa->auth_fail : "");
 	ike_sa_log_outcome(sa, outcome);
+	d->n_failed[FAIL_AUTH]++;
 	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, msgid, &w);
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
@@ -683,6 +684,7 @@ static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, ui
 		ike_wr_notify(w, 0, NULL, 0, N_AUTH_LIFETIME, v, 4);
 	}
 	ike_sa_set_state(sa, IKE_S_ESTABLISHED);
+	d->n_established++;
 	char outcome[128];
 	snprintf(outcome, sizeof(outcome), "connection established%s%s",
 	         err ? " without a CHILD_SA: " : "", err ? ike_notify_name(err) : "");

@@ -91,6 +91,7 @@ static void ask_cookie(struct daemon *d, const struct ike_msg *m, const struct s
 {
 	uint8_t cookie[COOKIE_LEN];
 	cookie_make(&d->cookies, now_sec(), m->hdr.spi_i, peer, m->nonce, m->nonce_len, cookie);
+	d->n_cookies++;
 	reply_error(d, m->hdr.spi_i, N_COOKIE, cookie, sizeof(cookie), peer, peer_len, local);
 }
 
@@ -112,6 +113,7 @@ static bool admit(struct daemon *d, const struct ike_msg *m, const struct sockad
 		snprintf(why, sizeof(why), "%u IKE_SAs half open (init_limit_half_open)",
 		         d->half_open);
 		limit_hit(&d->rl_half_open, from, why);
+		d->n_failed[FAIL_LIMIT]++;
 		return false;
 	}
 	const struct ike_notify *n = ike_find_notify(m, N_COOKIE);
@@ -139,17 +141,20 @@ static bool admit(struct daemon *d, const struct ike_msg *m, const struct sockad
 		snprintf(why, sizeof(why), "%u IKE_SAs of this address half open (block_threshold)",
 		         e->half_open);
 		limit_hit(&d->rl_block, from, why);
+		d->n_failed[FAIL_LIMIT]++;
 		return false;
 	}
 	if (c->ikesa_limit && d->n_sas >= c->ikesa_limit) {
 		snprintf(why, sizeof(why), "%u IKE_SAs (ikesa_limit)", d->n_sas);
 		limit_hit(&d->rl_sa_limit, from, why);
+		d->n_failed[FAIL_LIMIT]++;
 		return false;
 	}
 	if (c->ikesa_limit_per_source && e && e->total >= c->ikesa_limit_per_source) {
 		snprintf(why, sizeof(why), "%u IKE_SAs of this address (ikesa_limit_per_source)",
 		         e->total);
 		limit_hit(&d->rl_src_limit, from, why);
+		d->n_failed[FAIL_LIMIT]++;
 		return false;
 	}
 	return true;
@@ -320,6 +325,7 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 		log_info(LOG_CFG, "IKE_SA_INIT from %s: no acceptable proposal in %s: "
 		         "sending NO_PROPOSAL_CHOSEN", from, offer);
 		reply_error(d, m->hdr.spi_i, N_NO_PROPOSAL_CHOSEN, NULL, 0, peer, peer_len, local);
+		d->n_failed[FAIL_NO_PROPOSAL]++;
 		return;
 	}
 	if (sel.dh != m->ke_group) {
@@ -386,6 +392,7 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 		init_job_free(j);
 		sa->busy = false;
 		limit_hit(&d->rl_busy, from, "the crypto workers' queue is full");
+		d->n_failed[FAIL_LIMIT]++;
 		ike_sa_set_state(sa, IKE_S_DEAD);
 		ike_sa_reap(d);
 	}

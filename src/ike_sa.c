@@ -17,6 +17,7 @@
 #include "src/ike_sa.h"
 #include "src/updown.h"
 #include "src/log.h"
+#include "src/metrics.h"
 #include "src/natd.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
@@ -270,6 +271,7 @@ static void setup_timeout(evutil_socket_t fd, short what, void *arg)
 		               : "after the server's certificate (does it trust the CA and "
 		                 "the server name?)");
 		ike_sa_log_outcome(sa, outcome);
+		sa->d->n_failed[FAIL_TIMEOUT]++;
 	}
 	ike_sa_set_state(sa, IKE_S_DEAD);
 	ike_sa_reap(sa->d);
@@ -779,8 +781,10 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 	ike_sa_frag_reset(&sa->frag_resp);
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];
-		if (c->installed)
+		if (c->installed) {
+			metrics_child_gone(d, sa, c->spi_in);
 			dp_sa_del(d->dp, c->spi_in);
+		}
 		/* one down event per CHILD_SA, not per rekeyed generation */
 		bool seen = false;
 		for (int j = 0; j < i; j++)

@@ -73,6 +73,10 @@ static void warn_restart(const struct ipsec_conf *a, const struct ipsec_conf *b)
 	if (a->ike_threads != b->ike_threads)
 		log_err(LOG_CFG, "reload: config setup ike_threads= changed: takes effect when "
 		        "cygnetd is restarted");
+	if (a->metrics.family != b->metrics.family || a->metrics_port != b->metrics_port ||
+	    memcmp(a->metrics.addr, b->metrics.addr, sizeof(a->metrics.addr)) != 0)
+		log_err(LOG_CFG, "reload: config setup metrics= changed: takes effect when cygnetd "
+		        "is restarted (its socket is bound before privileges are dropped)");
 	if (a->esp_threads != b->esp_threads)
 		log_err(LOG_CFG, "reload: config setup esp_threads= changed: takes effect when "
 		        "cygnetd is restarted");

@@ -16,4 +16,5 @@ apt-get install -y --no-install-recommends \
 	strongswan-charon strongswan-swanctl strongswan-starter libcharon-extra-plugins \
 	libcharon-extauth-plugins libstrongswan-standard-plugins charon-cmd \
 	iperf3 tshark curl python3 iproute2 procps iputils-ping openssl \
+	python3-prometheus-client \
 	nftables mandoc python3-yaml yamllint
