@@ -49,7 +49,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: cygnetd [-c DIR] [--check-config] [--debug LEVEL] [--syslog] [--ctl PATH]\n"
 	        "               [--state-dir DIR] [--server-id NAME] [--pool CIDR]...\n"
-	        "               [--vpn-user NAME]\n"
+	        "               [--dns ADDR]... [--vpn-user NAME]... [--ipv6|--no-ipv6]\n"
+	        "               [--init-only] [--reissue-server-cert] [--print-network]\n"
 	        "  -c, --config DIR   configuration dir with ipsec.conf, ipsec.secrets and\n"
 	        "                     ipsec.d/ (default " CYGNET_CONFDIR ")\n"
 	        "  --check-config     validate the configuration and exit\n"
@@ -58,12 +59,22 @@ static void usage(FILE *f)
 	        "  --ctl PATH         control socket for cygnetctl (default " CTL_DEFAULT_PATH ")\n"
 	        "  --state-dir DIR    where address leases are kept across restarts (default\n"
 	        "                     " CYGNET_STATEDIR "; created mode 0700)\n"
-	        "  first start (DIR has no ipsec.conf: cygnet creates a working one):\n"
-	        "  --server-id NAME   DNS name or IP address clients dial (default: this host's\n"
-	        "                     first global address)\n"
-	        "  --pool CIDR        client address pool, IPv4 and/or IPv6 (default: a random\n"
-	        "                     10.x.y.0/24 and a random ULA /112)\n"
-	        "  --vpn-user NAME    the first user (default vpnuser)\n"
+	        "  first start (DIR has no ipsec.conf: cygnet creates a working one); each\n"
+	        "  flag's default is the CYGNET_* variable named, when set:\n"
+	        "  --server-id NAME   DNS name or IP address clients dial (CYGNET_SERVER_ID;\n"
+	        "                     default: a public address of this host, else a private one)\n"
+	        "  --pool CIDR        client address pool, IPv4 and/or IPv6 (CYGNET_POOLS;\n"
+	        "                     default: a random 10.x.y.0/24, and a random ULA /112 with IPv6)\n"
+	        "  --dns ADDR         resolver pushed to clients (CYGNET_DNS; default 1.1.1.1,\n"
+	        "                     and 2606:4700:4700::1111 with IPv6)\n"
+	        "  --vpn-user NAME    a user with a random password (CYGNET_USERS=\"NAME[:PASSWORD]\n"
+	        "                     ...\"; default vpnuser)\n"
+	        "  --ipv6, --no-ipv6  serve IPv6 or not (CYGNET_IPV6=yes|no|auto; default auto:\n"
+	        "                     when this host has a public IPv6 address and default route)\n"
+	        "  --init-only        create the configuration if there is none, then exit\n"
+	        "  --reissue-server-cert  a new server certificate for --server-id from the first\n"
+	        "                     start's CA in DIR/ca/, leftid= updated; users kept; exit\n"
+	        "  --print-network    print the TUN device, its MTU and the pools' prefixes, exit\n"
 	        "  -V, --version      print the version\n");
 }
 
@@ -104,10 +115,76 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	reload_start(arg, false, hup_done, NULL);
 }
 
+/* --reissue-server-cert: see firstrun_reissue. The new name comes from
+ * --server-id, else CYGNET_SERVER_ID. */
+static int reissue_cert(const char *dir, const char *id)
+{
+	char err[1024], old[256];
+	int n;
+
+	if (!id)
+		id = getenv("CYGNET_SERVER_ID");
+	if (!id || !*id) {
+		fprintf(stderr, "cygnetd: --reissue-server-cert needs --server-id NAME "
+		        "(or CYGNET_SERVER_ID)\n");
+		return 2;
+	}
+	if (firstrun_reissue(dir, id, old, sizeof(old), &n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		return 1;
+	}
+	printf("%s/ipsec.d/certs/server.pem: re-issued for %s (was %s); %d leftid= line%s of\n"
+	       "%s/ipsec.conf rewritten. Users, keys and the CA are unchanged. A running\n"
+	       "cygnetd takes the new certificate with: cygnetctl reload\n",
+	       dir, id, old, n, n == 1 ? "" : "s", dir);
+	if (n == 0)
+		printf("No leftid= in ipsec.conf named %s: set the conns' leftid= to %s%s yourself.\n",
+		       old, strchr(id, ':') || strspn(id, "0123456789.") == strlen(id) ? "" : "@", id);
+	struct config *cfg = config_load(dir, err, sizeof(err));
+	if (!cfg) {
+		fprintf(stderr, "cygnetd: the re-issued configuration does not load: %s\n", err);
+		return 1;
+	}
+	config_free(cfg);
+	return 0;
+}
+
+/* --print-network: what the container's entrypoint needs for its NAT
+ * table, one "key value" per line: "tun NAME", "mtu N", then "pool4 CIDR" /
+ * "pool6 CIDR" for the prefix covering each rightsourceip range */
+static void print_network(const struct config *cfg)
+{
+	char seen[16][INET6_ADDRSTRLEN + 8];
+	int n_seen = 0;
+	printf("tun %s\n", cfg->conf->tun_name ? cfg->conf->tun_name : "cygnet0");
+	printf("mtu %u\n", cfg->conf->mtu);
+	for (int i = 0; i < cfg->conf->n_conns; i++) {
+		const struct conf_conn *c = &cfg->conf->conns[i];
+		for (int j = 0; j < c->right.n_sourceip; j++) {
+			const struct conf_range *r = &c->right.sourceip[j];
+			uint8_t net[16];
+			char text[INET6_ADDRSTRLEN], cidr[sizeof(seen[0])];
+			int prefix = pool_cover_prefix(r->family, r->from, r->to, net);
+			bool dup = false;
+			if (!inet_ntop(r->family, net, text, sizeof(text)))
+				continue;
+			snprintf(cidr, sizeof(cidr), "%s/%d", text, prefix);
+			for (int k = 0; k < n_seen && !dup; k++)
+				dup = strcmp(seen[k], cidr) == 0;
+			if (dup)
+				continue;
+			if (n_seen < 16)
+				memcpy(seen[n_seen++], cidr, sizeof(cidr));
+			printf("pool%d %s\n", r->family == AF_INET ? 4 : 6, cidr);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = CYGNET_CONFDIR;
-	bool check_only = false, use_syslog = false;
+	bool check_only = false, use_syslog = false, init_only = false, reissue = false;
+	bool print_net = false;
 	const char *ctl_path = CTL_DEFAULT_PATH;
 	const char *state_dir = CYGNET_STATEDIR;
 	int debug = -2;
@@ -123,6 +200,12 @@ int main(int argc, char **argv)
 		{ "server-id", required_argument, NULL, 'i' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "vpn-user", required_argument, NULL, 'u' },
+		{ "dns", required_argument, NULL, 'n' },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "no-ipv6", no_argument, NULL, '4' },
+		{ "init-only", no_argument, NULL, 'I' },
+		{ "reissue-server-cert", no_argument, NULL, 'R' },
+		{ "print-network", no_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -153,7 +236,25 @@ int main(int argc, char **argv)
 			}
 			fo.pools[fo.n_pools++] = optarg;
 			break;
-		case 'u': fo.user = optarg; break;
+		case 'u':
+			if (fo.n_users == FIRSTRUN_MAX_USERS) {
+				fprintf(stderr, "cygnetd: too many --vpn-user options\n");
+				return 2;
+			}
+			fo.users[fo.n_users++].name = optarg;
+			break;
+		case 'n':
+			if (fo.n_dns == FIRSTRUN_MAX_DNS) {
+				fprintf(stderr, "cygnetd: too many --dns options\n");
+				return 2;
+			}
+			fo.dns[fo.n_dns++] = optarg;
+			break;
+		case '6': fo.ipv6 = FIRSTRUN_IPV6_YES; break;
+		case '4': fo.ipv6 = FIRSTRUN_IPV6_NO; break;
+		case 'I': init_only = true; break;
+		case 'R': reissue = true; break;
+		case 'P': print_net = true; break;
 		case 'V': printf("cygnet %s\n", CYGNET_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -168,24 +269,44 @@ int main(int argc, char **argv)
 	privs_no_core();
 	char err[1024];
 
-	if (firstrun_needed(dir)) {
+	if (reissue)
+		return reissue_cert(dir, fo.server_id);
+	if (firstrun_needed(dir) && !print_net) {
 		if (check_only) {
 			fprintf(stderr, "cygnetd: %s/ipsec.conf: No such file or directory\n", dir);
 			return 1;
 		}
+		/* the CYGNET_* variables fill in what no flag gave */
+		if (firstrun_opts_from_env(&fo, err, sizeof(err)) != 0) {
+			fprintf(stderr, "cygnetd: %s\n", err);
+			firstrun_opts_wipe(&fo);
+			return 2;
+		}
 		struct firstrun_result res;
 		log_err(LOG_DMN, "%s has no ipsec.conf: creating a configuration", dir);
-		if (firstrun_create(dir, &fo, &res, err, sizeof(err)) != 0) {
+		int frc = firstrun_create(dir, &fo, &res, err, sizeof(err));
+		firstrun_opts_wipe(&fo);
+		if (frc != 0) {
 			fprintf(stderr, "cygnetd: %s\n", err);
 			return 1;
 		}
 		firstrun_print(stdout, &res);
+		if (res.server_id_private)
+			log_err(LOG_DMN, "the server identity %s is a private address: clients on the "
+			        "internet cannot use it (see above: --server-id / CYGNET_SERVER_ID, "
+			        "--reissue-server-cert)", res.server_id);
 		firstrun_result_wipe(&res);
 		fflush(stdout);
-	} else if (fo.server_id || fo.n_pools || fo.user) {
-		log_err(LOG_DMN, "%s/ipsec.conf exists: --server-id, --pool and --vpn-user only "
-		        "apply to a first start and are ignored", dir);
+	} else if (!print_net) {
+		char names[128];
+		bool flags = fo.server_id || fo.n_pools || fo.n_users || fo.n_dns || fo.ipv6;
+		firstrun_env_names(names, sizeof(names));
+		if (flags || names[0])
+			log_err(LOG_DMN, "%s/ipsec.conf exists: the first-start settings (%s%s%s) are "
+			        "ignored", dir, flags ? "flags" : "", flags && names[0] ? ", " : "", names);
 	}
+	if (init_only)
+		return 0;
 
 	struct config *cfg = config_load(dir, err, sizeof(err));
 	if (!cfg) {
@@ -199,6 +320,11 @@ int main(int argc, char **argv)
 	}
 	if (debug != -2)
 		log_set_level(-1, debug);
+	if (print_net) {
+		print_network(cfg);
+		config_free(cfg);
+		return 0;
+	}
 	if (check_only) {
 		printf("%s: configuration OK (%d conn%s)\n", dir, cfg->n_peers, cfg->n_peers == 1 ? "" : "s");
 		config_free(cfg);

@@ -12,13 +12,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 #include "crypto/pki.h"
 
@@ -120,9 +123,9 @@ bool firstrun_needed(const char *dir)
 
 /* ---- validation ---------------------------------------------------- */
 
-static bool valid_user(const char *u)
+bool firstrun_check_user(const char *u)
 {
-	size_t len = strlen(u);
+	size_t len = u ? strlen(u) : 0;
 
 	if (len == 0 || len > 63 || u[0] == '-' || u[0] == '@')
 		return false;
@@ -134,6 +137,18 @@ static bool valid_user(const char *u)
 		      ch == '-' || ch == '@'))
 			return false;
 	}
+	return true;
+}
+
+bool firstrun_check_password(const char *pw)
+{
+	size_t len = pw ? strlen(pw) : 0;
+
+	if (len < 8 || len > FIRSTRUN_MAX_PASSWORD)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (pw[i] <= ' ' || pw[i] > '~' || pw[i] == '"' || pw[i] == '\\')
+			return false;
 	return true;
 }
 
@@ -211,6 +226,31 @@ int firstrun_check_pool(const char *cidr, char *err, size_t errlen)
 
 /* ---- server id detection -------------------------------------------- */
 
+bool firstrun_addr_public(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+
+		/* RFC 6890 special-purpose blocks that are not globally reachable */
+		return !(a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
+		         (a[0] == 100 && (a[1] & 0xc0) == 64) ||          /* CGNAT */
+		         (a[0] == 169 && a[1] == 254) ||
+		         (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		         (a[0] == 192 && a[1] == 0 && (a[2] == 0 || a[2] == 2)) ||
+		         (a[0] == 192 && a[1] == 168) ||
+		         (a[0] == 198 && (a[1] & 0xfe) == 18) ||         /* benchmarking */
+		         (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
+		         (a[0] == 203 && a[1] == 0 && a[2] == 113));
+	}
+	if (sa->sa_family == AF_INET6) {
+		const uint8_t *a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+
+		return (a[0] & 0xe0) == 0x20 &&
+		       !(a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8);
+	}
+	return false;
+}
+
 /* lower is better; -1 = unusable */
 static int rank_addr(const struct sockaddr *sa)
 {
@@ -219,10 +259,7 @@ static int rank_addr(const struct sockaddr *sa)
 
 		if (a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 169 && a[1] == 254))
 			return -1;
-		if (a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-		    (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64))
-			return 1;   /* private or CGNAT: clients may not reach it */
-		return 0;
+		return firstrun_addr_public(sa) ? 0 : 2;
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
@@ -231,61 +268,133 @@ static int rank_addr(const struct sockaddr *sa)
 		    IN6_IS_ADDR_MULTICAST(in6) || IN6_IS_ADDR_UNSPECIFIED(in6) ||
 		    IN6_IS_ADDR_V4MAPPED(in6) || IN6_IS_ADDR_SITELOCAL(in6))
 			return -1;
-		if ((in6->s6_addr[0] & 0xe0) == 0x20)
-			return 2;   /* global unicast 2000::/3 */
-		return 3;       /* ULA and the rest */
+		return firstrun_addr_public(sa) ? 1 : 3;
 	}
 	return -1;
 }
 
-int firstrun_detect_server_id(char *out, size_t outlen, char *err, size_t errlen)
+int firstrun_pick_server_id(const struct ifaddrs *ifs, char *out, size_t outlen,
+                            bool *is_public, char *err, size_t errlen)
+{
+	const struct sockaddr *best = NULL;
+	int best_rank = 99;
+	const void *a;
+
+	for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		int r;
+
+		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		r = rank_addr(i->ifa_addr);
+		if (r >= 0 && r < best_rank) {
+			best_rank = r;
+			best = i->ifa_addr;
+		}
+	}
+	if (!best) {
+		seterr(err, errlen, "no usable address on any interface");
+		return -1;
+	}
+	a = best->sa_family == AF_INET ?
+		(const void *)&((const struct sockaddr_in *)(const void *)best)->sin_addr :
+		(const void *)&((const struct sockaddr_in6 *)(const void *)best)->sin6_addr;
+	if (!inet_ntop(best->sa_family, a, out, (socklen_t)outlen)) {
+		seterr(err, errlen, "cannot format the detected address: %s", strerror(errno));
+		return -1;
+	}
+	*is_public = best_rank <= 1;
+	return 0;
+}
+
+int firstrun_detect_server_id(char *out, size_t outlen, bool *is_public, char *err, size_t errlen)
 {
 	struct ifaddrs *ifs = NULL;
-	const struct sockaddr *best = NULL;
-	int best_rank = 99, ret = -1;
 	char host[256];
+	int ret;
 
-	if (getifaddrs(&ifs) == 0) {
-		for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-			int r;
-
-			if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
-				continue;
-			r = rank_addr(i->ifa_addr);
-			if (r >= 0 && r < best_rank) {
-				best_rank = r;
-				best = i->ifa_addr;
-			}
-		}
-	}
-	if (best) {
-		const void *a = best->sa_family == AF_INET ?
-			(const void *)&((const struct sockaddr_in *)(const void *)best)->sin_addr :
-			(const void *)&((const struct sockaddr_in6 *)(const void *)best)->sin6_addr;
-
-		if (!inet_ntop(best->sa_family, a, out, (socklen_t)outlen)) {
-			seterr(err, errlen, "cannot format the detected address: %s", strerror(errno));
-			goto out;
-		}
-		ret = 0;
-		goto out;
-	}
+	if (getifaddrs(&ifs) < 0)
+		ifs = NULL;
+	ret = firstrun_pick_server_id(ifs, out, outlen, is_public, err, errlen);
+	if (ifs)
+		freeifaddrs(ifs);
+	if (ret == 0)
+		return 0;
+	*is_public = false;
 	if (gethostname(host, sizeof host) < 0) {
 		seterr(err, errlen, "no global address and no host name: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
 	host[sizeof host - 1] = '\0';
 	if (!pki_valid_dns_name(host) || strlen(host) >= outlen) {
 		seterr(err, errlen, "no global address, and the host name '%s' is no DNS name: "
 		       "give the server's name or address", host);
-		goto out;
+		return -1;
 	}
 	memcpy(out, host, strlen(host) + 1);
-	ret = 0;
-out:
+	return 0;
+}
+
+/* one line of /proc/net/ipv6_route: "DST PLEN SRC SPLEN NEXTHOP METRIC
+ * REFCNT USE FLAGS DEV", hex fields; true for a usable default route */
+static bool ipv6_default_route(const char *line, size_t len)
+{
+	char buf[256], dst[33], dev[32];
+	unsigned plen, flags;
+
+	if (len >= sizeof buf)
+		return false;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%32s %x %*s %*x %*s %*x %*x %*x %x %31s", dst, &plen, &flags, dev) != 4)
+		return false;
+	return strspn(dst, "0") == 32 && plen == 0 && (flags & 0x0001u) /* RTF_UP */ &&
+	       !(flags & 0x0200u) /* RTF_REJECT */ && strcmp(dev, "lo") != 0;
+}
+
+bool firstrun_ipv6_connected(const struct ifaddrs *ifs, const char *ipv6_route)
+{
+	bool addr = false, route = false;
+
+	for (const struct ifaddrs *i = ifs; i && !addr; i = i->ifa_next)
+		addr = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+		       (i->ifa_flags & IFF_UP) && !(i->ifa_flags & IFF_LOOPBACK) &&
+		       firstrun_addr_public(i->ifa_addr);
+	for (const char *p = ipv6_route; p && *p && !route; ) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		route = ipv6_default_route(p, len);
+		p += len + (nl ? 1 : 0);
+	}
+	return addr && route;
+}
+
+/* firstrun_ipv6_connected for this host */
+static bool host_ipv6_connected(void)
+{
+	struct ifaddrs *ifs = NULL;
+	char *text = NULL;
+	size_t cap = 0, len = 0;
+	bool ok;
+	FILE *f = fopen("/proc/net/ipv6_route", "re");
+
+	if (f) {
+		/* bounded: 1 MiB holds some 7000 routes */
+		cap = 1 << 20;
+		text = malloc(cap + 1);
+		if (text) {
+			len = fread(text, 1, cap, f);
+			text[len] = '\0';
+		}
+		fclose(f);
+	}
+	if (getifaddrs(&ifs) < 0)
+		ifs = NULL;
+	ok = firstrun_ipv6_connected(ifs, text);
 	if (ifs)
 		freeifaddrs(ifs);
-	return ret;
+	free(text);
+	return ok;
 }
 
 /* ---- randomness ------------------------------------------------------ */
@@ -328,13 +437,10 @@ static bool v4_net_in_use(const struct ifaddrs *ifs, uint32_t net)
 	return false;
 }
 
-/* a random 10.X.Y.0/24 that no local interface is on (a few tries), and
- * fdXX:XXXX:XXXX:XXXX::/112 (RFC 4193 §3.2: 40 random bits of global id,
- * here 16 random bits of subnet id too) */
-static int default_pools(char v4[64], char v6[64])
+/* a random 10.X.Y.0/24 that no local interface is on (a few tries) */
+static int random_pool4(char v4[64])
 {
-	unsigned char r[9], a6[16] = { 0xfd };
-	char txt[INET6_ADDRSTRLEN];
+	unsigned char r[2];
 	struct ifaddrs *ifs = NULL;
 
 	if (getifaddrs(&ifs) < 0)
@@ -351,8 +457,17 @@ static int default_pools(char v4[64], char v6[64])
 	if (ifs)
 		freeifaddrs(ifs);
 	snprintf(v4, 64, "10.%u.%u.0/24", r[0], r[1]);
-	memcpy(a6 + 1, r + 2, 7);
-	if (!inet_ntop(AF_INET6, a6, txt, sizeof txt))
+	return 0;
+}
+
+/* fdXX:XXXX:XXXX:XXXX::/112 (RFC 4193 §3.2: 40 random bits of global id,
+ * here 16 random bits of subnet id too) */
+static int random_pool6(char v6[64])
+{
+	unsigned char a6[16] = { 0xfd };
+	char txt[INET6_ADDRSTRLEN];
+
+	if (RAND_bytes(a6 + 1, 7) != 1 || !inet_ntop(AF_INET6, a6, txt, sizeof txt))
 		return -1;
 	snprintf(v6, 64, "%s/112", txt);
 	return 0;
@@ -448,7 +563,8 @@ static int prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 
 /* ipsec.conf. leftid is "@name" for a name (strongSwan: an FQDN id that
  * is never resolved) and the address as written for an address.
- * leftsubnet and rightdns cover only the families that have a pool. */
+ * leftsubnet covers only the families that have a pool, and so does
+ * rightdns unless the resolvers were given. */
 static void conf_text(struct text *t, const struct firstrun_result *r)
 {
 	char stamp[32] = "";
@@ -508,8 +624,7 @@ static void conf_text(struct text *t, const struct firstrun_result *r)
 		"\tright=%%any\n"
 		"\trightsendcert=never\n"
 		"\trightsourceip=%s%s%s\n"
-		"\t# cygnet runs no DNS server: clients get these public resolvers\n"
-		"\t# (Cloudflare). Put your own resolvers here if you have them.\n"
+		"%s"
 		"\trightdns=%s\n"
 		"\n"
 		"# users log in with name and password (EAP-MSCHAPv2), which is what the\n"
@@ -522,6 +637,10 @@ static void conf_text(struct text *t, const struct firstrun_result *r)
 		r->server_id_is_ip ? "" : "@", r->server_id,
 		v4 ? "0.0.0.0/0" : "", v4 && v6 ? "," : "", v6 ? "::/0" : "",
 		r->pools[0], r->n_pools > 1 ? "," : "", r->n_pools > 1 ? r->pools[1] : "",
+		r->dns_given ?
+		"\t# cygnet runs no DNS server: clients get these resolvers\n" :
+		"\t# cygnet runs no DNS server: clients get these public resolvers\n"
+		"\t# (Cloudflare). Put your own resolvers here if you have them.\n",
 		r->dns);
 }
 
@@ -533,9 +652,9 @@ static void secrets_text(struct text *t, const struct firstrun_result *r)
 		"# the server's private key, in ipsec.d/private/\n"
 		": RSA server.key\n"
 		"\n"
-		"# users: NAME : EAP \"PASSWORD\", one per line\n"
-		"%s : EAP \"%s\"\n",
-		r->user, r->password);
+		"# users: NAME : EAP \"PASSWORD\", one per line\n");
+	for (int i = 0; i < r->n_users; i++)
+		tprintf(t, "%s : EAP \"%s\"\n", r->users[i].name, r->users[i].password);
 }
 
 static void rollback(const char *dir, const bool done[IT_COUNT], bool dir_created)
@@ -554,13 +673,99 @@ static void rollback(const char *dir, const bool done[IT_COUNT], bool dir_create
 		rmdir(dir);
 }
 
+/* Everything in o that firstrun_create does not make itself; sets
+ * *v4 or *v6 when a pool of that family is given. */
+static int check_opts(const struct firstrun_opts *o, struct firstrun_result *res,
+                      bool *v4, bool *v6, char *err, size_t errlen)
+{
+	unsigned char bin[16];
+	char pool_err[256];
+
+	if (o->server_id) {
+		if (strlen(o->server_id) >= sizeof res->server_id) {
+			seterr(err, errlen, "server id too long");
+			return -1;
+		}
+		if (inet_pton(AF_INET, o->server_id, bin) != 1 &&
+		    inet_pton(AF_INET6, o->server_id, bin) != 1 &&
+		    !pki_valid_dns_name(o->server_id)) {
+			seterr(err, errlen, "server id '%s' is neither a DNS name nor an IP address",
+			       o->server_id);
+			return -1;
+		}
+	}
+	if (o->n_pools < 0 || o->n_pools > FIRSTRUN_MAX_POOLS) {
+		seterr(err, errlen, "%d pools: give at most one IPv4 and one IPv6 pool", o->n_pools);
+		return -1;
+	}
+	for (int i = 0; i < o->n_pools; i++) {
+		int fam = firstrun_check_pool(o->pools[i], pool_err, sizeof pool_err);
+
+		if (fam < 0) {
+			seterr(err, errlen, "%s", pool_err);
+			return -1;
+		}
+		if ((fam == AF_INET && *v4) || (fam == AF_INET6 && *v6)) {
+			seterr(err, errlen, "pool '%s': only one %s pool is possible", o->pools[i],
+			       fam == AF_INET ? "IPv4" : "IPv6");
+			return -1;
+		}
+		if (fam == AF_INET6 && o->ipv6 == FIRSTRUN_IPV6_NO) {
+			seterr(err, errlen, "pool '%s': an IPv6 pool, but IPv6 is switched off",
+			       o->pools[i]);
+			return -1;
+		}
+		*(fam == AF_INET ? v4 : v6) = true;
+	}
+	if (o->n_dns < 0 || o->n_dns > FIRSTRUN_MAX_DNS) {
+		seterr(err, errlen, "%d DNS servers: at most %d", o->n_dns, FIRSTRUN_MAX_DNS);
+		return -1;
+	}
+	for (int i = 0; i < o->n_dns; i++) {
+		if (!o->dns[i] || (inet_pton(AF_INET, o->dns[i], bin) != 1 &&
+		                   inet_pton(AF_INET6, o->dns[i], bin) != 1)) {
+			seterr(err, errlen, "DNS server '%s' is not an IP address",
+			       o->dns[i] ? o->dns[i] : "");
+			return -1;
+		}
+	}
+	if (o->n_users < 0 || o->n_users > FIRSTRUN_MAX_USERS) {
+		seterr(err, errlen, "%d users: at most %d on the first start (add more later)",
+		       o->n_users, FIRSTRUN_MAX_USERS);
+		return -1;
+	}
+	for (int i = 0; i < o->n_users; i++) {
+		const struct firstrun_user *u = &o->users[i];
+
+		if (!firstrun_check_user(u->name)) {
+			seterr(err, errlen, "user name '%s': use 1..63 letters, digits, '.', '_', "
+			       "'-', '@' (not first: '-', '@')", u->name ? u->name : "");
+			return -1;
+		}
+		if (u->password && !firstrun_check_password(u->password)) {
+			/* the password itself is never repeated */
+			seterr(err, errlen, "password of user '%s': use 8..%d printable ASCII "
+			       "characters without space, '\"' and '\\'", u->name,
+			       FIRSTRUN_MAX_PASSWORD);
+			return -1;
+		}
+		for (int j = 0; j < i; j++) {
+			if (strcmp(o->users[j].name, u->name) == 0) {
+				seterr(err, errlen, "user '%s' is given twice", u->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int firstrun_create(const char *dir, const struct firstrun_opts *o,
                     struct firstrun_result *res, char *err, size_t errlen)
 {
 	static const struct firstrun_opts no_opts;
 	bool done[IT_COUNT] = { false }, dir_created = false, have_v4 = false, have_v6 = false;
 	char path[IT_COUNT][PATH_MAX], conf_path[PATH_MAX], ca_cn[65];
-	char pool_err[256], perr[256] = "";
+	char perr[256] = "";
 	EVP_PKEY *ca_key = NULL, *srv_key = NULL;
 	X509 *ca = NULL, *srv = NULL;
 	struct text *t = NULL;
@@ -580,73 +785,87 @@ int firstrun_create(const char *dir, const struct firstrun_opts *o,
 	}
 
 	/* everything the operator gave is checked before anything is made */
-	snprintf(res->user, sizeof res->user, "%s", o->user ? o->user : FIRSTRUN_DEFAULT_USER);
-	if (!valid_user(o->user ? o->user : FIRSTRUN_DEFAULT_USER)) {
-		seterr(err, errlen, "user name '%s': use 1..63 letters, digits, '.', '_', '-', '@'",
-		       res->user);
+	if (check_opts(o, res, &have_v4, &have_v6, err, errlen) < 0)
 		goto out;
-	}
 	if (o->server_id) {
-		if (strlen(o->server_id) >= sizeof res->server_id) {
-			seterr(err, errlen, "server id too long");
-			goto out;
-		}
 		snprintf(res->server_id, sizeof res->server_id, "%s", o->server_id);
 	} else {
-		if (firstrun_detect_server_id(res->server_id, sizeof res->server_id,
+		bool is_public = false;
+
+		if (firstrun_detect_server_id(res->server_id, sizeof res->server_id, &is_public,
 		                              err, errlen) < 0)
 			goto out;
 		res->server_id_detected = true;
+		res->server_id_private = !is_public;
 	}
 	res->server_id_is_ip = inet_pton(AF_INET, res->server_id, ipbin) == 1 ||
 	                       inet_pton(AF_INET6, res->server_id, ipbin) == 1;
-	if (!res->server_id_is_ip && !pki_valid_dns_name(res->server_id)) {
-		seterr(err, errlen, "server id '%s' is neither a DNS name nor an IP address",
-		       res->server_id);
-		goto out;
-	}
-	if (o->n_pools < 0 || o->n_pools > FIRSTRUN_MAX_POOLS) {
-		seterr(err, errlen, "%d pools: give at most one IPv4 and one IPv6 pool", o->n_pools);
-		goto out;
-	}
-	for (int i = 0; i < o->n_pools; i++) {
-		int fam = firstrun_check_pool(o->pools[i], pool_err, sizeof pool_err);
 
-		if (fam < 0) {
-			seterr(err, errlen, "%s", pool_err);
-			goto out;
-		}
-		if ((fam == AF_INET && have_v4) || (fam == AF_INET6 && have_v6)) {
-			seterr(err, errlen, "pool '%s': only one %s pool is possible", o->pools[i],
-			       fam == AF_INET ? "IPv4" : "IPv6");
-			goto out;
-		}
-		if (fam == AF_INET)
-			have_v4 = true;
-		else
-			have_v6 = true;
-	}
+	/* pools: the given ones, IPv4 first; random ones for what is missing */
+	res->ipv6_asked = o->ipv6;
+	if (o->ipv6 == FIRSTRUN_IPV6_AUTO && !have_v6)
+		res->ipv6_detected = host_ipv6_connected();
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < o->n_pools; i++)
+			if ((strchr(o->pools[i], ':') == NULL) == (pass == 0))
+				snprintf(res->pools[res->n_pools++], sizeof res->pools[0], "%s",
+				         o->pools[i]);
 	if (o->n_pools == 0) {
-		if (default_pools(res->pools[0], res->pools[1]) < 0) {
+		if (random_pool4(res->pools[res->n_pools++]) < 0) {
 			seterr(err, errlen, "no random numbers for the address pools");
 			goto out;
 		}
-		res->n_pools = 2;
-		have_v4 = have_v6 = true;
+		have_v4 = true;
+	}
+	if (!have_v6 && (o->ipv6 == FIRSTRUN_IPV6_YES ||
+	                 (o->n_pools == 0 && o->ipv6 == FIRSTRUN_IPV6_AUTO && res->ipv6_detected))) {
+		if (random_pool6(res->pools[res->n_pools++]) < 0) {
+			seterr(err, errlen, "no random numbers for the address pools");
+			goto out;
+		}
+		have_v6 = true;
+	}
+	res->ipv6 = have_v6;
+
+	/* resolvers: the given ones, else one public resolver per family */
+	if (o->n_dns > 0) {
+		size_t off = 0;
+
+		res->dns_given = true;
+		for (int i = 0; i < o->n_dns; i++) {
+			int n = snprintf(res->dns + off, sizeof res->dns - off, "%s%s",
+			                 i ? "," : "", o->dns[i]);
+
+			if (n < 0 || (size_t)n >= sizeof res->dns - off) {
+				seterr(err, errlen, "DNS servers: list too long");
+				goto out;
+			}
+			off += (size_t)n;
+		}
 	} else {
-		/* IPv4 first */
-		for (int pass = 0; pass < 2; pass++)
-			for (int i = 0; i < o->n_pools; i++)
-				if ((strchr(o->pools[i], ':') == NULL) == (pass == 0))
-					snprintf(res->pools[res->n_pools++], sizeof res->pools[0],
-					         "%s", o->pools[i]);
+		snprintf(res->dns, sizeof res->dns, "%s%s%s", have_v4 ? DNS_V4 : "",
+		         have_v4 && have_v6 ? "," : "", have_v6 ? DNS_V6 : "");
 	}
-	snprintf(res->dns, sizeof res->dns, "%s%s%s", have_v4 ? DNS_V4 : "",
-	         have_v4 && have_v6 ? "," : "", have_v6 ? DNS_V6 : "");
-	if (make_password(res->password) < 0) {
-		seterr(err, errlen, "no random numbers for the password");
-		goto out;
+
+	/* users: the given ones, else vpnuser; random passwords where none */
+	res->n_users = o->n_users > 0 ? o->n_users : 1;
+	for (int i = 0; i < res->n_users; i++) {
+		const struct firstrun_user *u = o->n_users > 0 ? &o->users[i] : NULL;
+
+		snprintf(res->users[i].name, sizeof res->users[i].name, "%s",
+		         u ? u->name : FIRSTRUN_DEFAULT_USER);
+		if (u && u->password) {
+			snprintf(res->users[i].password, sizeof res->users[i].password, "%s",
+			         u->password);
+		} else if (make_password(res->users[i].password) < 0) {
+			seterr(err, errlen, "no random numbers for the password");
+			goto out;
+		} else {
+			res->users[i].generated = true;
+		}
 	}
+	memcpy(res->user, res->users[0].name, sizeof res->user);
+	memcpy(res->password, res->users[0].password, sizeof res->password);
 
 	/* the directory tree */
 	if (prepare_dir(dir, &dir_created, err, errlen) < 0)
@@ -767,18 +986,26 @@ void firstrun_result_wipe(struct firstrun_result *res)
 
 void firstrun_print(FILE *out, const struct firstrun_result *r)
 {
-	const char *ca = r->ca_cert;
-
 	fprintf(out,
 		"\n"
 		"cygnet: no ipsec.conf in %s, so a new configuration was created there.\n"
 		"\n"
 		"  Server address  %s\n"
-		"  Remote ID       %s\n"
-		"  User name       %s\n"
-		"  Password        %s\n"
+		"  Remote ID       %s\n",
+		r->dir, r->server_id, r->server_id);
+	for (int i = 0; i < r->n_users; i++)
+		fprintf(out,
+			"  User name       %s\n"
+			"  Password        %s\n",
+			r->users[i].name,
+			r->users[i].generated ? r->users[i].password : "(the one given)");
+	fprintf(out,
 		"  CA certificate  %s\n"
 		"  Address pools   %s%s%s\n"
+		"  DNS servers     %s\n",
+		r->ca_cert, r->pools[0], r->n_pools > 1 ? ", " : "",
+		r->n_pools > 1 ? r->pools[1] : "", r->dns);
+	fprintf(out,
 		"\n"
 		"Every client must trust the CA certificate: copy it to the device, then\n"
 		"  Windows  import it (renamed to ca.crt) into \"Trusted Root Certification\n"
@@ -797,14 +1024,340 @@ void firstrun_print(FILE *out, const struct firstrun_result *r)
 		"Profiles per device: cygnetctl profile NAME; more users: cygnetctl user add NAME\n"
 		"Users and passwords: %s/ipsec.secrets. The CA key, for issuing more\n"
 		"certificates, is %s: keep it safe.\n",
-		r->dir, r->server_id, r->server_id, r->user, r->password, ca,
-		r->pools[0], r->n_pools > 1 ? ", " : "", r->n_pools > 1 ? r->pools[1] : "",
 		r->dir, r->ca_key);
-	if (r->server_id_detected)
+	if (!r->ipv6)
+		fprintf(out,
+			"\nIPv4 only: %s.\n"
+			"To serve IPv6 too, create the configuration with --ipv6 (CYGNET_IPV6=yes)\n"
+			"or an IPv6 --pool.\n",
+			r->ipv6_asked == FIRSTRUN_IPV6_NO ? "IPv6 was switched off" :
+			"this host has no IPv6 connectivity (no public IPv6\n"
+			"address with an IPv6 default route)");
+	if (r->server_id_private)
+		fprintf(out,
+			"\n"
+			"!!! WARNING: the server identity %s is a PRIVATE address, detected\n"
+			"!!! on this host's interfaces (a container, or a host behind NAT). Clients\n"
+			"!!! on the internet cannot dial it, and they reject the certificate when\n"
+			"!!! they dial any other name or address. Give the public name or address:\n"
+			"!!!   now:   cygnetd -c %s --server-id NAME --reissue-server-cert\n"
+			"!!!          (keeps the CA and the users), then: cygnetctl reload\n"
+			"!!!   or on a first start: --server-id NAME (docker: CYGNET_SERVER_ID)\n",
+			r->server_id, r->dir);
+	else if (r->server_id_detected)
 		fprintf(out,
 			"\nThe server address %s was detected from this host's interfaces. If the\n"
-			"clients reach it by another name or address (NAT, a DNS name), remove %s\n"
-			"and start again with the right server name: the certificate must carry it.\n",
+			"clients reach it by another name or address (NAT, a DNS name), re-issue\n"
+			"the certificate: cygnetd -c %s --server-id NAME --reissue-server-cert\n",
 			r->server_id, r->dir);
 	fprintf(out, "\n");
+}
+
+/* ---- re-issuing the server certificate ------------------------------------ */
+
+#define CONF_MAX (1u << 20)
+
+static X509 *read_cert(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	X509 *c = NULL;
+
+	if (!f) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	c = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!c)
+		seterr(err, errlen, "%s: no PEM certificate", path);
+	return c;
+}
+
+static EVP_PKEY *read_key(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	EVP_PKEY *k = NULL;
+
+	if (!f) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!k)
+		seterr(err, errlen, "%s: no unencrypted PEM private key", path);
+	return k;
+}
+
+/* the identity a first-start certificate carries: its IP subjectAltName,
+ * else its first DNS one */
+static int cert_identity(X509 *c, char *out, size_t outlen)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(c, NID_subject_alt_name, NULL, NULL);
+	int ret = -1;
+
+	for (int pass = 0; pass < 2 && ret < 0; pass++) {
+		for (int i = 0; names && i < sk_GENERAL_NAME_num(names) && ret < 0; i++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+			const unsigned char *d;
+			int len;
+
+			if (pass == 0 && g->type == GEN_IPADD) {
+				d = ASN1_STRING_get0_data(g->d.iPAddress);
+				len = ASN1_STRING_length(g->d.iPAddress);
+				if ((len == 4 || len == 16) &&
+				    inet_ntop(len == 4 ? AF_INET : AF_INET6, d, out, (socklen_t)outlen))
+					ret = 0;
+			} else if (pass == 1 && g->type == GEN_DNS) {
+				d = ASN1_STRING_get0_data(g->d.dNSName);
+				len = ASN1_STRING_length(g->d.dNSName);
+				if (len > 0 && (size_t)len < outlen && !memchr(d, '\0', (size_t)len)) {
+					memcpy(out, d, (size_t)len);
+					out[len] = '\0';
+					ret = 0;
+				}
+			}
+		}
+	}
+	GENERAL_NAMES_free(names);
+	return ret;
+}
+
+/* true when the leftid value v (without quotes) names id: "@name" or
+ * "name" for a name, any spelling of the same address for an address */
+static bool id_matches(const char *v, size_t len, const char *id)
+{
+	unsigned char a[16], b[16];
+	char buf[256];
+
+	if (len && v[0] == '@') {
+		v++;
+		len--;
+	}
+	if (len == 0 || len >= sizeof buf)
+		return false;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, id, a) == 1)
+		return inet_pton(AF_INET, buf, b) == 1 && memcmp(a, b, 4) == 0;
+	if (inet_pton(AF_INET6, id, a) == 1)
+		return inet_pton(AF_INET6, buf, b) == 1 && memcmp(a, b, 16) == 0;
+	return strcasecmp(buf, id) == 0;
+}
+
+/* ipsec.conf with leftid=OLD (and the first start's comment naming OLD)
+ * rewritten to NEW, into t; the number of leftid lines in *n */
+static void rewrite_conf(struct text *t, const char *conf, const char *old_id,
+                         const char *new_id, bool new_is_ip, int *n)
+{
+	char comment[400];
+
+	snprintf(comment, sizeof comment,
+	         "\t# %s; clients must use exactly that as the server address/remote ID.", old_id);
+	*n = 0;
+	for (const char *p = conf; *p; ) {
+		const char *nl = strchr(p, '\n'), *q = p, *v, *ve, *rest;
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (len == strlen(comment) && memcmp(p, comment, len) == 0) {
+			tprintf(t, "\t# %s; clients must use exactly that as the server "
+			        "address/remote ID.%s", new_id, nl ? "\n" : "");
+			p += len + (nl ? 1 : 0);
+			continue;
+		}
+		while (q < p + len && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(p + len - q) > 6 && strncmp(q, "leftid", 6) == 0) {
+			v = q + 6;
+			while (v < p + len && (*v == ' ' || *v == '\t'))
+				v++;
+			if (v < p + len && *v == '=') {
+				v++;
+				while (v < p + len && (*v == ' ' || *v == '\t'))
+					v++;
+				if (v < p + len && *v == '"') {
+					ve = memchr(v + 1, '"', (size_t)(p + len - v - 1));
+					rest = ve ? ve + 1 : NULL;
+					v++;
+				} else {
+					ve = v;
+					while (ve < p + len && *ve != ' ' && *ve != '\t' && *ve != '#')
+						ve++;
+					rest = ve;
+				}
+				if (rest && id_matches(v, (size_t)(ve - v), old_id)) {
+					int pre = (int)(v - p) - (rest != ve ? 1 : 0);
+
+					tprintf(t, "%.*s%s%s%.*s%s", pre, p, new_is_ip ? "" : "@",
+					        new_id, (int)(p + len - rest), rest, nl ? "\n" : "");
+					(*n)++;
+					p += len + (nl ? 1 : 0);
+					continue;
+				}
+			}
+		}
+		tprintf(t, "%.*s%s", (int)len, p, nl ? "\n" : "");
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+/* reads the regular file (not a symlink) path, at most CONF_MAX bytes,
+ * NUL-terminated; its mode and owner into st */
+static char *read_conf(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char *buf = NULL;
+	size_t off = 0;
+
+	if (fd < 0) {
+		seterr(err, errlen, "%s: %s%s", path, strerror(errno),
+		       errno == ELOOP ? " (a symlink: edit the file it points to yourself)" : "");
+		return NULL;
+	}
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_size >= (off_t)CONF_MAX) {
+		seterr(err, errlen, "%s: not a regular file below 1 MiB", path);
+		goto fail;
+	}
+	buf = malloc((size_t)st->st_size + 1);
+	if (!buf) {
+		seterr(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + off, (size_t)st->st_size - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+		if (off == (size_t)st->st_size)
+			break;
+	}
+	buf[off] = '\0';
+	if (strlen(buf) != off) {
+		seterr(err, errlen, "%s: holds a NUL byte", path);
+		goto fail;
+	}
+	close(fd);
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+int firstrun_reissue(const char *dir, const char *new_id, char *old_id, size_t old_idlen,
+                     int *n_leftid, char *err, size_t errlen)
+{
+	char p_cakey[PATH_MAX], p_ca[PATH_MAX], p_key[PATH_MAX], p_cert[PATH_MAX];
+	char p_conf[PATH_MAX], t_cert[PATH_MAX], t_conf[PATH_MAX], oid[256];
+	unsigned char bin[16];
+	EVP_PKEY *ca_key = NULL, *key = NULL;
+	X509 *ca = NULL, *old = NULL, *cert = NULL;
+	struct text *t = NULL;
+	struct stat st;
+	char *conf = NULL;
+	bool cert_moved = false, is_ip;
+	int ret = -1, fd;
+
+	*n_leftid = 0;
+	if (!new_id || !dir) {
+		seterr(err, errlen, "give the new server name or address (--server-id)");
+		return -1;
+	}
+	is_ip = inet_pton(AF_INET, new_id, bin) == 1 || inet_pton(AF_INET6, new_id, bin) == 1;
+	if (!is_ip && !pki_valid_dns_name(new_id)) {
+		seterr(err, errlen, "server id '%s' is neither a DNS name nor an IP address", new_id);
+		return -1;
+	}
+	if (join(p_cakey, sizeof p_cakey, dir, items[IT_CAKEY].rel) < 0 ||
+	    join(p_ca, sizeof p_ca, dir, items[IT_CACERT].rel) < 0 ||
+	    join(p_key, sizeof p_key, dir, items[IT_SRVKEY].rel) < 0 ||
+	    join(p_cert, sizeof p_cert, dir, items[IT_SRVCERT].rel) < 0 ||
+	    join(p_conf, sizeof p_conf, dir, "ipsec.conf") < 0 ||
+	    join(t_cert, sizeof t_cert, dir, "ipsec.d/certs/server.pem.new") < 0 ||
+	    join(t_conf, sizeof t_conf, dir, "ipsec.conf.new") < 0) {
+		seterr(err, errlen, "%s: path too long", dir);
+		return -1;
+	}
+	if (access(p_cakey, F_OK) < 0) {
+		seterr(err, errlen, "%s: %s: only a configuration cygnet's first start made can be "
+		       "re-issued this way (else use your CA, e.g. cygnet-pki server)", p_cakey,
+		       strerror(errno));
+		return -1;
+	}
+	if (!(ca_key = read_key(p_cakey, err, errlen)) || !(ca = read_cert(p_ca, err, errlen)) ||
+	    !(key = read_key(p_key, err, errlen)) || !(old = read_cert(p_cert, err, errlen)))
+		goto out;
+	if (cert_identity(old, oid, sizeof oid) < 0) {
+		seterr(err, errlen, "%s: no subjectAltName to replace", p_cert);
+		goto out;
+	}
+	if (X509_check_private_key(old, key) != 1) {
+		seterr(err, errlen, "%s does not belong to %s", p_cert, p_key);
+		goto out;
+	}
+	if (!(conf = read_conf(p_conf, &st, err, errlen)))
+		goto out;
+	if (!(cert = pki_server_issue(ca, ca_key, key, new_id, PKI_SERVER_DAYS, err, errlen)))
+		goto out;
+	if (!(t = calloc(1, sizeof *t)) ||
+	    (rewrite_conf(t, conf, oid, new_id, is_ip, n_leftid), t->overflow)) {
+		seterr(err, errlen, t ? "ipsec.conf: too long to rewrite" : "out of memory");
+		goto out;
+	}
+
+	/* leftovers of an interrupted run are ours: both names are fixed */
+	unlink(t_cert);
+	unlink(t_conf);
+	if (pki_write_cert(t_cert, cert, err, errlen) < 0)
+		goto out;
+	if (write_file(t_conf, st.st_mode & 07777, t->buf, t->len, err, errlen) < 0)
+		goto out;
+	if (geteuid() == 0 && chown(t_conf, st.st_uid, st.st_gid) < 0) {
+		seterr(err, errlen, "%s: chown: %s", t_conf, strerror(errno));
+		goto out;
+	}
+	if (rename(t_cert, p_cert) < 0) {
+		seterr(err, errlen, "%s: %s", p_cert, strerror(errno));
+		goto out;
+	}
+	cert_moved = true;
+	if (rename(t_conf, p_conf) < 0) {
+		seterr(err, errlen, "%s: %s", p_conf, strerror(errno));
+		goto out;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	snprintf(old_id, old_idlen, "%s", oid);
+	ret = 0;
+out:
+	if (ret != 0) {
+		/* put the old certificate back when ipsec.conf could not follow */
+		char e2[256];
+
+		if (cert_moved && pki_write_cert(t_cert, old, e2, sizeof e2) == 0)
+			rename(t_cert, p_cert);
+		unlink(t_cert);
+		unlink(t_conf);
+	}
+	if (t) {
+		OPENSSL_cleanse(t, sizeof *t);
+		free(t);
+	}
+	free(conf);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	X509_free(old);
+	X509_free(cert);
+	return ret;
 }

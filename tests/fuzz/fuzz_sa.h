@@ -24,7 +24,7 @@
 #include "src/log.h"
 
 static struct daemon fuzz_d;
-static char fuzz_user[64], fuzz_pass[FIRSTRUN_PASSWORD_LEN + 1];
+static char fuzz_user[64], fuzz_pass[FIRSTRUN_MAX_PASSWORD + 1];
 static struct sockaddr_in fuzz_peer, fuzz_local;
 static struct xform *fuzz_peer_x;     /* the peer's SK_ei/SK_ai: seals what we open */
 static const uint8_t fuzz_ek[32] = "fuzz: SK_e, the same both ways.";

@@ -342,7 +342,10 @@ contains nftables-masq6 "$C/nftables.conf" "ip6 saddr \$pool6 masquerade"
 
 DF=$C/Dockerfile
 contains docker-multistage "$DF" "FROM debian:12-slim AS build"
-contains docker-entrypoint "$DF" 'ENTRYPOINT ["cygnetd", "-c", "/etc/cygnet"]'
+contains docker-entrypoint "$DF" 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]'
+contains docker-nftables "$DF" " nftables openssl"
+contains docker-oci-labels "$DF" "org.opencontainers.image.title="
+check docker-entrypoint-sh sh -n "$C/docker-entrypoint.sh"
 contains docker-volume "$DF" "VOLUME /etc/cygnet /var/lib/cygnet"
 contains docker-expose "$DF" "EXPOSE 500/udp 4500/udp"
 contains docker-healthcheck "$DF" "CMD cygnetctl status >/dev/null"
@@ -376,6 +379,10 @@ assert str(s['ulimits']['memlock']) == '-1'
 assert s['restart'] == 'unless-stopped'
 assert not s.get('privileged'), 'privileged'
 assert s['build']['dockerfile'] == 'contrib/Dockerfile'
+assert s['init'] is True
+for v in ('CYGNET_SERVER_ID', 'CYGNET_POOLS', 'CYGNET_DNS', 'CYGNET_USERS', 'CYGNET_IPV6',
+          'CYGNET_NAT'):
+    assert v in s['environment'], v
 EOF
 else
 	skip compose-structure "python3-yaml not installed"

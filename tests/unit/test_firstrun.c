@@ -247,10 +247,37 @@ static void test_refusals(void)
 		CHECK(cases[i].name, firstrun_create(dir, &b, &res, err, sizeof err) < 0 &&
 		      err[0] && !exists(dir));
 	}
-	o.user = "bad user";
+	o.users[0].name = "bad user";
+	o.n_users = 1;
 	CHECK("create refuses bad user", firstrun_create(dir, &o, &res, err, sizeof err) < 0 &&
 	      !exists(dir));
-	o.user = NULL;
+	o.users[0].name = "alice";
+	o.users[0].password = "short";
+	CHECK("create refuses short password",
+	      firstrun_create(dir, &o, &res, err, sizeof err) < 0 && !exists(dir) &&
+	      !strstr(err, "short"));
+	o.users[0].password = "with\"quote";
+	CHECK("create refuses quote in password",
+	      firstrun_create(dir, &o, &res, err, sizeof err) < 0 && !exists(dir));
+	o.users[0].password = NULL;
+	o.users[1].name = "alice";
+	o.n_users = 2;
+	CHECK("create refuses a user twice",
+	      firstrun_create(dir, &o, &res, err, sizeof err) < 0 && !exists(dir));
+	o.n_users = 0;
+	o.pools[0] = "fd00:1::/112";
+	o.n_pools = 1;
+	o.ipv6 = FIRSTRUN_IPV6_NO;
+	CHECK("create refuses an IPv6 pool with IPv6 off",
+	      firstrun_create(dir, &o, &res, err, sizeof err) < 0 && !exists(dir) &&
+	      strstr(err, "IPv6"));
+	o.n_pools = 0;
+	o.ipv6 = FIRSTRUN_IPV6_AUTO;
+	o.dns[0] = "one.one.one.one";
+	o.n_dns = 1;
+	CHECK("create refuses a DNS name as resolver",
+	      firstrun_create(dir, &o, &res, err, sizeof err) < 0 && !exists(dir));
+	o.n_dns = 0;
 	o.server_id = "not a name";
 	CHECK("create refuses bad server id",
 	      firstrun_create(dir, &o, &res, err, sizeof err) < 0 && !exists(dir));
@@ -482,7 +509,8 @@ out:
  * leftid without '@', default pools */
 static void test_create_ip(const char *name, const char *ip)
 {
-	struct firstrun_opts o = { .server_id = ip, .user = "alice@example" };
+	struct firstrun_opts o = { .server_id = ip, .users = { { "alice@example", NULL } },
+	                           .n_users = 1, .ipv6 = FIRSTRUN_IPV6_YES };
 	struct firstrun_result res;
 	char dir[PATH_MAX], err[512] = "", want[192], check[96], *conf = NULL;
 	X509 *ca = NULL, *srv = NULL;
@@ -624,12 +652,13 @@ static void test_rollback(void)
 static void test_detect(void)
 {
 	char id[256], err[256] = "";
-	int rc = firstrun_detect_server_id(id, sizeof id, err, sizeof err);
+	bool pub = false;
+	int rc = firstrun_detect_server_id(id, sizeof id, &pub, err, sizeof err);
 
 	if (rc != 0)
 		printf("# detect: %s\n", err);
 	else
-		printf("# detected server id: %s\n", id);
+		printf("# detected server id: %s (%s)\n", id, pub ? "public" : "private");
 	CHECK("detect server id", rc == 0 && id[0]);
 }
 
