@@ -12,7 +12,6 @@
 #  - another prefix and state dir give a unit that names them;
 #  - make uninstall removes every file install put, and keeps a config.
 cd "$(dirname "$0")/../.." || exit 1
-TOP=$(pwd)
 failed=0
 ok() { echo "ok install/$1"; }
 not_ok() { echo "not ok install/$1: $2"; failed=1; }
