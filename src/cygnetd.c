@@ -34,6 +34,7 @@
 #include "src/pool.h"
 #include "src/privs.h"
 #include "src/reload.h"
+#include "src/sdnotify.h"
 #include "src/version.h"
 #include "tun/tun.h"
 
@@ -265,6 +266,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(use_syslog);
+	sdnotify_init();
 	/* before any key or password is read */
 	privs_no_core();
 	char err[1024];
@@ -474,6 +476,7 @@ int main(int argc, char **argv)
 	        CYGNET_VERSION, cfg->n_peers, cfg->n_peers == 1 ? "" : "s", d.tun_name, threads,
 	        threads == 1 ? "" : "s", ds.threaded ? "packets on worker threads" :
 	        "packets on the main thread");
+	sdnotify_ready("serving: %d conns, TUN %s", cfg->n_peers, d.tun_name);
 	client_move_open(&d);
 	client_start_all(&d);
 	event_base_dispatch(d.base);

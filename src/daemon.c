@@ -8,6 +8,7 @@
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/rekey.h"
+#include "src/sdnotify.h"
 
 
 void daemon_stop(struct daemon *d, int code)
@@ -17,6 +18,7 @@ void daemon_stop(struct daemon *d, int code)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	sdnotify_stopping();
 	client_stop_all(d);
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
 		if (sa->state == IKE_S_ESTABLISHED)

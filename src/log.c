@@ -1,18 +1,22 @@
-/* Logging: stderr with timestamps in the foreground, syslog otherwise.
- * Every line is escaped on its way out (escape.h): whatever a caller
- * formats into it, only printable ASCII reaches the terminal or syslog. */
+/* Logging: stderr with timestamps in the foreground, syslog otherwise;
+ * stderr connected to journald gets priority prefixes instead of
+ * timestamps (log.h). Every line is escaped on its way out (escape.h):
+ * whatever a caller formats into it, only printable ASCII reaches the
+ * terminal, the journal or syslog. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include "src/escape.h"
 #include "src/log.h"
 
 static int levels[LOG_SUBSYSTEMS] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 static int syslog_mode;
+static int journal_mode;
 
 static const char *const names[LOG_SUBSYSTEMS] = {
 	"dmn", "cfg", "ike", "enc", "net", "esp", "tun", "lib", "chd",
@@ -26,12 +30,30 @@ static const struct { const char *name; int sub; } aliases[] = {
 	{ "imv", LOG_CFG }, { "pts", LOG_CFG }, { "app", LOG_DMN },
 };
 
+/* systemd.exec(5), $JOURNAL_STREAM: "DEVICE:INODE" of the stream the
+ * manager connected to the journal; it counts only while stderr is still
+ * that stream (a shell redirection started from the unit is not). */
+static int stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	char end;
+	struct stat st;
+	if (!e || sscanf(e, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return 0;
+	if (fstat(2, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(int use_syslog)
 {
 	syslog_mode = use_syslog;
+	journal_mode = !use_syslog && stderr_is_journal();
 	if (use_syslog)
 		openlog("cygnetd", LOG_PID, LOG_DAEMON);
 }
+
 
 void log_set_level(int sub, int level)
 {
@@ -119,10 +141,17 @@ void log_msg(int sub, int level, const char *fmt, ...)
 		syslog(level <= 0 ? LOG_NOTICE : LOG_INFO, "[%s] %s", name, line);
 		return;
 	}
+	if (journal_mode) {
+		/* sd-daemon(3) prefixes; the journal stamps the time itself */
+		fprintf(stderr, "<%d>[%s] %s\n", level <= 0 ? LOG_ERR : level == 1 ? LOG_INFO :
+		        LOG_DEBUG, name, line);
+		return;
+	}
 	struct timeval tv;
 	struct tm tm;
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
-	fprintf(stderr, "%02d:%02d:%02d.%03ld [%s] %s\n", tm.tm_hour, tm.tm_min,
-	        tm.tm_sec, (long)(tv.tv_usec / 1000), name, line);
+	fprintf(stderr, "%04d-%02d-%02d %02d:%02d:%02d.%03ld [%s] %s\n", tm.tm_year + 1900,
+	        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	        (long)(tv.tv_usec / 1000), name, line);
 }

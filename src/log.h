@@ -1,6 +1,15 @@
 /* Logging with per-subsystem levels, like charondebug ("ike 2, cfg 3").
  * Levels: -1 silent, 0 basic, 1 audit (default), 2 control, 3 raw, 4 private.
- * Foreground: stderr; otherwise syslog. Secrets are never passed here. */
+ * Where a line goes:
+ *  - --syslog: syslog(3), facility daemon, level 0 as LOG_NOTICE, the rest
+ *    as LOG_INFO;
+ *  - stderr that is journald's stream (systemd.exec(5), JOURNAL_STREAM
+ *    matches stderr's device and inode): "<3>" for level 0 (errors and
+ *    what needs the operator), "<6>" for level 1, "<7>" for debug levels
+ *    (sd-daemon(3) prefixes), and no timestamp of its own;
+ *  - any other stderr (terminal, file): "2026-11-30 08:35:50.871 [ike] ..."
+ *    in local time.
+ * Secrets are never passed here. */
 #ifndef CYGNET_LOG_H
 #define CYGNET_LOG_H
 
@@ -19,6 +28,7 @@ enum log_sub {
 	LOG_SUBSYSTEMS
 };
 
+/* picks the destination once, before any thread or fork */
 void log_init(int use_syslog);
 /* sets one subsystem's level, or all with sub < 0 */
 void log_set_level(int sub, int level);

@@ -16,6 +16,7 @@
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/reload.h"
+#include "src/sdnotify.h"
 
 struct reload {
 	bool purge;
@@ -161,11 +162,13 @@ static void on_snapshot(struct daemon *d, struct conf_snapshot *snap, const char
 	         cfg->n_peers == 1 ? "" : "s", n_added ? added : "none",
 	         n_removed ? removed : "none", n_purged, n_purged == 1 ? "" : "s");
 	log_err(LOG_CFG, "%s", msg);
+	sdnotify_ready("serving: %d conns, configuration reloaded", cfg->n_peers);
 	r->done(d, true, msg, r->arg);
 	free(r);
 	return;
 failed:
 	log_err(LOG_CFG, "reload failed, the running configuration stays: %s", msg);
+	sdnotify_ready("serving: %d conns; reload failed: %s", d->cfg->n_peers, msg);
 	r->done(d, false, msg, r->arg);
 	free(r);
 }
@@ -182,5 +185,6 @@ void reload_start(struct daemon *d, bool purge_removed, reload_done done, void *
 	r->arg = arg;
 	log_info(LOG_CFG, "reloading the configuration from %s%s", d->cfg->dir,
 	         purge_removed ? " (terminating sessions it no longer allows)" : "");
+	sdnotify_reloading();
 	helper_reload(d, on_snapshot, r);
 }

@@ -306,7 +306,7 @@ contains windows-eap-identity-warning "$T/noeap.err" "eap_identity=%identity"
 
 U=$C/cygnetd.service
 _missing=
-for k in 'Type=simple' 'ExecStart=/usr/sbin/cygnetd -c /etc/cygnet --state-dir /var/lib/cygnet' \
+for k in 'Type=notify' 'NotifyAccess=main' 'ExecStart=/usr/sbin/cygnetd -c /etc/cygnet --state-dir /var/lib/cygnet' \
 	'ExecReload=/bin/kill -HUP $MAINPID' \
 	'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID CAP_CHOWN' \
 	'NoNewPrivileges=yes' 'ProtectSystem=strict' 'DeviceAllow=/dev/net/tun rw' \
