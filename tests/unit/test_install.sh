@@ -60,7 +60,6 @@ else ok destdir-no-system-changes; fi
 	echo "644 f ${UNITDIR#/}/cygnetd.service"
 	echo "700 d ${CONF#/}"
 	echo "700 d ${STATE#/}"
-	echo "755 d ${DATA#/}"
 } | sort -k3 >"$T/want"
 # what install made that is a file, or a directory of cygnet's own
 modes "$D" | awk '$2 != "d" || $3 ~ /cygnet$/' >"$T/got"
