@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -251,16 +252,52 @@ static void file_base(const char *user, char *out, size_t outlen)
 		snprintf(out, outlen, "vpn");
 }
 
-/* writes one file into dir: a temporary file (0600) renamed over name */
-static int write_file(const char *dir, const char *name, enum pformat fmt,
+/* The output directory, opened once: every file is made and renamed
+ * relative to this descriptor, so a path component swapped for a symlink
+ * afterwards changes nothing. The directory itself may not be a symlink
+ * and, since the files may hold a password and root may run this, must
+ * be writable only by its owner, who is root or the caller (as
+ * cygnetctl's edits of the config dir: src/cli_secrets.c). -1 with a
+ * message on stderr otherwise. */
+static int open_out_dir(const char *dir)
+{
+	struct stat st;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) != 0) {
+		fprintf(stderr, "cygnetctl: --out %s: %s\n", dir,
+		        errno == ELOOP ? "a symlink (name the directory itself)" : strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		fprintf(stderr, "cygnetctl: --out %s: %s: refusing to write profiles there\n", dir,
+		        st.st_uid != 0 && st.st_uid != geteuid() ? "owned by another user"
+		        : "writable by its group or others");
+		close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+/* writes one file into the directory dfd (shown as dir): a new temporary
+ * file (0600, never an existing one) renamed over name */
+static int write_file(int dfd, const char *dir, const char *name, enum pformat fmt,
                       const struct pfacts *pf)
 {
-	char path[4200], tmp[4300];
-	int fd;
+	char tmp[400];
+	uint8_t rnd[8];
+	int fd = -1;
 	FILE *f;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
-	fd = mkstemp(tmp);
+	for (int tries = 0; fd < 0 && tries < 10; tries++) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			break;
+		snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x%02x%02x", name, rnd[0],
+		         rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0) {
 		fprintf(stderr, "cygnetctl: %s: %s\n", dir, strerror(errno));
 		return -1;
@@ -268,7 +305,7 @@ static int write_file(const char *dir, const char *name, enum pformat fmt,
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 		return -1;
 	}
 	int rc = profile_write(fmt, pf, f);
@@ -276,14 +313,14 @@ static int write_file(const char *dir, const char *name, enum pformat fmt,
 		rc = -1;
 	if (fclose(f) != 0)
 		rc = -1;
-	if (rc == 0 && rename(tmp, path) != 0) {
-		fprintf(stderr, "cygnetctl: %s: %s\n", path, strerror(errno));
+	if (rc == 0 && renameat(dfd, tmp, dfd, name) != 0) {
+		fprintf(stderr, "cygnetctl: %s/%s: %s\n", dir, name, strerror(errno));
 		rc = -1;
 	}
 	if (rc != 0)
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 	else
-		printf("%s\n", path);
+		printf("%s/%s\n", dir, name);
 	return rc;
 }
 
@@ -444,6 +481,9 @@ int cli_profile(int argc, char **argv, const char *confdir)
 			if (++i >= argc || o.password)
 				goto usage;
 			o.password = argv[i];
+			fprintf(stderr, "cygnetctl: warning: a password on the command line is seen by "
+			        "every local user (ps) and kept in shell history: prefer "
+			        "--password-stdin\n");
 		} else if (strcmp(a, "--password-stdin") == 0) o.pw_stdin = true;
 		else if (strcmp(a, "--no-issuer-cn") == 0) o.no_issuer_cn = true;
 		else if (strcmp(a, "--on-demand") == 0) o.on_demand = true;
@@ -531,9 +571,8 @@ int cli_profile(int argc, char **argv, const char *confdir)
 		goto out;
 	}
 	const char *dir = o.out ? o.out : ".";
-	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "cygnetctl: --out %s: not a directory\n", dir);
+	int dfd = open_out_dir(dir);
+	if (dfd < 0) {
 		rc = 1;
 		goto out;
 	}
@@ -542,11 +581,12 @@ int cli_profile(int argc, char **argv, const char *confdir)
 		if (!o.want[k])
 			continue;
 		snprintf(fname, sizeof(fname), "%s.%s", pf.base, ext[k]);
-		if (write_file(dir, fname, (enum pformat)k, &pf) != 0) {
+		if (write_file(dfd, dir, fname, (enum pformat)k, &pf) != 0) {
 			fprintf(stderr, "cygnetctl: %s not written\n", fname);
 			rc = 1;
 		}
 	}
+	close(dfd);
 	if (pf.password)
 		fprintf(stderr, "These files hold %s's password: hand them over privately.\n",
 		        o.user);

@@ -457,6 +457,10 @@ static int write_ps1(const struct pfacts *pf, FILE *f)
 		warn("conn %s has no eap_identity: Windows sends its IP address as IKE identity, "
 		     "set eap_identity=%s", cn, "%identity");
 
+	/* a UTF-8 byte order mark: without it Windows PowerShell 5.1 reads
+	 * the file in the ANSI code page, where bytes of UTF-8 characters
+	 * (0x82, 0x91, 0x92 in cp1252) are quotes and end psq's strings */
+	fputs("\xef\xbb\xbf", f);
 	fprintf(f, "# cygnet IKEv2 VPN for Windows 10/11, made by cygnetctl profile\n"
 	        "# from conn %s: ike=%s esp=%s\n", cn, pf->ike_win_str, pf->esp_str);
 	fprintf(f, "# Run it in PowerShell%s:\n"

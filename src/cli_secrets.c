@@ -350,11 +350,24 @@ out:
 
 /* ---- the file ---- */
 
+static bool owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
 int sedit_lock(const char *confdir, char *err, size_t errlen)
 {
-	int fd = open(confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", confdir, strerror(errno));
+	/* a lock file of our own, not the directory: anyone who may open the
+	 * directory (-c /etc) could hold a flock on that */
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/.cygnetctl.lock", confdir);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !owner_ok(st.st_uid)) {
+		snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno)
+		         : "not a regular file of root or ours");
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	for (int i = 0; i < 100; i++) {
@@ -387,11 +400,6 @@ static void dir_of(const char *path, char *dir, size_t dirlen)
 		snprintf(dir, dirlen, "/");
 	else
 		snprintf(dir, dirlen, "%.*s", (int)(slash - path), path);
-}
-
-static bool owner_ok(uid_t uid)
-{
-	return uid == 0 || uid == geteuid();
 }
 
 /* the directory of a file we replace: only its owner (root or us) may

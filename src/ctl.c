@@ -318,7 +318,10 @@ static void leases(struct daemon *d, struct out *o, bool json)
 		put(o, "]}\n");
 }
 
-/* terminate by user name, virtual IP or #id */
+/* terminate by user name, virtual IP or #id. A user's handshakes that are
+ * past the first authentication but not established (EAP going on or
+ * done, a second round awaited) end too, without a DELETE: after
+ * "cygnetctl user del" a login parked there must not complete. */
 static void terminate(struct daemon *d, struct out *o, const char *what)
 {
 	uint8_t addr[16];
@@ -327,6 +330,14 @@ static void terminate(struct daemon *d, struct out *o, const char *what)
 	unsigned id = what[0] == '#' ? (unsigned)strtoul(what + 1, NULL, 10) : 0;
 	int n = 0;
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		bool pending = sa->state == IKE_S_AUTH2 || sa->state == IKE_S_EAP ||
+		               sa->state == IKE_S_EAP_DONE;
+		if (pending && !fam && (id ? sa->id == id : strcmp(sa->user, what) == 0)) {
+			log_err(LOG_IKE, "%s: '%s' is not logged in yet: handshake ended on request of "
+			        "the control socket", ike_sa_tag(sa), sa->user);
+			ike_sa_set_state(sa, IKE_S_DEAD);
+			continue;
+		}
 		if (sa->state != IKE_S_ESTABLISHED)
 			continue;
 		bool match = id ? sa->id == id

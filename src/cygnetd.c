@@ -307,6 +307,7 @@ int main(int argc, char **argv)
 			log_err(LOG_DMN, "%s/ipsec.conf exists: the first-start settings (%s%s%s) are "
 			        "ignored", dir, flags ? "flags" : "", flags && names[0] ? ", " : "", names);
 	}
+	firstrun_env_clear();
 	if (init_only)
 		return 0;
 

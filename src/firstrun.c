@@ -543,6 +543,15 @@ static int prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 		seterr(err, errlen, "%s exists and is not a directory", dir);
 		return -1;
 	}
+	/* keys and ipsec.conf (whose leftupdown= the privileged helper runs)
+	 * go there: nobody else may write it */
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		seterr(err, errlen, "%s is %s: refusing to create keys and a configuration in it "
+		       "(chown it to this user and chmod go-w, or remove it)", dir,
+		       st.st_uid != geteuid() ? "owned by another user" : "writable by its group or "
+		       "others");
+		return -1;
+	}
 	d = opendir(dir);
 	if (!d) {
 		seterr(err, errlen, "%s: %s", dir, strerror(errno));

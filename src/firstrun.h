@@ -158,6 +158,11 @@ void firstrun_opts_wipe(struct firstrun_opts *o);
  * comma separated, into out; "" when none. For the "ignored" log line. */
 void firstrun_env_names(char *out, size_t outlen);
 
+/* Wipes the values of the CYGNET_* variables in this process's
+ * environment (CYGNET_USERS may hold passwords) and unsets them, so that
+ * neither the daemon, its helper nor a leftupdown script keeps them. */
+void firstrun_env_clear(void);
+
 /* ---- re-issuing the server certificate -----------------------------
  *
  * For a configuration the first start made (DIR/ca/ca.key and

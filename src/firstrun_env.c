@@ -164,6 +164,17 @@ void firstrun_opts_wipe(struct firstrun_opts *o)
 		OPENSSL_cleanse(o->envbuf, sizeof o->envbuf);
 }
 
+void firstrun_env_clear(void)
+{
+	for (size_t i = 0; i < sizeof env_vars / sizeof env_vars[0]; i++) {
+		char *v = getenv(env_vars[i]);
+
+		if (v)
+			OPENSSL_cleanse(v, strlen(v));
+		unsetenv(env_vars[i]);
+	}
+}
+
 void firstrun_env_names(char *out, size_t outlen)
 {
 	size_t off = 0;

@@ -377,7 +377,7 @@ int rad_mppe_key(const uint8_t *value, size_t len, const uint8_t req_auth[RAD_AU
 {
 	uint8_t plain[RAD_ATTR_MAX], b[16];
 	int rc = -1;
-	if (len < 2 + 16 || (len - 2) % 16 || !(value[0] & 0x80))
+	if (len < 2 + 16 || len - 2 > sizeof(plain) || (len - 2) % 16 || !(value[0] & 0x80))
 		return -1;
 	const uint8_t *c = value + 2;
 	size_t n = len - 2;

@@ -47,6 +47,12 @@ mkdir -p "$T/out"
 ln -s "$T/victim" "$T/out/alice.txt"
 check writes ctl profile alice --out "$T/out"
 check symlink_not_followed test ! -e "$T/victim"
+# --out naming a symlink, or a directory others may write, is refused
+mkdir -p "$T/real" "$T/open"
+ln -s "$T/real" "$T/link"
+chmod 0777 "$T/open"
+check out_symlink_refused sh -c "! '$TOP/src/cygnetctl' -c '$D' profile alice --out '$T/link' 2>/dev/null && [ -z \"\$(ls -A '$T/real')\" ]"
+check out_world_writable_refused sh -c "! '$TOP/src/cygnetctl' -c '$D' profile alice --out '$T/open' 2>/dev/null && [ -z \"\$(ls -A '$T/open')\" ]"
 check modes_0600 test "$(stat -c %a "$T/out/alice.mobileconfig" "$T/out/alice.sswan" \
 	"$T/out/alice.ps1" "$T/out/alice.txt" | sort -u)" = 600
 check no_password sh -c "! grep -q AuthPassword '$T/out/alice.mobileconfig'"
@@ -91,6 +97,10 @@ P=$T/out/alice.ps1
 check ps1_ipsec grep -q -- '-EncryptionMethod AES256 -IntegrityCheckMethod SHA256 -DHGroup Group14' "$P"
 check ps1_pfs grep -q -- '-PfsGroup PFS2048' "$P"
 check ps1_names grep -q "^\$Server = 'vpn.example.test'$" "$P"
+# UTF-8 with a byte order mark: Windows PowerShell 5.1 reads a file
+# without one in the ANSI code page, where UTF-8 bytes 0x82/0x91/0x92 are
+# quotes that would end a string early
+check ps1_utf8_bom sh -c "[ \"\$(head -c 3 '$P' | od -An -tx1 | tr -d ' ')\" = efbbbf ]"
 check ps1_ipv6_route grep -q "DestinationPrefix '8000::/1'" "$P"
 openssl x509 -in "$CA" -outform DER -out "$T/ca.der"
 sed -n "s/^    '\([A-Za-z0-9+/=]*\)'.*/\1/p" "$P" | tr -d '\n' | openssl base64 -d -A >"$T/ps1-ca.der"
