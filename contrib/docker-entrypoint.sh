@@ -4,7 +4,8 @@
 #  1. First start: when the config dir has no ipsec.conf, `cygnetd
 #     --init-only` creates one (CA, server certificate, users, pools) from
 #     the CYGNET_* variables and the arguments, and prints what clients
-#     need (docker logs).
+#     need (docker logs); `cygnetctl profile` then writes every user's
+#     client profiles into CONFDIR/profiles.
 #  2. NAT: loads the nftables table "inet cygnet_container" into the
 #     container's network namespace, replacing any earlier one in a single
 #     transaction: masquerade of the pools out of the uplink (the interface
@@ -30,7 +31,8 @@
 # CYGNET_IPV6 (read by cygnetd on the first start, see cygnetd(8));
 # CYGNET_NAT=yes|no (default yes); CYGNET_UPLINK="IF..." the interfaces
 # to masquerade out of (default: those of the IPv4 and IPv6 default
-# routes); CYGNET_CONFDIR (default /etc/cygnet); CYGNETD (default cygnetd).
+# routes); CYGNET_CONFDIR (default /etc/cygnet); CYGNETD (default cygnetd);
+# CYGNETCTL (default: cygnetctl beside cygnetd).
 set -eu
 
 PROG=cygnet-entrypoint
@@ -46,9 +48,25 @@ case ${1:-} in
 *) exec "$@" ;;
 esac
 
-# ---- 1. first start
+# ---- 1. first start, and every user's client profiles
+# the users of the first start's ipsec.secrets: NAME : EAP "..."
+first_users() {
+	awk '$2 == ":" && $3 == "EAP" { print $1 }' "$CONF/ipsec.secrets"
+}
+
 if [ ! -e "$CONF/ipsec.conf" ] && [ ! -e "$CONF/swanctl.conf" ]; then
 	"$CYGNETD" -c "$CONF" --init-only "$@" || die "first start failed (see above)"
+	# Apple .mobileconfig, Android .sswan, Windows .ps1 and a .txt per
+	# user, without passwords (the banner above shows them once)
+	ctl=${CYGNETCTL:-$(dirname "$(command -v "$CYGNETD")")/cygnetctl}
+	[ -x "$ctl" ] || ctl=cygnetctl
+	if [ -d "$CONF/profiles" ] || mkdir -m 0700 "$CONF/profiles"; then
+		for u in $(first_users); do
+			"$ctl" -c "$CONF" profile "$u" --out "$CONF/profiles" >/dev/null ||
+				log "profiles for $u not written"
+		done
+		log "client profiles (no passwords) in $CONF/profiles: docker cp CONTAINER:$CONF/profiles ."
+	fi
 fi
 
 # ---- 2. NAT and MSS clamping

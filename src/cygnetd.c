@@ -126,12 +126,12 @@ static int reissue_cert(const char *dir, const char *id)
 	if (!id)
 		id = getenv("CYGNET_SERVER_ID");
 	if (!id || !*id) {
-		fprintf(stderr, "cygnetd: --reissue-server-cert needs --server-id NAME "
+		log_fatal("--reissue-server-cert needs --server-id NAME "
 		        "(or CYGNET_SERVER_ID)\n");
 		return 2;
 	}
 	if (firstrun_reissue(dir, id, old, sizeof(old), &n, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		return 1;
 	}
 	printf("%s/ipsec.d/certs/server.pem: re-issued for %s (was %s); %d leftid= line%s of\n"
@@ -143,7 +143,7 @@ static int reissue_cert(const char *dir, const char *id)
 		       old, strchr(id, ':') || strspn(id, "0123456789.") == strlen(id) ? "" : "@", id);
 	struct config *cfg = config_load(dir, err, sizeof(err));
 	if (!cfg) {
-		fprintf(stderr, "cygnetd: the re-issued configuration does not load: %s\n", err);
+		log_fatal("the re-issued configuration does not load: %s\n", err);
 		return 1;
 	}
 	config_free(cfg);
@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < -1 || v > 4) {
-				fprintf(stderr, "cygnetd: --debug needs a level from -1 to 4\n");
+				log_fatal("--debug needs a level from -1 to 4\n");
 				return 2;
 			}
 			debug = (int)v;
@@ -232,21 +232,21 @@ int main(int argc, char **argv)
 		case 'i': fo.server_id = optarg; break;
 		case 'p':
 			if (fo.n_pools == (int)(sizeof(fo.pools) / sizeof(fo.pools[0]))) {
-				fprintf(stderr, "cygnetd: too many --pool options\n");
+				log_fatal("too many --pool options\n");
 				return 2;
 			}
 			fo.pools[fo.n_pools++] = optarg;
 			break;
 		case 'u':
 			if (fo.n_users == FIRSTRUN_MAX_USERS) {
-				fprintf(stderr, "cygnetd: too many --vpn-user options\n");
+				log_fatal("too many --vpn-user options\n");
 				return 2;
 			}
 			fo.users[fo.n_users++].name = optarg;
 			break;
 		case 'n':
 			if (fo.n_dns == FIRSTRUN_MAX_DNS) {
-				fprintf(stderr, "cygnetd: too many --dns options\n");
+				log_fatal("too many --dns options\n");
 				return 2;
 			}
 			fo.dns[fo.n_dns++] = optarg;
@@ -275,12 +275,12 @@ int main(int argc, char **argv)
 		return reissue_cert(dir, fo.server_id);
 	if (firstrun_needed(dir) && !print_net) {
 		if (check_only) {
-			fprintf(stderr, "cygnetd: %s/ipsec.conf: No such file or directory\n", dir);
+			log_fatal("%s/ipsec.conf: No such file or directory\n", dir);
 			return 1;
 		}
 		/* the CYGNET_* variables fill in what no flag gave */
 		if (firstrun_opts_from_env(&fo, err, sizeof(err)) != 0) {
-			fprintf(stderr, "cygnetd: %s\n", err);
+			log_fatal("%s\n", err);
 			firstrun_opts_wipe(&fo);
 			return 2;
 		}
@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 		int frc = firstrun_create(dir, &fo, &res, err, sizeof(err));
 		firstrun_opts_wipe(&fo);
 		if (frc != 0) {
-			fprintf(stderr, "cygnetd: %s\n", err);
+			log_fatal("%s\n", err);
 			return 1;
 		}
 		firstrun_print(stdout, &res);
@@ -313,11 +313,11 @@ int main(int argc, char **argv)
 
 	struct config *cfg = config_load(dir, err, sizeof(err));
 	if (!cfg) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		return 1;
 	}
 	if (cfg->conf->charondebug && log_parse_levels(cfg->conf->charondebug, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s/ipsec.conf: %s\n", dir, err);
+		log_fatal("%s/ipsec.conf: %s\n", dir, err);
 		config_free(cfg);
 		return 1;
 	}
@@ -347,11 +347,11 @@ int main(int argc, char **argv)
 	struct lease_store *leases = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	if (!d.base || !d.alim || ike_sa_tables_init(&d) != 0) {
-		fprintf(stderr, "cygnetd: out of memory\n");
+		log_fatal("out of memory\n");
 		goto out;
 	}
 	if (privs_check_start(err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	/* packet threads: one per CPU by default */
@@ -366,7 +366,7 @@ int main(int argc, char **argv)
 	}
 	d.reuseport = esp_threads > 0;
 	if (net_open(&d, 500, 4500, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	d.n_tun_fds = esp_threads > 0 ? esp_threads : 1;
@@ -379,7 +379,7 @@ int main(int argc, char **argv)
 	if (!vnet &&
 	    tun_open(d.tun_name, d.n_tun_fds, (int)d.tun_mtu, d.tun_fds, err, sizeof(err)) != 0) {
 		d.n_tun_fds = 0;
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	uint16_t mss4, mss6;
@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 	else
 		log_info(LOG_TUN, "TCP SYNs through the tunnel: MSS not clamped (mssfix=no)");
 	if (helper_add_routes(cfg, d.tun_name, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	struct dp_params dpp = { .base = d.base, .tun_fd = d.tun_fds[0], .tun_name = d.tun_name,
@@ -409,7 +409,7 @@ int main(int argc, char **argv)
 			dpp.sock_family[dpp.n_socks++] = d.socks[i].family;
 		}
 	if (!(d.dp = dp_new(&dpp, err, sizeof(err)))) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	ev_term = evsignal_new(d.base, SIGTERM, on_stop, &d);
@@ -417,7 +417,7 @@ int main(int argc, char **argv)
 	ev_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
 	if (!ev_term || !ev_int || !ev_hup || event_add(ev_term, NULL) || event_add(ev_int, NULL) ||
 	    event_add(ev_hup, NULL)) {
-		fprintf(stderr, "cygnetd: cannot set up signal handling\n");
+		log_fatal("cannot set up signal handling\n");
 		goto out;
 	}
 	if (ctl_open(&d, ctl_path, err, sizeof(err)) != 0)
@@ -425,7 +425,7 @@ int main(int argc, char **argv)
 		        "reach this daemon; choose another path with --ctl)", err);
 	/* before the drop: a port below 1024 needs it */
 	if (metrics_http_open(&d, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	warn_forwarding();
@@ -433,7 +433,7 @@ int main(int argc, char **argv)
 	uid_t uid;
 	gid_t gid;
 	if (privs_target(cfg->conf->user, &uid, &gid, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	leases = lease_store_open(state_dir, uid, gid, err, sizeof(err));
@@ -443,23 +443,23 @@ int main(int argc, char **argv)
 	privs_lock_memory(false);
 	/* what stays privileged (leftupdown, reloads) moves to the helper */
 	if (helper_start(&d, cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: privileged helper: %s\n", err);
+		log_fatal("privileged helper: %s\n", err);
 		goto out;
 	}
 	/* everything privileged is done: TUN, routes, sockets, keys */
 	if (privs_drop(cfg->conf->user, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	/* threads only now: the helper was forked from a single thread */
 	int threads = cfg->conf->ike_threads < 0 ? jobs_default_threads() : cfg->conf->ike_threads;
 	d.jobs = jobs_new(&d, threads, JOBS_QUEUE);
 	if (!d.jobs) {
-		fprintf(stderr, "cygnetd: cannot start the crypto worker threads\n");
+		log_fatal("cannot start the crypto worker threads\n");
 		goto out;
 	}
 	if (dp_start(d.dp, err, sizeof(err)) != 0) {
-		fprintf(stderr, "cygnetd: %s\n", err);
+		log_fatal("%s\n", err);
 		goto out;
 	}
 	struct dp_stats ds;
@@ -469,7 +469,7 @@ int main(int argc, char **argv)
 	if (leases) {
 		lease_store_load(leases, cfg);
 		if (lease_store_start(leases, &d) != 0) {
-			fprintf(stderr, "cygnetd: cannot set up the lease timer\n");
+			log_fatal("cannot set up the lease timer\n");
 			goto out;
 		}
 	}

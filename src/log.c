@@ -55,6 +55,15 @@ void log_init(int use_syslog)
 }
 
 
+void log_fatal(const char *fmt, ...)
+{
+	va_list ap;
+	fputs(stderr_is_journal() ? "<3>cygnetd: " : "cygnetd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
 void log_set_level(int sub, int level)
 {
 	if (sub < 0) {

@@ -30,6 +30,10 @@ enum log_sub {
 
 /* picks the destination once, before any thread or fork */
 void log_init(int use_syslog);
+/* "cygnetd: " and the message (which ends with its own newline) on
+ * stderr, as an error ("<3>") when stderr is the journal: what stops
+ * cygnetd at start, before or after log_init */
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* sets one subsystem's level, or all with sub < 0 */
 void log_set_level(int sub, int level);
 int log_get_level(int sub);

@@ -127,6 +127,20 @@ check_no_log password_not_logged "$SERVER_LOG" "$carol_pw|${USERS[alice]}"
 check firstrun_pools grep -q "^	rightsourceip=$POOL_V4,$POOL_V6\$" "$d/ipsec.conf"
 check firstrun_dns grep -q "^	rightdns=$DNS_V4,$DNS_V6\$" "$d/ipsec.conf"
 check firstrun_leftid grep -q "^	leftid=@$SERVER_ID\$" "$d/ipsec.conf"
+# every user's client profiles, 0600 in a 0700 dir, without passwords
+pf_ok=1
+for u in alice carol; do
+	for e in mobileconfig sswan ps1 txt; do
+		[ "$(stat -c %a "$d/profiles/$u.$e" 2>/dev/null)" = 600 ] || pf_ok=0
+	done
+done
+if [ "$pf_ok" = 1 ] && [ "$(stat -c %a "$d/profiles")" = 700 ] &&
+	! grep -rqF -e "$carol_pw" -e "${USERS[alice]}" "$d/profiles"; then
+	ok firstrun_profiles_written
+else
+	not_ok firstrun_profiles_written "$(ls -l "$d/profiles" 2>&1 | tr '\n' ' ')"
+fi
+check_log firstrun_profiles_logged "$SERVER_LOG" "client profiles \(no passwords\) in $d/profiles"
 
 # ---- the table, forwarding
 # the TUN device's MTU (mtu= in config setup, cygnet's default here): the
