@@ -67,6 +67,7 @@ static void move_session(struct ike_sa *n, struct ike_sa *sa)
 	n->sig_hashes = sa->sig_hashes;
 	n->peer_frag = sa->peer_frag;
 	n->peer_mobike = sa->peer_mobike;
+	n->peer_redirect = sa->peer_redirect;
 	n->has_vip4 = sa->has_vip4;
 	n->has_vip6 = sa->has_vip6;
 	memcpy(n->vip4, sa->vip4, 4);
