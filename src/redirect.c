@@ -214,6 +214,7 @@ struct redirect_move {
 	struct redirect_gw to;
 	struct event *timer;
 	uint64_t asked;                   /* monotonic seconds of the command */
+	uint64_t answered_at;             /* ... and of the client's answer */
 	bool sent, answered;
 };
 
@@ -288,26 +289,61 @@ static void move_tick(evutil_socket_t fd, short what, void *arg)
 	arm(mv->timer, RETRY_SECS);
 }
 
+/* the move state of sa, with its timer (not armed); NULL on failure */
+static struct redirect_move *move_new(struct daemon *d, struct ike_sa *sa,
+                                      const struct redirect_gw *gw)
+{
+	struct redirect_move *mv = calloc(1, sizeof(*mv));
+	if (!mv)
+		return NULL;
+	mv->timer = evtimer_new(d->base, move_tick, sa);
+	if (!mv->timer) {
+		free(mv);
+		return NULL;
+	}
+	mv->to = *gw;
+	mv->asked = now_sec();
+	sa->move = mv;
+	return mv;
+}
+
 int redirect_move(struct daemon *d, struct ike_sa *sa, const struct redirect_gw *gw)
 {
 	if (sa->client || sa->state != IKE_S_ESTABLISHED || !sa->peer_redirect)
 		return -1;
 	if (sa->move)
 		return 1;
-	struct redirect_move *mv = calloc(1, sizeof(*mv));
+	struct redirect_move *mv = move_new(d, sa, gw);
 	if (!mv)
 		return -1;
-	mv->timer = evtimer_new(d->base, move_tick, sa);
-	if (!mv->timer) {
-		free(mv);
-		return -1;
-	}
-	mv->to = *gw;
-	mv->asked = now_sec();
-	sa->move = mv;
 	if (!move_send(d, sa))
 		arm(mv->timer, RETRY_SECS);
 	return 0;
+}
+
+void redirect_rekeyed(struct daemon *d, struct ike_sa *old, struct ike_sa *n)
+{
+	struct redirect_move *mv = old->move;
+	if (!mv || n->move || n->state != IKE_S_ESTABLISHED)
+		goto out;
+	if (!mv->answered) {
+		log_info(LOG_IKE, "%s: IKE_SA rekeyed into #%u before the client took the "
+		         "REDIRECT: asking again there", ike_sa_tag(old), n->id);
+		redirect_move(d, n, &mv->to);
+		goto out;
+	}
+	/* the client is on its way: the new IKE_SA waits for its DELETE
+	 * what was left of the wait, sending nothing */
+	struct redirect_move *nm = move_new(d, n, &mv->to);
+	if (!nm)
+		goto out;
+	nm->sent = nm->answered = true;
+	uint64_t now = now_sec(), wait = d->cfg->conf->half_open_timeout;
+	uint64_t end = mv->answered_at + wait;
+	arm(nm->timer, end > now ? (unsigned)(end - now) : 0);
+	nm->answered_at = mv->answered_at;
+out:
+	redirect_sa_free(old);
 }
 
 void redirect_answered(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
@@ -317,6 +353,7 @@ void redirect_answered(struct daemon *d, struct ike_sa *sa, const struct ike_msg
 	if (!mv)
 		return;
 	mv->answered = true;
+	mv->answered_at = now_sec();
 	d->redirect.n_moved++;
 	if (err)
 		log_info(LOG_IKE, "%s: '%s' answered the REDIRECT with %s", ike_sa_tag(sa), sa->user,

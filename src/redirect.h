@@ -118,6 +118,10 @@ void redirect_state_change(struct daemon *d, const struct ike_sa *sa, int st);
 int redirect_move(struct daemon *d, struct ike_sa *sa, const struct redirect_gw *gw);
 /* the answer to our REDIRECT request arrived (from ike_sa_response) */
 void redirect_answered(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m);
+/* an IKE rekey made n the successor of old (n established): a move of
+ * old not answered yet is asked again on n; one the client answered
+ * keeps waiting there for the client's DELETE; old's state is freed */
+void redirect_rekeyed(struct daemon *d, struct ike_sa *old, struct ike_sa *n);
 /* releases the move state of sa (from ike_sa_destroy); NULL-safe */
 void redirect_sa_free(struct ike_sa *sa);
 

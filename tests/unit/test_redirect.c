@@ -377,6 +377,22 @@ static void test_daemon(void)
 	n = exchange(7, 0, ans, sizeof(ans));
 	CHECK("draining: a client without support is served", n && !is_redirect(ans, n, 7));
 	CHECK("redirect --off", strstr(command(" --off"), "once 1 IKE_SAs") && !d.redirect.drain);
+	/* the client rekeys the IKE_SA before it took the REDIRECT: the move
+	 * is asked again on the successor */
+	n = exchange(8, 2, ans, sizeof(ans));   /* REDIRECTED_FROM: served */
+	struct ike_sa *succ = d.sas;
+	CHECK("a successor IKE_SA", n && succ && succ != first && succ->peer_redirect);
+	if (succ && succ != first) {
+		ike_sa_set_state(succ, IKE_S_ESTABLISHED);
+		succ->req_kind = REQ_DPD;     /* keeps it from sending in the test */
+		redirect_rekeyed(&d, first, succ);
+		CHECK("rekeyed before the answer: the move goes to the successor",
+		      !first->move && succ->move);
+		redirect_sa_free(succ);
+		CHECK("redirect_sa_free", !succ->move);
+		succ->req_kind = REQ_NONE;
+		ike_sa_set_state(succ, IKE_S_DEAD);
+	}
 	ike_sa_set_state(first, IKE_S_DEAD);
 	ike_sa_reap(&d);
 	CHECK("a moving IKE_SA deleted: its count goes, its move freed", d.redirect.n_up == 1);
