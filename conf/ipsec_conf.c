@@ -8,6 +8,7 @@
  * recorded in conn->pending so the daemon can say so at startup. */
 #include "conf/ipsec_conf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -644,7 +645,7 @@ static const char *const setup_names[] = {
 	"retransmit_timeout", "retransmit_base", "retransmit_tries",
 	"auth_backoff", "auth_backoff_free", "auth_backoff_free_source", "auth_backoff_base",
 	"auth_backoff_max", "dns1", "dns2", "nbns1", "nbns2", "mtu", "mssfix",
-	"metrics",
+	"metrics", "redirect_to", "redirect_above",
 };
 
 /* whole-number settings of config setup: name, where, allowed range */
@@ -793,6 +794,81 @@ bad:
 	           conf_show(v, show, sizeof(show)));
 }
 
+bool conf_redirect_host_ok(const char *s)
+{
+	uint8_t a[16];
+	if (!s || !*s || strlen(s) > 255)
+		return false;
+	if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
+		return true;
+	size_t label = 0;
+	bool digits = true;             /* the label so far is all digits */
+	for (const char *p = s;; p++) {
+		if (*p == '.' || !*p) {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			if (!*p)
+				return !digits;     /* "10.1.2" is no name and no address */
+			label = 0;
+			digits = true;
+			continue;
+		}
+		bool alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		             (*p >= '0' && *p <= '9');
+		if (!alnum && !(*p == '-' && label > 0))
+			return false;
+		if (!(*p >= '0' && *p <= '9'))
+			digits = false;
+		label++;
+	}
+}
+
+/* redirect_to=HOST[,HOST...] (empty: none) and redirect_above=N (empty:
+ * no load rule); that both or neither are given is checked by
+ * check_redirect once all is read */
+static int setup_redirect(struct ipsec_conf *conf, struct cctx *c, const struct conf_kv *kv)
+{
+	char show[CONF_SHOW_LEN];
+	const char *v = kv->value;
+	if (!conf->redirect_file || strcmp(kv->key, "redirect_above") == 0) {
+		conf->redirect_file = kv->file;
+		conf->redirect_line = kv->line;
+	}
+	if (strcmp(kv->key, "redirect_above") == 0) {
+		conf->redirect_above_set = *v != '\0';
+		long x = *v ? setup_whole(v, 0, 10000000) : 0;
+		if (x < 0)
+			return bad(c, kv, "expected a number of established IKE_SAs from 0 to 10000000");
+		conf->redirect_above = (uint32_t)x;
+		return 0;
+	}
+	conf_strv_free(conf->redirect_to, conf->n_redirect_to);
+	conf->redirect_to = NULL;
+	conf->n_redirect_to = 0;
+	for (const char *p = v; *p;) {
+		char host[300];
+		size_t n = strcspn(p, ", \t");
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (n >= sizeof(host))
+			n = sizeof(host) - 1;
+		memcpy(host, p, n);
+		host[n] = '\0';
+		if (!conf_redirect_host_ok(host))
+			return bad(c, kv, "'%s' is not an IPv4 or IPv6 address or a DNS name (letters, "
+			           "digits, '-' and '.', at most 255 characters)",
+			           conf_show(host, show, sizeof(show)));
+		if (conf->n_redirect_to >= 64)
+			return bad(c, kv, "more than 64 hosts");
+		if (conf_strv_add(&conf->redirect_to, &conf->n_redirect_to, host) < 0)
+			return oom(c->err, c->errlen, kv);
+		p += strcspn(p, ", \t");
+	}
+	return 0;
+}
+
 static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err, size_t errlen)
 {
 	struct conf_conn dummy;
@@ -878,6 +954,8 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 	}
 	if (strcmp(kv->key, "metrics") == 0)
 		return setup_metrics(conf, &c, kv);
+	if (strncmp(kv->key, "redirect_", 9) == 0)
+		return setup_redirect(conf, &c, kv);
 	if ((strncmp(kv->key, "dns", 3) == 0 || strncmp(kv->key, "nbns", 4) == 0)) {
 		bool nbns = kv->key[0] == 'n';
 		struct conf_addr *slot = nbns ? &conf->nbns[kv->key[4] - '1'] : &conf->dns[kv->key[3] - '1'];
@@ -1285,6 +1363,24 @@ static int check_mtu(const struct ipsec_conf *conf, char *err, size_t errlen)
 	return 0;
 }
 
+/* redirect_above= and redirect_to= go together: one without the other
+ * would do nothing */
+static int check_redirect(const struct ipsec_conf *conf, char *err, size_t errlen)
+{
+	if (conf->redirect_above_set && !conf->n_redirect_to) {
+		conf_errf(err, errlen, conf->redirect_file, conf->redirect_line, "redirect_above: "
+		          "no redirect_to=HOST[,HOST...] to send the clients to");
+		return -1;
+	}
+	if (!conf->redirect_above_set && conf->n_redirect_to) {
+		conf_errf(err, errlen, conf->redirect_file, conf->redirect_line, "redirect_to: "
+		          "set redirect_above=N too (new clients go elsewhere once N IKE_SAs are "
+		          "established; 0: always)");
+		return -1;
+	}
+	return 0;
+}
+
 static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 {
 	struct ipsec_conf *conf = calloc(1, sizeof(*conf));
@@ -1344,7 +1440,7 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 		conf->conns[conf->n_conns++] = conn;
 		memset(&conn, 0, sizeof(conn));
 	}
-	if (check_mtu(conf, err, errlen) < 0)
+	if (check_mtu(conf, err, errlen) < 0 || check_redirect(conf, err, errlen) < 0)
 		goto out;
 	ret = conf;
 	conf = NULL;
@@ -1402,6 +1498,7 @@ void ipsec_conf_free(struct ipsec_conf *c)
 	}
 	free(c->pending);
 	conf_strv_free(c->warnings, c->n_warnings);
+	conf_strv_free(c->redirect_to, c->n_redirect_to);
 	for (int i = 0; i < c->n_conns; i++)
 		conn_free(&c->conns[i]);
 	free(c->conns);

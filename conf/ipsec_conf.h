@@ -212,6 +212,16 @@ struct ipsec_conf {
 	 * GET /metrics (src/metrics_http.h); family 0: none (the default) */
 	struct conf_addr metrics;
 	uint16_t metrics_port;
+	/* cygnet: redirect_to=HOST[,HOST...] and redirect_above=N (RFC 5685,
+	 * src/redirect.h): once N IKE_SAs are established, a new client that
+	 * supports redirects is sent at IKE_SA_INIT to the next HOST (an IPv4
+	 * or IPv6 address or a DNS name, see conf_redirect_host_ok). Both or
+	 * neither: redirect_above_set false is the default (no load rule).
+	 * redirect_file/line: where redirect_above= (else redirect_to=) was. */
+	char **redirect_to; int n_redirect_to;
+	uint32_t redirect_above;
+	bool redirect_above_set;
+	const char *redirect_file; int redirect_line;
 	/* things that load but deserve a line in the log, one
 	 * "file:line: ..." each (e.g. leftsubnet=a;b, see cv_net_list) */
 	char **warnings; int n_warnings;
@@ -244,5 +254,11 @@ int conf_parse_addr(const char *s, struct conf_addr *out);
  * "", %any, %any4, %any6, other %words, lists (','), subnets ('/') and
  * address ranges ("a-b"). strongSwan can only initiate to such a host. */
 bool conf_host_is_specific(const char *host);
+
+/* true when s is a redirect target as RFC 5685 carries it: an IPv4
+ * address (dotted quad), an IPv6 address, or a DNS name of letters,
+ * digits, '-' and '.' (labels of 1..63, none starting or ending with
+ * '-', the last not all digits), at most 255 characters in all. */
+bool conf_redirect_host_ok(const char *s);
 
 #endif

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <openssl/crypto.h>
 
+#include "conf/conf_files.h"
 #include "conf/conf_util.h"
 #include "conf/conf_values.h"
 #include "conf/swanctl_lex.h"
@@ -478,18 +478,22 @@ int radius_conf_parse(const char *name, const char *text, struct radius_conf *c,
 
 int radius_conf_load(const char *dir, struct radius_conf *c, char *err, size_t errlen)
 {
-	char path[4096];
-	struct stat st;
-	struct sw_tree t = { 0 };
+	char path[4096], why[256];
+	size_t len = 0;
 	defaults(c);
 	snprintf(path, sizeof(path), "%s/strongswan.conf", dir);
-	if (stat(path, &st) != 0 && errno == ENOENT)
-		return 0;
-	if (sw_lex_file(&t, path, err, errlen) != 0) {
-		sw_tree_free(&t);
+	/* through conf_files: a reload reads the helper's snapshot */
+	char *text = conf_read_file(path, &len, why, sizeof(why));
+	if (!text) {
+		if (strcmp(why, strerror(ENOENT)) == 0)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
-	return run(&t, c, err, errlen);
+	int rc = radius_conf_parse(path, text, c, err, errlen);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return rc;
 }
 
 void radius_conf_free(struct radius_conf *c)

@@ -954,6 +954,14 @@ struct config *config_load(const char *dir, char *err, size_t errlen)
 	snprintf(cfg->dir, sizeof(cfg->dir), "%s", dir);
 	if (load_conns_secrets(cfg, dir, err, errlen) != 0)
 		goto fail;
+	if (!(cfg->radius = calloc(1, sizeof(*cfg->radius)))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (radius_conf_load(dir, cfg->radius, err, errlen) != 0)
+		goto fail;
+	for (int i = 0; i < cfg->radius->n_warnings; i++)
+		log_err(LOG_CFG, "%s", cfg->radius->warnings[i]);
 	for (int i = 0; i < cfg->secrets->n_warnings; i++)
 		log_err(LOG_CFG, "%s", cfg->secrets->warnings[i]);
 	cfg->cacerts = sk_X509_new_null();
@@ -1094,6 +1102,10 @@ void config_free(struct config *cfg)
 	sk_X509_pop_free(cfg->cacerts, X509_free);
 	secrets_free(cfg->secrets);
 	ipsec_conf_free(cfg->conf);
+	if (cfg->radius) {
+		radius_conf_free(cfg->radius);
+		free(cfg->radius);
+	}
 	free(cfg);
 }
 

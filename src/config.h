@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <openssl/x509.h>
 #include "conf/ipsec_conf.h"
+#include "conf/radius_conf.h"
 #include "conf/secrets.h"
 #include "src/ident.h"
 
@@ -87,6 +88,9 @@ struct config {
 	 * after config_load. conf->strictcrlpolicy says what a missing or
 	 * stale CRL means. */
 	STACK_OF(X509_CRL) *crls;
+	/* the eap-radius section of DIR/strongswan.conf (conf/radius_conf.h);
+	 * never NULL after config_load, radius->enabled false without one */
+	struct radius_conf *radius;
 };
 
 struct config_set {
@@ -94,7 +98,8 @@ struct config_set {
 	int members;
 };
 
-/* Loads DIR/ipsec.conf and DIR/ipsec.secrets. NULL with one
+/* Loads DIR/ipsec.conf and DIR/ipsec.secrets (or DIR/swanctl.conf), and
+ * the RADIUS settings of DIR/strongswan.conf. NULL with one
  * "file:line: reason" (or "file: reason") line in err. Warnings (keywords
  * not implemented yet, includes that matched nothing) are logged. */
 struct config *config_load(const char *dir, char *err, size_t errlen);

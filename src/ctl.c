@@ -1,6 +1,6 @@
 /* Control socket commands: status, leases and list-certs (text or
  * --json), metrics (Prometheus text, metrics.h), terminate, log-level,
- * reload.
+ * reload, redirect (redirect.h).
  * One request line per connection; the answer is built in memory (no
  * size limit but memory: 10 000 sessions are a few MB), escaped (only
  * printable ASCII and line ends leave the daemon; the metrics text also
@@ -39,6 +39,7 @@
 #include "src/metrics.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
+#include "src/redirect.h"
 #include "src/reload.h"
 
 
@@ -754,6 +755,12 @@ static void metrics(struct daemon *d, struct conn *c)
 	send_raw(c);
 }
 
+/* one line of the redirect command's answer (redirect_command) */
+static void put_line(void *arg, const char *line)
+{
+	put(arg, "%s\n", line);
+}
+
 /* one request line: dispatch it and build the answer */
 static void dispatch(struct conn *c)
 {
@@ -784,6 +791,8 @@ static void dispatch(struct conn *c)
 		up_down(d, o, line[0] == 'u', line + (line[0] == 'u' ? 3 : 5));
 	else if (strncmp(line, "auth-limits", 11) == 0)
 		auth_limits(d, o, line + 11);
+	else if (strcmp(line, "redirect") == 0 || strncmp(line, "redirect ", 9) == 0)
+		redirect_command(d, line + 8, put_line, o);
 	else if (strcmp(line, "reload") == 0 || strcmp(line, "reload --purge") == 0) {
 		log_info(LOG_DMN, "reload requested on the control socket");
 		c->state = C_RELOAD;

@@ -75,6 +75,11 @@ static void usage(FILE *f)
 	        "                         and conns\n"
 	        "  auth-limits [--json]   failed logins: backed-off accounts and addresses\n"
 	        "  auth-limits --clear NAME|ADDR  lift the back-off of one account or address\n"
+	        "  redirect               where new clients go, moves under way\n"
+	        "  redirect --to HOST [USER|VIP|#ID|all]  send new clients (no target, or\n"
+	        "                         all) to HOST (an address or DNS name); move the\n"
+	        "                         named established clients there (RFC 5685)\n"
+	        "  redirect --off         serve new clients here again\n"
 	        "  hash-password [NAME]   read a password (from the terminal without echo,\n"
 	        "                         or stdin) and print the ipsec.secrets line\n"
 	        "                         NAME : NTLM 0x<its NT hash> (runs without cygnetd)\n"
@@ -138,7 +143,8 @@ int main(int argc, char **argv)
 	    strcmp(cmd, "list-certs") != 0 && strncmp(cmd, "log-level ", 10) != 0 &&
 	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "reload --purge") != 0 &&
 	    strcmp(cmd, "auth-limits") != 0 && strcmp(cmd, "auth-limits --json") != 0 &&
-	    strncmp(cmd, "auth-limits --clear ", 20) != 0) {
+	    strncmp(cmd, "auth-limits --clear ", 20) != 0 && strcmp(cmd, "redirect") != 0 &&
+	    strncmp(cmd, "redirect ", 9) != 0) {
 		usage(stderr);
 		return 2;
 	}

@@ -11,6 +11,7 @@
 #include "src/cookie.h"
 #include "src/dp/dp.h"
 #include "src/ike_limits.h"
+#include "src/redirect.h"
 #include "src/siphash.h"
 
 struct event_base;
@@ -84,6 +85,7 @@ struct daemon {
 	/* one line per limit when it is hit, at most every few seconds */
 	struct ratelog rl_cookie, rl_half_open, rl_block, rl_sa_limit, rl_src_limit, rl_busy;
 	struct auth_limit *alim;   /* password-guessing limits (auth_limit.h) */
+	struct redirect_state redirect;  /* RFC 5685: drain mode, counts (redirect.h) */
 	struct ctl *ctl;           /* the control socket (ctl.c) */
 	struct client *clients;    /* the conns we initiate (client.c) */
 	int move_fd;               /* rtnetlink address watch (client_move.c), -1 none */

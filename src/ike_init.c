@@ -20,6 +20,7 @@
 #include "src/log.h"
 #include "src/natd.h"
 #include "src/proposal_select.h"
+#include "src/redirect.h"
 
 #define NONCE_LEN 32
 #define DH_MAX 1024                    /* MODP-8192 public values */
@@ -32,7 +33,7 @@ static void reply_error(struct daemon *d, const uint8_t spi_i[8], uint16_t type,
                         const struct sockaddr *peer, socklen_t peer_len,
                         const struct sockaddr *local)
 {
-	uint8_t buf[256];
+	uint8_t buf[1024];       /* a REDIRECT: 2 + 255 + a nonce of up to 256 */
 	struct ike_hdr h = {
 		.version = 0x20, .exchange = IKE_SA_INIT, .flags = IKE_FLAG_RESPONSE, .msgid = 0,
 	};
@@ -48,7 +49,7 @@ static void reply_error(struct daemon *d, const uint8_t spi_i[8], uint16_t type,
 	size_t iplen;
 	addr_bytes(local, &ip, &iplen, &port);
 	if (ntohs(port) == 4500) {
-		uint8_t out[260];
+		uint8_t out[1028];
 		memset(out, 0, 4);
 		memcpy(out + 4, buf, n);
 		net_send(d, local, peer, peer_len, out, n + 4);
@@ -328,6 +329,13 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 		d->n_failed[FAIL_NO_PROPOSAL]++;
 		return;
 	}
+	/* RFC 5685: draining, or above redirect_above: elsewhere, no state */
+	uint8_t redir[2 + REDIRECT_GW_MAX + 256];
+	size_t redir_len = redirect_at_init(d, m, peer, redir, sizeof(redir));
+	if (redir_len) {
+		reply_error(d, m->hdr.spi_i, N_REDIRECT, redir, redir_len, peer, peer_len, local);
+		return;
+	}
 	if (sel.dh != m->ke_group) {
 		uint8_t g[2] = { (uint8_t)(sel.dh >> 8), (uint8_t)sel.dh };
 		log_info(LOG_IKE, "IKE_SA_INIT from %s: KE group %u not chosen, asking for %u "
@@ -356,6 +364,7 @@ void ike_init_request(struct daemon *d, const struct ike_msg *m,
 	/* RFC 7383: fragmentation when both sides support it */
 	sa->peer_frag = ike_find_notify(m, N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
 	                pc->conn->fragmentation != FRAG_NO;
+	sa->peer_redirect = redirect_supported(m);
 	sa->ni = malloc(m->nonce_len);
 	sa->nr = malloc(NONCE_LEN);
 	sa->init_req = malloc(m->raw_len);

@@ -21,6 +21,7 @@
 #include "src/natd.h"
 #include "src/pool.h"
 #include "src/proposal_select.h"
+#include "src/redirect.h"
 #include "src/rekey.h"
 #include "src/config.h"
 
@@ -327,6 +328,7 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
 	if (st == IKE_S_ESTABLISHED || st == IKE_S_DEAD || st == IKE_S_DELETING ||
 	    st == IKE_S_REKEYED)
 		uncount_half_open(sa->d, sa);
+	redirect_state_change(sa->d, sa, st);
 	if (st == IKE_S_ESTABLISHED) {
 		sa->established = now_sec();
 		if (sa->timer)
@@ -626,7 +628,7 @@ static void dpd_check(evutil_socket_t fd, short what, void *arg)
 
 static const char *const kind_names[] = {
 	"none", "liveness check", "IKE_SA delete", "CHILD_SA delete", "CHILD_SA rekey",
-	"IKE_SA rekey", "IKE_SA_INIT", "IKE_AUTH", "address update",
+	"IKE_SA rekey", "IKE_SA_INIT", "IKE_AUTH", "address update", "redirect",
 };
 
 static void peer_dead(struct daemon *d, struct ike_sa *sa)
@@ -748,6 +750,9 @@ void ike_sa_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *
 	case REQ_MOBIKE:
 		client_move_response(d, sa, m);
 		break;
+	case REQ_REDIRECT:
+		redirect_answered(d, sa, m);
+		break;
 	default:
 		break;
 	}
@@ -778,6 +783,7 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 	client_ini_free(sa->ini);
 	sa->ini = NULL;
 	eap_server_free(sa);
+	redirect_sa_free(sa);
 	ike_sa_frag_reset(&sa->frag_resp);
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];

@@ -18,6 +18,7 @@ struct dh;
 struct xform;
 struct pool;
 struct event;
+struct redirect_move;
 
 enum ike_state {
 	IKE_S_NEW,          /* created, IKE_SA_INIT not answered yet */
@@ -51,6 +52,7 @@ enum req_kind {
 	REQ_INIT,           /* our IKE_SA_INIT (client, src/client_init.c) */
 	REQ_AUTH,           /* one of our IKE_AUTH requests (client, src/client_auth.c) */
 	REQ_MOBIKE,         /* UPDATE_SA_ADDRESSES: we moved (client, src/client_move.c) */
+	REQ_REDIRECT,       /* INFORMATIONAL with REDIRECT (RFC 5685, src/redirect.c) */
 };
 
 struct child_sa {
@@ -142,6 +144,10 @@ struct ike_sa {
 	struct xform *x_in, *x_out;       /* SK_ei/SK_ai, SK_er/SK_ar */
 	uint32_t sig_hashes;              /* RFC 7427 hashes the peer supports */
 	bool peer_frag, peer_mobike;
+	/* RFC 5685: REDIRECT_SUPPORTED or REDIRECTED_FROM in its IKE_SA_INIT;
+	 * a move to another gateway under way (src/redirect.c), NULL: none */
+	bool peer_redirect;
+	struct redirect_move *move;
 
 	/* exchanges the peer initiates */
 	uint32_t msgid_next;              /* next request message ID expected */

@@ -18,6 +18,7 @@
 #include "src/ike_keys.h"
 #include "src/log.h"
 #include "src/proposal_select.h"
+#include "src/redirect.h"
 #include "src/rekey.h"
 
 #define NONCE_LEN 32
@@ -67,6 +68,7 @@ static void move_session(struct ike_sa *n, struct ike_sa *sa)
 	n->sig_hashes = sa->sig_hashes;
 	n->peer_frag = sa->peer_frag;
 	n->peer_mobike = sa->peer_mobike;
+	n->peer_redirect = sa->peer_redirect;
 	n->has_vip4 = sa->has_vip4;
 	n->has_vip6 = sa->has_vip6;
 	memcpy(n->vip4, sa->vip4, 4);
@@ -110,9 +112,10 @@ static void rekey_ike(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	struct ike_prop out;
 	uint8_t pub[1024], secret[1024], nr[NONCE_LEN];
 	size_t publen, slen;
-	if (sa->req_kind == REQ_REKEY_IKE || sa->req_kind == REQ_DELETE) {
-		/* we are rekeying or deleting it ourselves: the peer retries
-		 * later if it still wants to (RFC 7296 §2.25) */
+	if (sa->req_kind == REQ_REKEY_IKE || sa->req_kind == REQ_DELETE ||
+	    sa->req_kind == REQ_REDIRECT) {
+		/* we are rekeying, deleting or redirecting it ourselves: the
+		 * peer retries later if it still wants to (RFC 7296 §2.25) */
 		ike_reply_notify(d, sa, m, N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
@@ -179,6 +182,7 @@ static void rekey_ike(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	         chosen);
 	ike_sa_send_encrypted(d, sa, CREATE_CHILD_SA, true, m->hdr.msgid, &w);
 	ike_sa_set_state(n, IKE_S_ESTABLISHED);
+	redirect_rekeyed(d, sa, n);
 
 	/* the old IKE_SA only waits for the peer's DELETE now */
 	retire(sa);
@@ -663,6 +667,7 @@ static void ike_rekeyed(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 	move_session(n, sa);
 	log_info(LOG_IKE, "%s: IKE_SA rekeyed into #%u", ike_sa_tag(sa), n->id);
 	ike_sa_set_state(n, IKE_S_ESTABLISHED);
+	redirect_rekeyed(d, sa, n);
 	/* the old IKE_SA: DELETE it, then it is gone */
 	retire(sa);
 	uint8_t buf[64];
