@@ -30,10 +30,16 @@ struct dae_cached {
 	size_t resp_len;
 };
 
-/* a CoA's Session-Timeout: the IKE_SA ends at `at` */
+/* a CoA's Session-Timeout: the session ends at `at`. An IKE_SA rekey
+ * moves the session to a new IKE_SA (another id) with the same CHILD_SAs
+ * (rekey.c, move_session): the inbound SPIs seen at the last tick find
+ * that successor. */
+#define DAE_TRACK_SPIS 4
 struct dae_deadline {
 	uint32_t sa_id;
 	uint64_t at;
+	uint32_t spi[DAE_TRACK_SPIS];
+	int n_spi;
 };
 
 struct radius_dae {
@@ -335,6 +341,28 @@ static void cache_put(struct radius_dae *e, const struct rad_view *v, const uint
 
 /* ---- CoA Session-Timeout deadlines ---- */
 
+static void track_spis(struct dae_deadline *dl, const struct ike_sa *sa)
+{
+	dl->n_spi = 0;
+	for (int i = 0; i < sa->n_child && dl->n_spi < DAE_TRACK_SPIS; i++)
+		if (sa->child[i].spi_in)
+			dl->spi[dl->n_spi++] = sa->child[i].spi_in;
+}
+
+/* the established IKE_SA holding one of the CHILD_SAs dl saw last */
+static struct ike_sa *successor(struct daemon *d, const struct dae_deadline *dl)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->state != IKE_S_ESTABLISHED || sa->client || sa->id == dl->sa_id)
+			continue;
+		for (int i = 0; i < sa->n_child; i++)
+			for (int j = 0; j < dl->n_spi; j++)
+				if (sa->child[i].spi_in == dl->spi[j])
+					return sa;
+	}
+	return NULL;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -343,10 +371,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	radius_dae_tick(e->d, now_sec());
 }
 
-static int deadline_set(struct radius_dae *e, uint32_t sa_id, uint64_t at)
+static int deadline_set(struct radius_dae *e, const struct ike_sa *sa, uint64_t at)
 {
 	size_t i;
-	for (i = 0; i < e->n_dl && e->dl[i].sa_id != sa_id; i++)
+	for (i = 0; i < e->n_dl && e->dl[i].sa_id != sa->id; i++)
 		;
 	if (i == e->n_dl) {
 		if (e->n_dl == e->cap_dl) {
@@ -359,7 +387,8 @@ static int deadline_set(struct radius_dae *e, uint32_t sa_id, uint64_t at)
 		}
 		e->n_dl++;
 	}
-	e->dl[i] = (struct dae_deadline){ sa_id, at };   /* a later CoA replaces it */
+	e->dl[i] = (struct dae_deadline){ .sa_id = sa->id, .at = at };  /* a later CoA replaces it */
+	track_spis(&e->dl[i], sa);
 	if (e->tick && !evtimer_pending(e->tick, NULL)) {
 		struct timeval tv = { 1, 0 };
 		evtimer_add(e->tick, &tv);
@@ -374,8 +403,17 @@ void radius_dae_tick(struct daemon *d, uint64_t now)
 	if (!e)
 		return;
 	for (size_t i = 0; i < e->n_dl;) {
-		struct ike_sa *sa = ike_sa_by_id(d, e->dl[i].sa_id);
-		if (sa && sa->state == IKE_S_ESTABLISHED && now < e->dl[i].at) {
+		struct dae_deadline *dl = &e->dl[i];
+		struct ike_sa *sa = ike_sa_by_id(d, dl->sa_id), *n;
+		if ((!sa || sa->state != IKE_S_ESTABLISHED) && (n = successor(d, dl))) {
+			log_dbg(LOG_IKE, "%s: the Session-Timeout of #%u moves with its rekey",
+			        ike_sa_tag(n), dl->sa_id);
+			dl->sa_id = n->id;
+			sa = n;
+		}
+		if (sa && sa->state == IKE_S_ESTABLISHED)
+			track_spis(dl, sa);
+		if (sa && sa->state == IKE_S_ESTABLISHED && now < dl->at) {
 			i++;
 			continue;
 		}
@@ -455,7 +493,7 @@ static int act(struct daemon *d, const struct dae_req *r, const char *from)
 			ike_sa_set_state(sa, IKE_S_DEAD);
 			e->st.terminated++;
 		} else {
-			if (deadline_set(e, sa->id, now + r->timeout) != 0)
+			if (deadline_set(e, sa, now + r->timeout) != 0)
 				return -1;
 			log_err(LOG_IKE, "%s: '%s' ends in %us (Session-Timeout of a RADIUS CoA-Request "
 			        "from %s)", ike_sa_tag(sa), sa->user, r->timeout, from);
@@ -470,8 +508,7 @@ static int act(struct daemon *d, const struct dae_req *r, const char *from)
 }
 
 /* the ACK or NAK for request v (cause 0: ACK) into out */
-static size_t answer(struct radius_dae *e, const struct rad_view *v, const struct dae_req *r,
-                     enum dae_cause cause, const struct radius_conf *rc, uint8_t *out,
+static size_t answer(struct radius_dae *e, const struct rad_view *v, enum dae_cause cause, const struct radius_conf *rc, uint8_t *out,
                      size_t cap)
 {
 	struct rad_pkt *p = &e->pkt;
@@ -488,7 +525,9 @@ static size_t answer(struct radius_dae *e, const struct rad_view *v, const struc
 	while (rad_next(v, &off, &type, &val, &len))
 		if (type == RAD_PROXY_STATE)
 			rad_put(p, type, val, len);
-	if (r->has_ma)
+	/* the request's, even where dae_decode stopped before it */
+	size_t malen;
+	if (rad_find(v, RAD_MESSAGE_AUTHENTICATOR, &malen))
 		rad_put_msg_auth(p);
 	if (rad_sign_response(p, v->auth, rc->dae.secret, rc->dae.secret_len) != 0 ||
 	    p->len > cap)
@@ -550,7 +589,7 @@ size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
 		if (!matched)
 			cause = DAE_SESSION_NOT_FOUND;
 	}
-	size_t len = answer(e, &v, &r, cause, rc, out, cap);
+	size_t len = answer(e, &v, cause, rc, out, cap);
 	if (!len) {
 		drop(e, &e->st.malformed, from, "no room for the answer");
 		return 0;

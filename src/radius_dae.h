@@ -42,7 +42,10 @@
  *  - Disconnect-Request: every matching IKE_SA deleted as `cygnetctl
  *    terminate` does (a DELETE to the client), Disconnect-ACK;
  *  - CoA-Request with Session-Timeout (strongSwan's only CoA change): the
- *    matching IKE_SAs end (DELETE) that many seconds from now, CoA-ACK;
+ *    matching sessions end (DELETE) that many seconds from now, CoA-ACK
+ *    (a later CoA replaces the time; an IKE_SA rekey keeps it: the
+ *    deadline follows the CHILD_SAs into the new IKE_SA). A server cannot
+ *    make a client reauthenticate, so the session ends then;
  *  - a NAK with Error-Cause: 503 Session Context Not Found (none
  *    matched), 401 Unsupported Attribute (an attribute cygnet does not act
  *    on, e.g. Filter-Id in a CoA, or a session attribute it cannot match

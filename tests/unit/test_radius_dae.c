@@ -267,11 +267,48 @@ static void test_requests(void)
 	CHECK("carol up 10 s later", alive(carol));
 	radius_dae_tick(&d, now_sec() + 31);
 	CHECK("carol ended after 30 s", !alive(carol));
+	/* the deadline follows the session into the IKE_SA its rekey made
+	 * (rekey.c moves the CHILD_SAs); a new login of the user does not
+	 * get it */
+	struct ike_sa *old = session("198.18.1.6", 6, "erin", "198.19.0.6");
+	if (old) {
+		old->child[0].spi_in = 0xc0ffee01;
+		old->n_child = 1;
+	}
+	n = build(req, RAD_COA_REQUEST, 21, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "erin"), A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"),
+	                           { 0 } });
+	CHECK("CoA Session-Timeout 30 for erin: CoA-ACK", ask(req, n, &cause, false, &ok, NULL,
+	      NULL) == RAD_COA_ACK);
+	struct ike_sa *next = session("198.18.1.6", 7, "erin", NULL);
+	struct ike_sa *other = session("198.18.1.16", 8, "erin", NULL);
+	uint32_t next_id = next ? next->id : 0, other_id = other ? other->id : 0;
+	if (old && next) {
+		next->child[0] = old->child[0];
+		next->n_child = 1;
+		old->n_child = 0;
+		ike_sa_set_state(old, IKE_S_DEAD);
+		ike_sa_reap(&d);
+	}
+	radius_dae_tick(&d, now_sec() + 10);
+	CHECK("erin's rekeyed IKE_SA up 10 s later", alive(next_id) && alive(other_id));
+	radius_dae_tick(&d, now_sec() + 31);
+	CHECK("erin's rekeyed IKE_SA ended after 30 s, her other session not",
+	      !alive(next_id) && alive(other_id));
+
 	n = build(req, RAD_COA_REQUEST, 17, secret, false,
 	          (struct attr[]){ A(RAD_USER_NAME, "alice"), A(ATTR_FILTER_ID, "x"),
 	                           A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"), { 0 } });
 	CHECK("CoA with Filter-Id: CoA-NAK 401", ask(req, n, &cause, false, &ok, NULL, NULL) ==
 	      RAD_COA_NAK && cause == 401);
+
+	/* a NAK for an attribute before the Message-Authenticator still
+	 * carries one */
+	n = build(req, RAD_DISCONNECT_REQUEST, 20, secret, true,
+	          (struct attr[]){ { RAD_FRAMED_IP_ADDRESS, 3, "abc" }, A(RAD_USER_NAME, "x"),
+	                           { 0 } });
+	CHECK("404 NAK with a valid Message-Authenticator", ask(req, n, &cause, true, &ok, NULL,
+	      NULL) == RAD_DISCONNECT_NAK && ok && cause == 404);
 
 	/* an identity kept escaped matches its bytes */
 	n = build(req, RAD_DISCONNECT_REQUEST, 18, secret, false,
@@ -291,8 +328,8 @@ static void test_requests(void)
 	radius_dae_status(&d, line, sizeof(line));
 	CHECK("no status line without a socket", line[0] == 0);
 	radius_dae_stats(&d, &st);
-	CHECK("counters", st.disconnect_ack == 3 && st.disconnect_nak == 5 && st.coa_ack == 1 &&
-	      st.coa_nak == 1 && st.terminated == 3 && st.timed_out == 1 && st.malformed == 2);
+	CHECK("counters", st.disconnect_ack == 3 && st.disconnect_nak == 6 && st.coa_ack == 2 &&
+	      st.coa_nak == 1 && st.terminated == 3 && st.timed_out == 2 && st.malformed == 2);
 	radius_dae_close(&d);
 	CHECK("closed", d.dae == NULL);
 }
