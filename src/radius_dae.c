@@ -472,8 +472,8 @@ static void drop(struct radius_dae *e, uint64_t *counter, const char *from, cons
 	unsigned more;
 	(*counter)++;
 	if (ratelog_ok(&e->rl_drop, now_sec(), DAE_LOG_INTERVAL, &more))
-		log_err(LOG_NET, "RADIUS DAE: dropped a datagram from %s: %s (%u more dropped since "
-		        "the last line)", from, why, more);
+		log_err(LOG_NET, "RADIUS DAE: dropped a datagram from %s: %s%s", from, why,
+		        more ? " (and others since the last line: see cygnetctl status)" : "");
 }
 
 /* the IKE_SAs r names: deleted (Disconnect) or given a deadline (CoA);
@@ -508,8 +508,8 @@ static int act(struct daemon *d, const struct dae_req *r, const char *from)
 }
 
 /* the ACK or NAK for request v (cause 0: ACK) into out */
-static size_t answer(struct radius_dae *e, const struct rad_view *v, enum dae_cause cause, const struct radius_conf *rc, uint8_t *out,
-                     size_t cap)
+static size_t answer(struct radius_dae *e, const struct rad_view *v, enum dae_cause cause,
+                     const struct radius_conf *rc, uint8_t *out, size_t cap)
 {
 	struct rad_pkt *p = &e->pkt;
 	uint8_t code = v->code == RAD_DISCONNECT_REQUEST
@@ -602,7 +602,7 @@ size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
 	if (r.user)
 		esc_text(r.user, r.user_len, user, sizeof(user), ESC_BACKSLASH);
 	if (cause)
-		log_err(LOG_CFG, "RADIUS DAE: %s %u from %s%s%s%s: %s, Error-Cause %d%s", 
+		log_err(LOG_CFG, "RADIUS DAE: %s %u from %s%s%s%s: %s, Error-Cause %d%s",
 		        code_name(v.code), v.id, from, r.user ? " for '" : "", user,
 		        r.user ? "'" : "", code_name(out[0]), (int)cause,
 		        cause == DAE_SESSION_NOT_FOUND ? " (no such session)" :
@@ -800,10 +800,11 @@ void radius_dae_reload(struct daemon *d)
 	char err[256];
 	struct radius_dae *e = d->dae;
 	if (!rc->dae.enable) {
-		if (e) {
+		if (e && e->fd >= 0) {
+			/* the socket goes; Session-Timeouts already granted stay */
 			log_err(LOG_CFG, "reload: RADIUS DAE switched off: %s port %u closed", e->listen,
 			        e->port);
-			radius_dae_close(d);
+			set_socket(e, -1, "", 0);
 		}
 		return;
 	}

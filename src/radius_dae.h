@@ -142,7 +142,8 @@ struct radius_dae *radius_dae_new(struct daemon *d);
 int radius_dae_open(struct daemon *d, char *err, size_t errlen);
 /* After a reload switched d->cfg: opens, moves or closes the listener as
  * the new dae settings say (logs what it did, or that a restart is
- * needed). */
+ * needed). Closing keeps d->dae: Session-Timeouts a CoA-ACK granted still
+ * end their sessions. */
 void radius_dae_reload(struct daemon *d);
 /* closes the socket, frees d->dae and its cache; NULL-safe, idempotent */
 void radius_dae_close(struct daemon *d);
