@@ -536,6 +536,32 @@ static size_t answer(struct radius_dae *e, const struct rad_view *v, enum dae_ca
 	return p->len;
 }
 
+/* counts and logs the answer (code) to request v */
+static void outcome(struct radius_dae *e, const struct rad_view *v, const struct dae_req *r,
+                    enum dae_cause cause, int matched, const char *from, uint8_t code)
+{
+	if (v->code == RAD_DISCONNECT_REQUEST)
+		cause ? e->st.disconnect_nak++ : e->st.disconnect_ack++;
+	else
+		cause ? e->st.coa_nak++ : e->st.coa_ack++;
+	char user[96] = "";
+	if (r->user)
+		esc_text(r->user, r->user_len, user, sizeof(user), ESC_BACKSLASH);
+	if (cause)
+		log_err(LOG_CFG, "RADIUS DAE: %s %u from %s%s%s%s: %s, Error-Cause %d%s",
+		        code_name(v->code), v->id, from, r->user ? " for '" : "", user,
+		        r->user ? "'" : "", code_name(code), (int)cause,
+		        cause == DAE_SESSION_NOT_FOUND ? " (no such session)" :
+		        cause == DAE_NAS_MISMATCH ? " (names another NAS)" : "");
+	else
+		log_err(LOG_CFG, "RADIUS DAE: %s %u from %s: %d IKE_SA%s %s, %s", code_name(v->code),
+		        v->id, from, matched, matched == 1 ? "" : "s",
+		        v->code == RAD_DISCONNECT_REQUEST ? "terminated" : "given a Session-Timeout",
+		        code_name(code));
+	if (cause && r->bad_type)
+		log_info(LOG_CFG, "RADIUS DAE: the NAK is about attribute %u", r->bad_type);
+}
+
 size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
                         const struct sockaddr *peer, uint8_t *out, size_t cap)
 {
@@ -594,26 +620,7 @@ size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
 		drop(e, &e->st.malformed, from, "no room for the answer");
 		return 0;
 	}
-	if (v.code == RAD_DISCONNECT_REQUEST)
-		cause ? e->st.disconnect_nak++ : e->st.disconnect_ack++;
-	else
-		cause ? e->st.coa_nak++ : e->st.coa_ack++;
-	char user[96] = "";
-	if (r.user)
-		esc_text(r.user, r.user_len, user, sizeof(user), ESC_BACKSLASH);
-	if (cause)
-		log_err(LOG_CFG, "RADIUS DAE: %s %u from %s%s%s%s: %s, Error-Cause %d%s",
-		        code_name(v.code), v.id, from, r.user ? " for '" : "", user,
-		        r.user ? "'" : "", code_name(out[0]), (int)cause,
-		        cause == DAE_SESSION_NOT_FOUND ? " (no such session)" :
-		        cause == DAE_NAS_MISMATCH ? " (names another NAS)" : "");
-	else
-		log_err(LOG_CFG, "RADIUS DAE: %s %u from %s: %d IKE_SA%s %s, %s", code_name(v.code),
-		        v.id, from, matched, matched == 1 ? "" : "s",
-		        v.code == RAD_DISCONNECT_REQUEST ? "terminated" : "given a Session-Timeout",
-		        code_name(out[0]));
-	if (cause && r.bad_type)
-		log_info(LOG_CFG, "RADIUS DAE: the NAK is about attribute %u", r.bad_type);
+	outcome(e, &v, &r, cause, matched, from, out[0]);
 	cache_put(e, &v, out, len, now);
 	return len;
 }
