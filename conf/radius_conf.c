@@ -1,6 +1,7 @@
 /* strongswan.conf's eap-radius section (conf/radius_conf.h). */
 #include "conf/radius_conf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -241,6 +242,12 @@ static int dae(struct rx *x, const struct sw_node *sec, const char *path)
 			r = get_bool(x, n, sub, &c->dae.enable);
 		} else if (strcmp(n->name, "listen") == 0) {
 			r = get_str(x, n, sub, c->dae.listen, sizeof(c->dae.listen), true);
+			uint8_t a[16];
+			if (r == 0 && strcmp(c->dae.listen, "%any") != 0 &&
+			    strcmp(c->dae.listen, "%any6") != 0 &&
+			    inet_pton(AF_INET, c->dae.listen, a) != 1 &&
+			    inet_pton(AF_INET6, c->dae.listen, a) != 1)
+				r = fail(x, n, sub, "not an IP address (nor %any, %any6)");
 		} else if (strcmp(n->name, "port") == 0) {
 			r = get_port(x, n, sub, &c->dae.port);
 		} else if (strcmp(n->name, "secret") == 0) {

@@ -40,6 +40,7 @@
 #include "src/pool.h"
 #include "src/proposal_select.h"
 #include "src/redirect.h"
+#include "src/radius_dae.h"
 #include "src/reload.h"
 
 
@@ -256,6 +257,8 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
 		    (unsigned long long)ds.send_err);
 		char cl[2048];
+		if (radius_dae_status(d, cl, sizeof(cl)) > 0)
+			put(o, "%s", cl);
 		if (client_status(d, cl, sizeof(cl)))
 			put(o, "Client conns:\n%s", cl);
 	}

@@ -33,6 +33,7 @@
 #include "src/net.h"
 #include "src/pool.h"
 #include "src/privs.h"
+#include "src/radius_dae.h"
 #include "src/reload.h"
 #include "src/sdnotify.h"
 #include "src/version.h"
@@ -428,6 +429,10 @@ int main(int argc, char **argv)
 		log_fatal("%s\n", err);
 		goto out;
 	}
+	if (radius_dae_open(&d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "cygnetd: %s\n", err);
+		goto out;
+	}
 	warn_forwarding();
 	/* the state dir, made the unprivileged user's */
 	uid_t uid;
@@ -500,6 +505,7 @@ out:
 	d.dp = NULL;
 	ctl_close(&d);
 	metrics_http_close(&d);
+	radius_dae_close(&d);
 	metrics_users_free(&d);
 	if (ev_term) event_free(ev_term);
 	if (ev_int) event_free(ev_int);

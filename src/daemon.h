@@ -33,6 +33,7 @@ struct ctl;
 struct metrics_users;
 struct metrics_http;
 struct client;
+struct radius_dae;
 
 /* why a connection attempt of a client failed (cygnetctl metrics:
  * cygnet_ike_sa_failed_total{reason}); counted where the IKE code
@@ -114,6 +115,7 @@ struct daemon {
 	uint64_t started;           /* Unix seconds */
 	struct metrics_users *musers;
 	struct metrics_http *mhttp;
+	struct radius_dae *dae;     /* RADIUS Disconnect/CoA listener (radius_dae.h), NULL: off */
 	/* scratch space of the IKE code, one buffer per user (each checks
 	 * its size with a _Static_assert): a decrypted request (ike_input),
 	 * the EAP-only AUTH's message (ike_auth), a message being encrypted

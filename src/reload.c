@@ -15,6 +15,7 @@
 #include "src/helper.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/radius_dae.h"
 #include "src/reload.h"
 #include "src/sdnotify.h"
 
@@ -155,6 +156,7 @@ static void on_snapshot(struct daemon *d, struct conf_snapshot *snap, const char
 	struct config *old = d->cfg;
 	d->cfg = cfg;
 	config_free(old);    /* stays while an IKE_SA holds it */
+	radius_dae_reload(d);
 	int n_purged = r->purge ? purge(d, cfg) : 0;
 	client_start_all(d);      /* auto=start conns the reload added */
 	snprintf(msg, sizeof(msg), "configuration reloaded: %d conn%s; users added: %s; "

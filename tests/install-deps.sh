@@ -42,5 +42,6 @@ apt-get install -y --no-install-recommends \
 	libcharon-extauth-plugins libstrongswan-standard-plugins charon-cmd \
 	iperf3 tshark curl python3 iproute2 procps iputils-ping openssl \
 	python3-prometheus-client \
+	freeradius-utils \
 	nftables mandoc python3-yaml yamllint \
 	dpkg-dev debhelper fakeroot lintian adduser

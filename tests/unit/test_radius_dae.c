@@ -1,0 +1,366 @@
+/* Dynamic Authorization (src/radius_dae.h, RFC 5176): requests built and
+ * signed with the codec, fed to the listener's handler in-process against
+ * an in-process daemon with sessions; answers checked with the codec. */
+#include "tests/unit/check.h"
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <time.h>
+#include <sys/socket.h>
+#include "conf/radius_conf.h"
+#include "src/radius.h"
+#include "src/radius_dae.h"
+#include "tests/unit/testd.h"
+
+static struct daemon d;
+static const char secret[] = "dae-Secret-42";
+static struct sockaddr_in dac;
+static uint8_t last_auth[RAD_AUTH_LEN];
+
+enum { ATTR_FILTER_ID = 11 };
+
+/* a request: code, id, attributes as (type, len, value) triples, ended
+ * by type 0; signed with key (a Message-Authenticator when ma) */
+struct attr { uint8_t type; size_t len; const void *v; };
+
+static size_t build(uint8_t *out, uint8_t code, uint8_t id, const char *key, bool ma,
+                    const struct attr *a)
+{
+	static struct rad_pkt p;
+	rad_new(&p, code, id);
+	for (; a && a->type; a++)
+		rad_put(&p, a->type, a->v, a->len);
+	if (ma)
+		rad_put_msg_auth(&p);
+	if (rad_sign_request(&p, key, strlen(key), NULL) != 0)
+		return 0;
+	memcpy(out, p.buf, p.len);
+	memcpy(last_auth, p.buf + 4, RAD_AUTH_LEN);
+	return p.len;
+}
+
+/* feeds a request; the answer's code (0: none) and Error-Cause (0: none);
+ * checks the answer's Response Authenticator (and Message-Authenticator
+ * when need_ma) */
+static int ask(const uint8_t *req, size_t n, uint32_t *cause, bool need_ma, bool *verified,
+               uint8_t *copy, size_t *copy_len)
+{
+	uint8_t out[RAD_MAX_LEN];
+	struct rad_view v;
+	size_t len = radius_dae_input(&d, req, n, (struct sockaddr *)&dac, out, sizeof(out));
+	*cause = 0;
+	*verified = false;
+	if (!len)
+		return 0;
+	if (copy) {
+		memcpy(copy, out, len);
+		*copy_len = len;
+	}
+	if (rad_parse(out, len, &v) != 0)
+		return -1;
+	*verified = rad_verify_response(&v, req + 4, secret, strlen(secret), need_ma);
+	if (rad_find_u32(&v, RAD_ERROR_CAUSE, cause) != 0)
+		*cause = 0;
+	return v.code;
+}
+
+static struct ike_sa *session(const char *ip, uint8_t tag, const char *user, const char *vip)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(4500) };
+	struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(4500) };
+	inet_pton(AF_INET, ip, &peer.sin_addr);
+	inet_pton(AF_INET, "198.18.0.1", &local.sin_addr);
+	uint8_t spi_i[8] = { 9, 2, 3, 4, 5, 6, 7, tag };
+	struct ike_sa *sa = ike_sa_new(&d, spi_i, (struct sockaddr *)&peer, sizeof(peer),
+	                               (struct sockaddr *)&local, sizeof(local));
+	if (sa) {
+		snprintf(sa->user, sizeof(sa->user), "%s", user);
+		if (vip) {
+			sa->has_vip4 = true;
+			inet_pton(AF_INET, vip, sa->vip4);
+		}
+		ike_sa_set_state(sa, IKE_S_ESTABLISHED);
+	}
+	return sa;
+}
+
+static bool alive(uint32_t id)
+{
+	struct ike_sa *sa = ike_sa_by_id(&d, id);
+	return sa && sa->state == IKE_S_ESTABLISHED;
+}
+
+#define A(t, s) { (t), sizeof(s) - 1, (s) }
+
+static void test_decode(void)
+{
+	static const struct {
+		const char *what;
+		uint8_t code;
+		struct attr a[4];
+		enum dae_cause want;
+		uint8_t bad;
+	} v[] = {
+		{ "User-Name only: accepted", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_USER_NAME, "alice") }, DAE_OK, 0 },
+		{ "no session attribute: 402", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_NAS_IDENTIFIER, "strongSwan") }, DAE_MISSING_ATTRIBUTE, RAD_USER_NAME },
+		{ "Filter-Id: 401", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_USER_NAME, "alice"), A(ATTR_FILTER_ID, "f") }, DAE_UNSUPPORTED_ATTRIBUTE,
+		  ATTR_FILTER_ID },
+		{ "Framed-IP-Address of 3 octets: 404", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_FRAMED_IP_ADDRESS, "\xc6\x13\x00") }, DAE_INVALID_REQUEST,
+		  RAD_FRAMED_IP_ADDRESS },
+		{ "Error-Cause in a request: 404", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_USER_NAME, "alice"), A(RAD_ERROR_CAUSE, "\0\0\x01\xf7") },
+		  DAE_INVALID_REQUEST, RAD_ERROR_CAUSE },
+		{ "two User-Names: 404", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_USER_NAME, "alice"), A(RAD_USER_NAME, "bob") }, DAE_INVALID_REQUEST,
+		  RAD_USER_NAME },
+		{ "Service-Type (Authorize Only): 405", RAD_COA_REQUEST,
+		  { A(RAD_USER_NAME, "alice"), A(RAD_SERVICE_TYPE, "\0\0\0\x11") },
+		  DAE_UNSUPPORTED_SERVICE, RAD_SERVICE_TYPE },
+		{ "Session-Timeout in a Disconnect-Request: 401", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_USER_NAME, "alice"), A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e") },
+		  DAE_UNSUPPORTED_ATTRIBUTE, RAD_SESSION_TIMEOUT },
+		{ "CoA without a change: 402", RAD_COA_REQUEST,
+		  { A(RAD_USER_NAME, "alice") }, DAE_MISSING_ATTRIBUTE, RAD_SESSION_TIMEOUT },
+		{ "CoA with Session-Timeout: accepted", RAD_COA_REQUEST,
+		  { A(RAD_USER_NAME, "alice"), A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e") }, DAE_OK, 0 },
+		{ "CoA with Filter-Id: 401", RAD_COA_REQUEST,
+		  { A(RAD_USER_NAME, "alice"), A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"),
+		    A(ATTR_FILTER_ID, "x") }, DAE_UNSUPPORTED_ATTRIBUTE, ATTR_FILTER_ID },
+		{ "Proxy-State twice, Event-Timestamp: accepted", RAD_DISCONNECT_REQUEST,
+		  { A(RAD_PROXY_STATE, "p1"), A(RAD_PROXY_STATE, "p2"),
+		    A(RAD_EVENT_TIMESTAMP, "\0\0\0\1"), A(RAD_USER_NAME, "x") }, DAE_OK, 0 },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint8_t pkt[RAD_MAX_LEN];
+		size_t n = build(pkt, v[i].code, 1, secret, false, v[i].a);
+		struct rad_view view;
+		struct dae_req r;
+		char name[128];
+		snprintf(name, sizeof(name), "decode: %s", v[i].what);
+		CHECK(name, n && rad_parse(pkt, n, &view) == 0 && dae_decode(&view, &r) == v[i].want &&
+		      r.bad_type == v[i].bad);
+	}
+}
+
+static void test_requests(void)
+{
+	struct radius_conf *rc = d.cfg->radius;
+	rc->dae.enable = true;
+	snprintf(rc->dae.secret, sizeof(rc->dae.secret), "%s", secret);
+	rc->dae.secret_len = strlen(secret);
+	dac.sin_family = AF_INET;
+	dac.sin_port = htons(40000);
+	inet_pton(AF_INET, "198.18.2.2", &dac.sin_addr);
+	CHECK("DAE state", radius_dae_new(&d) != NULL);
+	if (!d.dae)
+		return;
+
+	struct ike_sa *s;
+	uint32_t alice = (s = session("198.18.1.2", 1, "alice", "198.19.0.2")) ? s->id : 0;
+	uint32_t bob = (s = session("198.18.1.3", 2, "bob", "198.19.0.3")) ? s->id : 0;
+	uint32_t carol = (s = session("198.18.1.4", 3, "carol", "198.19.0.4")) ? s->id : 0;
+	uint32_t dave = (s = session("198.18.1.5", 4, "caf\\xc3\\xa9", NULL)) ? s->id : 0;
+	CHECK("four sessions", alice && bob && carol && dave);
+
+	uint8_t req[RAD_MAX_LEN], first[RAD_MAX_LEN], again[RAD_MAX_LEN];
+	size_t n, first_len = 0, again_len = 0;
+	uint32_t cause;
+	bool ok;
+	struct dae_stats st;
+
+	/* a wrong secret: no answer, nothing done */
+	n = build(req, RAD_DISCONNECT_REQUEST, 7, "wrong-secret", false,
+	          (struct attr[]){ A(RAD_USER_NAME, "alice"), { 0 } });
+	CHECK("wrong secret: no answer", ask(req, n, &cause, false, &ok, NULL, NULL) == 0);
+	radius_dae_stats(&d, &st);
+	CHECK("wrong secret: counted, alice still up", st.bad_auth == 1 && alive(alice));
+
+	/* the right one, with a Message-Authenticator and Proxy-State */
+	n = build(req, RAD_DISCONNECT_REQUEST, 8, secret, true,
+	          (struct attr[]){ A(RAD_PROXY_STATE, "ps-1"), A(RAD_USER_NAME, "alice"),
+	                           A(RAD_PROXY_STATE, "ps-2"), { 0 } });
+	CHECK("Disconnect alice: Disconnect-ACK with a valid Message-Authenticator",
+	      ask(req, n, &cause, true, &ok, first, &first_len) == RAD_DISCONNECT_ACK && ok &&
+	      cause == 0);
+	CHECK("alice terminated, bob not", !alive(alice) && alive(bob));
+	struct rad_view rv;
+	size_t off = 0, len;
+	uint8_t type;
+	const uint8_t *val;
+	char ps[64] = "";
+	if (rad_parse(first, first_len, &rv) == 0)
+		while (rad_next(&rv, &off, &type, &val, &len))
+			if (type == RAD_PROXY_STATE && strlen(ps) + len + 2 < sizeof(ps))
+				strncat(strcat(ps, ps[0] ? "," : ""), (const char *)val, len);
+	CHECK("Proxy-State copied in order", strcmp(ps, "ps-1,ps-2") == 0);
+
+	/* replay: the same answer, not acted on again (a new alice would
+	 * be terminated otherwise) */
+	uint32_t alice2 = (s = session("198.18.1.12", 5, "alice", "198.19.0.12")) ? s->id : 0;
+	CHECK("replay: the same answer", ask(req, n, &cause, true, &ok, again, &again_len) ==
+	      RAD_DISCONNECT_ACK && again_len == first_len &&
+	      memcmp(again, first, first_len) == 0);
+	CHECK("replay: the new alice stays", alive(alice2));
+	radius_dae_stats(&d, &st);
+	CHECK("replay: counted", st.repeated == 1 && st.disconnect_ack == 1 && st.terminated == 1);
+
+	/* no such user: 503 */
+	n = build(req, RAD_DISCONNECT_REQUEST, 9, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "mallory"), { 0 } });
+	CHECK("unknown user: Disconnect-NAK 503", ask(req, n, &cause, false, &ok, NULL, NULL) ==
+	      RAD_DISCONNECT_NAK && ok && cause == 503);
+
+	/* by virtual IP; and all attributes must match */
+	uint8_t bob_ip[4], carol_ip[4];
+	inet_pton(AF_INET, "198.19.0.3", bob_ip);
+	inet_pton(AF_INET, "198.19.0.4", carol_ip);
+	n = build(req, RAD_DISCONNECT_REQUEST, 10, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "bob"), { RAD_FRAMED_IP_ADDRESS, 4, carol_ip },
+	                           { 0 } });
+	CHECK("bob at carol's address: 503", ask(req, n, &cause, false, &ok, NULL, NULL) ==
+	      RAD_DISCONNECT_NAK && cause == 503 && alive(bob) && alive(carol));
+	n = build(req, RAD_DISCONNECT_REQUEST, 11, secret, false,
+	          (struct attr[]){ { RAD_FRAMED_IP_ADDRESS, 4, bob_ip }, { 0 } });
+	CHECK("Framed-IP-Address of bob: ACK", ask(req, n, &cause, false, &ok, NULL, NULL) ==
+	      RAD_DISCONNECT_ACK && ok && !alive(bob) && alive(carol));
+
+	/* NAS identification */
+	n = build(req, RAD_DISCONNECT_REQUEST, 12, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "carol"), A(RAD_NAS_IDENTIFIER, "other-nas"),
+	                           { 0 } });
+	CHECK("another NAS-Identifier: 403", ask(req, n, &cause, false, &ok, NULL, NULL) ==
+	      RAD_DISCONNECT_NAK && cause == 403 && alive(carol));
+	uint8_t not_ours[4];
+	inet_pton(AF_INET, "198.18.77.77", not_ours);
+	n = build(req, RAD_DISCONNECT_REQUEST, 13, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "carol"), { RAD_NAS_IP_ADDRESS, 4, not_ours },
+	                           { 0 } });
+	CHECK("a NAS-IP-Address not of this host: 403", ask(req, n, &cause, false, &ok, NULL,
+	      NULL) == RAD_DISCONNECT_NAK && cause == 403 && alive(carol));
+	n = build(req, RAD_DISCONNECT_REQUEST, 14, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "carol"), A(RAD_NAS_IDENTIFIER, "strongSwan"),
+	                           { RAD_NAS_IP_ADDRESS, 4, "\x7f\0\0\1" }, A(ATTR_FILTER_ID, "f"),
+	                           { 0 } });
+	CHECK("unsupported attribute: 401, nothing done", ask(req, n, &cause, false, &ok, NULL,
+	      NULL) == RAD_DISCONNECT_NAK && cause == 401 && alive(carol));
+
+	/* Event-Timestamp: outside the window dropped, inside acted on */
+	uint32_t t = (uint32_t)time(NULL) - 1000;
+	uint8_t ts[4] = { (uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t };
+	n = build(req, RAD_COA_REQUEST, 15, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "carol"), { RAD_EVENT_TIMESTAMP, 4, ts },
+	                           A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"), { 0 } });
+	CHECK("stale Event-Timestamp: no answer", ask(req, n, &cause, false, &ok, NULL, NULL) == 0);
+	radius_dae_stats(&d, &st);
+	CHECK("stale Event-Timestamp: counted", st.stale == 1);
+	t = (uint32_t)time(NULL) - 5;
+	uint8_t ts2[4] = { (uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t };
+	n = build(req, RAD_COA_REQUEST, 16, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "carol"), { RAD_EVENT_TIMESTAMP, 4, ts2 },
+	                           A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"), { 0 } });
+	CHECK("CoA Session-Timeout 30 for carol: CoA-ACK", ask(req, n, &cause, false, &ok, NULL,
+	      NULL) == RAD_COA_ACK && ok && alive(carol));
+	radius_dae_tick(&d, now_sec() + 10);
+	CHECK("carol up 10 s later", alive(carol));
+	radius_dae_tick(&d, now_sec() + 31);
+	CHECK("carol ended after 30 s", !alive(carol));
+	/* the deadline follows the session into the IKE_SA its rekey made
+	 * (rekey.c moves the CHILD_SAs); a new login of the user does not
+	 * get it */
+	struct ike_sa *old = session("198.18.1.6", 6, "erin", "198.19.0.6");
+	if (old) {
+		old->child[0].spi_in = 0xc0ffee01;
+		old->n_child = 1;
+	}
+	n = build(req, RAD_COA_REQUEST, 21, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "erin"), A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"),
+	                           { 0 } });
+	CHECK("CoA Session-Timeout 30 for erin: CoA-ACK", ask(req, n, &cause, false, &ok, NULL,
+	      NULL) == RAD_COA_ACK);
+	struct ike_sa *next = session("198.18.1.6", 7, "erin", NULL);
+	struct ike_sa *other = session("198.18.1.16", 8, "erin", NULL);
+	uint32_t next_id = next ? next->id : 0, other_id = other ? other->id : 0;
+	if (old && next) {
+		next->child[0] = old->child[0];
+		next->n_child = 1;
+		old->n_child = 0;
+		ike_sa_set_state(old, IKE_S_DEAD);
+		ike_sa_reap(&d);
+	}
+	radius_dae_tick(&d, now_sec() + 10);
+	CHECK("erin's rekeyed IKE_SA up 10 s later", alive(next_id) && alive(other_id));
+	radius_dae_tick(&d, now_sec() + 31);
+	CHECK("erin's rekeyed IKE_SA ended after 30 s, her other session not",
+	      !alive(next_id) && alive(other_id));
+
+	n = build(req, RAD_COA_REQUEST, 17, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "alice"), A(ATTR_FILTER_ID, "x"),
+	                           A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"), { 0 } });
+	CHECK("CoA with Filter-Id: CoA-NAK 401", ask(req, n, &cause, false, &ok, NULL, NULL) ==
+	      RAD_COA_NAK && cause == 401);
+
+	/* a NAK for an attribute before the Message-Authenticator still
+	 * carries one */
+	n = build(req, RAD_DISCONNECT_REQUEST, 20, secret, true,
+	          (struct attr[]){ { RAD_FRAMED_IP_ADDRESS, 3, "abc" }, A(RAD_USER_NAME, "x"),
+	                           { 0 } });
+	CHECK("404 NAK with a valid Message-Authenticator", ask(req, n, &cause, true, &ok, NULL,
+	      NULL) == RAD_DISCONNECT_NAK && ok && cause == 404);
+
+	/* an identity kept escaped matches its bytes */
+	n = build(req, RAD_DISCONNECT_REQUEST, 18, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "caf\xc3\xa9"), { 0 } });
+	CHECK("User-Name bytes match an escaped identity", ask(req, n, &cause, false, &ok, NULL,
+	      NULL) == RAD_DISCONNECT_ACK && !alive(dave));
+
+	/* a malformed datagram and an Access-Request: dropped */
+	CHECK("garbage: no answer", radius_dae_input(&d, (const uint8_t *)"\x28\x01\x00",
+	      3, (struct sockaddr *)&dac, req, sizeof(req)) == 0);
+	n = build(req, RAD_ACCT_REQUEST, 19, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "alice"), { 0 } });
+	CHECK("Accounting-Request: no answer", ask(req, n, &cause, false, &ok, NULL, NULL) == 0 &&
+	      alive(alice2));
+
+	char line[512];
+	radius_dae_status(&d, line, sizeof(line));
+	CHECK("no status line without a socket", line[0] == 0);
+	radius_dae_stats(&d, &st);
+	CHECK("counters", st.disconnect_ack == 3 && st.disconnect_nak == 6 && st.coa_ack == 2 &&
+	      st.coa_nak == 1 && st.terminated == 3 && st.timed_out == 2 && st.malformed == 2);
+	radius_dae_close(&d);
+	CHECK("closed", d.dae == NULL);
+}
+
+static void test_conf(void)
+{
+	struct radius_conf c;
+	char err[256];
+	const char *bad = "charon {\n plugins {\n  eap-radius {\n   dae {\n    enable = yes\n"
+	                  "    secret = s\n    listen = dae.example.com\n   }\n  }\n }\n}\n";
+	CHECK("dae.listen must be an address, file:line",
+	      radius_conf_parse("s.conf", bad, &c, err, sizeof(err)) != 0 &&
+	      strstr(err, "s.conf:7") && strstr(err, "listen"));
+	radius_conf_free(&c);
+	const char *good = "charon {\n plugins {\n  eap-radius {\n   dae {\n    enable = yes\n"
+	                   "    secret = s\n    listen = ::\n    port = 13799\n   }\n  }\n }\n}\n";
+	CHECK("dae without RADIUS servers: read",
+	      radius_conf_parse("s.conf", good, &c, err, sizeof(err)) == 0 && c.dae.enable &&
+	      strcmp(c.dae.listen, "::") == 0 && c.dae.port == 13799 && c.dae.secret_len == 1);
+	radius_conf_free(&c);
+}
+
+int main(void)
+{
+	log_set_level(-1, -1);
+	test_decode();
+	test_conf();
+	char dir[32];
+	CHECK("daemon context", testd_open(&d, dir, "198.18.0.1") == 0);
+	if (d.cfg && d.base && d.dp)
+		test_requests();
+	testd_close(&d, dir);
+	CHECK_DONE();
+}
