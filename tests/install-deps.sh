@@ -33,7 +33,7 @@ echo 'wireshark-common wireshark-common/install-setuid boolean false' |
 # AES-GCM, 3DES) in libstrongswan-standard-plugins: both are only
 # "Recommends" of strongSwan, so --no-install-recommends needs them by name.
 # dpkg-dev, debhelper, fakeroot, lintian and adduser: the Debian package
-# test (t_deb).
+# test (t_deb). freeradius and freeradius-utils: the RADIUS server of t_radius.
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
@@ -43,4 +43,5 @@ apt-get install -y --no-install-recommends \
 	iperf3 tshark curl python3 iproute2 procps iputils-ping openssl \
 	python3-prometheus-client \
 	nftables mandoc python3-yaml yamllint \
-	dpkg-dev debhelper fakeroot lintian adduser
+	dpkg-dev debhelper fakeroot lintian adduser \
+	freeradius freeradius-utils
