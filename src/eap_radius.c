@@ -346,7 +346,8 @@ static void keep_attrs(struct ike_sa *sa, struct radius_sess *s, const struct ra
 		memcpy(name, un, len);
 		name[len] = '\0';
 		if (ok && strcmp(name, sa->user) != 0) {
-			log_info(LOG_IKE, "%s: RADIUS names '%s' '%s'", ike_sa_tag(sa), sa->user, name);
+			log_info(LOG_IKE, "%s: RADIUS's User-Name for '%s' is '%s': the session runs "
+			         "as that user", ike_sa_tag(sa), sa->user, name);
 			snprintf(sa->user, sizeof(sa->user), "%s", name);
 		}
 	}

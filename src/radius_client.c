@@ -452,7 +452,11 @@ static void finish(struct radc_req *r, const struct radc_answer *a)
 	void *arg = r->arg;
 	release_id(r);
 	req_free(r);
+	/* done() may cancel other requests of c (an IKE_SA it ends): c
+	 * stays until it returned */
+	c->pending++;
 	done(arg, a);
+	c->pending--;
 	maybe_free(c);
 }
 
