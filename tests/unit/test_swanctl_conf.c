@@ -442,7 +442,7 @@ static void errors(void)
 	CHECK("err: a value checked by the ipsec.conf code names the swanctl key",
 	      fails("connections {\n a {\n  local {\n   auth = bogus\n  }\n }\n}\n",
 	            "x.conf:4: connections.a.local.auth: unknown authentication method 'bogus' "
-	            "(expected pubkey, psk, eap-mschapv2, eap-tls, eap-md5 or eap)"));
+	            "(expected pubkey, psk, eap-mschapv2, eap-tls, eap-md5, eap-radius or eap)"));
 	CHECK("err: bad subnet in local_ts",
 	      fails("connections {\n a {\n  children {\n   c {\n    local_ts = 10.0.0.0/33\n"
 	            "   }\n  }\n }\n}\n", NULL));
