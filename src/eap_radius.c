@@ -254,6 +254,17 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 	} else if (sa->eap != EAP_S_CHALLENGE) {
 		sa->auth_fail = "unexpected EAP message";
 		return -1;
+	} else if (f.type == EAP_T_IDENTITY && f.len > 0) {
+		/* the RADIUS server asked for it (eap_start): the User-Name
+		 * from now on */
+		char name[sizeof(sa->user)];
+		if (!identity(&f, name, sizeof(name))) {
+			sa->auth_fail = "malformed EAP-Identity";
+			return -1;
+		}
+		if (strcmp(name, sa->user) != 0)
+			log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), name);
+		memcpy(sa->user, name, sizeof(name));
 	}
 	r->msgid = msgid;
 	r->last_id = f.id;

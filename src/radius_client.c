@@ -797,8 +797,13 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		bool need_ma = r->code == RAD_ACCESS_REQUEST && v.code != RAD_ACCESS_REJECT;
 		if (!answers(r->code, v.code) ||
 		    !rad_verify_response(&v, r->auth, s->secret, s->slen, need_ma)) {
-			log_info(LOG_CFG, "RADIUS server %s: answer %u does not verify (wrong secret?), "
-			         "dropped", s->label, v.id);
+			size_t ml;
+			bool no_ma = (need_ma || rad_find(&v, RAD_EAP_MESSAGE, &ml)) &&
+			             !rad_find(&v, RAD_MESSAGE_AUTHENTICATOR, &ml);
+			log_info(LOG_CFG, "RADIUS server %s: answer %u %s, dropped", s->label, v.id,
+			         !answers(r->code, v.code) ? "is no answer to the request"
+			         : no_ma ? "has no Message-Authenticator (RFC 3579 §3.2)"
+			         : "does not verify (wrong secret?)");
 			continue;
 		}
 		if (s->silent) {

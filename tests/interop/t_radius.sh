@@ -2,16 +2,20 @@
 # RADIUS: rightauth=eap-radius relays the client's EAP-MSCHAPv2 to a real
 # FreeRADIUS 3 (its own namespace, a generated raddb: clients.conf for the
 # server's address, eap + mschap + files, a users file), rightsourceip=%radius
-# takes Framed-IP-Address. alice gets 198.19.7.7 and RADIUS's DNS server and
-# passes traffic (ping, HTTP by hash); bob gets a pool address and is deleted
-# at his Session-Timeout; carol (Auth-Type := Reject) and an unknown user get
-# AUTHENTICATION_FAILED. The Access-Request carries the attributes strongSwan
-# sends (checked in FreeRADIUS's debug output). FreeRADIUS stopped: a login
-# fails within the configured retransmit time (measured) while a client of a
-# second conn (ipsec.secrets, eap-mschapv2) connects meanwhile. A reload to
-# two servers, the preferred one dead: the other one answers (failover);
-# alice logging in from another client is refused while her first session
-# holds her address, and gets it once that session ended.
+# takes Framed-IP-Address. alice gets 198.19.7.7 and 2001:db8:ffff::77 and
+# RADIUS's DNS servers and passes traffic (ping, HTTP by hash); bob gets a
+# pool address (255.255.255.254) and is deleted at his Session-Timeout;
+# carol (Auth-Type := Reject) and an unknown user get AUTHENTICATION_FAILED,
+# and carol's address is backed off after two rejects (no third request to
+# RADIUS). The Access-Requests carry the attributes strongSwan sends, over
+# outer IPv4 and IPv6 (checked in FreeRADIUS's debug output). FreeRADIUS
+# stopped: a login fails within the configured retransmit time (measured)
+# while a client of a second conn (ipsec.secrets, eap-mschapv2) connects
+# meanwhile. A reload to two servers, the preferred one dead: the other one
+# answers (failover); alice logging in from another client is refused while
+# her first session holds her address, and gets it once that session ended.
+# eap_start sends an EAP-Start; FreeRADIUS 3.2.1's answer to it lacks the
+# Message-Authenticator and is refused.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -24,6 +28,8 @@ RAD_ADDR=198.18.3.2         # FreeRADIUS
 RAD_DEAD=198.18.3.3         # nobody: the failover test's first server
 ALICE_IP=198.19.7.7
 ALICE_DNS=198.18.2.54
+ALICE_IP6=2001:db8:ffff::77    # inside the conn's IPv6 pool: taken from it
+ALICE_DNS6=2001:db8:2::54
 # retransmit_timeout 1 s, base 1.4, 3 tries: 1 + 1.4 + 1.96 = 4.36 s
 RT_TOTAL=4.36
 RAD_PID=
@@ -115,10 +121,13 @@ write_raddb() {
 	cat >"$d/users" <<-EOF
 	alice	Cleartext-Password := "${USERS[alice]}"
 	    Framed-IP-Address = $ALICE_IP,
+	    Framed-IPv6-Address = $ALICE_IP6,
 	    MS-Primary-DNS-Server = $ALICE_DNS,
+	    DNS-Server-IPv6-Address = $ALICE_DNS6,
 	    Class = "cls-alice"
 
 	bob	Cleartext-Password := "${USERS[bob]}"
+	    Framed-IP-Address = 255.255.255.254,
 	    Session-Timeout = 8
 
 	carol	Auth-Type := Reject, Cleartext-Password := "Carol-Secret-3"
@@ -158,6 +167,7 @@ write_swconf() {
 	            retransmit_timeout = 1
 	            retransmit_base = 1.4
 	            retransmit_tries = 3
+	$3
 	            servers {
 	$2
 	            }
@@ -192,7 +202,7 @@ radius_conf_hook() {
 }
 
 init
-setup_topology 7
+setup_topology 8
 # the RADIUS namespace, linked to the server
 mkns "$P-rad" || { not_ok topology "netns add"; exit 1; }
 ip -n "$(ns_srv)" link add eth2 type veth peer name eth0 netns "$P-rad" &&
@@ -208,7 +218,10 @@ wait_for 5 ip netns exec "$P-rad" ping -c1 -W1 -q $RAD_SRV ||
 write_raddb "$T/raddb"
 start_radius
 start_lan_http
-SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=radius_conf_hook start_server
+# one free failure per address, then 30 s of back-off: carol's second
+# reject backs her address off
+SRV_SETUP="auth_backoff_free_source=1
+auth_backoff_base=30s" SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=radius_conf_hook start_server
 check_log radius_servers_logged "$SERVER_LOG" "RADIUS servers: primary \\($RAD_ADDR:1812\\)"
 
 # 1. alice: RADIUS's address and DNS server, traffic both ways
@@ -216,8 +229,12 @@ if connect_ok 1 user=alice; then
 	v=$(ip -n "$(ns_cli 1)" -4 -o addr show | grep -o " $ALICE_IP/" | tr -d ' /')
 	if [ "$v" = "$ALICE_IP" ]; then ok "alice_framed_ip ($v)"
 	else not_ok alice_framed_ip "no $ALICE_IP on client 1: $(ip -n "$(ns_cli 1)" -4 -o addr show | grep -v ' lo ')"; fi
+	v=$(ip -n "$(ns_cli 1)" -6 -o addr show | grep -o " $ALICE_IP6/" | tr -d ' /')
+	if [ "$v" = "$ALICE_IP6" ]; then ok "alice_framed_ipv6 ($v)"
+	else not_ok alice_framed_ipv6 "no $ALICE_IP6 on client 1"; fi
 	check_log alice_radius_dns "$T/c1/resolv.conf" "^nameserver $ALICE_DNS([[:space:]]|\$)"
-	check_no_log alice_no_conn_dns "$T/c1/resolv.conf" "^nameserver $DNS_V4([[:space:]]|\$)"
+	check_log alice_radius_dns6 "$T/c1/resolv.conf" "^nameserver $ALICE_DNS6([[:space:]]|\$)"
+	check_no_log alice_no_conn_dns "$T/c1/resolv.conf" "^nameserver ($DNS_V4|$DNS_V6)([[:space:]]|\$)"
 	check alice_ping4 ping_lan 1 4
 	check alice_ping6 ping_lan 1 6
 	check alice_http4_10MB fetch_lan 1 4
@@ -237,7 +254,8 @@ check_log req_nas_port "$dbg" 'NAS-Port = [0-9]+'
 check_log req_state_echoed "$dbg" 'State = 0x'
 check_log radius_login_ok "$dbg" 'Login OK: \[alice\]'
 
-# 2. bob: no Framed-IP-Address, the pool's first address; Session-Timeout 8 s
+# 2. bob: Framed-IP-Address 255.255.255.254 (the NAS chooses): the pool's
+# first address; Session-Timeout 8 s
 bob_up=$(now)
 if connect_ok 2 user=bob; then
 	v=$(client_vip 2 4)
@@ -253,9 +271,20 @@ if initiate 3; then not_ok carol_refused "initiate succeeded"; else ok carol_ref
 check_log carol_auth_failed "$T/c3/charon.log" "$AUTH_FAILED_RE"
 check_no_log carol_no_timeout "$T/c3/charon.log" 'giving up after'
 check_log carol_rejected_log "$SERVER_LOG" "RADIUS server primary \\($RAD_ADDR:1812\\) rejected 'carol' \\(\"carol is locked\"\\)"
-start_client 4 user=mallory pass=whatever || exit 1
+# a second reject from carol's address backs it off; the third attempt is
+# refused without asking RADIUS
+initiate 3 >/dev/null 2>&1
+if initiate 3; then not_ok carol_backed_off "initiate succeeded"; else ok carol_backed_off; fi
+check_log carol_backoff_logged "$SERVER_LOG" "auth-limit: 'carol' from $(cli_v4 3): refused without checking the password"
+n=$(grep -c 'User-Name = "carol"' "$T/raddb/debug.1.log")
+if [ "$n" = 2 ]; then ok carol_third_not_sent_to_radius
+else not_ok carol_third_not_sent_to_radius "FreeRADIUS got $n requests for carol, expected 2"; fi
+# over outer IPv6: NAS-IPv6-Address and IPv6 station ids
+start_client 4 user=mallory pass=whatever remote=$SRV_V6 || exit 1
 if initiate 4; then not_ok unknown_refused "initiate succeeded"; else ok unknown_refused; fi
 check_log unknown_auth_failed "$T/c4/charon.log" "$AUTH_FAILED_RE"
+check_log req_nas_ipv6 "$T/raddb/debug.1.log" "NAS-IPv6-Address = $SRV_V6"
+check_log req_called_station6 "$T/raddb/debug.1.log" "Called-Station-Id = \"$SRV_V6\\[4500\\]\""
 check_log unknown_outcome "$SERVER_LOG" "connection refused, EAP-RADIUS failed, RADIUS Access-Reject: AUTHENTICATION_FAILED; user 'mallory'"
 
 # 4. FreeRADIUS stopped: the login fails once the retransmissions are over,
@@ -340,6 +369,25 @@ if initiate 7 20; then
 else
 	not_ok alice_login_again "initiate failed: $(tail -n 2 "$T/c7/initiate.out" | tr '\n' ' ')"
 fi
+
+# 7. eap_start = yes, no EAP-Identity round of our own: an EAP-Start (empty
+# EAP-Message) with the IKE identity as User-Name lets the RADIUS server
+# ask. FreeRADIUS 3.2.1 answers it with an Access-Challenge that has an
+# EAP-Message but no Message-Authenticator, which RFC 3579 §3.2 forbids:
+# cygnet drops it (as strongSwan does), and the login fails
+write_swconf "$T/srv/conf" "                primary {
+                    address = $RAD_ADDR
+                    secret = $RAD_SECRET
+                }" "            eap_start = yes"
+sed -i '/eap_identity=/d' "$T/srv/conf/ipsec.conf"
+"$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" reload >"$T/reload2.out" 2>&1 ||
+	not_ok reload2 "$(cat "$T/reload2.out")"
+start_client 8 user=bob || exit 1
+if initiate 8 20; then not_ok eap_start_challenge_without_ma_refused "initiate succeeded"
+else ok eap_start_challenge_without_ma_refused; fi
+check_log eap_start_sent "$T/raddb/debug.2.log" 'EAP-Message = 0x$'
+check_log eap_start_user_name "$T/raddb/debug.2.log" "User-Name = \"$(cli_v4 8)\""
+check_log eap_start_no_ma_logged "$SERVER_LOG" "answer [0-9]+ has no Message-Authenticator"
 
 stop_server
 stop_radius
