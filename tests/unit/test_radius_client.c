@@ -1,7 +1,7 @@
 /* The RADIUS client (src/radius_client.h) against fake servers on
  * loopback UDP in this process: an answer taken, answers that do not
- * verify or come from elsewhere dropped, the retransmission schedule
- * (timeout * base^(n-1)) measured, failover to the next server by
+ * verify, come from another port or carry another Identifier dropped,
+ * the retransmission schedule (timeout * base^(n-1)) measured, failover to the next server by
  * preference and the silent server avoided afterwards, cancel and
  * release with requests in flight, and the 256 Identifiers of a socket
  * (a 257th request waits for a free one). */
@@ -25,7 +25,8 @@ static uint64_t ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-enum fmode { F_DROP, F_ACCEPT, F_WRONG_SECRET_THEN_ACCEPT, F_NO_MA };
+enum fmode { F_DROP, F_ACCEPT, F_WRONG_SECRET_THEN_ACCEPT, F_NO_MA, F_OTHER_SOURCE,
+             F_WRONG_ID };
 
 struct fake {
 	int fd;
@@ -72,11 +73,18 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 		rad_sign_response(&p, v.auth, "wrong", 5);
 		sendto(fd, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
 	}
-	rad_new(&p, RAD_ACCESS_ACCEPT, v.id);
+	rad_new(&p, RAD_ACCESS_ACCEPT, f->mode == F_WRONG_ID ? (uint8_t)(v.id + 1) : v.id);
 	rad_put_str(&p, RAD_REPLY_MESSAGE, "welcome");
 	if (f->mode != F_NO_MA)
 		rad_put_msg_auth(&p);
 	rad_sign_response(&p, v.auth, SECRET, strlen(SECRET));
+	if (f->mode == F_OTHER_SOURCE) {
+		/* a good answer, from another port of the server's address */
+		int o = socket(AF_INET, SOCK_DGRAM, 0);
+		sendto(o, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
+		close(o);
+		return;
+	}
 	sendto(fd, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
 }
 
@@ -198,6 +206,29 @@ static void answer(void)
 	      r.calls == 1 && r.st == RADC_TIMEOUT && f.n == 2);
 	radius_client_release(c);
 	fake_close(&f);
+}
+
+/* answers that are right but come from elsewhere or carry another
+ * Identifier are not taken */
+static void wrong_source(void)
+{
+	enum fmode modes[2] = { F_OTHER_SOURCE, F_WRONG_ID };
+	const char *names[2] = { "another source port: answer dropped, request times out",
+	                         "another Identifier: answer dropped, request times out" };
+	for (int i = 0; i < 2; i++) {
+		struct fake f;
+		fake_open(&f, modes[i]);
+		struct radius_conf rc = { 0 };
+		conf_server(&rc, "one", &f, 0, 100, 1000, 2);
+		char err[256];
+		struct radius_client *c = radius_client_new(base, NULL, &rc, err, sizeof(err));
+		struct result r = { 0 };
+		radius_send(c, RAD_ACCESS_REQUEST, attrs, sizeof(attrs), on_done, &r);
+		run_until(&r.calls, 1, 2000);
+		CHECK(names[i], r.calls == 1 && r.st == RADC_TIMEOUT && f.n == 2);
+		radius_client_release(c);
+		fake_close(&f);
+	}
 }
 
 static void retransmit(void)
@@ -333,6 +364,7 @@ int main(void)
 {
 	base = event_base_new();
 	answer();
+	wrong_source();
 	retransmit();
 	failover();
 	cancel_release();
