@@ -242,10 +242,14 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 	inlen = (size_t)in[2] << 8 | in[3];
 	if (sa->eap == EAP_S_IDENTITY) {
 		/* our EAP-Identity round: the name RADIUS gets as User-Name */
-		if (f.type != EAP_T_IDENTITY || f.id != sa->eap_id ||
-		    !identity(&f, sa->user, sizeof(sa->user))) {
+		if (f.type != EAP_T_IDENTITY || f.id != sa->eap_id) {
 			sa->auth_fail = "malformed EAP-Identity";
 			return -1;
+		}
+		if (!identity(&f, sa->user, sizeof(sa->user))) {
+			/* not text (an EAP-TLS client's DER name): relayed as it
+			 * is, the IKE identity is the User-Name */
+			ident_format(&sa->idi, sa->user, sizeof(sa->user));
 		}
 		log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), sa->user);
 		sa->eap = EAP_S_CHALLENGE;
@@ -258,13 +262,10 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 		/* the RADIUS server asked for it (eap_start): the User-Name
 		 * from now on */
 		char name[sizeof(sa->user)];
-		if (!identity(&f, name, sizeof(name))) {
-			sa->auth_fail = "malformed EAP-Identity";
-			return -1;
-		}
-		if (strcmp(name, sa->user) != 0)
+		if (identity(&f, name, sizeof(name)) && strcmp(name, sa->user) != 0) {
 			log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), name);
-		memcpy(sa->user, name, sizeof(name));
+			memcpy(sa->user, name, sizeof(name));
+		}
 	}
 	r->msgid = msgid;
 	r->last_id = f.id;
@@ -391,6 +392,42 @@ static void take_msk(struct ike_sa *sa, const struct radc_answer *a)
 	OPENSSL_cleanse(sk, sizeof(sk));
 }
 
+/* "; Framed-IP-Address 10.1.2.3, Class 1, ..." of what the Accept gave */
+static void summary(const struct radius_sess *s, char *out, size_t len)
+{
+	size_t used = 0;
+	char a[INET6_ADDRSTRLEN];
+	out[0] = '\0';
+#define ADD(...) do { if (used < len) { int n_ = snprintf(out + used, len - used, \
+	__VA_ARGS__); if (n_ > 0) used += (size_t)n_; } } while (0)
+	if (s->ip4) {
+		inet_ntop(AF_INET, s->addr4, a, sizeof(a));
+		ADD("%sFramed-IP-Address %s", used ? ", " : "; ", a);
+	} else if (s->ip4_nas) {
+		ADD("%sFramed-IP-Address: the NAS chooses", used ? ", " : "; ");
+	}
+	if (s->ip6) {
+		inet_ntop(AF_INET6, s->addr6, a, sizeof(a));
+		ADD("%sFramed-IPv6-Address %s", used ? ", " : "; ", a);
+	}
+	for (int i = 0; i < s->n_dns; i++) {
+		inet_ntop(s->dns[i].family, s->dns[i].addr, a, sizeof(a));
+		if (i)
+			ADD(", %s", a);
+		else
+			ADD("%sDNS %s", used ? ", " : "; ", a);
+	}
+	if (s->framed_pool[0])
+		ADD("%sFramed-Pool '%s'", used ? ", " : "; ", s->framed_pool);
+	if (s->n_cls)
+		ADD("%sClass x%d", used ? ", " : "; ", s->n_cls);
+	if (s->session_timeout)
+		ADD("%sSession-Timeout %u s", used ? ", " : "; ", s->session_timeout);
+	if (s->interim_interval)
+		ADD("%sAcct-Interim-Interval %u s", used ? ", " : "; ", s->interim_interval);
+#undef ADD
+}
+
 /* an EAP-Failure to send when RADIUS sent none */
 static size_t failure(struct relay *r, uint8_t *eap, size_t cap)
 {
@@ -445,8 +482,10 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 		keep_attrs(sa, s, a->v);
 		snprintf(s->server, sizeof(s->server), "%s", a->server);
 		auth_limit_success(d->alim, NULL, (const struct sockaddr *)&sa->peer, now);
-		log_info(LOG_IKE, "%s: RADIUS server %s accepted '%s'%s", ike_sa_tag(sa), a->server,
-		         sa->user, sa->have_msk ? "" : " (no EAP key)");
+		char got[400];
+		summary(s, got, sizeof(got));
+		log_info(LOG_IKE, "%s: RADIUS server %s accepted '%s'%s%s", ike_sa_tag(sa), a->server,
+		         sa->user, sa->have_msk ? "" : " (no EAP key)", got);
 		sa->eap = EAP_S_DONE;
 		*len = framed && f.code == EAP_CODE_SUCCESS
 		       ? 4 : eap_put_code(eap, cap, EAP_CODE_SUCCESS, r->last_id);

@@ -238,7 +238,7 @@ if connect_ok 1 user=alice; then
 	check alice_ping4 ping_lan 1 4
 	check alice_ping6 ping_lan 1 6
 	check alice_http4_10MB fetch_lan 1 4
-	check_log alice_accepted "$SERVER_LOG" "RADIUS server primary \\($RAD_ADDR:1812\\) accepted 'alice'"
+	check_log alice_accepted "$SERVER_LOG" "RADIUS server primary \\($RAD_ADDR:1812\\) accepted 'alice'; Framed-IP-Address $ALICE_IP, Framed-IPv6-Address $ALICE_IP6, DNS $ALICE_DNS, $ALICE_DNS6, Class x1\$"
 	check_log alice_established "$SERVER_LOG" "connection established; user 'alice', .* conn 'radius', .*virtual IPs $ALICE_IP "
 fi
 # what FreeRADIUS received (its debug output prints every attribute)
@@ -262,6 +262,7 @@ if connect_ok 2 user=bob; then
 	if [ "$v" = "$POOL_V4_FIRST" ]; then ok "bob_pool_address ($v)"
 	else not_ok bob_pool_address "got '$v', expected $POOL_V4_FIRST"; fi
 	check bob_ping4 ping_lan 2 4
+	check_log bob_accepted "$SERVER_LOG" "accepted 'bob'; Framed-IP-Address: the NAS chooses, Session-Timeout 8 s\$"
 fi
 
 # 3. carol (Auth-Type := Reject) and a user RADIUS does not know
@@ -349,7 +350,7 @@ else ok address_in_use_refused; fi
 d7=$(elapsed "$t0" "$(now)")
 say "login with the first server dead took $d7 s"
 check_log failover_dead_logged "$SERVER_LOG" "RADIUS server dead \\($RAD_DEAD:1812\\) does not answer \\(3 tries\\)"
-n=$(grep -c "RADIUS server primary ($RAD_ADDR:1812) accepted 'alice'" "$SERVER_LOG")
+n=$(grep -c "RADIUS server primary ($RAD_ADDR:1812) accepted 'alice';" "$SERVER_LOG")
 if [ "$n" = 2 ]; then ok failover_accepted; else not_ok failover_accepted "$n Access-Accepts for alice, expected 2"; fi
 if awk -v d="$d7" -v t="$RT_TOTAL" 'BEGIN { exit !(d >= t - 0.1 && d <= t + 3) }'; then
 	ok "failover_after_the_first_servers_tries ($d7 s)"
