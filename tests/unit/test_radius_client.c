@@ -3,15 +3,17 @@
  * verify, come from another port or carry another Identifier dropped,
  * the retransmission schedule (timeout * base^(n-1)) measured, failover to the next server by
  * preference and the silent server avoided afterwards, cancel and
- * release with requests in flight, and the 256 Identifiers of a socket
- * (a 257th request waits for a free one). */
+ * release with requests in flight, the 256 Identifiers of a socket (a
+ * 257th request waits for a free one), and a server named by host name. */
 #include "tests/unit/check.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <event2/event.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "src/daemon.h"
 #include "src/radius_client.h"
 
 #define SECRET "t3st-s3cret"
@@ -231,6 +233,41 @@ static void wrong_source(void)
 	}
 }
 
+/* a server named by a host name: looked up through the job pool (here
+ * inline: a daemon without workers), then used like an address */
+static void host_name(void)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	if (getaddrinfo("localhost", NULL, &hints, &res) != 0 || !res ||
+	    res->ai_family != AF_INET) {
+		printf("ok host name # skip: localhost is not 127.0.0.1 first here\n");
+		if (res)
+			freeaddrinfo(res);
+		return;
+	}
+	freeaddrinfo(res);
+	struct fake f;
+	fake_open(&f, F_ACCEPT);
+	struct radius_conf rc = { 0 };
+	conf_server(&rc, "named", &f, 0, 200, 1000, 2);
+	snprintf(rc.servers[0].address, sizeof(rc.servers[0].address), "localhost");
+	char err[256];
+	CHECK("host name: refused without a daemon to look it up",
+	      radius_client_new(base, NULL, &rc, err, sizeof(err)) == NULL &&
+	      strstr(err, "is no address") != NULL);
+	struct daemon *d = calloc(1, sizeof(*d));
+	d->base = base;
+	struct radius_client *c = radius_client_new(base, d, &rc, err, sizeof(err));
+	struct result r = { 0 };
+	radius_send(c, RAD_ACCESS_REQUEST, attrs, sizeof(attrs), on_done, &r);
+	run_until(&r.calls, 1, 2000);
+	CHECK("host name: resolved and answered", c && r.calls == 1 && r.st == RADC_ANSWER &&
+	      strstr(r.server, "named (localhost:") != NULL);
+	radius_client_release(c);
+	fake_close(&f);
+	free(d);
+}
+
 static void retransmit(void)
 {
 	struct fake f;
@@ -365,6 +402,7 @@ int main(void)
 	base = event_base_new();
 	answer();
 	wrong_source();
+	host_name();
 	retransmit();
 	failover();
 	cancel_release();
