@@ -25,7 +25,6 @@
 /* the relay's state while EAP runs (sa->eap_ctx) */
 struct relay {
 	struct radc_req *req;              /* the Access-Request in flight */
-	uint32_t sa_id;
 	uint32_t msgid;                    /* the IKE_AUTH request to answer */
 	uint8_t state[RAD_ATTR_MAX];       /* State of the last Access-Challenge */
 	size_t state_len;
@@ -83,7 +82,6 @@ static struct relay *relay_new(struct ike_sa *sa)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->sa_id = sa->id;
 	sa->eap_ctx = r;
 	return r;
 }

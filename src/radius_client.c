@@ -52,6 +52,7 @@ struct radc_req {
 	struct radius_client *c;
 	struct radc_req *qnext;            /* the queue for an Identifier */
 	bool queued;
+	bool kick;                         /* queued, and an Identifier came free */
 	uint8_t code;
 	uint8_t *attrs;
 	size_t alen;
@@ -418,11 +419,14 @@ static void release_id(struct radc_req *r)
 	k->slot[r->id] = NULL;
 	k->used--;
 	r->sock = NULL;
+	/* the first request waiting for this server goes out from the event
+	 * loop (never from inside a caller's radius_cancel or done()) */
 	struct radius_client *c = r->c;
 	for (struct radc_req *q = c->qhead; q; q = q->qnext) {
-		if (q->n_order && q->order[q->at] == k->srv->idx) {
-			dequeue(q);
-			send_try(q);
+		if (q->n_order && !q->kick && q->order[q->at] == k->srv->idx) {
+			struct timeval now = { 0, 0 };
+			q->kick = true;
+			evtimer_add(q->timer, &now);
 			break;
 		}
 	}
@@ -481,6 +485,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct radc_req *r = arg;
+	if (r->queued && r->kick) {
+		r->kick = false;
+		dequeue(r);
+		send_try(r);            /* waits again if the Identifier went meanwhile */
+		return;
+	}
 	if (r->queued) {
 		fail(r, RADC_FAILED, "too many RADIUS requests in flight");
 		return;
