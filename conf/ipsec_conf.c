@@ -226,7 +226,8 @@ static int h_sendcert(struct cctx *c, const struct conf_kv *kv)
 
 bool conf_auth_is_eap(enum conf_auth a)
 {
-	return a == AUTH_EAP_MSCHAPV2 || a == AUTH_EAP_TLS || a == AUTH_EAP_MD5;
+	return a == AUTH_EAP_MSCHAPV2 || a == AUTH_EAP_TLS || a == AUTH_EAP_MD5 ||
+	       a == AUTH_EAP_RADIUS;
 }
 
 const char *conf_auth_name(enum conf_auth a)
@@ -237,6 +238,7 @@ const char *conf_auth_name(enum conf_auth a)
 	case AUTH_EAP_MSCHAPV2: return "eap-mschapv2";
 	case AUTH_EAP_TLS: return "eap-tls";
 	case AUTH_EAP_MD5: return "eap-md5";
+	case AUTH_EAP_RADIUS: return "eap-radius";
 	case AUTH_UNSET: break;
 	}
 	return "unset";
@@ -260,16 +262,18 @@ static int parse_auth(struct cctx *c, const struct conf_kv *kv, enum conf_auth *
 		*out = AUTH_EAP_TLS;
 	else if (strcmp(v, "eap-md5") == 0)
 		*out = AUTH_EAP_MD5;
+	else if (strcmp(v, "eap-radius") == 0)
+		*out = AUTH_EAP_RADIUS;
 	else if (strcmp(v, "psk") == 0 || strcmp(v, "secret") == 0)
 		*out = AUTH_PSK;
 	else if (strncmp(v, "eap-", 4) == 0)
 		return bad(c, kv, "EAP method '%s' is not supported (eap-mschapv2, eap-tls, "
-		           "eap-md5 or eap are)", conf_show(v + 4, show, sizeof(show)));
+		           "eap-md5, eap-radius or eap are)", conf_show(v + 4, show, sizeof(show)));
 	else if (strncmp(v, "xauth", 5) == 0)
 		return bad(c, kv, "XAuth is IKEv1 only, and IKEv1 is not supported");
 	else
 		return bad(c, kv, "unknown authentication method '%s' (expected pubkey, psk, "
-		           "eap-mschapv2, eap-tls, eap-md5 or eap)", conf_show(v, show, sizeof(show)));
+		           "eap-mschapv2, eap-tls, eap-md5, eap-radius or eap)", conf_show(v, show, sizeof(show)));
 	return 0;
 }
 
@@ -338,7 +342,38 @@ static int h_sourceip(struct cctx *c, const struct conf_kv *kv)
 		c->left_sourceip = kv;  /* checked by settle_left_sourceip() */
 		return 0;
 	}
-	if (cv_sourceip_list(kv->value, c->end->sourceip, &c->end->n_sourceip,
+	/* %radius (strongSwan's eap-radius pool): taken out of the list,
+	 * the rest are ranges as usual */
+	char rest[1024];
+	size_t used = 0;
+	bool radius = false;
+	const char *v = kv->value;
+	while (*v) {
+		size_t n = strcspn(v, ",");
+		const char *e = v;
+		size_t el = n;
+		while (el && (*e == ' ' || *e == '\t'))
+			e++, el--;
+		while (el && (e[el - 1] == ' ' || e[el - 1] == '\t'))
+			el--;
+		if (el == 7 && strncmp(e, "%radius", 7) == 0) {
+			radius = true;
+		} else {
+			if (used + n + 2 > sizeof(rest))
+				return bad(c, kv, "rightsourceip is too long");
+			used += (size_t)snprintf(rest + used, sizeof(rest) - used, "%s%.*s",
+			                         used ? "," : "", (int)n, v);
+		}
+		v += n;
+		if (*v == ',')
+			v++;
+	}
+	rest[used] = '\0';
+	c->end->sourceip_radius = radius;
+	c->end->n_sourceip = 0;
+	c->end->sourceip_config = false;
+	if ((!radius || used) &&
+	    cv_sourceip_list(radius ? rest : kv->value, c->end->sourceip, &c->end->n_sourceip,
 	                     &c->end->sourceip_config, why, sizeof(why)) < 0)
 		return bad(c, kv, "%s", why);
 	return 0;

@@ -48,8 +48,11 @@ enum sendcert { SENDCERT_IFASKED, SENDCERT_ALWAYS, SENDCERT_NEVER };
  * starts its first method; a server may switch to another method it has
  * when the client answers with an EAP-Nak naming it, as strongSwan's
  * eap-dynamic plugin does. */
+/* AUTH_EAP_RADIUS (rightauth=eap-radius): the client's whole EAP
+ * conversation is relayed to the RADIUS servers of strongswan.conf
+ * (src/eap_radius.h), whatever method they run. */
 enum conf_auth { AUTH_UNSET, AUTH_PUBKEY, AUTH_EAP_MSCHAPV2, AUTH_PSK, AUTH_EAP_TLS,
-                 AUTH_EAP_MD5 };
+                 AUTH_EAP_MD5, AUTH_EAP_RADIUS };
 /* strictcrlpolicy= in config setup (strongSwan's meaning): no: a
  * certificate whose CRL is missing or stale is accepted; yes: refused
  * unless a valid CRL says it is good; ifuri: strict only for certificates
@@ -78,6 +81,10 @@ struct conf_end {
 	struct conf_net subnet[CONF_MAX_NETS]; int n_subnet;
 	struct conf_range sourceip[CONF_MAX_NETS]; int n_sourceip;
 	bool sourceip_config;       /* rightsourceip=%config / %cfg */
+	/* rightsourceip=%radius: virtual IPs from the RADIUS server's
+	 * Access-Accept (Framed-IP-Address, Framed-IPv6-Address); the ranges
+	 * also listed serve clients RADIUS gives no address */
+	bool sourceip_radius;
 	/* leftsourceip= on the LEFT end (never set on the right end): the
 	 * virtual addresses a client asks the server for in its CP request.
 	 * %config4, %any, %any4 and 0.0.0.0 ask for IPv4; %config6, %any6 and
@@ -239,7 +246,7 @@ struct ipsec_conf *ipsec_conf_parse(const char *name, const char *text,
 void ipsec_conf_free(struct ipsec_conf *c);
 
 /* true for the EAP methods: AUTH_EAP_MSCHAPV2 (and plain "eap"),
- * AUTH_EAP_TLS, AUTH_EAP_MD5 */
+ * AUTH_EAP_TLS, AUTH_EAP_MD5, AUTH_EAP_RADIUS */
 bool conf_auth_is_eap(enum conf_auth a);
 /* the keyword for a method as ipsec.conf writes it ("pubkey", "psk",
  * "eap-mschapv2", "eap-tls", "eap-md5"; "unset" for AUTH_UNSET) */

@@ -947,7 +947,13 @@ static int pools(struct cx *c)
 		return bad(c->T, kv, c->path, "more than %d pools", CONF_MAX_NETS);
 	for (int i = 0; i < n; i++) {
 		const struct sw_node *p = sw_find(all, e[i]);
-		if (strcmp(e[i], "dhcp") == 0 || strcmp(e[i], "radius") == 0)
+		if (strcmp(e[i], "radius") == 0) {
+			/* the eap-radius plugin's addresses: rightsourceip=%radius */
+			pi += (size_t)snprintf(ips + pi, pi < sizeof(ips) ? sizeof(ips) - pi : 0,
+			                       "%s%%radius", pi ? "," : "");
+			continue;
+		}
+		if (strcmp(e[i], "dhcp") == 0)
 			return bad(c->T, kv, c->path, "%s address pools are not supported", e[i]);
 		if (!p || p->value)
 			return bad(c->T, kv, c->path, "no pool '%s' in the pools section",

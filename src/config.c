@@ -331,6 +331,19 @@ static int setup_server_auth(struct config *cfg, struct peer_cfg *pc, struct con
 		         conf_auth_name(ra == AUTH_PUBKEY || ra == AUTH_EAP_TLS ? ra : ra2), cfg->dir);
 		return -1;
 	}
+	if ((ra == AUTH_EAP_RADIUS || ra2 == AUTH_EAP_RADIUS) && !cfg->radius->enabled) {
+		snprintf(err, errlen, "%s:%d: conn '%s': %s=eap-radius but %s/strongswan.conf names "
+		         "no RADIUS server (charon { plugins { eap-radius { servers { NAME { address, "
+		         "secret } } } } })", c->file, c->line, c->name,
+		         ra == AUTH_EAP_RADIUS ? "rightauth" : "rightauth2", cfg->dir);
+		return -1;
+	}
+	if (c->right.sourceip_radius && ra != AUTH_EAP_RADIUS && ra2 != AUTH_EAP_RADIUS) {
+		snprintf(err, errlen, "%s:%d: conn '%s': rightsourceip=%%radius takes addresses from "
+		         "RADIUS, but the conn authenticates its clients with %s, not eap-radius",
+		         c->file, c->line, c->name, conf_auth_name(ra2 != AUTH_UNSET ? ra2 : ra));
+		return -1;
+	}
 	if ((ra == AUTH_EAP_TLS || ra2 == AUTH_EAP_TLS) &&
 	    cfg->conf->strictcrlpolicy != CRL_POLICY_NO) {
 		/* EAP-TLS checks CRLs it has, not their absence: refuse rather
@@ -351,7 +364,7 @@ static int setup_client_auth(struct config *cfg, struct peer_cfg *pc, struct con
 {
 	enum conf_auth la = c->left.auth == AUTH_UNSET ? AUTH_PUBKEY : c->left.auth;
 
-	if (la == AUTH_EAP_TLS || la == AUTH_EAP_MD5) {
+	if (la == AUTH_EAP_TLS || la == AUTH_EAP_MD5 || la == AUTH_EAP_RADIUS) {
 		snprintf(err, errlen, "%s:%d: conn '%s': leftauth=%s: as a client cygnet "
 		         "authenticates with pubkey, psk or eap-mschapv2", c->file, c->line, c->name,
 		         conf_auth_name(la));

@@ -34,6 +34,7 @@
 #include "src/pool.h"
 #include "src/privs.h"
 #include "src/radius_dae.h"
+#include "src/radius_client.h"
 #include "src/reload.h"
 #include "src/sdnotify.h"
 #include "src/version.h"
@@ -483,6 +484,7 @@ int main(int argc, char **argv)
 	        threads == 1 ? "" : "s", ds.threaded ? "packets on worker threads" :
 	        "packets on the main thread");
 	sdnotify_ready("serving: %d conns, TUN %s", cfg->n_peers, d.tun_name);
+	daemon_radius_apply(&d);
 	client_move_open(&d);
 	client_start_all(&d);
 	event_base_dispatch(d.base);
@@ -495,6 +497,8 @@ out:
 	if (d.base)
 		ike_sa_reap(&d);
 	client_free_all(&d);
+	radius_client_free(d.radius);
+	d.radius = NULL;
 	client_move_close(&d);
 	updown_flush(&d);
 	if (leases)

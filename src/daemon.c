@@ -1,4 +1,5 @@
-/* The daemon context: what the data plane tells it, and stopping. */
+/* The daemon context: what the data plane tells it, its RADIUS client,
+ * and stopping. */
 #include <event2/event.h>
 #include "src/daemon.h"
 #include <stdio.h>
@@ -6,10 +7,30 @@
 #include "src/client.h"
 #include "src/dp/dp.h"
 #include "src/ike_sa.h"
+#include "src/config.h"
 #include "src/log.h"
+#include "src/radius_client.h"
 #include "src/rekey.h"
 #include "src/sdnotify.h"
 
+int daemon_radius_apply(struct daemon *d)
+{
+	struct radius_client *old = d->radius;
+	d->radius = NULL;
+	radius_client_release(old);
+	const struct radius_conf *rc = d->cfg->radius;
+	if (!rc || !rc->enabled)
+		return 0;
+	char err[512], desc[2048];
+	d->radius = radius_client_new(d->base, d, rc, err, sizeof(err));
+	if (!d->radius) {
+		log_err(LOG_CFG, "RADIUS: %s: rightauth=eap-radius logins fail", err);
+		return -1;
+	}
+	radius_client_describe(d->radius, desc, sizeof(desc));
+	log_err(LOG_CFG, "RADIUS servers: %s", desc);
+	return 0;
+}
 
 void daemon_stop(struct daemon *d, int code)
 {

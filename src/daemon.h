@@ -34,6 +34,7 @@ struct metrics_users;
 struct metrics_http;
 struct client;
 struct radius_dae;
+struct radius_client;
 
 /* why a connection attempt of a client failed (cygnetctl metrics:
  * cygnet_ike_sa_failed_total{reason}); counted where the IKE code
@@ -89,6 +90,10 @@ struct daemon {
 	struct redirect_state redirect;  /* RFC 5685: drain mode, counts (redirect.h) */
 	struct ctl *ctl;           /* the control socket (ctl.c) */
 	struct client *clients;    /* the conns we initiate (client.c) */
+	/* the RADIUS client of the configuration's eap-radius servers
+	 * (radius_client.h), NULL without any; a reload makes a new one and
+	 * lets the old one finish its requests */
+	struct radius_client *radius;
 	int move_fd;               /* rtnetlink address watch (client_move.c), -1 none */
 	struct event *move_ev, *move_timer;
 	struct event *ka_timer;    /* NAT keepalives of our IKE_SAs (client_move.c) */
@@ -137,6 +142,12 @@ void daemon_stop(struct daemon *d, int code);
  * on ESP, sequence numbers near their end, the TUN device gone */
 struct dp_event;
 void daemon_dp_event(void *arg, const struct dp_event *ev);
+
+/* (Re)makes d->radius for d->cfg's RADIUS servers (at start and after a
+ * reload), logging which servers are used; the previous client finishes
+ * its requests in flight and goes. -1 (logged) when the servers cannot be
+ * used (their conns then refuse logins). */
+int daemon_radius_apply(struct daemon *d);
 
 /* sends a UDP datagram from local to peer on the socket for that port
  * (4500 prepends nothing: callers add the non-ESP marker for IKE). */

@@ -8,6 +8,7 @@
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/eap_md5.h"
+#include "src/eap_radius.h"
 #include "src/eap_server.h"
 #include "src/eap_srv.h"
 #include "src/eap_tls.h"
@@ -19,6 +20,7 @@ const char *eap_server_name(int method)
 	switch (method) {
 	case AUTH_EAP_TLS: return "EAP-TLS";
 	case AUTH_EAP_MD5: return "EAP-MD5";
+	case AUTH_EAP_RADIUS: return "EAP-RADIUS";
 	default: return "EAP-MSCHAPv2";
 	}
 }
@@ -29,6 +31,8 @@ void eap_server_free(struct ike_sa *sa)
 		eap_tls_srv_free(sa->eap_ctx);
 	else if (sa->eap_method == AUTH_EAP_MD5)
 		eap_md5_srv_free(sa->eap_ctx);
+	else if (sa->eap_method == AUTH_EAP_RADIUS)
+		eap_radius_free_relay(sa);
 	sa->eap_ctx = NULL;
 }
 
@@ -100,6 +104,8 @@ size_t eap_server_start(struct daemon *d, struct ike_sa *sa, int method, bool as
 	sa->eap_method = method;
 	if (method == AUTH_EAP_MSCHAPV2 || method == AUTH_UNSET)
 		return eap_start(sa, ask_identity, out, cap);
+	if (method == AUTH_EAP_RADIUS && !ask_identity)
+		return 0;           /* RADIUS speaks first: eap_radius_begin */
 	if (!ask_identity)
 		return method_start(d, sa, out, cap);
 	if (cap < 5)
@@ -189,6 +195,8 @@ enum eap_result eap_server_process(struct daemon *d, struct ike_sa *sa, const ui
 	*outlen = 0;
 	if (sa->eap_method == AUTH_EAP_MSCHAPV2 || sa->eap_method == AUTH_UNSET)
 		return eap_process(d, sa, in, inlen, out, cap, outlen);
+	if (sa->eap_method == AUTH_EAP_RADIUS)
+		return failed(sa, out, cap, outlen, "EAP-RADIUS relays in eap_radius_relay");
 	const char *name = eap_server_name(sa->eap_method);
 	if (sa->eap == EAP_S_IDENTITY) {
 		struct eap_frame f;

@@ -17,10 +17,13 @@ struct ike_sa;
 
 /* the first request of method (enum conf_auth: AUTH_EAP_MSCHAPV2,
  * AUTH_EAP_TLS, AUTH_EAP_MD5) for sa, after an EAP-Identity round when
- * ask_identity; its length (0 on failure, logged) */
+ * ask_identity; its length (0 on failure, logged). AUTH_EAP_RADIUS: only
+ * the EAP-Identity round is ours (0 without one: the relay of
+ * src/eap_radius.h starts the conversation). */
 size_t eap_server_start(struct daemon *d, struct ike_sa *sa, int method, bool ask_identity,
                         uint8_t *out, size_t cap);
-/* one EAP response: the next request (EAP_CONTINUE), EAP-Success
+/* one EAP response (not for AUTH_EAP_RADIUS, whose responses go to
+ * eap_radius_relay): the next request (EAP_CONTINUE), EAP-Success
  * (EAP_SUCCESS: sa->msk set when the method makes one, sa->user the
  * authenticated user) or EAP-Failure (EAP_FAILURE, sa->auth_fail says
  * why); out holds what to send */

@@ -15,7 +15,9 @@
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/eap.h"
+#include "src/eap_radius.h"
 #include "src/eap_server.h"
+#include "src/eap_srv.h"
 #include "src/ike.h"
 #include "src/ike_keys.h"
 #include "src/ike_sa.h"
@@ -230,16 +232,37 @@ static void sign_job_free(struct sign_job *j)
 static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, uint32_t msgid);
 static bool kept_elsewhere(struct daemon *d, const struct ike_sa *sa);
 
+/* an EAP response or start went to RADIUS: the request is answered
+ * when RADIUS answers (ike_auth_eap_answer); until then the next request
+ * is not taken (busy) and a retransmission finds no cached answer to
+ * resend (the cache holds the previous exchange's response) */
+static void radius_wait(struct ike_sa *sa)
+{
+	sa->busy = true;
+	free(sa->resp.buf);
+	memset(&sa->resp, 0, sizeof(sa->resp));
+}
+
 /* the EAP round's first request (method: the conn's rightauth or
  * rightauth2): Identity, or the method's first request for the identity
  * the client claimed; 0 or -1 */
-static int start_eap(struct daemon *d, struct ike_sa *sa, int method, struct ike_wr *w)
+static int start_eap(struct daemon *d, struct ike_sa *sa, int method, struct ike_wr *w,
+                     uint32_t msgid)
 {
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));
 	bool ask = sa->cfg->conn->eap_identity != NULL;
 	if (!ask)
 		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
+	if (method == AUTH_EAP_RADIUS && (!ask || sa->cfg->owner->radius->eap_start)) {
+		/* RADIUS speaks first: the response waits for its answer */
+		sa->eap_method = method;
+		ike_sa_set_state(sa, IKE_S_EAP);
+		if (eap_radius_begin(d, sa, w, msgid) != 0)
+			return -1;
+		radius_wait(sa);
+		return 1;
+	}
 	uint8_t eap[1100];
 	size_t eaplen = eap_server_start(d, sa, method, ask, eap, sizeof(eap));
 	if (!eaplen)
@@ -280,13 +303,15 @@ static void first_auth_respond(struct daemon *d, struct ike_sa *sa, struct sign_
 	                   : j->method == AUTHM_DIGITAL_SIGNATURE ? "RFC 7427 signature"
 	                   : "ECDSA signature";
 	if (sa->kind == PEER_EAP) {
-		if (start_eap(d, sa, pc->conn->right.auth, &w) != 0)
+		int rc = start_eap(d, sa, pc->conn->right.auth, &w, j->msgid);
+		if (rc < 0)
 			return auth_failed(d, sa, j->msgid, NULL, 0, "EAP start failed");
 		log_info(LOG_IKE, "%s: '%s' matches conn '%s'; authenticating the server with %s, "
 		         "starting %s%s", ike_sa_tag(sa), idtext, pc->name, ours,
 		         eap_server_name(pc->conn->right.auth),
-		         pc->conn->eap_identity ? " with EAP-Identity" : "");
-		ike_sa_send_encrypted(d, sa, IKE_AUTH, true, j->msgid, &w);
+		         pc->conn->eap_identity && rc == 0 ? " with EAP-Identity" : "");
+		if (rc == 0)
+			ike_sa_send_encrypted(d, sa, IKE_AUTH, true, j->msgid, &w);
 		return;
 	}
 	log_info(LOG_IKE, "%s: '%s' authenticated with %s for conn '%s'; authenticating the "
@@ -454,13 +479,15 @@ static void second_auth(struct daemon *d, struct ike_sa *sa, const struct ike_ms
 	sa->kind = PEER_EAP;
 	struct ike_wr w;
 	ike_wr_init_inner(&w, buf, sizeof(buf));
-	if (start_eap(d, sa, a2, &w) != 0)
+	int rc = start_eap(d, sa, a2, &w, m->hdr.msgid);
+	if (rc < 0)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP start failed");
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));
 	log_info(LOG_IKE, "%s: second round for '%s': %s", ike_sa_tag(sa), idtext,
 	         eap_server_name(a2));
-	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
+	if (rc == 0)
+		ike_sa_send_encrypted(d, sa, IKE_AUTH, true, m->hdr.msgid, &w);
 }
 
 static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
@@ -470,6 +497,14 @@ static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	char why[64];
 	if (!m->eap)
 		return auth_failed(d, sa, m->hdr.msgid, NULL, 0, "EAP payload expected");
+	if (sa->eap_method == AUTH_EAP_RADIUS) {
+		if (eap_radius_relay(d, sa, m->eap, m->eap_len, m->hdr.msgid) == 0) {
+			radius_wait(sa);
+			return;
+		}
+		outlen = eap_put_code(out, sizeof(out), EAP_CODE_FAILURE, sa->eap_id);
+		return auth_failed(d, sa, m->hdr.msgid, out, outlen, "EAP-RADIUS failed");
+	}
 	enum eap_result r = eap_server_process(d, sa, m->eap, m->eap_len, out, sizeof(out),
 	                                       &outlen);
 	if (r == EAP_FAILURE) {
@@ -488,6 +523,32 @@ static void eap_round(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	/* the plaintext held the MS-CHAPv2 authenticator response */
 	OPENSSL_cleanse(out, sizeof(out));
 	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+void ike_auth_eap_answer(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
+                         const struct ike_wr *prefix, enum eap_result r, const uint8_t *eap,
+                         size_t len)
+{
+	if (sa->state != IKE_S_EAP)
+		return;
+	sa->busy = false;
+	if (r == EAP_FAILURE)
+		return auth_failed(d, sa, msgid, eap, len, "EAP-RADIUS failed");
+	uint8_t *buf = d->buf_auth;
+	struct ike_wr w;
+	ike_wr_init_inner(&w, buf, sizeof(d->buf_auth));
+	if (prefix && prefix->len <= w.cap) {
+		memcpy(buf, prefix->buf, prefix->len);
+		w.len = prefix->len;
+		w.np_off = prefix->np_off;
+		w.first = prefix->first;
+		w.overflow = prefix->overflow;
+	}
+	ike_wr_eap(&w, eap, len);
+	if (r == EAP_SUCCESS)
+		ike_sa_set_state(sa, IKE_S_EAP_DONE);
+	ike_sa_send_encrypted(d, sa, IKE_AUTH, true, msgid, &w);
+	OPENSSL_cleanse(buf, w.len < w.cap ? w.len : w.cap);
 }
 
 /* uniqueids=keep: a user who has a session gets no second one */
@@ -528,11 +589,14 @@ static void enforce_unique(struct daemon *d, struct ike_sa *sa)
 static bool assign_vips(struct ike_sa *sa)
 {
 	struct peer_cfg *pc = sa->cfg;
-	if (sa->want_vip4 && pc->pool4 && pool_acquire(pc->pool4, sa->user, sa->vip4) == 0) {
+	/* addresses RADIUS gave (eap_radius_vips) come first */
+	if (sa->want_vip4 && !sa->has_vip4 && pc->pool4 &&
+	    pool_acquire(pc->pool4, sa->user, sa->vip4) == 0) {
 		sa->has_vip4 = true;
 		sa->pool4 = pc->pool4;
 	}
-	if (sa->want_vip6 && pc->pool6 && pool_acquire(pc->pool6, sa->user, sa->vip6) == 0) {
+	if (sa->want_vip6 && !sa->has_vip6 && pc->pool6 &&
+	    pool_acquire(pc->pool6, sa->user, sa->vip6) == 0) {
 		sa->has_vip6 = true;
 		sa->pool6 = pc->pool6;
 	}
@@ -564,7 +628,10 @@ static void write_cp(struct ike_wr *w, struct ike_sa *sa)
 	}
 	/* rightdns, else dns1/dns2 of config setup; nbns1/nbns2 (WINS) */
 	struct conf_addr dns[CONF_MAX_NETS], nbns[2];
-	int nd = config_conn_dns(sa->cfg, dns, CONF_MAX_NETS);
+	/* RADIUS's DNS servers replace the conn's for this client */
+	int nd = eap_radius_dns(sa, dns, CONF_MAX_NETS);
+	if (!nd)
+		nd = config_conn_dns(sa->cfg, dns, CONF_MAX_NETS);
 	int nn = config_conn_nbns(sa->cfg, nbns, 2);
 	for (int i = 0; i < nd && n < IKE_MAX_CP_ATTR; i++) {
 		if (dns[i].family == AF_INET)
@@ -647,6 +714,9 @@ static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, ui
 {
 	user_conn(sa);
 	enforce_unique(d, sa);
+	char why[300];
+	if (sa->radius && eap_radius_vips(d, sa, why, sizeof(why)) != 0)
+		return auth_failed(d, sa, msgid, NULL, 0, why);
 	bool want = sa->want_vip4 || sa->want_vip6;
 	bool pools = sa->cfg->pool4 || sa->cfg->pool6;
 	uint16_t err = 0;
@@ -675,11 +745,17 @@ static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, ui
 	if (sa->peer_mobike)
 		ike_wr_notify(w, 0, NULL, 0, N_MOBIKE_SUPPORTED, NULL, 0);
 	const struct conf_conn *cc = sa->cfg->conn;
-	if (cc->rekey && cc->reauth) {
-		/* RFC 4478: a server cannot reauthenticate a client itself; it
-		 * tells the client to do so before the IKE_SA expires */
-		uint32_t t = cc->ikelifetime > cc->margintime ? cc->ikelifetime - cc->margintime
-		                                               : cc->ikelifetime;
+	/* RFC 4478: a server cannot reauthenticate a client itself; it
+	 * tells the client to do so before the IKE_SA expires, or before
+	 * RADIUS's Session-Timeout ends the session */
+	uint32_t t = 0;
+	if (cc->rekey && cc->reauth)
+		t = cc->ikelifetime > cc->margintime ? cc->ikelifetime - cc->margintime
+		                                     : cc->ikelifetime;
+	uint32_t rt = sa->radius ? eap_radius_established(d, sa) : 0;
+	if (rt && (!t || rt < t))
+		t = rt;
+	if (t) {
 		uint8_t v[4] = { (uint8_t)(t >> 24), (uint8_t)(t >> 16), (uint8_t)(t >> 8), (uint8_t)t };
 		ike_wr_notify(w, 0, NULL, 0, N_AUTH_LIFETIME, v, 4);
 	}

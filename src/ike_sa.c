@@ -12,6 +12,7 @@
 #include "src/child_sa.h"
 #include "src/client.h"
 #include "src/daemon.h"
+#include "src/eap_radius.h"
 #include "src/eap_server.h"
 #include "src/dp/dp.h"
 #include "src/ike_sa.h"
@@ -784,6 +785,7 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 	sa->ini = NULL;
 	eap_server_free(sa);
 	redirect_sa_free(sa);
+	eap_radius_sess_free(sa);
 	ike_sa_frag_reset(&sa->frag_resp);
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];

@@ -19,6 +19,7 @@ struct xform;
 struct pool;
 struct event;
 struct redirect_move;
+struct radius_sess;
 
 enum ike_state {
 	IKE_S_NEW,          /* created, IKE_SA_INIT not answered yet */
@@ -203,6 +204,11 @@ struct ike_sa {
 	uint8_t auth_chal[16];
 	uint8_t msk[64];
 	bool have_msk;
+
+	/* rightauth=eap-radius: what RADIUS said about the session
+	 * (src/eap_radius.h: Class, Acct-Session-Id, addresses, DNS,
+	 * Session-Timeout), NULL for other sessions */
+	struct radius_sess *radius;
 
 	/* what a server gave us in its CP reply (client IKE_SAs) */
 	struct cp_got got;

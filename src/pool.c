@@ -358,6 +358,38 @@ int pool_acquire(struct pool *p, const char *id, uint8_t *out)
 	return 0;
 }
 
+int pool_acquire_addr(struct pool *p, const char *id, const uint8_t *addr)
+{
+	long off = offset_of(p, addr);
+	if (off < 0)
+		return -1;
+	struct lease *l = find_off(p, (uint32_t)off);
+	if (l && l->online)
+		return -1;
+	if (l) {
+		lru_remove(p, l);
+		p->offline--;
+		if (strcmp(l->id, id) != 0) {
+			char *nid = strdup(id);
+			if (!nid) {
+				lru_append(p, l);
+				p->offline++;
+				return -1;
+			}
+			unindex_id(p, l);
+			free(l->id);
+			l->id = nid;
+			index_id(p, l);
+		}
+	} else if (!(l = add_lease(p, (uint32_t)off, id))) {
+		return -1;
+	}
+	l->online = true;
+	p->online++;
+	p->dirty = true;
+	return 0;
+}
+
 int pool_restore(struct pool *p, const char *id, const uint8_t *addr)
 {
 	long off = offset_of(p, addr);

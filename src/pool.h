@@ -33,6 +33,10 @@ bool pool_contains(const struct pool *p, const uint8_t *addr);
  * offline lease of another identity. 0 with out filled; -1 when the pool
  * is exhausted. */
 int pool_acquire(struct pool *p, const char *id, uint8_t *out);
+/* Acquires exactly addr for identity id (an address RADIUS chose): 0
+ * when it is inside the pool and not online (an offline lease of another
+ * identity is taken over); -1 else. Fresh addresses skip it afterwards. */
+int pool_acquire_addr(struct pool *p, const char *id, const uint8_t *addr);
 /* Releases an online lease (it becomes offline, still tied to id). */
 void pool_release(struct pool *p, const uint8_t *addr);
 

@@ -14,6 +14,7 @@
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/dp/dp.h"
+#include "src/eap_radius.h"
 #include "src/ike.h"
 #include "src/ike_keys.h"
 #include "src/log.h"
@@ -77,6 +78,7 @@ static void move_session(struct ike_sa *n, struct ike_sa *sa)
 	n->pool6 = sa->pool6;
 	n->client = sa->client;
 	n->got = sa->got;
+	eap_radius_move(sa, n);
 	memcpy(n->child, sa->child, sizeof(sa->child));
 	n->n_child = sa->n_child;
 	for (int i = 0; i < n->n_child; i++)

@@ -111,7 +111,8 @@ static int purge(struct daemon *d, const struct config *cfg)
 		if (sa->state != IKE_S_ESTABLISHED || !sa->cfg)
 			continue;
 		bool conn_gone = !has_conn(cfg, sa->cfg->name);
-		bool user_gone = sa->user[0] && !eap_user_known(cfg, sa->user);
+		/* a RADIUS user is RADIUS's business, not ipsec.secrets' */
+		bool user_gone = sa->user[0] && !sa->radius && !eap_user_known(cfg, sa->user);
 		if (!conn_gone && !user_gone)
 			continue;
 		log_err(LOG_IKE, "%s: terminating '%s': %s no longer configured", ike_sa_tag(sa),
@@ -159,6 +160,7 @@ static void on_snapshot(struct daemon *d, struct conf_snapshot *snap, const char
 	radius_dae_reload(d);
 	int n_purged = r->purge ? purge(d, cfg) : 0;
 	client_start_all(d);      /* auto=start conns the reload added */
+	daemon_radius_apply(d);   /* requests in flight finish with the old servers */
 	snprintf(msg, sizeof(msg), "configuration reloaded: %d conn%s; users added: %s; "
 	         "users removed: %s; %d IKE_SA%s terminated", cfg->n_peers,
 	         cfg->n_peers == 1 ? "" : "s", n_added ? added : "none",

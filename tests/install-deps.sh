@@ -33,7 +33,8 @@ echo 'wireshark-common wireshark-common/install-setuid boolean false' |
 # AES-GCM, 3DES) in libstrongswan-standard-plugins: both are only
 # "Recommends" of strongSwan, so --no-install-recommends needs them by name.
 # dpkg-dev, debhelper, fakeroot, lintian and adduser: the Debian package
-# test (t_deb).
+# test (t_deb). freeradius and freeradius-utils: the RADIUS server of t_radius
+# and radclient of t_dae.
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
@@ -42,6 +43,6 @@ apt-get install -y --no-install-recommends \
 	libcharon-extauth-plugins libstrongswan-standard-plugins charon-cmd \
 	iperf3 tshark curl python3 iproute2 procps iputils-ping openssl \
 	python3-prometheus-client \
-	freeradius-utils \
 	nftables mandoc python3-yaml yamllint \
-	dpkg-dev debhelper fakeroot lintian adduser
+	dpkg-dev debhelper fakeroot lintian adduser \
+	freeradius freeradius-utils

@@ -312,6 +312,19 @@ static void seed004(void)
 	      D "seed004-garbled.conf:9: leftsubnet: empty element in list '::/0,'"));
 	CHECK("seed004 garbled rightsourceip", fails("conn v\n auto=add\n rightsourceip=,2001:db8::/96\n",
 	      "x.conf:3: rightsourceip: empty element in list ',2001:db8::/96'"));
+	/* %radius (rightauth=eap-radius's addresses) comes out of the list */
+	struct ipsec_conf *r = parse("conn v\n auto=add\n rightauth=eap-radius\n"
+	                             " rightsourceip=10.1.0.0/24, %radius ,2001:db8::/96\n");
+	const struct conf_conn *rc = r ? conn(r, "v") : NULL;
+	CHECK("%radius with pools", rc && rc->right.auth == AUTH_EAP_RADIUS &&
+	      rc->right.sourceip_radius && rc->right.n_sourceip == 2);
+	ipsec_conf_free(r);
+	r = parse("conn v\n auto=add\n rightauth=eap-radius\n rightsourceip=%radius\n");
+	rc = r ? conn(r, "v") : NULL;
+	CHECK("%radius alone", rc && rc->right.sourceip_radius && rc->right.n_sourceip == 0);
+	ipsec_conf_free(r);
+	CHECK("%radius, then garbage", fails("conn v\n auto=add\n rightsourceip=%radius,%pool\n",
+	      "x.conf:3: rightsourceip: named pools ('%pool') are not supported"));
 	CHECK("seed004 garbled rightdns", fails("conn v\n auto=add\n rightdns=,,2001:db8:8000::53:1\n",
 	      "x.conf:3: rightdns: empty element in list ',,2001:db8:8000::53:1'"));
 }
@@ -482,7 +495,7 @@ static void also(void)
 	CHECK("err inherited value checked in user", fails("conn base\n  rightauth=eap-gtc\n"
 	      "conn a\n  also=base\n  auto=add\n",
 	      "x.conf:2: rightauth: EAP method 'gtc' is not supported (eap-mschapv2, eap-tls, "
-	      "eap-md5 or eap are)"));
+	      "eap-md5, eap-radius or eap are)"));
 
 	c = parse("conn %default\n  auto=add\nconn %default\n  leftid=d2\nconn a\n  rightid=r\n");
 	CHECK("several %default", c && c->n_conns == 1 && c->conns[0].auto_add &&
@@ -555,10 +568,10 @@ static void values(void)
 	BAD("err aggressive", "aggressive=yes",
 	    "aggressive: aggressive mode is IKEv1 only, and IKEv1 is not supported");
 	BAD("err eap-gtc", "rightauth=eap-gtc",
-	    "rightauth: EAP method 'gtc' is not supported (eap-mschapv2, eap-tls, eap-md5 or eap are)");
+	    "rightauth: EAP method 'gtc' is not supported (eap-mschapv2, eap-tls, eap-md5, eap-radius or eap are)");
 	BAD("err auth", "leftauth=magic",
 	    "leftauth: unknown authentication method 'magic' (expected pubkey, psk, eap-mschapv2, "
-	    "eap-tls, eap-md5 or eap)");
+	    "eap-tls, eap-md5, eap-radius or eap)");
 	BAD("err ';' in rightsourceip", "rightsourceip=10.0.1.0/24;fd00::/64",
 	    "rightsourceip: '10.0.1.0/24;fd00::/64' is not an address or subnet (separate list "
 	    "elements with ',')");

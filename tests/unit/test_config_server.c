@@ -547,6 +547,45 @@ out:
 	return rc;
 }
 
+/* rightauth=eap-radius needs strongswan.conf's eap-radius servers;
+ * rightsourceip=%radius needs eap-radius, and keeps its ranges as pools */
+static void radius(void)
+{
+	const char *base = "conn %default\n  auto=add\n  leftcert=srv-good.pem\n"
+	                   "  leftid=vpn.example.org\n";
+	char conf[2048], path[600];
+	snprintf(conf, sizeof(conf), "%sconn r\n  rightauth=eap-radius\n"
+	         "  rightsourceip=%%radius,10.9.0.0/24\n  eap_identity=%%identity\n", base);
+	CHECK("err eap-radius without strongswan.conf", load_fails(conf, ": ECDSA srv.key\n",
+	      "%s/ipsec.conf:5: conn 'r': rightauth=eap-radius but %s/strongswan.conf names no "
+	      "RADIUS server (charon { plugins { eap-radius { servers { NAME { address, secret } } "
+	      "} } })"));
+	put(dir, "strongswan.conf", "charon {\n plugins {\n  eap-radius {\n   servers {\n"
+	    "    a {\n     address = 192.0.2.5\n     secret = s3cret-s3cret\n    }\n   }\n"
+	    "  }\n }\n}\n");
+	struct config *cfg = load(conf, ": ECDSA srv.key\n");
+	const struct peer_cfg *pc = cfg ? peer(cfg, "r") : NULL;
+	CHECK("eap-radius with a server loads", pc && pc->conn->right.auth == AUTH_EAP_RADIUS &&
+	      pc->conn->right.sourceip_radius && pc->pool4 && !pc->pool6 && cfg->radius->enabled);
+	if (!cfg)
+		printf("# %s\n", err);
+	config_free(cfg);
+	snprintf(conf, sizeof(conf), "%sconn r\n  rightauth=eap-radius\n  rightsourceip=%%radius\n",
+	         base);
+	cfg = load(conf, ": ECDSA srv.key\n");
+	pc = cfg ? peer(cfg, "r") : NULL;
+	CHECK("%radius alone: no pool", pc && pc->conn->right.sourceip_radius && !pc->pool4 &&
+	      !pc->pool6);
+	config_free(cfg);
+	snprintf(conf, sizeof(conf), "%sconn m\n  rightauth=eap-mschapv2\n"
+	         "  rightsourceip=10.9.0.0/24, %%radius\n", base);
+	CHECK("err %radius without eap-radius", load_fails(conf, ": ECDSA srv.key\n",
+	      "%s/ipsec.conf:5: conn 'm': rightsourceip=%%radius takes addresses from RADIUS, but "
+	      "the conn authenticates its clients with eap-mschapv2, not eap-radius"));
+	snprintf(path, sizeof(path), "%s/strongswan.conf", dir);
+	unlink(path);
+}
+
 int main(void)
 {
 	char cmd[160];
@@ -563,6 +602,7 @@ int main(void)
 	per_user();
 	attributes();
 	eap_creds();
+	radius();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, dir2);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -442,12 +442,25 @@ static void errors(void)
 	CHECK("err: a value checked by the ipsec.conf code names the swanctl key",
 	      fails("connections {\n a {\n  local {\n   auth = bogus\n  }\n }\n}\n",
 	            "x.conf:4: connections.a.local.auth: unknown authentication method 'bogus' "
-	            "(expected pubkey, psk, eap-mschapv2, eap-tls, eap-md5 or eap)"));
+	            "(expected pubkey, psk, eap-mschapv2, eap-tls, eap-md5, eap-radius or eap)"));
 	CHECK("err: bad subnet in local_ts",
 	      fails("connections {\n a {\n  children {\n   c {\n    local_ts = 10.0.0.0/33\n"
 	            "   }\n  }\n }\n}\n", NULL));
 	CHECK("err: IKEv1", fails("connections {\n a {\n  version = 1\n }\n}\n",
 	                           "x.conf:3: connections.a.version: IKEv1 is not supported"));
+	{
+		struct ipsec_conf *rc = NULL;
+		struct secrets *rs = NULL;
+		int r = parse("connections {\n r {\n  remote { auth = eap-radius\n eap_id = %any }\n"
+		              "  pools = radius, p4\n }\n}\npools {\n p4 { addrs = 10.3.0.0/24 }\n}\n",
+		              &rc, &rs);
+		const struct conf_conn *x = r == 0 ? conn(rc, "r") : NULL;
+		CHECK("map: pools = radius -> rightsourceip=%radius (with the other pools)",
+		      x && x->right.auth == AUTH_EAP_RADIUS && x->right.sourceip_radius &&
+		      x->right.n_sourceip == 1);
+		ipsec_conf_free(rc);
+		secrets_free(rs);
+	}
 	CHECK("err: unknown pool", fails("connections {\n a {\n  pools = nope\n }\n}\n",
 	                                 "x.conf:3: connections.a.pools: no pool 'nope' in the "
 	                                 "pools section"));

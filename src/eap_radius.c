@@ -1,0 +1,709 @@
+/* The EAP relay to RADIUS and the Access-Accept's attributes (see
+ * src/eap_radius.h). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include "src/auth_limit.h"
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/eap_radius.h"
+#include "src/eap_srv.h"
+#include "src/ike_msg.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/pool.h"
+#include "src/radius_client.h"
+
+#define NAS_PORT_TYPE_VIRTUAL 5
+#define SERVICE_TYPE_FRAMED 2
+#define MS_PRIMARY_DNS 28
+#define MS_SECONDARY_DNS 29
+
+/* the relay's state while EAP runs (sa->eap_ctx) */
+struct relay {
+	struct radc_req *req;              /* the Access-Request in flight */
+	uint32_t msgid;                    /* the IKE_AUTH request to answer */
+	uint8_t state[RAD_ATTR_MAX];       /* State of the last Access-Challenge */
+	size_t state_len;
+	uint8_t *prefix;                   /* payloads before the EAP payload */
+	struct ike_wr pw;
+	uint8_t last_id;                   /* Identifier of the last EAP packet relayed */
+};
+
+static struct relay *relay_of(const struct ike_sa *sa)
+{
+	return sa->eap_method == AUTH_EAP_RADIUS ? sa->eap_ctx : NULL;
+}
+
+bool eap_radius_waiting(const struct ike_sa *sa)
+{
+	const struct relay *r = relay_of(sa);
+	return r && r->req;
+}
+
+void eap_radius_free_relay(struct ike_sa *sa)
+{
+	struct relay *r = relay_of(sa);
+	if (!r)
+		return;
+	radius_cancel(r->req);
+	if (r->prefix) {
+		OPENSSL_cleanse(r->prefix, r->pw.cap);
+		free(r->prefix);
+	}
+	OPENSSL_cleanse(r, sizeof(*r));
+	free(r);
+	sa->eap_ctx = NULL;
+}
+
+static struct radius_sess *sess_of(struct daemon *d, struct ike_sa *sa)
+{
+	if (sa->radius)
+		return sa->radius;
+	struct radius_sess *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->sa = sa;
+	s->nas_port = sa->id;
+	snprintf(s->acct_session_id, sizeof(s->acct_session_id), "%llu-%u",
+	         (unsigned long long)d->started, sa->id);
+	sa->radius = s;
+	return s;
+}
+
+static struct relay *relay_new(struct ike_sa *sa)
+{
+	struct relay *r = relay_of(sa);
+	if (r)
+		return r;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	sa->eap_ctx = r;
+	return r;
+}
+
+/* "198.18.1.1[4500]" (with the port when station_id_with_port) */
+static void station_id(const struct sockaddr_storage *ss, bool port, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	uint16_t p = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		p = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)ss;
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		p = ntohs(s->sin6_port);
+	}
+	if (port)
+		snprintf(out, len, "%s[%u]", a, p);
+	else
+		snprintf(out, len, "%s", a);
+}
+
+static void on_answer(void *arg, const struct radc_answer *a);
+
+/* the Access-Request carrying eap (len octets; len 0: EAP-Start) */
+static int send_access(struct daemon *d, struct ike_sa *sa, struct relay *r, const uint8_t *eap,
+                       size_t len)
+{
+	const struct radius_conf *rc = sa->cfg->owner->radius;
+	struct radius_sess *s = sess_of(d, sa);
+	if (!d->radius || !s) {
+		sa->auth_fail = "no RADIUS client";
+		return -1;
+	}
+	struct rad_pkt *p = malloc(sizeof(*p));
+	if (!p) {
+		sa->auth_fail = "out of memory";
+		return -1;
+	}
+	rad_new(p, RAD_ACCESS_REQUEST, 0);
+	char name[sizeof(sa->user) + sizeof(rc->id_prefix)];
+	snprintf(name, sizeof(name), "%s%s", rc->id_prefix, sa->user);
+	rad_put(p, RAD_USER_NAME, name, strlen(name) > RAD_ATTR_MAX ? RAD_ATTR_MAX : strlen(name));
+	if (len)
+		rad_put_split(p, RAD_EAP_MESSAGE, eap, len);
+	else
+		rad_put(p, RAD_EAP_MESSAGE, "", 0);
+	if (r->state_len)
+		rad_put(p, RAD_STATE, r->state, r->state_len);
+	if (sa->local.ss_family == AF_INET)
+		rad_put(p, RAD_NAS_IP_ADDRESS, &((struct sockaddr_in *)&sa->local)->sin_addr, 4);
+	else if (sa->local.ss_family == AF_INET6)
+		rad_put(p, RAD_NAS_IPV6_ADDRESS, &((struct sockaddr_in6 *)&sa->local)->sin6_addr, 16);
+	rad_put_u32(p, RAD_NAS_PORT, s->nas_port);
+	rad_put_u32(p, RAD_NAS_PORT_TYPE, NAS_PORT_TYPE_VIRTUAL);
+	rad_put_u32(p, RAD_SERVICE_TYPE, SERVICE_TYPE_FRAMED);
+	char st[80];
+	station_id(&sa->local, rc->station_id_with_port, st, sizeof(st));
+	rad_put_str(p, RAD_CALLED_STATION_ID, st);
+	station_id(&sa->peer, rc->station_id_with_port, st, sizeof(st));
+	rad_put_str(p, RAD_CALLING_STATION_ID, st);
+	if (p->overflow) {
+		free(p);
+		sa->auth_fail = "the EAP message does not fit a RADIUS packet";
+		return -1;
+	}
+	r->req = radius_send(d->radius, RAD_ACCESS_REQUEST, p->buf + RAD_HDR_LEN,
+	                     p->len - RAD_HDR_LEN, on_answer, sa);
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+	if (!r->req) {
+		sa->auth_fail = "no RADIUS server usable";
+		return -1;
+	}
+	return 0;
+}
+
+/* the client's address is backed off: refused without asking RADIUS */
+static bool backed_off(struct daemon *d, struct ike_sa *sa)
+{
+	const struct ipsec_conf *conf = sa->cfg->owner->conf;
+	uint64_t now = auth_limit_now();
+	if (!auth_limit_blocked(d->alim, conf, NULL, sa->user, (const struct sockaddr *)&sa->peer,
+	                        now))
+		return false;
+	auth_limit_refused(d->alim, conf, NULL, sa->user, (const struct sockaddr *)&sa->peer, now);
+	sa->auth_fail = "backed off";
+	return true;
+}
+
+int eap_radius_begin(struct daemon *d, struct ike_sa *sa, const struct ike_wr *w,
+                     uint32_t msgid)
+{
+	struct relay *r = relay_new(sa);
+	if (!r)
+		return -1;
+	r->msgid = msgid;
+	if (w) {
+		r->prefix = malloc(w->len ? w->len : 1);
+		if (!r->prefix)
+			return -1;
+		memcpy(r->prefix, w->buf, w->len);
+		r->pw = *w;
+		r->pw.buf = r->prefix;
+		r->pw.cap = w->len;
+	}
+	sa->eap = EAP_S_CHALLENGE;
+	if (backed_off(d, sa))
+		return -1;
+	if (sa->cfg->owner->radius->eap_start)
+		return send_access(d, sa, r, NULL, 0);
+	/* an EAP-Response/Identity of the client's IKE identity */
+	uint8_t eap[5 + sizeof(sa->user)];
+	size_t n = strlen(sa->user);
+	eap[0] = EAP_CODE_RESPONSE;
+	eap[1] = 0;
+	eap[2] = (uint8_t)((5 + n) >> 8);
+	eap[3] = (uint8_t)(5 + n);
+	eap[4] = EAP_T_IDENTITY;
+	memcpy(eap + 5, sa->user, n);
+	return send_access(d, sa, r, eap, 5 + n);
+}
+
+/* the EAP-Identity as text (printable, no NUL) */
+static bool identity(const struct eap_frame *f, char *out, size_t cap)
+{
+	if (f->len == 0 || f->len >= cap)
+		return false;
+	for (size_t i = 0; i < f->len; i++)
+		if (f->data[i] < 0x20 || f->data[i] == 0x7f)
+			return false;
+	memcpy(out, f->data, f->len);
+	out[f->len] = '\0';
+	return true;
+}
+
+int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, size_t inlen,
+                     uint32_t msgid)
+{
+	struct relay *r = relay_new(sa);
+	struct eap_frame f;
+	if (!r) {
+		sa->auth_fail = "out of memory";
+		return -1;
+	}
+	if (r->req) {
+		sa->auth_fail = "EAP response while RADIUS still works on the last one";
+		return -1;
+	}
+	if (!eap_frame(in, inlen, &f) || f.code != EAP_CODE_RESPONSE) {
+		sa->auth_fail = "malformed EAP response";
+		return -1;
+	}
+	inlen = (size_t)in[2] << 8 | in[3];
+	if (sa->eap == EAP_S_IDENTITY) {
+		/* our EAP-Identity round: the name RADIUS gets as User-Name */
+		if (f.type != EAP_T_IDENTITY || f.id != sa->eap_id) {
+			sa->auth_fail = "malformed EAP-Identity";
+			return -1;
+		}
+		if (!identity(&f, sa->user, sizeof(sa->user))) {
+			/* not text (an EAP-TLS client's DER name): relayed as it
+			 * is, the IKE identity is the User-Name */
+			ident_format(&sa->idi, sa->user, sizeof(sa->user));
+		}
+		log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), sa->user);
+		sa->eap = EAP_S_CHALLENGE;
+		if (backed_off(d, sa))
+			return -1;
+	} else if (sa->eap != EAP_S_CHALLENGE) {
+		sa->auth_fail = "unexpected EAP message";
+		return -1;
+	} else if (f.type == EAP_T_IDENTITY && f.len > 0) {
+		/* the RADIUS server asked for it (eap_start): the User-Name
+		 * from now on */
+		char name[sizeof(sa->user)];
+		if (identity(&f, name, sizeof(name)) && strcmp(name, sa->user) != 0) {
+			log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), name);
+			memcpy(sa->user, name, sizeof(name));
+		}
+	}
+	r->msgid = msgid;
+	r->last_id = f.id;
+	return send_access(d, sa, r, in, inlen);
+}
+
+/* ---- the answer ---- */
+
+static void keep_attrs(struct ike_sa *sa, struct radius_sess *s, const struct rad_view *v)
+{
+	size_t off = 0, len;
+	uint8_t type;
+	const uint8_t *val;
+	s->n_cls = 0;
+	s->n_dns = 0;
+	s->ip4 = s->ip6 = s->ip4_nas = false;
+	s->framed_pool[0] = '\0';
+	while (rad_next(v, &off, &type, &val, &len)) {
+		switch (type) {
+		case RAD_CLASS:
+			if (s->n_cls < RADIUS_MAX_CLASS && len <= RAD_ATTR_MAX) {
+				memcpy(s->cls[s->n_cls], val, len);
+				s->cls_len[s->n_cls++] = (uint8_t)len;
+			}
+			break;
+		case RAD_FRAMED_IP_ADDRESS:
+			if (len == 4) {
+				static const uint8_t nas1[4] = { 255, 255, 255, 254 };
+				static const uint8_t nas2[4] = { 255, 255, 255, 255 };
+				if (!memcmp(val, nas1, 4) || !memcmp(val, nas2, 4)) {
+					s->ip4_nas = true;
+				} else {
+					s->ip4 = true;
+					memcpy(s->addr4, val, 4);
+				}
+			}
+			break;
+		case RAD_FRAMED_IPV6_ADDRESS:
+			if (len == 16) {
+				s->ip6 = true;
+				memcpy(s->addr6, val, 16);
+			}
+			break;
+		case RAD_DNS_SERVER_IPV6_ADDRESS:
+			if (len == 16 && s->n_dns < RADIUS_MAX_DNS) {
+				s->dns[s->n_dns].family = AF_INET6;
+				memcpy(s->dns[s->n_dns++].addr, val, 16);
+			}
+			break;
+		case RAD_FRAMED_POOL:
+			if (len < sizeof(s->framed_pool)) {
+				memcpy(s->framed_pool, val, len);
+				s->framed_pool[len] = '\0';
+				for (size_t i = 0; i < len; i++)
+					if (s->framed_pool[i] < 0x20 || s->framed_pool[i] == 0x7f)
+						s->framed_pool[i] = '?';
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	uint32_t t;
+	s->session_timeout = rad_find_u32(v, RAD_SESSION_TIMEOUT, &t) == 0 ? t : 0;
+	s->interim_interval = rad_find_u32(v, RAD_ACCT_INTERIM_INTERVAL, &t) == 0 ? t : 0;
+	/* Microsoft's DNS attributes: IPv4, before the IPv6 ones */
+	struct conf_addr v4[2];
+	int n4 = 0;
+	const uint8_t types[2] = { MS_PRIMARY_DNS, MS_SECONDARY_DNS };
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *x = rad_find_vsa(v, RAD_VENDOR_MICROSOFT, types[i], &len);
+		if (x && len == 4) {
+			v4[n4].family = AF_INET;
+			memcpy(v4[n4++].addr, x, 4);
+		}
+	}
+	if (n4) {
+		int keep = s->n_dns + n4 > RADIUS_MAX_DNS ? RADIUS_MAX_DNS - n4 : s->n_dns;
+		memmove(s->dns + n4, s->dns, sizeof(s->dns[0]) * (size_t)keep);
+		memcpy(s->dns, v4, sizeof(v4[0]) * (size_t)n4);
+		s->n_dns = keep + n4;
+	}
+	/* the name RADIUS knows the user by */
+	const uint8_t *un = rad_find(v, RAD_USER_NAME, &len);
+	if (un && len > 0 && len < sizeof(sa->user)) {
+		char name[sizeof(sa->user)];
+		bool ok = true;
+		for (size_t i = 0; i < len; i++)
+			ok &= un[i] >= 0x20 && un[i] != 0x7f;
+		memcpy(name, un, len);
+		name[len] = '\0';
+		if (ok && strcmp(name, sa->user) != 0) {
+			log_info(LOG_IKE, "%s: RADIUS's User-Name for '%s' is '%s': the session runs "
+			         "as that user", ike_sa_tag(sa), sa->user, name);
+			snprintf(sa->user, sizeof(sa->user), "%s", name);
+		}
+	}
+}
+
+/* MSK = MS-MPPE-Recv-Key || MS-MPPE-Send-Key (RFC 2548; the split
+ * strongSwan and Windows use): 16 octets each for EAP-MSCHAPv2 (the
+ * MSK's other 32 octets zero, as src/eap_mschapv2.c makes it), 32 each
+ * for TLS-based methods */
+static void take_msk(struct ike_sa *sa, const struct radc_answer *a)
+{
+	size_t rl, sl, rkl = 0, skl = 0;
+	uint8_t rk[64], sk[64];
+	const uint8_t *rv = rad_find_vsa(a->v, RAD_VENDOR_MICROSOFT, RAD_MS_MPPE_RECV_KEY, &rl);
+	const uint8_t *sv = rad_find_vsa(a->v, RAD_VENDOR_MICROSOFT, RAD_MS_MPPE_SEND_KEY, &sl);
+	sa->have_msk = false;
+	memset(sa->msk, 0, sizeof(sa->msk));
+	if (rv && sv &&
+	    rad_mppe_key(rv, rl, a->req_auth, a->secret, a->slen, rk, sizeof(rk), &rkl) == 0 &&
+	    rad_mppe_key(sv, sl, a->req_auth, a->secret, a->slen, sk, sizeof(sk), &skl) == 0 &&
+	    rkl > 0 && skl > 0 && rkl + skl <= sizeof(sa->msk)) {
+		memcpy(sa->msk, rk, rkl);
+		memcpy(sa->msk + rkl, sk, skl);
+		sa->have_msk = true;
+	} else if (rv || sv) {
+		log_err(LOG_IKE, "%s: the RADIUS server's MS-MPPE keys are unusable; the AUTH "
+		        "payloads go without an EAP key", ike_sa_tag(sa));
+	}
+	OPENSSL_cleanse(rk, sizeof(rk));
+	OPENSSL_cleanse(sk, sizeof(sk));
+}
+
+/* "; Framed-IP-Address 10.1.2.3, Class 1, ..." of what the Accept gave */
+static void summary(const struct radius_sess *s, char *out, size_t len)
+{
+	size_t used = 0;
+	char a[INET6_ADDRSTRLEN];
+	out[0] = '\0';
+#define ADD(...) do { if (used < len) { int n_ = snprintf(out + used, len - used, \
+	__VA_ARGS__); if (n_ > 0) used += (size_t)n_; } } while (0)
+	if (s->ip4) {
+		inet_ntop(AF_INET, s->addr4, a, sizeof(a));
+		ADD("%sFramed-IP-Address %s", used ? ", " : "; ", a);
+	} else if (s->ip4_nas) {
+		ADD("%sFramed-IP-Address: the NAS chooses", used ? ", " : "; ");
+	}
+	if (s->ip6) {
+		inet_ntop(AF_INET6, s->addr6, a, sizeof(a));
+		ADD("%sFramed-IPv6-Address %s", used ? ", " : "; ", a);
+	}
+	for (int i = 0; i < s->n_dns; i++) {
+		inet_ntop(s->dns[i].family, s->dns[i].addr, a, sizeof(a));
+		if (i)
+			ADD(", %s", a);
+		else
+			ADD("%sDNS %s", used ? ", " : "; ", a);
+	}
+	if (s->framed_pool[0])
+		ADD("%sFramed-Pool '%s'", used ? ", " : "; ", s->framed_pool);
+	if (s->n_cls)
+		ADD("%sClass x%d", used ? ", " : "; ", s->n_cls);
+	if (s->session_timeout)
+		ADD("%sSession-Timeout %u s", used ? ", " : "; ", s->session_timeout);
+	if (s->interim_interval)
+		ADD("%sAcct-Interim-Interval %u s", used ? ", " : "; ", s->interim_interval);
+#undef ADD
+}
+
+/* an EAP-Failure to send when RADIUS sent none */
+static size_t failure(struct relay *r, uint8_t *eap, size_t cap)
+{
+	return eap_put_code(eap, cap, EAP_CODE_FAILURE, r->last_id);
+}
+
+/* the answer's EAP packet and what it means for the IKE side; n is
+ * what rad_concat found */
+static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *r,
+                             const struct radc_answer *a, uint8_t *eap, size_t cap,
+                             size_t *len)
+{
+	const struct ipsec_conf *conf = sa->cfg->owner->conf;
+	uint64_t now = auth_limit_now();
+	if (a->status != RADC_ANSWER) {
+		log_err(LOG_IKE, "%s: RADIUS: %s", ike_sa_tag(sa), a->why);
+		sa->auth_fail = "RADIUS servers do not answer";
+		*len = failure(r, eap, cap);
+		return EAP_FAILURE;
+	}
+	long n = rad_concat(a->v, RAD_EAP_MESSAGE, eap, cap);
+	struct eap_frame f = { 0 };
+	bool framed = n > 0 && eap_frame(eap, (size_t)n, &f);
+	size_t flen = framed ? ((size_t)eap[2] << 8 | eap[3]) : 0;
+	if (a->v->code == RAD_ACCESS_CHALLENGE) {
+		size_t sl;
+		const uint8_t *st = rad_find(a->v, RAD_STATE, &sl);
+		r->state_len = st ? sl : 0;
+		if (st)
+			memcpy(r->state, st, sl);
+		if (!framed || f.code != EAP_CODE_REQUEST) {
+			log_err(LOG_IKE, "%s: RADIUS server %s: Access-Challenge without an "
+			        "EAP-Request", ike_sa_tag(sa), a->server);
+			sa->auth_fail = "RADIUS sent no EAP-Request";
+			*len = failure(r, eap, cap);
+			return EAP_FAILURE;
+		}
+		sa->eap_id = f.id;
+		log_dbg(LOG_IKE, "%s: RADIUS server %s: Access-Challenge (EAP type %u) after %u ms",
+		        ike_sa_tag(sa), a->server, f.type, a->elapsed_ms);
+		*len = flen;
+		return EAP_CONTINUE;
+	}
+	if (a->v->code == RAD_ACCESS_ACCEPT) {
+		struct radius_sess *s = sess_of(d, sa);
+		if (!s) {
+			sa->auth_fail = "out of memory";
+			*len = failure(r, eap, cap);
+			return EAP_FAILURE;
+		}
+		take_msk(sa, a);
+		keep_attrs(sa, s, a->v);
+		snprintf(s->server, sizeof(s->server), "%s", a->server);
+		auth_limit_success(d->alim, NULL, (const struct sockaddr *)&sa->peer, now);
+		char got[400];
+		summary(s, got, sizeof(got));
+		log_info(LOG_IKE, "%s: RADIUS server %s accepted '%s'%s%s", ike_sa_tag(sa), a->server,
+		         sa->user, sa->have_msk ? "" : " (no EAP key)", got);
+		sa->eap = EAP_S_DONE;
+		*len = framed && f.code == EAP_CODE_SUCCESS
+		       ? 4 : eap_put_code(eap, cap, EAP_CODE_SUCCESS, r->last_id);
+		return EAP_SUCCESS;
+	}
+	size_t rl;
+	const uint8_t *rm = rad_find(a->v, RAD_REPLY_MESSAGE, &rl);
+	char msg[128] = "";
+	if (rm) {
+		size_t k = rl < sizeof(msg) - 1 ? rl : sizeof(msg) - 1;
+		for (size_t i = 0; i < k; i++)
+			msg[i] = rm[i] >= 0x20 && rm[i] != 0x7f ? (char)rm[i] : '?';
+		msg[k] = '\0';
+	}
+	log_info(LOG_IKE, "%s: RADIUS server %s rejected '%s'%s%s%s", ike_sa_tag(sa), a->server,
+	         sa->user, rm ? " (\"" : "", msg, rm ? "\")" : "");
+	sa->auth_fail = "RADIUS Access-Reject";
+	auth_limit_failure(d->alim, conf, NULL, sa->user, (const struct sockaddr *)&sa->peer, now);
+	sa->eap = EAP_S_FAILED;
+	*len = framed && f.code == EAP_CODE_FAILURE ? 4 : failure(r, eap, cap);
+	return EAP_FAILURE;
+}
+
+static void on_answer(void *arg, const struct radc_answer *a)
+{
+	/* the request of a live IKE_SA: cancelled when the IKE_SA ends or
+	 * its relay state goes (eap_radius_free_relay) */
+	struct ike_sa *sa = arg;
+	struct daemon *d = sa->d;
+	struct relay *r = relay_of(sa);
+	if (!r)
+		return;
+	r->req = NULL;
+	/* the payloads before the EAP payload are needed once (the first
+	 * response): the IKE side may end sa, so nothing of r is read after */
+	uint8_t *pbuf = r->prefix;
+	struct ike_wr pw = r->pw;
+	size_t pcap = r->pw.cap;
+	r->prefix = NULL;
+	uint32_t msgid = r->msgid;
+	uint8_t *eap = malloc(RAD_MAX_LEN);
+	size_t len = 0;
+	enum eap_result res;
+	if (!eap) {
+		sa->auth_fail = "out of memory";
+		uint8_t f4[4];
+		len = failure(r, f4, sizeof(f4));
+		ike_auth_eap_answer(d, sa, msgid, pbuf ? &pw : NULL, EAP_FAILURE, f4, len);
+	} else {
+		res = judge(d, sa, r, a, eap, RAD_MAX_LEN, &len);
+		ike_auth_eap_answer(d, sa, msgid, pbuf ? &pw : NULL, res, eap, len);
+		OPENSSL_cleanse(eap, RAD_MAX_LEN);
+		free(eap);
+	}
+	if (pbuf) {
+		OPENSSL_cleanse(pbuf, pcap);
+		free(pbuf);
+	}
+	ike_sa_reap(d);
+}
+
+/* ---- after the Accept ---- */
+
+static bool vip_in_use(struct daemon *d, const struct ike_sa *sa, int family, const uint8_t *a)
+{
+	for (const struct ike_sa *o = d->sas; o; o = o->next) {
+		if (o == sa || o->state == IKE_S_DEAD || o->state == IKE_S_REKEYED)
+			continue;
+		if (family == AF_INET && o->has_vip4 && memcmp(o->vip4, a, 4) == 0)
+			return true;
+		if (family == AF_INET6 && o->has_vip6 && memcmp(o->vip6, a, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool is_local(const struct ike_sa *sa, int family, const uint8_t *a)
+{
+	if (sa->local.ss_family != family)
+		return false;
+	if (family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)&sa->local)->sin_addr, a, 4) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)&sa->local)->sin6_addr, a, 16) == 0;
+}
+
+static int take_vip(struct daemon *d, struct ike_sa *sa, int family, const uint8_t *a,
+                    char *why, size_t whylen)
+{
+	char t[INET6_ADDRSTRLEN];
+	inet_ntop(family, a, t, sizeof(t));
+	struct pool *p = family == AF_INET ? sa->cfg->pool4 : sa->cfg->pool6;
+	if (is_local(sa, family, a)) {
+		snprintf(why, whylen, "RADIUS gave the server's own address %s", t);
+		return -1;
+	}
+	if (vip_in_use(d, sa, family, a)) {
+		snprintf(why, whylen, "RADIUS gave %s, the virtual IP of another session", t);
+		return -1;
+	}
+	/* an IKE_SA that ends (replaced by this one: uniqueids) gives its
+	 * address back now rather than when it is freed */
+	for (struct ike_sa *o = d->sas; o; o = o->next) {
+		if (o == sa || o->state != IKE_S_DEAD)
+			continue;
+		if (family == AF_INET && o->has_vip4 && memcmp(o->vip4, a, 4) == 0) {
+			if (o->pool4)
+				pool_release(o->pool4, o->vip4);
+			o->has_vip4 = false;
+		}
+		if (family == AF_INET6 && o->has_vip6 && memcmp(o->vip6, a, 16) == 0) {
+			if (o->pool6)
+				pool_release(o->pool6, o->vip6);
+			o->has_vip6 = false;
+		}
+	}
+	if (p && pool_contains(p, a)) {
+		if (pool_acquire_addr(p, sa->user, a) != 0) {
+			snprintf(why, whylen, "RADIUS gave %s, leased to another session", t);
+			return -1;
+		}
+	} else {
+		p = NULL;
+		log_info(LOG_IKE, "%s: %s from RADIUS is outside conn '%s''s pools: it reaches the "
+		         "client only where the TUN device routes it", ike_sa_tag(sa), t, sa->cfg->name);
+	}
+	if (family == AF_INET) {
+		memcpy(sa->vip4, a, 4);
+		sa->has_vip4 = true;
+		sa->pool4 = p;
+	} else {
+		memcpy(sa->vip6, a, 16);
+		sa->has_vip6 = true;
+		sa->pool6 = p;
+	}
+	return 0;
+}
+
+int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whylen)
+{
+	struct radius_sess *s = sa->radius;
+	if (!s || !sa->cfg->conn->right.sourceip_radius)
+		return 0;
+	if (s->framed_pool[0])
+		log_info(LOG_IKE, "%s: Framed-Pool '%s': cygnet's pools have no names, conn '%s''s "
+		         "rightsourceip pool serves", ike_sa_tag(sa), s->framed_pool, sa->cfg->name);
+	if (s->ip4 && sa->want_vip4 && take_vip(d, sa, AF_INET, s->addr4, why, whylen) != 0)
+		return -1;
+	if (s->ip6 && sa->want_vip6 && take_vip(d, sa, AF_INET6, s->addr6, why, whylen) != 0) {
+		if (sa->has_vip4 && sa->pool4)
+			pool_release(sa->pool4, sa->vip4);
+		sa->has_vip4 = false;
+		sa->pool4 = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int eap_radius_dns(const struct ike_sa *sa, struct conf_addr *out, int max)
+{
+	const struct radius_sess *s = sa->radius;
+	int n = 0;
+	for (int i = 0; s && i < s->n_dns && n < max; i++)
+		out[n++] = s->dns[i];
+	return n;
+}
+
+static void session_end(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct radius_sess *s = arg;
+	struct ike_sa *sa = s->sa;
+	struct daemon *d = sa->d;
+	if (sa->state != IKE_S_ESTABLISHED)
+		return;
+	log_err(LOG_IKE, "%s: RADIUS Session-Timeout (%u s) of '%s' reached, deleting the IKE_SA",
+	        ike_sa_tag(sa), s->session_timeout, sa->user);
+	ike_sa_send_delete(d, sa);
+	ike_sa_set_state(sa, IKE_S_DEAD);
+	ike_sa_reap(d);
+}
+
+uint32_t eap_radius_established(struct daemon *d, struct ike_sa *sa)
+{
+	struct radius_sess *s = sa->radius;
+	if (!s || !s->session_timeout)
+		return 0;
+	if (!s->end_timer)
+		s->end_timer = evtimer_new(d->base, session_end, s);
+	if (s->end_timer) {
+		struct timeval tv = { s->session_timeout, 0 };
+		evtimer_add(s->end_timer, &tv);
+	}
+	const struct conf_conn *cc = sa->cfg->conn;
+	log_info(LOG_IKE, "%s: RADIUS Session-Timeout %u s: the session ends then%s",
+	         ike_sa_tag(sa), s->session_timeout,
+	         cc->reauth ? "; the client is asked to reauthenticate before (AUTH_LIFETIME)" : "");
+	if (!cc->reauth)
+		return 0;
+	/* as for ikelifetime: the client has margintime to reauthenticate */
+	return s->session_timeout > cc->margintime ? s->session_timeout - cc->margintime
+	                                           : s->session_timeout;
+}
+
+void eap_radius_move(struct ike_sa *from, struct ike_sa *to)
+{
+	to->radius = from->radius;
+	from->radius = NULL;
+	if (to->radius)
+		to->radius->sa = to;
+}
+
+void eap_radius_sess_free(struct ike_sa *sa)
+{
+	struct radius_sess *s = sa->radius;
+	if (!s)
+		return;
+	if (s->end_timer)
+		event_free(s->end_timer);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+	sa->radius = NULL;
+}
