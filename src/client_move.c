@@ -76,7 +76,10 @@ static void check_all(evutil_socket_t fd, short what, void *arg)
 		struct sockaddr_storage now;
 		socklen_t len;
 		if (client_route_source(&sa->peer, sa->peer_len, 4500, &now, &len) != 0) {
+			/* only address changes are watched, not routes: look
+			 * again in a second until the route is back */
 			log_dbg(LOG_IKE, "%s: no route to the server now, waiting", ike_sa_tag(sa));
+			again = true;
 			continue;
 		}
 		if (addr_eq((struct sockaddr *)&now, (struct sockaddr *)&sa->local, false))
