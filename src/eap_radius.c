@@ -14,6 +14,7 @@
 #include "src/ike_msg.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/pool.h"
 #include "src/radius_client.h"
 
@@ -31,6 +32,7 @@ struct relay {
 	uint8_t *prefix;                   /* payloads before the EAP payload */
 	struct ike_wr pw;
 	uint8_t last_id;                   /* Identifier of the last EAP packet relayed */
+	bool named;                        /* the client gave its EAP identity (eap_start) */
 };
 
 static struct relay *relay_of(const struct ike_sa *sa)
@@ -256,10 +258,13 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 	} else if (sa->eap != EAP_S_CHALLENGE) {
 		sa->auth_fail = "unexpected EAP message";
 		return -1;
-	} else if (f.type == EAP_T_IDENTITY && f.len > 0) {
+	} else if (f.type == EAP_T_IDENTITY && f.len > 0 && !r->named &&
+	           sa->cfg->owner->radius->eap_start) {
 		/* the RADIUS server asked for it (eap_start): the User-Name
-		 * from now on */
+		 * from now on; once only, so a client cannot take another
+		 * name halfway through a conversation */
 		char name[sizeof(sa->user)];
+		r->named = true;
 		if (identity(&f, name, sizeof(name)) && strcmp(name, sa->user) != 0) {
 			log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), name);
 			memcpy(sa->user, name, sizeof(name));
@@ -575,9 +580,21 @@ static int take_vip(struct daemon *d, struct ike_sa *sa, int family, const uint8
 	char t[INET6_ADDRSTRLEN];
 	inet_ntop(family, a, t, sizeof(t));
 	struct pool *p = family == AF_INET ? sa->cfg->pool4 : sa->cfg->pool6;
+	if (!addr_unicast(family, a)) {
+		snprintf(why, whylen, "RADIUS gave %s, which no host can have", t);
+		return -1;
+	}
 	if (is_local(sa, family, a)) {
 		snprintf(why, whylen, "RADIUS gave the server's own address %s", t);
 		return -1;
+	}
+	/* inside another conn's pool: that pool would hand it out again */
+	const struct config *cfg = sa->cfg->owner;
+	for (int i = 0; i < cfg->n_pools; i++) {
+		if (cfg->pools[i] != p && pool_contains(cfg->pools[i], a)) {
+			snprintf(why, whylen, "RADIUS gave %s, inside another conn's pool", t);
+			return -1;
+		}
 	}
 	if (vip_in_use(d, sa, family, a)) {
 		snprintf(why, whylen, "RADIUS gave %s, the virtual IP of another session", t);

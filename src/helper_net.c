@@ -24,6 +24,7 @@
 #include "src/config.h"
 #include "src/helper.h"
 #include "src/helper_int.h"
+#include "src/natd.h"
 #include "src/log.h"
 #include "tun/tun.h"
 
@@ -197,18 +198,6 @@ static void net_text(int family, const uint8_t *addr, int prefix, char *out, siz
 		snprintf(out, len, "%s", a);
 }
 
-static bool vip_ok(int family, const uint8_t *a)
-{
-	static const uint8_t zero[16];
-	if (family == AF_INET)
-		return a[0] != 0 && a[0] != 127 && a[0] < 224;
-	return memcmp(a, zero, 16) != 0 &&                           /* :: */
-	       !(memcmp(a, zero, 15) == 0 && a[15] == 1) &&          /* ::1 */
-	       a[0] != 0xff &&                                       /* multicast */
-	       !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) &&           /* link-local */
-	       !(memcmp(a, zero, 10) == 0 && a[10] == 0xff && a[11] == 0xff); /* v4-mapped */
-}
-
 /* the request's shape (the daemon's process may be compromised: nothing
  * is trusted); the server's address into *family/addr */
 static int check_shape(const struct client_net *n, int *family, uint8_t *addr, char *why,
@@ -251,7 +240,8 @@ static int check_shape(const struct client_net *n, int *family, uint8_t *addr, c
 		snprintf(why, len, "malformed request (server address)");
 		return -1;
 	}
-	if ((n->has_vip4 && !vip_ok(AF_INET, n->vip4)) || (n->has_vip6 && !vip_ok(AF_INET6, n->vip6))) {
+	if ((n->has_vip4 && !addr_unicast(AF_INET, n->vip4)) ||
+	    (n->has_vip6 && !addr_unicast(AF_INET6, n->vip6))) {
 		snprintf(why, len, "a virtual IP is not a unicast address");
 		return -1;
 	}

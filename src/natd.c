@@ -75,3 +75,15 @@ void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8],
 	EVP_Digest(buf, 16 + iplen + 2, out, &olen, EVP_sha1(), NULL);
 }
 
+
+bool addr_unicast(int family, const uint8_t *a)
+{
+	static const uint8_t zero[16];
+	if (family == AF_INET)
+		return a[0] != 0 && a[0] != 127 && a[0] < 224 && !(a[0] == 169 && a[1] == 254);
+	return memcmp(a, zero, 16) != 0 &&                           /* :: */
+	       !(memcmp(a, zero, 15) == 0 && a[15] == 1) &&          /* ::1 */
+	       a[0] != 0xff &&                                       /* multicast */
+	       !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) &&           /* link-local */
+	       !(memcmp(a, zero, 10) == 0 && a[10] == 0xff && a[11] == 0xff); /* v4-mapped */
+}

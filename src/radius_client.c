@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sys/socket.h>
+#include "src/clock.h"
 #include "src/jobs.h"
 #include "src/log.h"
 #include "src/radius_client.h"
@@ -44,6 +45,7 @@ struct radc_server {
 	bool resolved, resolving;
 	uint64_t avoid_until;              /* ms; 0: answering */
 	bool silent;                       /* logged as not answering */
+	struct ratelog rl_drop;            /* answers dropped: a line every few seconds */
 	struct radc_sock socks[RADC_MAX_SOCKETS];
 	int n_socks;
 };
@@ -443,7 +445,12 @@ static void req_free(struct radc_req *r)
 	}
 	if (r->timer)
 		event_free(r->timer);
+	/* an Access-Request holds an NT-Response (crackable offline) */
+	if (r->attrs)
+		OPENSSL_cleanse(r->attrs, r->alen);
 	free(r->attrs);
+	if (r->pkt)
+		OPENSSL_cleanse(r->pkt, r->pktlen);
 	free(r->pkt);
 	free(r);
 	c->pending--;
@@ -544,6 +551,8 @@ static int build(struct radc_req *r, struct radc_server *s)
 	}
 	if (r->code != RAD_ACCESS_REQUEST)
 		memcpy(r->auth, p->buf + 4, RAD_AUTH_LEN);
+	if (r->pkt)
+		OPENSSL_cleanse(r->pkt, r->pktlen);
 	free(r->pkt);
 	r->pkt = malloc(p->len);
 	if (!r->pkt) {
@@ -810,10 +819,13 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			size_t ml;
 			bool no_ma = (need_ma || rad_find(&v, RAD_EAP_MESSAGE, &ml)) &&
 			             !rad_find(&v, RAD_MESSAGE_AUTHENTICATOR, &ml);
-			log_info(LOG_CFG, "RADIUS server %s: answer %u %s, dropped", s->label, v.id,
-			         !answers(r->code, v.code) ? "is no answer to the request"
-			         : no_ma ? "has no Message-Authenticator (RFC 3579 §3.2)"
-			         : "does not verify (wrong secret?)");
+			unsigned held;
+			if (ratelog_ok(&s->rl_drop, now_sec(), 10, &held))
+				log_info(LOG_CFG, "RADIUS server %s: answer %u %s, dropped (%u more "
+				         "dropped answers not logged)", s->label, v.id,
+				         !answers(r->code, v.code) ? "is no answer to the request"
+				         : no_ma ? "has no Message-Authenticator (RFC 3579 §3.2)"
+				         : "does not verify (wrong secret?)", held);
 			continue;
 		}
 		if (s->silent) {

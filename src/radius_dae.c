@@ -396,6 +396,14 @@ static int deadline_set(struct radius_dae *e, const struct ike_sa *sa, uint64_t 
 	return 0;
 }
 
+void radius_dae_moved(struct daemon *d, uint32_t from, uint32_t to)
+{
+	struct radius_dae *e = d->dae;
+	for (size_t i = 0; e && i < e->n_dl; i++)
+		if (e->dl[i].sa_id == from)
+			e->dl[i].sa_id = to;
+}
+
 void radius_dae_tick(struct daemon *d, uint64_t now)
 {
 	struct radius_dae *e = d->dae;
@@ -424,6 +432,11 @@ void radius_dae_tick(struct daemon *d, uint64_t now)
 			ike_sa_set_state(sa, IKE_S_DEAD);
 			e->st.timed_out++;
 			reap = true;
+		} else if (sa && sa->state != IKE_S_DEAD) {
+			/* between states (a rekey going on): the deadline stays;
+			 * radius_dae_moved hands it to the successor */
+			i++;
+			continue;
 		}
 		e->dl[i] = e->dl[--e->n_dl];
 	}

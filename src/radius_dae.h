@@ -163,5 +163,8 @@ int radius_dae_status(const struct daemon *d, char *buf, size_t len);
 /* the CoA Session-Timeout deadlines: ends the IKE_SAs whose time has
  * come (called once a second by the listener's timer; for tests) */
 void radius_dae_tick(struct daemon *d, uint64_t now);
+/* the session of IKE_SA #from now lives in #to (an IKE rekey): its CoA
+ * Session-Timeout goes with it */
+void radius_dae_moved(struct daemon *d, uint32_t from, uint32_t to);
 
 #endif

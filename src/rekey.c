@@ -19,6 +19,7 @@
 #include "src/ike_keys.h"
 #include "src/log.h"
 #include "src/proposal_select.h"
+#include "src/radius_dae.h"
 #include "src/redirect.h"
 #include "src/rekey.h"
 
@@ -79,6 +80,7 @@ static void move_session(struct ike_sa *n, struct ike_sa *sa)
 	n->client = sa->client;
 	n->got = sa->got;
 	eap_radius_move(sa, n);
+	radius_dae_moved(n->d, sa->id, n->id);
 	memcpy(n->child, sa->child, sizeof(sa->child));
 	n->n_child = sa->n_child;
 	for (int i = 0; i < n->n_child; i++)

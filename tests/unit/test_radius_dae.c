@@ -295,6 +295,31 @@ static void test_requests(void)
 	radius_dae_tick(&d, now_sec() + 31);
 	CHECK("erin's rekeyed IKE_SA ended after 30 s, her other session not",
 	      !alive(next_id) && alive(other_id));
+	/* a CHILD_SA rekey (new SPI) and then an IKE rekey between two ticks:
+	 * no SPI links old and new, the move (rekey.c's move_session) does */
+	struct ike_sa *m1 = session("198.18.1.9", 9, "mallory", "198.19.0.9");
+	if (m1) {
+		m1->child[0].spi_in = 0xc0ffee09;
+		m1->n_child = 1;
+	}
+	n = build(req, RAD_COA_REQUEST, 22, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "mallory"), A(RAD_SESSION_TIMEOUT, "\0\0\0\x1e"),
+	                           { 0 } });
+	CHECK("CoA Session-Timeout 30 for mallory: CoA-ACK", ask(req, n, &cause, false, &ok, NULL,
+	      NULL) == RAD_COA_ACK);
+	struct ike_sa *m2 = session("198.18.1.9", 10, "mallory", NULL);
+	uint32_t m2_id = m2 ? m2->id : 0;
+	if (m1 && m2) {
+		m2->child[0].spi_in = 0xc0ffee0a;       /* rekeyed CHILD_SA: another SPI */
+		m2->n_child = 1;
+		m1->n_child = 0;
+		radius_dae_moved(&d, m1->id, m2->id);
+		ike_sa_set_state(m1, IKE_S_DEAD);
+		ike_sa_reap(&d);
+	}
+	radius_dae_tick(&d, now_sec() + 31);
+	CHECK("mallory's session ends at its Session-Timeout after a CHILD_SA and an IKE rekey",
+	      m2_id && !alive(m2_id));
 
 	n = build(req, RAD_COA_REQUEST, 17, secret, false,
 	          (struct attr[]){ A(RAD_USER_NAME, "alice"), A(ATTR_FILTER_ID, "x"),
@@ -328,8 +353,8 @@ static void test_requests(void)
 	radius_dae_status(&d, line, sizeof(line));
 	CHECK("no status line without a socket", line[0] == 0);
 	radius_dae_stats(&d, &st);
-	CHECK("counters", st.disconnect_ack == 3 && st.disconnect_nak == 6 && st.coa_ack == 2 &&
-	      st.coa_nak == 1 && st.terminated == 3 && st.timed_out == 2 && st.malformed == 2);
+	CHECK("counters", st.disconnect_ack == 3 && st.disconnect_nak == 6 && st.coa_ack == 3 &&
+	      st.coa_nak == 1 && st.terminated == 3 && st.timed_out == 3 && st.malformed == 2);
 	radius_dae_close(&d);
 	CHECK("closed", d.dae == NULL);
 }
