@@ -20,6 +20,7 @@ struct pool;
 struct event;
 struct redirect_move;
 struct radius_sess;
+struct acct_sess;
 
 enum ike_state {
 	IKE_S_NEW,          /* created, IKE_SA_INIT not answered yet */
@@ -209,6 +210,8 @@ struct ike_sa {
 	 * (src/eap_radius.h: Class, Acct-Session-Id, addresses, DNS,
 	 * Session-Timeout), NULL for other sessions */
 	struct radius_sess *radius;
+	/* the RADIUS accounting session (src/radius_acct.h), NULL: none */
+	struct acct_sess *acct;
 
 	/* what a server gave us in its CP reply (client IKE_SAs) */
 	struct cp_got got;
