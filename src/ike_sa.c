@@ -135,6 +135,10 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len)
 {
+	/* a stopping daemon may still run its loop a few seconds (RADIUS
+	 * accounting's last records): it takes no new client then */
+	if (d->stopping)
+		return NULL;
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
 	if (!sa)
 		return NULL;

@@ -241,7 +241,8 @@ struct ike_sa {
 	struct frag_in frag_resp;         /* reassembly of a fragmented response */
 };
 
-/* a new responder IKE_SA for an IKE_SA_INIT from peer; NULL on failure */
+/* a new responder IKE_SA for an IKE_SA_INIT from peer; NULL on failure
+ * and once the daemon is stopping (d->stopping) */
 struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len);

@@ -320,6 +320,14 @@ void acct_queue_counts(const struct acct_queue *q, struct acct_counts *out)
 	out->queued = q->n;
 }
 
+enum acct_status acct_queue_peek(const struct acct_queue *q, size_t i)
+{
+	const struct rec *r = q->head;
+	while (r && i--)
+		r = r->next;
+	return r ? r->status : 0;
+}
+
 size_t acct_queue_len(const struct acct_queue *q)
 {
 	return q->n;

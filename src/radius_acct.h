@@ -113,6 +113,8 @@ int acct_queue_add(struct acct_queue *q, enum acct_status status, const struct r
 /* the wait after a record got no answer (ACCT_RETRY_SECONDS; tests) */
 void acct_queue_set_retry(struct acct_queue *q, uint32_t ms);
 void acct_queue_counts(const struct acct_queue *q, struct acct_counts *out);
+/* the status of the i-th record queued (0: the oldest), 0 past the end */
+enum acct_status acct_queue_peek(const struct acct_queue *q, size_t i);
 /* records waiting or in flight */
 size_t acct_queue_len(const struct acct_queue *q);
 /* Frees q; records still queued are counted lost and logged in one line

@@ -5,7 +5,8 @@
 # accounting_send_class = yes and dae { enable }.
 #  - Accounting-On when cygnetd starts;
 #  - alice (rightauth=eap-radius, Framed-IP-Address and Class from RADIUS)
-#    fetches 10 MB: Start, at least one Interim-Update and, after her client
+#    fetches 10 MB, rekeys her CHILD_SA and IKE_SA (one session still, the
+#    old CHILD_SA's bytes kept): Start, at least one Interim-Update and, after her client
 #    disconnects, Stop (User-Request), all with one Acct-Session-Id (the one
 #    in cygnetctl status --json), her Framed-IP-Address and Class; the
 #    Stop's octet counts match cygnetctl status --json taken after the
@@ -19,7 +20,9 @@
 #  - bob (an ipsec.secrets user, no RADIUS authentication) gets accounting
 #    too (Acct-Authentic Local); cygnetd's SIGTERM sends his Stop
 #    (NAS-Reboot) and Accounting-Off before it exits;
-#  - counters in cygnetctl status and /metrics' family; no secret logged.
+#  - counters in cygnetctl status and /metrics' family; no secret logged;
+#  - a SIGTERM while FreeRADIUS is down: cygnetd exits after the 3 s grace
+#    and logs bob's Stop as lost.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$IDIR/radius_lib.sh"
@@ -103,6 +106,8 @@ for s in d["sas"]:
         print(s.get(sys.argv[2], "")); break' "$1" "$2"
 }
 acct_json() { status_json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("radius_accounting", {}).get(sys.argv[1], ""))' "$1"; }
+# the inbound SPIs of the server's CHILD_SAs
+child_spis() { "$CTLBIN" -s "$T/srv/ctl.sock" status | grep -o 'CHILD_SA [0-9a-f]*_i' | sort | tr '\n' ' '; }
 has_ike() { swanctl_c "$1" --list-sas 2>/dev/null | grep -q ESTABLISHED; }
 no_ike() { ! has_ike "$1"; }
 rc() {
@@ -136,6 +141,19 @@ big_interim() {
 	[ -n "$r" ] && [ "$(attr "$r" Acct-Output-Octets)" -ge 10485760 ] 2>/dev/null
 }
 check interim_after_transfer wait_for 12 big_interim
+# the client rekeys its CHILD_SA and its IKE_SA: one session still, whose
+# totals keep the old CHILD_SA's traffic
+alice_id0=$(sa_json alice id)
+child0=$(child_spis)
+swanctl_c 1 --rekey --child rw >/dev/null 2>&1
+child_rekeyed() { local c; c=$(child_spis); [ -n "$c" ] && [ "$c" != "$child0" ]; }
+check child_rekeyed wait_for 10 child_rekeyed
+swanctl_c 1 --rekey --ike rw >/dev/null 2>&1
+ike_rekeyed() { local v; v=$(sa_json alice id); [ -n "$v" ] && [ "$v" != "$alice_id0" ]; }
+check ike_rekeyed wait_for 10 ike_rekeyed
+check ping_after_rekeys ping_lan 1 4
+v=$(sa_json alice acct_session_id)
+if [ "$v" = "$sid" ]; then ok "session_id_kept_over_rekeys ($v)"; else not_ok session_id_kept_over_rekeys "'$v', was '$sid'"; fi
 swanctl_c 1 --terminate --ike rw >/dev/null 2>&1
 check stop_recorded wait_for 10 has_rec Stop "$sid"
 start=$(last_rec Start "$sid") interim=$(last_rec Interim-Update "$sid") stop=$(last_rec Stop "$sid")
@@ -164,8 +182,11 @@ so=$(attr "$stop" Acct-Output-Octets) si=$(attr "$stop" Acct-Input-Octets)
 io=$(attr "$interim" Acct-Output-Octets) ii=$(attr "$interim" Acct-Input-Octets)
 st=$(attr "$stop" Acct-Session-Time)
 say "Stop: $so octets out, $si in, $st s; last Interim-Update: $io out, $ii in"
-# no traffic after status --json but what a terminate costs (no ESP): the
-# Stop's counts are the status ones, give or take a few pings' worth
+# no traffic after status --json but the pings (and no ESP for the
+# rekeys and the terminate): the Stop's counts, which include the CHILD_SA
+# rekeyed away, are the status ones, give or take those pings
+n=$(nrecs Start "$sid")
+if [ "$n" = 1 ]; then ok one_start_over_rekeys; else not_ok one_start_over_rekeys "$n Starts for $sid"; fi
 if [ "${so:-0}" -ge "${out_json:-1}" ] 2>/dev/null && [ "$so" -le $((out_json + 20000)) ] &&
    [ "${si:-0}" -ge "${in_json:-1}" ] 2>/dev/null && [ "$si" -le $((in_json + 20000)) ]; then
 	ok "stop_octets_match_status ($so/$si vs $out_json/$in_json)"
@@ -179,8 +200,8 @@ if [ -n "$(attr "$stop" Event-Timestamp)" ]; then ok stop_event_timestamp; else 
 
 # ---- 2. FreeRADIUS down during a session: the records wait, then arrive late
 if initiate 1; then ok alice_again; else not_ok alice_again "initiate failed"; fi
-wait_for 10 has_rec Start '"alice"'
-check start2_recorded wait_for 10 sh -c "[ \$(awk 'BEGIN { RS = \"\" } /Acct-Status-Type = Start\\n/ && /alice/ { n++ } END { print n + 0 }' '$DETAIL') -ge 2 ]"
+two_alice_starts() { [ "$(nrecs Start '"alice"')" -ge 2 ]; }
+check start2_recorded wait_for 10 two_alice_starts
 sid2=$(sa_json alice acct_session_id)
 before=$(nrecs Interim-Update "$sid2")
 stop_radius
@@ -240,4 +261,17 @@ check accounting_off has_rec Accounting-Off
 check_no_log nothing_lost "$SERVER_LOG" 'never answered and lost'
 check_no_log secret_not_logged "$SERVER_LOG" "$RAD_SECRET"
 check_no_log dae_secret_not_logged "$SERVER_LOG" "$DAE_SECRET"
+
+# ---- 5. a stop while FreeRADIUS is down: the Stop gets its grace (3 s),
+# then is logged as lost; cygnetd does not hang on it
+SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=acct_conf_hook start_server
+if initiate 2; then ok bob_again; else not_ok bob_again "initiate failed"; fi
+two_bob_starts() { [ "$(nrecs Start '"bob"')" -ge 2 ]; }
+check bob_start2_recorded wait_for 10 two_bob_starts
 stop_radius
+t0=$(now)
+stop_server
+e=$(elapsed "$t0" "$(now)")
+if awk -v e="$e" 'BEGIN { exit !(e >= 2.5 && e <= 6) }'; then ok "stop_grace_bounded ($e s)"
+else not_ok stop_grace_bounded "cygnetd took $e s to stop, expected about 3 s"; fi
+check_log stop_lost_logged "$SERVER_LOG" 'RADIUS accounting: [0-9]+ records? never answered and lost at stop \(1 Stop\)'

@@ -271,12 +271,16 @@ static void test_queue_full(void)
 	struct acct_counts k;
 	acct_queue_counts(q, &k);
 	CHECK("full: one dropped", k.dropped == 1 && k.queued == 3);
+	CHECK("full: the oldest interim went", acct_queue_peek(q, 0) == ACCT_START &&
+	      acct_queue_peek(q, 1) == ACCT_INTERIM && acct_queue_peek(q, 2) == ACCT_STOP);
 	make(&p, ACCT_STOP);
 	acct_queue_add(q, ACCT_STOP, &p, ms());
 	make(&p, ACCT_STOP);
 	acct_queue_add(q, ACCT_STOP, &p, ms());
 	acct_queue_counts(q, &k);
 	CHECK("full: interims go first, then the oldest", k.dropped == 3 && k.queued == 3);
+	CHECK("full: only stops left", acct_queue_peek(q, 0) == ACCT_STOP &&
+	      acct_queue_peek(q, 2) == ACCT_STOP && acct_queue_peek(q, 3) == 0);
 	acct_queue_free(q);
 }
 
