@@ -15,6 +15,7 @@
 #include "src/daemon.h"
 #include "src/dp/dp.h"
 #include "src/eap_radius.h"
+#include "src/ident.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
 #include "src/radius_client.h"
@@ -434,8 +435,14 @@ static void queue_session(struct daemon *d, struct ike_sa *sa, struct acct_sess 
 	struct acct_info i = { .status = status, .session_id = s->id, .nas_port = s->nas_port,
 	                       .radius_auth = sa->radius != NULL, .cause = s->cause,
 	                       .event_time = (uint32_t)time(NULL) };
-	char user[sizeof(sa->user) + sizeof(rc->id_prefix)];
-	snprintf(user, sizeof(user), "%s%s", rc->id_prefix, sa->user);
+	/* the user (EAP identity), else the client's IKE identity
+	 * (certificate and PSK logins), as strongSwan's accounting does */
+	char who[sizeof(sa->user)], user[sizeof(sa->user) + sizeof(rc->id_prefix)];
+	if (sa->user[0])
+		snprintf(who, sizeof(who), "%s", sa->user);
+	else
+		ident_format(&sa->idi, who, sizeof(who));
+	snprintf(user, sizeof(user), "%s%s", rc->id_prefix, who);
 	i.user = user[0] ? user : NULL;
 	nas_addr(sa, &i);
 	char called[80], calling[80];

@@ -16,7 +16,7 @@
  *   (0: none); Stop when the session ends, with Acct-Terminate-Cause.
  * Each carries Acct-Status-Type, Acct-Session-Id (sa->radius's, else made
  * the same way: "<daemon start>-<first IKE_SA id>"), User-Name (id_prefix
- * + the user), NAS-IP(v6)-Address, NAS-Port, NAS-Port-Type Virtual,
+ * + the user, or the client's IKE identity when it has no user name), NAS-IP(v6)-Address, NAS-Port, NAS-Port-Type Virtual,
  * Service-Type Framed, Called-/Calling-Station-Id, Framed-IP-Address /
  * Framed-IPv6-Address, Class (accounting_send_class), Acct-Authentic
  * (RADIUS or Local), Event-Timestamp and Acct-Delay-Time (seconds since
