@@ -41,6 +41,7 @@
 #include "src/proposal_select.h"
 #include "src/redirect.h"
 #include "src/radius_dae.h"
+#include "src/radius_acct.h"
 #include "src/reload.h"
 
 
@@ -152,6 +153,10 @@ static void status(struct daemon *d, struct out *o, bool json)
 			put_json_str(o, has6 ? v6 : "");
 			put(o, ",\"ike\":");
 			put_json_str(o, ike);
+			if (acct_session_id(sa)) {
+				put(o, ",\"acct_session_id\":");
+				put_json_str(o, acct_session_id(sa));
+			}
 			put(o, ",\"established_seconds\":%llu,\"children\":%d,\"bytes_in\":%llu,"
 			    "\"packets_in\":%llu,\"bytes_out\":%llu,\"packets_out\":%llu,"
 			    "\"drop_auth\":%llu,\"drop_replay\":%llu,\"drop_spoof\":%llu,"
@@ -221,6 +226,15 @@ static void status(struct daemon *d, struct out *o, bool json)
 		}
 		pl += (size_t)w;
 	}
+	/* RADIUS accounting's counters, when it is on */
+	char acct_json[256] = "";
+	struct acct_counts ac;
+	if (json && acct_counts(d, &ac))
+		snprintf(acct_json, sizeof(acct_json), ",\"radius_accounting\":{\"sent\":%llu,"
+		         "\"answered\":%llu,\"retried\":%llu,\"queued\":%llu,\"dropped\":%llu}",
+		         (unsigned long long)ac.sent, (unsigned long long)ac.answered,
+		         (unsigned long long)ac.retried, (unsigned long long)ac.queued,
+		         (unsigned long long)ac.dropped);
 	if (json)
 		put(o, "],\"established\":%d,\"half_open\":%u,\"ike_sas\":%u,"
 		    "\"cookies_required\":%s,\"crypto_jobs\":%d,\"dataplane\":{\"esp_sas\":%llu,"
@@ -230,7 +244,7 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    "\"deleted_sas\":{\"packets_in\":%llu,\"packets_out\":%llu,\"drop_auth\":%llu,"
 		    "\"drop_replay\":%llu,\"drop_spoof\":%llu,\"drop_malformed\":%llu,"
 		    "\"drop_ts_in\":%llu,\"drop_ts_out\":%llu,\"drop_seq\":%llu,\"drop_nomem\":%llu}},"
-		    "\"ike_send_full\":%llu,\"ike_send_errors\":%llu}\n", n, d->half_open, d->n_sas,
+		    "\"ike_send_full\":%llu,\"ike_send_errors\":%llu%s}\n", n, d->half_open, d->n_sas,
 		    cookies ? "true" : "false", jobs, (unsigned long long)ds.sas,
 		    (unsigned long long)ds.retired, (unsigned long long)ds.unknown_spi,
 		    (unsigned long long)ds.tun_write_err, (unsigned long long)ds.send_full,
@@ -244,7 +258,7 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    (unsigned long long)ds.deleted.drop_ts_in,
 		    (unsigned long long)ds.deleted.drop_ts_out, (unsigned long long)ds.deleted.drop_seq,
 		    (unsigned long long)ds.deleted.drop_nomem,
-		    (unsigned long long)d->n_send_full, (unsigned long long)d->n_send_err);
+		    (unsigned long long)d->n_send_full, (unsigned long long)d->n_send_err, acct_json);
 	else {
 		put(o, "  %d established, %u half-open%s, %d handshake computation%s waiting\n", n,
 		    d->half_open, cookies ? " (new clients must return a cookie)" : "", jobs,
@@ -258,6 +272,8 @@ static void status(struct daemon *d, struct out *o, bool json)
 		    (unsigned long long)ds.send_err);
 		char cl[2048];
 		if (radius_dae_status(d, cl, sizeof(cl)) > 0)
+			put(o, "%s", cl);
+		if (acct_status(d, cl, sizeof(cl)) > 0)
 			put(o, "%s", cl);
 		if (client_status(d, cl, sizeof(cl)))
 			put(o, "Client conns:\n%s", cl);
@@ -352,6 +368,7 @@ static void terminate(struct daemon *d, struct out *o, const char *what)
 			continue;
 		log_err(LOG_IKE, "%s: terminating '%s' on request of the control socket",
 		        ike_sa_tag(sa), sa->user);
+		acct_set_cause(sa, ACCT_TC_ADMIN_RESET);
 		ike_sa_send_delete(d, sa);
 		ike_sa_set_state(sa, IKE_S_DEAD);
 		n++;

@@ -35,6 +35,7 @@
 #include "src/privs.h"
 #include "src/radius_dae.h"
 #include "src/radius_client.h"
+#include "src/radius_acct.h"
 #include "src/reload.h"
 #include "src/sdnotify.h"
 #include "src/version.h"
@@ -485,6 +486,7 @@ int main(int argc, char **argv)
 	        "packets on the main thread");
 	sdnotify_ready("serving: %d conns, TUN %s", cfg->n_peers, d.tun_name);
 	daemon_radius_apply(&d);
+	acct_start(&d);
 	client_move_open(&d);
 	client_start_all(&d);
 	event_base_dispatch(d.base);
@@ -492,10 +494,13 @@ int main(int argc, char **argv)
 out:
 	jobs_free(d.jobs);
 	d.jobs = NULL;
-	for (struct ike_sa *sa = d.sas; sa; sa = sa->next)
+	for (struct ike_sa *sa = d.sas; sa; sa = sa->next) {
+		acct_set_cause(sa, ACCT_TC_NAS_REBOOT);
 		ike_sa_set_state(sa, IKE_S_DEAD);
+	}
 	if (d.base)
 		ike_sa_reap(&d);
+	acct_free(&d);
 	client_free_all(&d);
 	radius_client_free(d.radius);
 	d.radius = NULL;

@@ -9,6 +9,7 @@
 #include "src/ike_sa.h"
 #include "src/config.h"
 #include "src/log.h"
+#include "src/radius_acct.h"
 #include "src/radius_client.h"
 #include "src/rekey.h"
 #include "src/sdnotify.h"
@@ -45,10 +46,13 @@ void daemon_stop(struct daemon *d, int code)
 		if (sa->state == IKE_S_ESTABLISHED)
 			ike_sa_send_delete(d, sa);
 		sa->end = IKE_END_LOCAL;
+		acct_set_cause(sa, ACCT_TC_NAS_REBOOT);
 		ike_sa_set_state(sa, IKE_S_DEAD);
 	}
 	ike_sa_reap(d);
-	event_base_loopexit(d->base, NULL);
+	/* the Stops and Accounting-Off get a short grace */
+	if (!acct_stopping(d))
+		event_base_loopexit(d->base, NULL);
 }
 
 void daemon_dp_event(void *arg, const struct dp_event *ev)

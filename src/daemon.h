@@ -35,6 +35,7 @@ struct metrics_http;
 struct client;
 struct radius_dae;
 struct radius_client;
+struct radius_acct;
 
 /* why a connection attempt of a client failed (cygnetctl metrics:
  * cygnet_ike_sa_failed_total{reason}); counted where the IKE code
@@ -120,6 +121,7 @@ struct daemon {
 	uint64_t started;           /* Unix seconds */
 	struct metrics_users *musers;
 	struct metrics_http *mhttp;
+	struct radius_acct *acct;   /* RADIUS accounting (radius_acct.h), NULL: off */
 	struct radius_dae *dae;     /* RADIUS Disconnect/CoA listener (radius_dae.h), NULL: off */
 	/* scratch space of the IKE code, one buffer per user (each checks
 	 * its size with a _Static_assert): a decrypted request (ike_input),

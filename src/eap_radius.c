@@ -16,6 +16,7 @@
 #include "src/log.h"
 #include "src/natd.h"
 #include "src/pool.h"
+#include "src/radius_acct.h"
 #include "src/radius_client.h"
 
 #define NAS_PORT_TYPE_VIRTUAL 5
@@ -678,6 +679,7 @@ static void session_end(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_err(LOG_IKE, "%s: RADIUS Session-Timeout (%u s) of '%s' reached, deleting the IKE_SA",
 	        ike_sa_tag(sa), s->session_timeout, sa->user);
+	acct_set_cause(sa, ACCT_TC_SESSION_TIMEOUT);
 	ike_sa_send_delete(d, sa);
 	ike_sa_set_state(sa, IKE_S_DEAD);
 	ike_sa_reap(d);
@@ -707,6 +709,7 @@ uint32_t eap_radius_established(struct daemon *d, struct ike_sa *sa)
 
 void eap_radius_move(struct ike_sa *from, struct ike_sa *to)
 {
+	acct_move(from, to);
 	to->radius = from->radius;
 	from->radius = NULL;
 	if (to->radius)

@@ -13,6 +13,7 @@
 #include "src/client.h"
 #include "src/daemon.h"
 #include "src/eap_radius.h"
+#include "src/radius_acct.h"
 #include "src/eap_server.h"
 #include "src/dp/dp.h"
 #include "src/ike_sa.h"
@@ -134,6 +135,10 @@ struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len)
 {
+	/* a stopping daemon may still run its loop a few seconds (RADIUS
+	 * accounting's last records): it takes no new client then */
+	if (d->stopping)
+		return NULL;
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
 	if (!sa)
 		return NULL;
@@ -340,6 +345,8 @@ void ike_sa_set_state(struct ike_sa *sa, enum ike_state st)
 		}
 	}
 	sa->state = st;
+	if (st == IKE_S_ESTABLISHED)
+		acct_established(sa->d, sa);
 }
 
 void ike_sa_update_addrs(struct ike_sa *sa, const struct sockaddr *peer, socklen_t peer_len,
@@ -649,6 +656,7 @@ static void peer_dead(struct daemon *d, struct ike_sa *sa)
 	log_err(LOG_IKE, "%s: no answer from '%s' to our %s for %llus: peer is dead, deleting the "
 	        "IKE_SA, dpdaction=%s", ike_sa_tag(sa), sa->user, kind_names[sa->req_kind],
 	        (unsigned long long)(now_sec() - sa->req_started), action);
+	acct_set_cause(sa, sa->req_kind == REQ_DPD ? ACCT_TC_LOST_CARRIER : ACCT_TC_LOST_SERVICE);
 	ike_sa_set_state(sa, IKE_S_DEAD);
 	ike_sa_reap(d);
 }
@@ -785,7 +793,6 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 	sa->ini = NULL;
 	eap_server_free(sa);
 	redirect_sa_free(sa);
-	eap_radius_sess_free(sa);
 	ike_sa_frag_reset(&sa->frag_resp);
 	for (int i = 0; i < sa->n_child; i++) {
 		struct child_sa *c = &sa->child[i];
@@ -801,6 +808,9 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 		if (!seen && sa->cfg && !sa->probe)
 			updown_child(d, sa, c, false);
 	}
+	/* the Stop, with every CHILD_SA's counts (metrics_child_gone above) */
+	acct_sa_gone(d, sa);
+	eap_radius_sess_free(sa);
 	if (sa->has_vip4 && sa->pool4)
 		pool_release(sa->pool4, sa->vip4);
 	if (sa->has_vip6 && sa->pool6)

@@ -20,6 +20,7 @@ struct pool;
 struct event;
 struct redirect_move;
 struct radius_sess;
+struct acct_sess;
 
 enum ike_state {
 	IKE_S_NEW,          /* created, IKE_SA_INIT not answered yet */
@@ -209,6 +210,8 @@ struct ike_sa {
 	 * (src/eap_radius.h: Class, Acct-Session-Id, addresses, DNS,
 	 * Session-Timeout), NULL for other sessions */
 	struct radius_sess *radius;
+	/* the RADIUS accounting session (src/radius_acct.h), NULL: none */
+	struct acct_sess *acct;
 
 	/* what a server gave us in its CP reply (client IKE_SAs) */
 	struct cp_got got;
@@ -238,7 +241,8 @@ struct ike_sa {
 	struct frag_in frag_resp;         /* reassembly of a fragmented response */
 };
 
-/* a new responder IKE_SA for an IKE_SA_INIT from peer; NULL on failure */
+/* a new responder IKE_SA for an IKE_SA_INIT from peer; NULL on failure
+ * and once the daemon is stopping (d->stopping) */
 struct ike_sa *ike_sa_new(struct daemon *d, const uint8_t spi_i[8],
                           const struct sockaddr *peer, socklen_t peer_len,
                           const struct sockaddr *local, socklen_t local_len);

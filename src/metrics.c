@@ -8,6 +8,7 @@
 #include <time.h>
 #include "src/config.h"
 #include "src/daemon.h"
+#include "src/radius_acct.h"
 #include "src/dp/dp.h"
 #include "src/escape.h"
 #include "src/ike_sa.h"
@@ -53,6 +54,7 @@ static size_t mu_find(const struct metrics_users *u, const char *name, bool *fou
 void metrics_child_gone(struct daemon *d, const struct ike_sa *sa, uint32_t spi_in)
 {
 	struct dp_sa_stats st;
+	acct_child_gone(d, sa, spi_in);   /* the accounting session's totals too */
 	if (sa->client || sa->probe || !sa->user[0] || dp_sa_stats(d->dp, spi_in, &st) != 0)
 		return;
 	if (!d->musers && !(d->musers = calloc(1, sizeof(*d->musers))))
@@ -419,6 +421,22 @@ out:
 	free(r);
 }
 
+/* RADIUS accounting (radius_acct.h): one family, only when it is on */
+static void render_acct(struct daemon *d, struct metrics_buf *o)
+{
+	struct acct_counts c;
+	if (!acct_counts(d, &c))
+		return;
+	family(o, "cygnet_radius_accounting_records", "gauge",
+	       "RADIUS accounting: requests sent, records answered, records sent again after "
+	       "no answer, records dropped (all since the start) and records queued now.");
+	sample(o, "cygnet_radius_accounting_records", "event", "sent", c.sent);
+	sample(o, "cygnet_radius_accounting_records", "event", "answered", c.answered);
+	sample(o, "cygnet_radius_accounting_records", "event", "retried", c.retried);
+	sample(o, "cygnet_radius_accounting_records", "event", "dropped", c.dropped);
+	sample(o, "cygnet_radius_accounting_records", "event", "queued", c.queued);
+}
+
 int metrics_render(struct daemon *d, struct metrics_buf *o)
 {
 	char *version = label_of(CYGNET_VERSION);
@@ -434,6 +452,7 @@ int metrics_render(struct daemon *d, struct metrics_buf *o)
 	render_esp(d, o);
 	render_pools(d, o);
 	render_users(d, o);
+	render_acct(d, o);
 	if (o->oom) {
 		metrics_buf_free(o);
 		return -1;

@@ -19,6 +19,7 @@
 #include "src/escape.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/radius_acct.h"
 #include "src/udp.h"
 
 /* a request answered: its key and the answer sent */
@@ -187,10 +188,9 @@ enum dae_cause dae_decode(const struct rad_view *v, struct dae_req *r)
 
 const char *dae_acct_session_id(const struct ike_sa *sa)
 {
-	/* RADIUS accounting (issue 14) keeps the id it sent in
-	 * Accounting-Request Start; return it here once it exists */
-	(void)sa;
-	return NULL;
+	/* the id of the accounting records (src/radius_acct.h); a RADIUS
+	 * session's without accounting */
+	return acct_session_id(sa);
 }
 
 static bool bytes_eq(const uint8_t *a, size_t alen, const char *s)
@@ -428,6 +428,7 @@ void radius_dae_tick(struct daemon *d, uint64_t now)
 		if (sa && sa->state == IKE_S_ESTABLISHED) {
 			log_err(LOG_IKE, "%s: the Session-Timeout of a RADIUS CoA-Request has passed: "
 			        "deleting the IKE_SA of '%s'", ike_sa_tag(sa), sa->user);
+			acct_set_cause(sa, ACCT_TC_SESSION_TIMEOUT);
 			ike_sa_send_delete(d, sa);
 			ike_sa_set_state(sa, IKE_S_DEAD);
 			e->st.timed_out++;
@@ -502,6 +503,7 @@ static int act(struct daemon *d, const struct dae_req *r, const char *from)
 		if (r->code == RAD_DISCONNECT_REQUEST) {
 			log_err(LOG_IKE, "%s: terminating '%s' on a RADIUS Disconnect-Request from %s",
 			        ike_sa_tag(sa), sa->user, from);
+			acct_set_cause(sa, ACCT_TC_ADMIN_RESET);
 			ike_sa_send_delete(d, sa);
 			ike_sa_set_state(sa, IKE_S_DEAD);
 			e->st.terminated++;

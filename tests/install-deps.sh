@@ -34,7 +34,7 @@ echo 'wireshark-common wireshark-common/install-setuid boolean false' |
 # "Recommends" of strongSwan, so --no-install-recommends needs them by name.
 # dpkg-dev, debhelper, fakeroot, lintian and adduser: the Debian package
 # test (t_deb). freeradius and freeradius-utils: the RADIUS server of t_radius
-# and radclient of t_dae.
+# and t_radius_acct, radclient of t_dae and t_radius_acct.
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \

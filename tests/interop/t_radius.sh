@@ -18,13 +18,11 @@
 # Message-Authenticator and is refused.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+. "$IDIR/radius_lib.sh"
 
 [ "$SERVER_KIND" = cygnetd ] || skip_all "rightauth=eap-radius is tested against cygnetd"
 command -v freeradius >/dev/null 2>&1 || skip_all "freeradius is not installed (tests/install-deps.sh)"
 
-RAD_SECRET='Radius-Shared-s3cret'
-RAD_SRV=198.18.3.1          # the VPN server's side of the RADIUS link
-RAD_ADDR=198.18.3.2         # FreeRADIUS
 RAD_DEAD=198.18.3.3         # nobody: the failover test's first server
 ALICE_IP=198.19.7.7
 ALICE_DNS=198.18.2.54
@@ -32,92 +30,10 @@ ALICE_IP6=2001:db8:ffff::77    # inside the conn's IPv6 pool: taken from it
 ALICE_DNS6=2001:db8:2::54
 # retransmit_timeout 1 s, base 1.4, 3 tries: 1 + 1.4 + 1.96 = 4.36 s
 RT_TOTAL=4.36
-RAD_PID=
 
-# write_raddb DIR : FreeRADIUS's whole configuration, nothing from /etc
-write_raddb() {
+# write_users DIR : the users FreeRADIUS knows (radiusd.conf: radius_lib.sh)
+write_users() {
 	local d=$1
-	mkdir -p "$d/log" "$d/run"
-	: >"$d/dictionary"
-	cat >"$d/radiusd.conf" <<-EOF
-	prefix = /usr
-	exec_prefix = /usr
-	sysconfdir = /etc
-	localstatedir = /var
-	sbindir = /usr/sbin
-	logdir = $d/log
-	raddbdir = $d
-	radacctdir = $d/log
-	name = freeradius
-	confdir = $d
-	modconfdir = $d/mods-config
-	run_dir = $d/run
-	db_dir = $d
-	libdir = /usr/lib/freeradius
-	pidfile = $d/run/freeradius.pid
-	max_request_time = 30
-	cleanup_delay = 5
-	max_requests = 1024
-	hostname_lookups = no
-	log {
-	    destination = stdout
-	    auth = yes
-	}
-	security {
-	    allow_core_dumps = no
-	    max_attributes = 200
-	    reject_delay = 0
-	    status_server = no
-	}
-	client cygnet {
-	    ipaddr = $RAD_SRV
-	    secret = $RAD_SECRET
-	    require_message_authenticator = yes
-	}
-	modules {
-	    eap {
-	        default_eap_type = mschapv2
-	        timer_expire = 60
-	        ignore_unknown_eap_types = no
-	        max_sessions = 256
-	        md5 {
-	        }
-	        mschapv2 {
-	            send_error = no
-	        }
-	    }
-	    mschap {
-	        use_mppe = yes
-	        require_encryption = yes
-	        require_strong = yes
-	    }
-	    files {
-	        filename = $d/users
-	    }
-	}
-	server default {
-	    listen {
-	        type = auth
-	        ipaddr = $RAD_ADDR
-	        port = 1812
-	    }
-	    authorize {
-	        files
-	        eap {
-	            ok = return
-	        }
-	        mschap
-	    }
-	    authenticate {
-	        Auth-Type MS-CHAP {
-	            mschap
-	        }
-	        eap
-	    }
-	    post-auth {
-	    }
-	}
-	EOF
 	cat >"$d/users" <<-EOF
 	alice	Cleartext-Password := "${USERS[alice]}"
 	    Framed-IP-Address = $ALICE_IP,
@@ -133,27 +49,6 @@ write_raddb() {
 	carol	Auth-Type := Reject, Cleartext-Password := "Carol-Secret-3"
 	    Reply-Message = "carol is locked"
 	EOF
-}
-
-# start_radius : FreeRADIUS in the RADIUS namespace, in debug mode (every
-# request's attributes in $T/raddb/debug.N.log), listening within 10 s
-RAD_RUN=0
-start_radius() {
-	RAD_RUN=$((RAD_RUN + 1))
-	ip netns exec "$P-rad" freeradius -X -d "$T/raddb" >"$T/raddb/debug.$RAD_RUN.log" 2>&1 &
-	RAD_PID=$!
-	add_pid $RAD_PID
-	wait_for 10 grep -q 'Ready to process requests' "$T/raddb/debug.$RAD_RUN.log" ||
-		{ not_ok radius_start "FreeRADIUS did not start: $(tail -n 3 "$T/raddb/debug.$RAD_RUN.log")"; exit 1; }
-}
-stop_radius() {
-	kill -TERM $RAD_PID 2>/dev/null
-	local i
-	for i in $(seq 50); do kill -0 $RAD_PID 2>/dev/null || break; sleep 0.1; done
-	kill -KILL $RAD_PID 2>/dev/null
-	wait $RAD_PID 2>/dev/null
-	forget_pid $RAD_PID
-	RAD_PID=
 }
 
 # write_swconf DIR SERVERS : strongswan.conf's eap-radius section
@@ -203,19 +98,9 @@ radius_conf_hook() {
 
 init
 setup_topology 8
-# the RADIUS namespace, linked to the server
-mkns "$P-rad" || { not_ok topology "netns add"; exit 1; }
-ip -n "$(ns_srv)" link add eth2 type veth peer name eth0 netns "$P-rad" &&
-ip -n "$(ns_srv)" addr add $RAD_SRV/24 dev eth2 &&
-ip -n "$(ns_srv)" link set eth2 up &&
-ip -n "$P-rad" addr add $RAD_ADDR/24 dev eth0 &&
-ip -n "$P-rad" link set eth0 up &&
-ip -n "$(ns_lan)" route add 198.19.0.0/16 via 198.18.2.1 ||
-	{ not_ok topology "RADIUS link setup failed"; exit 1; }
-wait_for 5 ip netns exec "$P-rad" ping -c1 -W1 -q $RAD_SRV ||
-	{ not_ok topology "the RADIUS namespace cannot reach the server"; exit 1; }
-
+radius_link || exit 1
 write_raddb "$T/raddb"
+write_users "$T/raddb"
 start_radius
 start_lan_http
 # one free failure per address, then 30 s of back-off: carol's second

@@ -1,0 +1,708 @@
+/* RADIUS accounting: see src/radius_acct.h. */
+#define _GNU_SOURCE
+#include "src/radius_acct.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <event2/event.h>
+
+#include "src/clock.h"
+#include "src/config.h"
+#include "src/daemon.h"
+#include "src/dp/dp.h"
+#include "src/eap_radius.h"
+#include "src/ident.h"
+#include "src/ike_sa.h"
+#include "src/log.h"
+#include "src/radius_client.h"
+
+#define NAS_PORT_TYPE_VIRTUAL 5
+#define SERVICE_TYPE_FRAMED 2
+#define ACCT_AUTHENTIC_RADIUS 1
+#define ACCT_AUTHENTIC_LOCAL 2
+
+static const char *const status_names[] = {
+	[ACCT_START] = "Start", [ACCT_STOP] = "Stop", [ACCT_INTERIM] = "Interim-Update",
+	[ACCT_ON] = "Accounting-On", [ACCT_OFF] = "Accounting-Off",
+};
+
+static const char *status_name(enum acct_status s)
+{
+	return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) && status_names[s]
+	       ? status_names[s] : "?";
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- building ---- */
+
+static void put_text(struct rad_pkt *p, uint8_t type, const char *s)
+{
+	size_t n = strlen(s);
+	if (n)
+		rad_put(p, type, s, n > RAD_ATTR_MAX ? RAD_ATTR_MAX : n);
+}
+
+int acct_build(const struct acct_info *i, struct rad_pkt *p)
+{
+	rad_put_u32(p, RAD_ACCT_STATUS_TYPE, (uint32_t)i->status);
+	if (i->session_id)
+		put_text(p, RAD_ACCT_SESSION_ID, i->session_id);
+	if (i->user)
+		put_text(p, RAD_USER_NAME, i->user);
+	if (i->nas4)
+		rad_put(p, RAD_NAS_IP_ADDRESS, i->nas_addr4, 4);
+	if (i->nas6)
+		rad_put(p, RAD_NAS_IPV6_ADDRESS, i->nas_addr6, 16);
+	bool sess = i->status != ACCT_ON && i->status != ACCT_OFF;
+	if (sess) {
+		rad_put_u32(p, RAD_NAS_PORT, i->nas_port);
+		rad_put_u32(p, RAD_NAS_PORT_TYPE, NAS_PORT_TYPE_VIRTUAL);
+		rad_put_u32(p, RAD_SERVICE_TYPE, SERVICE_TYPE_FRAMED);
+		rad_put_u32(p, RAD_ACCT_AUTHENTIC,
+		            i->radius_auth ? ACCT_AUTHENTIC_RADIUS : ACCT_AUTHENTIC_LOCAL);
+	}
+	if (i->called)
+		put_text(p, RAD_CALLED_STATION_ID, i->called);
+	if (i->calling)
+		put_text(p, RAD_CALLING_STATION_ID, i->calling);
+	if (i->vip4)
+		rad_put(p, RAD_FRAMED_IP_ADDRESS, i->addr4, 4);
+	if (i->vip6) {
+		/* Framed-IPv6-Address (RFC 6911): the address itself */
+		rad_put(p, RAD_FRAMED_IPV6_ADDRESS, i->addr6, 16);
+	}
+	for (int k = 0; k < i->n_cls; k++)
+		rad_put(p, RAD_CLASS, i->cls[k], i->cls_len[k]);
+	if (i->status == ACCT_INTERIM || i->status == ACCT_STOP) {
+		rad_put_u32(p, RAD_ACCT_SESSION_TIME, i->session_time);
+		rad_put_u32(p, RAD_ACCT_INPUT_OCTETS, (uint32_t)i->in_octets);
+		rad_put_u32(p, RAD_ACCT_OUTPUT_OCTETS, (uint32_t)i->out_octets);
+		if (i->in_octets >> 32)
+			rad_put_u32(p, RAD_ACCT_INPUT_GIGAWORDS, (uint32_t)(i->in_octets >> 32));
+		if (i->out_octets >> 32)
+			rad_put_u32(p, RAD_ACCT_OUTPUT_GIGAWORDS, (uint32_t)(i->out_octets >> 32));
+		/* packets have no Gigawords attribute: they saturate */
+		rad_put_u32(p, RAD_ACCT_INPUT_PACKETS,
+		            i->in_packets > UINT32_MAX ? UINT32_MAX : (uint32_t)i->in_packets);
+		rad_put_u32(p, RAD_ACCT_OUTPUT_PACKETS,
+		            i->out_packets > UINT32_MAX ? UINT32_MAX : (uint32_t)i->out_packets);
+	}
+	if (i->status == ACCT_STOP)
+		rad_put_u32(p, RAD_ACCT_TERMINATE_CAUSE,
+		            i->cause ? (uint32_t)i->cause : ACCT_TC_USER_REQUEST);
+	rad_put_u32(p, RAD_EVENT_TIMESTAMP, i->event_time);
+	return p->overflow ? -1 : 0;
+}
+
+/* ---- the queue ---- */
+
+struct rec {
+	struct rec *next;
+	struct acct_queue *q;
+	enum acct_status status;
+	uint64_t made_ms;
+	struct radc_req *req;              /* in flight */
+	bool tried;                        /* sent before without an answer */
+	size_t len;
+	uint8_t attrs[];
+};
+
+struct acct_queue {
+	struct event_base *base;
+	struct radius_client **client;
+	size_t max, n, in_flight;
+	struct rec *head, *tail;
+	struct event *retry;
+	bool holding;                      /* a record got no answer: wait for retry */
+	uint32_t retry_ms;
+	struct acct_counts c;
+	void (*on_empty)(void *);          /* the queue became empty (shutdown) */
+	void *on_empty_arg;
+};
+
+static void pump(struct acct_queue *q);
+
+struct acct_queue *acct_queue_new(struct event_base *base, struct radius_client **client,
+                                  size_t max)
+{
+	struct acct_queue *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->base = base;
+	q->client = client;
+	q->max = max ? max : 1;
+	q->retry_ms = ACCT_RETRY_SECONDS * 1000;
+	return q;
+}
+
+static void unlink_rec(struct acct_queue *q, struct rec *r)
+{
+	struct rec **pp = &q->head, *prev = NULL;
+	while (*pp && *pp != r) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = r->next;
+	if (q->tail == r)
+		q->tail = prev;
+	q->n--;
+	q->c.queued = q->n;
+}
+
+static void rec_free(struct rec *r)
+{
+	free(r);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct acct_queue *q = arg;
+	(void)fd;
+	(void)what;
+	q->holding = false;
+	pump(q);
+}
+
+static void hold(struct acct_queue *q)
+{
+	if (!q->retry)
+		q->retry = evtimer_new(q->base, on_retry, q);
+	if (!q->retry || evtimer_pending(q->retry, NULL))
+		return;
+	q->holding = true;
+	struct timeval tv = { q->retry_ms / 1000, (q->retry_ms % 1000) * 1000 };
+	evtimer_add(q->retry, &tv);
+}
+
+static void check_empty(struct acct_queue *q)
+{
+	if (!q->head && q->on_empty)
+		q->on_empty(q->on_empty_arg);
+}
+
+static void on_done(void *arg, const struct radc_answer *a)
+{
+	struct rec *r = arg;
+	struct acct_queue *q = r->q;
+	r->req = NULL;
+	q->in_flight--;
+	if (a->status == RADC_ANSWER) {
+		q->c.answered++;
+		log_dbg(LOG_IKE, "RADIUS accounting: %s answered by %s", status_name(r->status),
+		        a->server ? a->server : "?");
+		unlink_rec(q, r);
+		rec_free(r);
+		pump(q);
+		check_empty(q);
+		return;
+	}
+	if (!r->tried || !q->holding)
+		log_err(LOG_IKE, "RADIUS accounting: %s got no answer (%s): %zu record%s queued, "
+		        "next try in %u ms", status_name(r->status), a->why ? a->why : "no server",
+		        q->n, q->n == 1 ? "" : "s", q->retry_ms);
+	r->tried = true;
+	hold(q);
+}
+
+/* sends r with its Acct-Delay-Time now; false when it could not go */
+static bool send_rec(struct acct_queue *q, struct rec *r)
+{
+	if (!*q->client)
+		return false;
+	uint8_t buf[RAD_MAX_LEN];
+	if (r->len + 6 > sizeof(buf))
+		return false;
+	memcpy(buf, r->attrs, r->len);
+	uint64_t now = mono_ms();
+	uint32_t delay = now > r->made_ms ? (uint32_t)((now - r->made_ms) / 1000) : 0;
+	buf[r->len] = RAD_ACCT_DELAY_TIME;
+	buf[r->len + 1] = 6;
+	buf[r->len + 2] = (uint8_t)(delay >> 24);
+	buf[r->len + 3] = (uint8_t)(delay >> 16);
+	buf[r->len + 4] = (uint8_t)(delay >> 8);
+	buf[r->len + 5] = (uint8_t)delay;
+	r->req = radius_send(*q->client, RAD_ACCT_REQUEST, buf, r->len + 6, on_done, r);
+	if (!r->req)
+		return false;
+	q->in_flight++;
+	q->c.sent++;
+	if (r->tried)
+		q->c.retried++;
+	return true;
+}
+
+static void pump(struct acct_queue *q)
+{
+	if (q->holding)
+		return;
+	for (struct rec *r = q->head; r && q->in_flight < ACCT_IN_FLIGHT; r = r->next) {
+		if (r->req)
+			continue;
+		if (!send_rec(q, r)) {
+			r->tried = true;
+			hold(q);
+			return;
+		}
+	}
+}
+
+/* the queue is full: the oldest Interim-Update waiting goes, else the
+ * oldest record waiting; false when every record is in flight */
+static bool make_room(struct acct_queue *q)
+{
+	struct rec *victim = NULL;
+	for (struct rec *r = q->head; r; r = r->next)
+		if (!r->req && r->status == ACCT_INTERIM) {
+			victim = r;
+			break;
+		}
+	for (struct rec *r = q->head; r && !victim; r = r->next)
+		if (!r->req)
+			victim = r;
+	if (!victim)
+		return false;
+	q->c.dropped++;
+	log_err(LOG_IKE, "RADIUS accounting: queue full (%zu records): %s dropped (%llu lost "
+	        "so far)", q->max, status_name(victim->status), (unsigned long long)q->c.dropped);
+	unlink_rec(q, victim);
+	rec_free(victim);
+	return true;
+}
+
+int acct_queue_add(struct acct_queue *q, enum acct_status status, const struct rad_pkt *p,
+                   uint64_t made_ms)
+{
+	size_t len = p->len - RAD_HDR_LEN;
+	if (q->n >= q->max && !make_room(q)) {
+		q->c.dropped++;
+		log_err(LOG_IKE, "RADIUS accounting: queue full (%zu records in flight): %s dropped",
+		        q->max, status_name(status));
+		return -1;
+	}
+	struct rec *r = malloc(sizeof(*r) + len);
+	if (!r) {
+		q->c.dropped++;
+		log_err(LOG_IKE, "RADIUS accounting: out of memory: %s dropped", status_name(status));
+		return -1;
+	}
+	*r = (struct rec){ .q = q, .status = status, .made_ms = made_ms, .len = len };
+	memcpy(r->attrs, p->buf + RAD_HDR_LEN, len);
+	if (q->tail)
+		q->tail->next = r;
+	else
+		q->head = r;
+	q->tail = r;
+	q->n++;
+	q->c.queued = q->n;
+	pump(q);
+	return 0;
+}
+
+void acct_queue_set_retry(struct acct_queue *q, uint32_t ms)
+{
+	q->retry_ms = ms;
+}
+
+void acct_queue_counts(const struct acct_queue *q, struct acct_counts *out)
+{
+	*out = q->c;
+	out->queued = q->n;
+}
+
+enum acct_status acct_queue_peek(const struct acct_queue *q, size_t i)
+{
+	const struct rec *r = q->head;
+	while (r && i--)
+		r = r->next;
+	return r ? r->status : 0;
+}
+
+size_t acct_queue_len(const struct acct_queue *q)
+{
+	return q->n;
+}
+
+void acct_queue_free(struct acct_queue *q)
+{
+	if (!q)
+		return;
+	size_t lost = 0, stops = 0;
+	while (q->head) {
+		struct rec *r = q->head;
+		q->head = r->next;
+		radius_cancel(r->req);
+		lost++;
+		if (r->status == ACCT_STOP)
+			stops++;
+		rec_free(r);
+	}
+	if (lost) {
+		q->c.dropped += lost;
+		log_err(LOG_IKE, "RADIUS accounting: %zu record%s never answered and lost at stop "
+		        "(%zu Stop%s)", lost, lost == 1 ? "" : "s", stops, stops == 1 ? "" : "s");
+	}
+	if (q->retry)
+		event_free(q->retry);
+	free(q);
+}
+
+/* ---- the daemon's side ---- */
+
+struct acct_sess {
+	struct ike_sa *sa;
+	char id[32];
+	uint32_t nas_port;
+	uint64_t started_at;               /* monotonic seconds of the Start */
+	struct esp_counters gone;          /* deleted CHILD_SAs' final counts */
+	bool started;
+	enum acct_cause cause;
+	struct event *ev;                  /* the Start, then each Interim-Update */
+};
+
+struct radius_acct {
+	struct daemon *d;
+	struct acct_queue *q;
+	struct event *grace;
+	bool stopping;
+};
+
+static const struct radius_conf *conf_of(const struct daemon *d)
+{
+	return d->cfg ? d->cfg->radius : NULL;
+}
+
+static void nas_addr(const struct ike_sa *sa, struct acct_info *i)
+{
+	if (sa->local.ss_family == AF_INET) {
+		memcpy(i->nas_addr4, &((const struct sockaddr_in *)&sa->local)->sin_addr, 4);
+		i->nas4 = true;
+	} else if (sa->local.ss_family == AF_INET6) {
+		memcpy(i->nas_addr6, &((const struct sockaddr_in6 *)&sa->local)->sin6_addr, 16);
+		i->nas6 = true;
+	}
+}
+
+static void station(const struct sockaddr_storage *ss, bool port, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	uint16_t p = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
+		p = ntohs(s->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)ss;
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
+		p = ntohs(s->sin6_port);
+	}
+	if (port)
+		snprintf(out, len, "%s[%u]", a, p);
+	else
+		snprintf(out, len, "%s", a);
+}
+
+/* the session's traffic: deleted CHILD_SAs plus the installed ones */
+static void sess_counters(struct daemon *d, const struct ike_sa *sa, const struct acct_sess *s,
+                          struct esp_counters *t)
+{
+	*t = s->gone;
+	for (int k = 0; k < sa->n_child; k++) {
+		struct dp_sa_stats st;
+		if (sa->child[k].installed && dp_sa_stats(d->dp, sa->child[k].spi_in, &st) == 0)
+			esp_counters_add(t, &st.ctr);
+	}
+}
+
+static void queue_session(struct daemon *d, struct ike_sa *sa, struct acct_sess *s,
+                          enum acct_status status)
+{
+	const struct radius_conf *rc = conf_of(d);
+	struct radius_acct *a = d->acct;
+	if (!a || !rc)
+		return;
+	struct acct_info i = { .status = status, .session_id = s->id, .nas_port = s->nas_port,
+	                       .radius_auth = sa->radius != NULL, .cause = s->cause,
+	                       .event_time = (uint32_t)time(NULL) };
+	/* the user (EAP identity), else the client's IKE identity
+	 * (certificate and PSK logins), as strongSwan's accounting does */
+	char who[sizeof(sa->user)], user[sizeof(sa->user) + sizeof(rc->id_prefix)];
+	if (sa->user[0])
+		snprintf(who, sizeof(who), "%s", sa->user);
+	else
+		ident_format(&sa->idi, who, sizeof(who));
+	snprintf(user, sizeof(user), "%s%s", rc->id_prefix, who);
+	i.user = user[0] ? user : NULL;
+	nas_addr(sa, &i);
+	char called[80], calling[80];
+	station(&sa->local, rc->station_id_with_port, called, sizeof(called));
+	station(&sa->peer, rc->station_id_with_port, calling, sizeof(calling));
+	i.called = called;
+	i.calling = calling;
+	i.vip4 = sa->has_vip4;
+	i.vip6 = sa->has_vip6;
+	memcpy(i.addr4, sa->vip4, 4);
+	memcpy(i.addr6, sa->vip6, 16);
+	const uint8_t *cls[RADIUS_MAX_CLASS];
+	if (rc->accounting_send_class && sa->radius) {
+		for (int k = 0; k < sa->radius->n_cls && k < RADIUS_MAX_CLASS; k++)
+			cls[k] = sa->radius->cls[k];
+		i.cls = cls;
+		i.cls_len = sa->radius->cls_len;
+		i.n_cls = sa->radius->n_cls;
+	}
+	if (status != ACCT_START) {
+		uint64_t now = now_sec();
+		i.session_time = now > s->started_at ? (uint32_t)(now - s->started_at) : 0;
+		struct esp_counters t;
+		sess_counters(d, sa, s, &t);
+		i.in_octets = t.bytes_in;
+		i.out_octets = t.bytes_out;
+		i.in_packets = t.packets_in;
+		i.out_packets = t.packets_out;
+	}
+	struct rad_pkt *p = malloc(sizeof(*p));
+	if (!p) {
+		log_err(LOG_IKE, "%s: RADIUS accounting: out of memory, %s not sent", ike_sa_tag(sa),
+		        status_name(status));
+		return;
+	}
+	rad_new(p, RAD_ACCT_REQUEST, 0);
+	if (acct_build(&i, p) != 0)
+		log_err(LOG_IKE, "%s: RADIUS accounting: %s does not fit a RADIUS packet",
+		        ike_sa_tag(sa), status_name(status));
+	else
+		acct_queue_add(a->q, status, p, mono_ms());
+	log_info(LOG_IKE, "%s: RADIUS accounting %s for '%s', Acct-Session-Id %s", ike_sa_tag(sa),
+	         status_name(status), sa->user, s->id);
+	free(p);
+}
+
+static uint32_t interval_of(const struct daemon *d, const struct ike_sa *sa)
+{
+	if (sa->radius && sa->radius->interim_interval)
+		return sa->radius->interim_interval;
+	const struct radius_conf *rc = conf_of(d);
+	return rc ? rc->accounting_interval : 0;
+}
+
+static void sess_free(struct ike_sa *sa)
+{
+	struct acct_sess *s = sa->acct;
+	if (!s)
+		return;
+	if (s->ev)
+		event_free(s->ev);
+	free(s);
+	sa->acct = NULL;
+}
+
+static void on_sess_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct acct_sess *s = arg;
+	struct ike_sa *sa = s->sa;
+	struct daemon *d = sa->d;
+	const struct radius_conf *rc = conf_of(d);
+	(void)fd;
+	(void)what;
+	if (!d->acct || d->acct->stopping || sa->state != IKE_S_ESTABLISHED)
+		return;
+	if (!s->started) {
+		if (rc && rc->accounting_requires_vip && !sa->has_vip4 && !sa->has_vip6) {
+			log_info(LOG_IKE, "%s: no virtual IP: no RADIUS accounting "
+			         "(accounting_requires_vip)", ike_sa_tag(sa));
+			sess_free(sa);
+			return;
+		}
+		s->started = true;
+		s->started_at = now_sec();
+		queue_session(d, sa, s, ACCT_START);
+	} else {
+		queue_session(d, sa, s, ACCT_INTERIM);
+	}
+	uint32_t iv = interval_of(d, sa);
+	if (iv) {
+		struct timeval tv = { iv, 0 };
+		evtimer_add(s->ev, &tv);
+	}
+}
+
+void acct_established(struct daemon *d, struct ike_sa *sa)
+{
+	if (!d->acct || d->acct->stopping || sa->client || sa->probe || sa->acct)
+		return;
+	struct acct_sess *s = calloc(1, sizeof(*s));
+	if (!s)
+		return;
+	s->sa = sa;
+	if (sa->radius) {
+		snprintf(s->id, sizeof(s->id), "%s", sa->radius->acct_session_id);
+		s->nas_port = sa->radius->nas_port;
+	} else {
+		snprintf(s->id, sizeof(s->id), "%llu-%u", (unsigned long long)d->started, sa->id);
+		s->nas_port = sa->id;
+	}
+	s->ev = evtimer_new(d->base, on_sess_timer, s);
+	if (!s->ev) {
+		free(s);
+		return;
+	}
+	sa->acct = s;
+	struct timeval tv = { 0, 0 };
+	evtimer_add(s->ev, &tv);
+}
+
+void acct_set_cause(struct ike_sa *sa, enum acct_cause cause)
+{
+	if (sa->acct && !sa->acct->cause)
+		sa->acct->cause = cause;
+}
+
+void acct_child_gone(struct daemon *d, const struct ike_sa *sa, uint32_t spi_in)
+{
+	struct dp_sa_stats st;
+	if (!sa->acct || dp_sa_stats(d->dp, spi_in, &st) != 0)
+		return;
+	esp_counters_add(&sa->acct->gone, &st.ctr);
+}
+
+void acct_move(struct ike_sa *from, struct ike_sa *to)
+{
+	if (!from->acct)
+		return;
+	sess_free(to);                     /* a Start not yet sent for the new IKE_SA */
+	to->acct = from->acct;
+	from->acct = NULL;
+	to->acct->sa = to;
+}
+
+void acct_sa_gone(struct daemon *d, struct ike_sa *sa)
+{
+	struct acct_sess *s = sa->acct;
+	if (!s)
+		return;
+	if (s->started)
+		queue_session(d, sa, s, ACCT_STOP);
+	sess_free(sa);
+}
+
+static void queue_onoff(struct daemon *d, enum acct_status st)
+{
+	struct rad_pkt *p = malloc(sizeof(*p));
+	if (!p)
+		return;
+	rad_new(p, RAD_ACCT_REQUEST, 0);
+	char sid[32];
+	snprintf(sid, sizeof(sid), "%llu-0", (unsigned long long)d->started);
+	struct acct_info i = { .status = st, .session_id = sid, .event_time = (uint32_t)time(NULL) };
+	if (acct_build(&i, p) == 0)
+		acct_queue_add(d->acct->q, st, p, mono_ms());
+	free(p);
+	log_err(LOG_IKE, "RADIUS accounting: %s", status_name(st));
+}
+
+int acct_start(struct daemon *d)
+{
+	const struct radius_conf *rc = conf_of(d);
+	if (!rc || !rc->enabled || !rc->accounting || d->acct)
+		return 0;
+	struct radius_acct *a = calloc(1, sizeof(*a));
+	if (!a || !(a->q = acct_queue_new(d->base, &d->radius, ACCT_QUEUE_MAX))) {
+		free(a);
+		log_err(LOG_IKE, "RADIUS accounting: out of memory, accounting is off");
+		return -1;
+	}
+	a->d = d;
+	d->acct = a;
+	queue_onoff(d, ACCT_ON);
+	return 0;
+}
+
+static void grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct radius_acct *a = arg;
+	(void)fd;
+	(void)what;
+	event_base_loopexit(a->d->base, NULL);
+}
+
+static void queue_empty(void *arg)
+{
+	struct radius_acct *a = arg;
+	event_base_loopexit(a->d->base, NULL);
+}
+
+bool acct_stopping(struct daemon *d)
+{
+	struct radius_acct *a = d->acct;
+	if (!a || a->stopping)
+		return false;
+	queue_onoff(d, ACCT_OFF);
+	a->stopping = true;
+	a->q->holding = false;             /* one last try for everything queued */
+	pump(a->q);
+	if (!a->q->head)
+		return false;
+	a->q->on_empty = queue_empty;
+	a->q->on_empty_arg = a;
+	a->grace = evtimer_new(d->base, grace_over, a);
+	if (!a->grace)
+		return false;
+	struct timeval tv = { ACCT_GRACE_MS / 1000, (ACCT_GRACE_MS % 1000) * 1000 };
+	evtimer_add(a->grace, &tv);
+	log_err(LOG_IKE, "RADIUS accounting: waiting up to %d ms for %zu record%s",
+	        ACCT_GRACE_MS, a->q->n, a->q->n == 1 ? "" : "s");
+	return true;
+}
+
+void acct_free(struct daemon *d)
+{
+	struct radius_acct *a = d->acct;
+	if (!a)
+		return;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next)
+		sess_free(sa);
+	acct_queue_free(a->q);
+	if (a->grace)
+		event_free(a->grace);
+	free(a);
+	d->acct = NULL;
+}
+
+const char *acct_session_id(const struct ike_sa *sa)
+{
+	if (sa->acct)
+		return sa->acct->id;
+	return sa->radius ? sa->radius->acct_session_id : NULL;
+}
+
+bool acct_counts(const struct daemon *d, struct acct_counts *out)
+{
+	if (!d->acct)
+		return false;
+	acct_queue_counts(d->acct->q, out);
+	return true;
+}
+
+int acct_status(const struct daemon *d, char *out, size_t len)
+{
+	struct acct_counts c;
+	if (!acct_counts(d, &c))
+		return snprintf(out, len, "%s", "");
+	return snprintf(out, len, "  RADIUS accounting: %llu requests sent, %llu records answered, "
+	                "%llu sent again, %llu queued, %llu dropped\n",
+	                (unsigned long long)c.sent, (unsigned long long)c.answered,
+	                (unsigned long long)c.retried, (unsigned long long)c.queued,
+	                (unsigned long long)c.dropped);
+}
