@@ -264,7 +264,10 @@ nodes_conf_hook() {
 	cat >"$d/announce" <<-'EOF'
 	#!/bin/sh
 	lan=eth1
-	[ -n "$PLUTO_PEER_SOURCEIP4_1" ] || exit 0
+	case $PLUTO_PEER_SOURCEIP4_1 in
+	198.19.8.*) ;;
+	*) exit 0 ;;
+	esac
 	case $PLUTO_VERB in
 	up-client) exec ip neigh replace proxy "$PLUTO_PEER_SOURCEIP4_1" dev $lan ;;
 	down-client) exec ip neigh del proxy "$PLUTO_PEER_SOURCEIP4_1" dev $lan ;;
