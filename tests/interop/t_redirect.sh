@@ -3,7 +3,7 @@
 # nodes with the same CA, server certificate, conns and users.
 #   node A: lib.sh's server (198.18.1.1, pool 198.19.0.0/24), config setup
 #           redirect_to=198.18.1.2 redirect_above=2 half_open_timeout=5
-#   node B: built here: 198.18.1.2 on the same switch, its own link to the
+#   node B: nodes.sh's: 198.18.1.2 on the same switch, its own link to the
 #           LAN host (198.18.3.0/24) and its own pools 198.19.1.0/24 and
 #           2001:db8:fffe::/112, routed back by the LAN host
 # 1. alice (strongSwan, follow_redirects default) and erin connect to A:
@@ -26,81 +26,17 @@
 #    `cygnetctl redirect`. cygnetd only.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/nodes.sh"
 [ "$SERVER_KIND" = cygnetd ] || skip_all "two cygnetd nodes (cygnetd only)"
 
-SRVB_V4=198.18.1.2
-SRVB_V6=2001:db8:1::2
 POOLB_V4=198.19.1.0/24
 POOLB_V6=2001:db8:fffe::/112
 USERS[carol]='Carol Secret 3'
 USERS[dave]='Dave-Secret-4'
 USERS[erin]='Erin Secret 5'
-B_PID=
 
-ctl_a() { timeout 20 "$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" "$@"; }
-ctl_b() { timeout 20 "$TOP/src/cygnetctl" -s "$T/srvb/ctl.sock" "$@"; }
-# the client's IKE_SAs: "remote address" per established one
-client_remotes() {
-	swanctl_c "$1" --list-sas 2>/dev/null | awk '/ESTABLISHED/ { e = 1; next }
-		e && /remote/ { for (n = 1; n <= NF; n++) if ($n == "@") print $(n + 1); e = 0 }' |
-		sed 's/\[.*//'
-}
-# only one IKE_SA, and it is with node B
-on_b_only() { [ "$(client_remotes "$1" | tr '\n' ' ')" = "$SRVB_V4 " ]; }
-has_user() { grep -q "'$2'" <<<"$($1 status)"; }
 # client I's virtual IPv4 from B's pool
 vip_b() { ip -n "$(ns_cli "$1")" -4 -o addr show | grep -o ' 198\.19\.1\.[0-9]*' | tr -d ' '; }
-ping_lan_b() {
-	local dst=$LAN_V4
-	[ "$2" = 6 ] && dst=$LAN_V6
-	ip netns exec "$(ns_cli "$1")" ping -"$2" -c 2 -i 0.2 -w 10 -q "$dst"
-}
-
-# node B's namespace: on the switch, and its own link to the LAN host
-setup_node_b() {
-	local sw=$P-sw b=$P-srvb lan
-	lan=$(ns_lan)
-	mkns "$b" &&
-	ip -n "$sw" link add p-srvb type veth peer name eth0 netns "$b" &&
-	ip -n "$sw" link set p-srvb master br0 up &&
-	ip -n "$b" addr add $SRVB_V4/24 dev eth0 &&
-	ip -n "$b" addr add $SRVB_V6/64 dev eth0 nodad &&
-	ip -n "$b" link set eth0 up &&
-	ip -n "$b" link add eth1 type veth peer name eth1 netns "$lan" &&
-	ip -n "$b" addr add 198.18.3.1/24 dev eth1 &&
-	ip -n "$b" addr add 2001:db8:3::1/64 dev eth1 nodad &&
-	ip -n "$b" link set eth1 up &&
-	ip -n "$lan" addr add 198.18.3.2/24 dev eth1 &&
-	ip -n "$lan" addr add 2001:db8:3::2/64 dev eth1 nodad &&
-	ip -n "$lan" link set eth1 up &&
-	ip netns exec "$b" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 &&
-	ip -n "$b" route add 198.18.2.0/24 via 198.18.3.2 &&
-	ip -n "$b" route add 2001:db8:2::/64 via 2001:db8:3::2 &&
-	ip -n "$lan" route add $POOLB_V4 via 198.18.3.1 &&
-	ip -n "$lan" route add $POOLB_V6 via 2001:db8:3::1 ||
-		{ not_ok topology_b "node B setup failed"; exit 1; }
-	wait_for 5 ip netns exec "$(ns_cli 1)" ping -c1 -W1 -q $SRVB_V4 ||
-		{ not_ok topology_b "client 1 cannot reach $SRVB_V4"; exit 1; }
-}
-
-# cygnetd on node B: the same configuration as A's, B's pools, no redirect
-start_node_b() {
-	local d=$T/srvb s
-	mkdir -p "$d"
-	SRV_POOL_V4=$POOLB_V4 SRV_POOL_V6=$POOLB_V6 SRV_SETUP= write_cygnetd_config "$d/conf"
-	ip netns exec "$P-srvb" $CYGNETD --ctl "$d/ctl.sock" -c "$d/conf" \
-		--state-dir "$T/stateb" >"$d/cygnetd.log" 2>&1 &
-	B_PID=$!
-	add_pid $B_PID
-	ready_b() {
-		kill -0 $B_PID 2>/dev/null || return 1
-		s=$(ip netns exec "$P-srvb" ss -Hlun)
-		echo "$s" | grep -Eq '[]:*]500[[:space:]]' && echo "$s" | grep -Eq '[]:*]4500[[:space:]]' &&
-			ip -n "$P-srvb" link show cygnet0 >/dev/null 2>&1
-	}
-	wait_for 10 ready_b || { not_ok node_b_start "cygnetd B not ready: $(tail -n 3 "$d/cygnetd.log" | tr '\n' ' ')"; exit 1; }
-	say "node B up (pid $B_PID)"
-}
 
 init
 setup_topology 5
@@ -151,8 +87,8 @@ check_log b_redirected_from_a "$LOG_B" "redirected here by $SRV_V4"
 check_log client1_followed "$T/c1/charon.log" "redirected to $SRVB_V4"
 v=$(vip_b 1)
 if [ -n "$v" ]; then ok "alice_vip_from_b ($v)"; else not_ok alice_vip_from_b "no address from $POOLB_V4"; fi
-check alice_ping4_via_b ping_lan_b 1 4
-check alice_ping6_via_b ping_lan_b 1 6
+check alice_ping4_via_b ping_lan 1 4
+check alice_ping6_via_b ping_lan 1 6
 check alice_http4_10MB_via_b fetch_lan 1 4
 check bob_stays_on_a sh -c "[ \"\$(swanctl --list-sas --uri unix://$T/c2/run/charon.vici 2>/dev/null | grep -c '@ $SRV_V4\[')\" = 1 ]"
 check bob_ping4_via_a ping_lan 2 4
@@ -174,7 +110,7 @@ check carol_on_b on_b_only 3
 check b_has_carol has_user ctl_b carol
 check_log a_init_redirect_drain "$LOG_A" "IKE_SA_INIT from $(cli_v4 3)\[[0-9]+\]: redirected to $SRVB_V4 \(draining"
 check_log client3_followed "$T/c3/charon.log" "redirected to $SRVB_V4"
-check carol_ping4_via_b ping_lan_b 3 4
+check carol_ping4_via_b ping_lan 3 4
 n=$(ctl_a status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ike_sas"])')
 if [ "$n" = "$n_a" ]; then ok "a_no_state_for_carol ($n IKE_SA)"; else not_ok a_no_state_for_carol "A had $n_a IKE_SAs, now $n"; fi
 
@@ -190,7 +126,7 @@ else not_ok reload_redirect_above "$out"; fi
 connect_ok 4 user=dave || exit 1
 check dave_on_b on_b_only 4
 check b_has_dave has_user ctl_b dave
-check dave_ping4_via_b ping_lan_b 4 4
+check dave_ping4_via_b ping_lan 4 4
 
 # ---- 5. nothing left over on A
 n=$(ctl_a status --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["established"], j["ike_sas"], j["half_open"])')

@@ -1,0 +1,428 @@
+#!/bin/bash
+# issue 14, several nodes: two cygnetd nodes A and B (nodes.sh) with one
+# FreeRADIUS 3 (its own namespace on the switch, a generated raddb) that
+# knows the users and hands out addresses from ONE shared pool with its
+# sqlippool module (sqlite driver, a database made here: 198.19.8.10-14,
+# lease_duration 3600 s). Both nodes: `rightauth=eap-radius`,
+# `rightsourceip=%radius,198.19.8.0/24` (the shared range is each node's
+# pool too, so cygnet routes it to its TUN device and refuses an address it
+# already holds), each its own RADIUS secret and NAS-IP-Address; FreeRADIUS
+# rejects a login it has no address for, so a node never picks one itself.
+# The nodes route, no NAT: both nodes' LAN links and the LAN host share
+# one Ethernet segment (a bridge in the LAN host), the LAN host has the
+# shared range on-link, and each node answers ARP for the addresses it
+# serves: its leftupdown adds a proxy neighbour entry on up-client and
+# removes it on down-client.
+# 1. alice and bob log in on A, carol and dave on B (strongSwan clients):
+#    four distinct addresses from the shared range, each the one
+#    FreeRADIUS's database leased to that user and node (NAS-IP-Address);
+#    the LAN host pings each one, its ARP entry has the MAC of the node
+#    serving it; each pings the LAN host; alice and carol fetch 10 MB by
+#    hash (the LAN host sees the client addresses: no NAT).
+# 2. `cygnetctl redirect --to B alice` on A: alice's client moves to B and
+#    deletes its IKE_SA on A, gets the fifth address from FreeRADIUS (her
+#    lease on A is not released: cygnet sends no accounting yet, a lease
+#    ends at lease_duration), which the LAN host reaches through B; her old
+#    address is announced by no node any more; she fetches 10 MB by hash
+#    through B; bob and dave keep passing traffic.
+# 3. The pool is exhausted: erin is refused (AUTHENTICATION_FAILED) on B
+#    although B's own pool has free addresses.
+# cygnetd only; skipped without freeradius.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/nodes.sh"
+[ "$SERVER_KIND" = cygnetd ] || skip_all "two cygnetd nodes (cygnetd only)"
+command -v freeradius >/dev/null 2>&1 || skip_all "freeradius is not installed (tests/install-deps.sh)"
+
+SHARED_V4=198.19.8.0/24
+SHARED_RE='198\.19\.8\.[0-9]+'
+SHARED_ADDRS="198.19.8.10 198.19.8.11 198.19.8.12 198.19.8.13 198.19.8.14"
+SECRET_A='Node-A-radius-s3cret'
+SECRET_B='Node-B-radius-s3cret'
+USERS[carol]='Carol Secret 3'
+USERS[dave]='Dave-Secret-4'
+USERS[erin]='Erin Secret 5'
+# no pool of cygnet's own in conn %default; conn radius has the shared one
+SRV_POOL_V4=
+SRV_POOL_V6=
+POOLB_V4=
+POOLB_V6=
+NODEB_LAN_ROUTES=
+RADDB=
+
+# write_raddb DIR : FreeRADIUS's whole configuration (nothing from
+# /etc/freeradius): the two nodes as clients, eap + mschap + files for the
+# users, sql (sqlite) + sqlippool for the shared pool
+write_raddb() {
+	local d=$1 u a n=0
+	mkdir -p "$d/log" "$d/run"
+	: >"$d/dictionary"
+	cat >"$d/radiusd.conf" <<-EOF
+	prefix = /usr
+	exec_prefix = /usr
+	sysconfdir = /etc
+	localstatedir = /var
+	sbindir = /usr/sbin
+	logdir = $d/log
+	raddbdir = $d
+	radacctdir = $d/log
+	name = freeradius
+	confdir = $d
+	modconfdir = $d/mods-config
+	run_dir = $d/run
+	db_dir = $d
+	libdir = /usr/lib/freeradius
+	pidfile = $d/run/freeradius.pid
+	max_request_time = 30
+	cleanup_delay = 5
+	max_requests = 1024
+	hostname_lookups = no
+	log {
+	    destination = stdout
+	    auth = yes
+	}
+	security {
+	    allow_core_dumps = no
+	    max_attributes = 200
+	    reject_delay = 0
+	    status_server = no
+	}
+	client node-a {
+	    ipaddr = $SRV_V4
+	    secret = $SECRET_A
+	    require_message_authenticator = yes
+	}
+	client node-b {
+	    ipaddr = $SRVB_V4
+	    secret = $SECRET_B
+	    require_message_authenticator = yes
+	}
+	modules {
+	    eap {
+	        default_eap_type = mschapv2
+	        timer_expire = 60
+	        ignore_unknown_eap_types = no
+	        max_sessions = 256
+	        mschapv2 {
+	            send_error = no
+	        }
+	    }
+	    mschap {
+	        use_mppe = yes
+	        require_encryption = yes
+	        require_strong = yes
+	    }
+	    files {
+	        filename = $d/users
+	    }
+	    always reject {
+	        rcode = reject
+	    }
+	    sql {
+	        dialect = "sqlite"
+	        driver = "rlm_sql_sqlite"
+	        sqlite {
+	            filename = "$d/ippool.db"
+	            busy_timeout = 200
+	        }
+	        radius_db = "radius"
+	        read_clients = no
+	        pool {
+	            start = 1
+	            min = 1
+	            max = 2
+	            spare = 1
+	            uses = 0
+	            retry_delay = 5
+	            lifetime = 0
+	            idle_timeout = 60
+	        }
+	    }
+	    # one lease per (node, NAS-Port): NAS-IP-Address tells the nodes
+	    # apart, NAS-Port is the IKE_SA's number on that node
+	    sqlippool {
+	        sql_module_instance = "sql"
+	        dialect = "sqlite"
+	        pool_name = "Pool-Name"
+	        ippool_table = "radippool"
+	        lease_duration = 3600
+	        attribute_name = Framed-IP-Address
+	        req_attribute_name = Framed-IP-Address
+	        pool_key = "%{NAS-Port}"
+	        allocate_begin = "BEGIN EXCLUSIVE"
+	        allocate_commit = "COMMIT"
+	        allocate_existing = "SELECT framedipaddress FROM radippool \\
+	            WHERE pool_name = '%{control:Pool-Name}' \\
+	            AND nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
+	            AND expiry_time > datetime('now') LIMIT 1"
+	        allocate_find = "SELECT framedipaddress FROM radippool \\
+	            WHERE pool_name = '%{control:Pool-Name}' AND expiry_time < datetime('now') \\
+	            ORDER BY expiry_time, framedipaddress LIMIT 1"
+	        allocate_update = "UPDATE radippool SET nasipaddress = '%{NAS-IP-Address}', \\
+	            pool_key = '%{NAS-Port}', callingstationid = '%{Calling-Station-Id}', \\
+	            username = '%{User-Name}', \\
+	            expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
+	            WHERE framedipaddress = '%I'"
+	        pool_check = "SELECT id FROM radippool WHERE pool_name = '%{control:Pool-Name}' LIMIT 1"
+	        start_update = "UPDATE radippool \\
+	            SET expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
+	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
+	            AND framedipaddress = '%{Framed-IP-Address}'"
+	        alive_update = "UPDATE radippool \\
+	            SET expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
+	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
+	            AND framedipaddress = '%{Framed-IP-Address}'"
+	        stop_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
+	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
+	            AND framedipaddress = '%{Framed-IP-Address}'"
+	        on_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
+	            WHERE nasipaddress = '%{NAS-IP-Address}'"
+	        off_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
+	            WHERE nasipaddress = '%{NAS-IP-Address}'"
+	    }
+	}
+	server default {
+	    listen {
+	        type = auth
+	        ipaddr = $RAD_NS_ADDR
+	        port = 1812
+	    }
+	    authorize {
+	        update control {
+	            Pool-Name := "shared"
+	        }
+	        files
+	        eap {
+	            ok = return
+	        }
+	        mschap
+	    }
+	    authenticate {
+	        Auth-Type MS-CHAP {
+	            mschap
+	        }
+	        eap
+	    }
+	    post-auth {
+	        sqlippool
+	        # no address left: no login (a node never picks one itself)
+	        if (!&reply:Framed-IP-Address) {
+	            reject
+	        }
+	    }
+	}
+	EOF
+	for u in alice bob carol dave erin; do
+		printf '%s\tCleartext-Password := "%s"\n\n' "$u" "${USERS[$u]}"
+	done >"$d/users"
+	# the package's own sqlite schema for the pool table, and the pool
+	{
+		cat /etc/freeradius/3.0/mods-config/sql/ippool/sqlite/schema.sql
+		for a in $SHARED_ADDRS; do
+			n=$((n + 1))
+			echo "INSERT INTO radippool (id, pool_name, framedipaddress, expiry_time) VALUES ($n, 'shared', '$a', datetime('now', '-1 second'));"
+		done
+	} | sql "$d/ippool.db" || { not_ok raddb "could not create the pool database"; exit 1; }
+}
+
+# sql DB [QUERY] : run the SQL script on stdin (no QUERY) or print QUERY's
+# rows, columns separated by a space (python's sqlite3: no sqlite3 CLI)
+sql() {
+	python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=5)
+if len(sys.argv) < 3:
+    db.executescript(sys.stdin.read())
+else:
+    for row in db.execute(sys.argv[2]):
+        print(" ".join(str(c) for c in row))
+db.commit()' "$@"
+}
+
+# leases : "ADDRESS NAS USER" of each unexpired lease in the pool database
+leases() {
+	sql "$RADDB/ippool.db" \
+		"SELECT framedipaddress, nasipaddress, username FROM radippool WHERE expiry_time > datetime('now') ORDER BY framedipaddress"
+}
+
+# has_lease "ADDRESS NAS USER" : the pool database has that lease
+has_lease() { grep -qx "$1" <<<"$(leases)"; }
+
+# the conn on both nodes; each node's own RADIUS secret
+nodes_conf_hook() {
+	local d=$1 secret=$SECRET_A
+	case $d in */srvb/*) secret=$SECRET_B ;; esac
+	sed -i '/^# Windows/,$d' "$d/ipsec.conf"
+	cat >>"$d/ipsec.conf" <<-EOF
+	conn radius
+	    rightauth=eap-radius
+	    rightsourceip=%radius,$SHARED_V4
+	    leftupdown=$d/announce
+	    auto=add
+	EOF
+	# the README's announcement script: answer ARP on the LAN link for
+	# the addresses this node serves
+	cat >"$d/announce" <<-'EOF'
+	#!/bin/sh
+	lan=eth1
+	case $PLUTO_PEER_SOURCEIP4_1 in
+	198.19.8.*) ;;
+	*) exit 0 ;;
+	esac
+	case $PLUTO_VERB in
+	up-client) exec ip neigh replace proxy "$PLUTO_PEER_SOURCEIP4_1" dev $lan ;;
+	down-client) exec ip neigh del proxy "$PLUTO_PEER_SOURCEIP4_1" dev $lan ;;
+	esac
+	EOF
+	chmod 755 "$d/announce"
+	write_swconf_radius "$d" $RAD_NS_ADDR "$secret"
+}
+
+# lan_segment : the LAN host's two links in one bridge, its addresses on
+# the bridge, the shared range on-link (the nodes answer ARP for it)
+lan_segment() {
+	local lan a
+	lan=$(ns_lan)
+	ip -n "$lan" link add br-lan type bridge &&
+	ip -n "$lan" addr flush dev eth0 &&
+	ip -n "$lan" addr flush dev eth1 &&
+	ip -n "$lan" link set eth0 master br-lan &&
+	ip -n "$lan" link set eth1 master br-lan &&
+	ip -n "$lan" link set br-lan up &&
+	for a in $LAN_V4/24 198.18.3.2/24; do ip -n "$lan" addr add $a dev br-lan || return 1; done &&
+	for a in $LAN_V6/64 2001:db8:3::2/64; do ip -n "$lan" addr add $a dev br-lan nodad || return 1; done &&
+	ip -n "$lan" route add $SHARED_V4 dev br-lan src $LAN_V4 &&
+	wait_for 5 ip netns exec "$lan" ping -c1 -W1 -q 198.18.2.1 &&
+	wait_for 5 ip netns exec "$lan" ping -c1 -W1 -q 198.18.3.1
+}
+
+# lan_reaches ADDR : the LAN host pings ADDR
+lan_reaches() { ip netns exec "$(ns_lan)" ping -c 2 -i 0.2 -w 10 -q "$1"; }
+# lan_mac_of ADDR : the MAC the LAN host's ARP entry for ADDR has
+lan_mac_of() { ip -n "$(ns_lan)" -4 neigh show "$1" dev br-lan | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
+# mac NS : the MAC of eth1 (the LAN link) in namespace NS
+mac() { ip -n "$1" link show eth1 | awk '/link\/ether/ { print $2 }'; }
+# proxied NS ADDR : node NS answers ARP for ADDR
+proxied() { ip -n "$1" neigh show proxy | grep -q "^$2 "; }
+
+# vip I : client I's virtual IPv4 from the shared range
+vip() { ip -n "$(ns_cli "$1")" -4 -o addr show | grep -Eo " $SHARED_RE/" | tr -d ' /'; }
+
+# on_node I NODE_ADDR : client I's only IKE_SA is with NODE_ADDR
+on_node() { [ "$(client_remotes "$1" | tr '\n' ' ')" = "$2 " ]; }
+
+init
+setup_topology 5
+setup_node_b
+setup_radius_ns
+lan_segment || { not_ok topology_lan "the LAN segment setup failed"; exit 1; }
+RADDB=$T/raddb
+write_raddb "$RADDB"
+start_radius_ns "$RADDB"
+start_lan_http
+SRV_CONF_HOOK=nodes_conf_hook
+start_server
+start_node_b
+LOG_A=$SERVER_LOG LOG_B=$T/srvb/cygnetd.log
+MAC_A=$(mac "$(ns_srv)") MAC_B=$(mac "$P-srvb")
+declare -A NODE_MAC=([$SRV_V4]=$MAC_A [$SRVB_V4]=$MAC_B)
+declare -A NODE_NS=([$SRV_V4]=$(ns_srv) [$SRVB_V4]=$P-srvb)
+
+# ---- 1. two clients on each node: distinct addresses of the shared pool
+declare -A NODE_OF=([1]=$SRV_V4 [2]=$SRV_V4 [3]=$SRVB_V4 [4]=$SRVB_V4)
+declare -A USER_OF=([1]=alice [2]=bob [3]=carol [4]=dave)
+declare -A VIP_OF=()
+for i in 1 2 3 4; do
+	connect_ok $i user=${USER_OF[$i]} remote=${NODE_OF[$i]} vips=0.0.0.0 || exit 1
+	VIP_OF[$i]=$(vip $i)
+	say "client $i (${USER_OF[$i]}) on ${NODE_OF[$i]}: ${VIP_OF[$i]:-no address}"
+done
+n=$(printf '%s\n' "${VIP_OF[@]}" | grep -Ec "^$SHARED_RE\$")
+u=$(printf '%s\n' "${VIP_OF[@]}" | grep -E "^$SHARED_RE\$" | sort -u | wc -l)
+if [ "$n" = 4 ] && [ "$u" = 4 ]; then ok "distinct_shared_addresses (${VIP_OF[*]})"
+else not_ok distinct_shared_addresses "addresses: ${VIP_OF[*]}"; fi
+say "pool database: $(leases | tr '\n' ';')"
+for i in 1 2 3 4; do
+	# FreeRADIUS leased this address to this user for this node
+	if has_lease "${VIP_OF[$i]} ${NODE_OF[$i]} ${USER_OF[$i]}"; then
+		ok "lease_${USER_OF[$i]}"
+	else not_ok "lease_${USER_OF[$i]}" "no lease '${VIP_OF[$i]} ${NODE_OF[$i]} ${USER_OF[$i]}'"; fi
+	check "${USER_OF[$i]}_ping4" ping_lan $i 4
+	# the node serving the client announces its address: the LAN host
+	# reaches it, through that node
+	check "${USER_OF[$i]}_announced" wait_for 10 proxied "${NODE_NS[${NODE_OF[$i]}]}" "${VIP_OF[$i]}"
+	check "lan_reaches_${USER_OF[$i]}" lan_reaches "${VIP_OF[$i]}"
+	m=$(lan_mac_of "${VIP_OF[$i]}")
+	if [ -n "$m" ] && [ "$m" = "${NODE_MAC[${NODE_OF[$i]}]}" ]; then ok "lan_arp_${USER_OF[$i]}_via_node"
+	else not_ok "lan_arp_${USER_OF[$i]}_via_node" "ARP entry '$m', node's MAC ${NODE_MAC[${NODE_OF[$i]}]}"; fi
+done
+check_log a_accepted_alice "$LOG_A" "accepted 'alice'; Framed-IP-Address ${VIP_OF[1]}"
+check_log b_accepted_carol "$LOG_B" "accepted 'carol'; Framed-IP-Address ${VIP_OF[3]}"
+check alice_http4_10MB_via_a fetch_lan 1 4
+check carol_http4_10MB_via_b fetch_lan 3 4
+# no NAT: the LAN host saw the clients' own addresses
+check_log lan_saw_alice "$T/lan/http-$LAN_V4.log" "^${VIP_OF[1]//./\\.} .*GET /blob"
+check_log lan_saw_carol "$T/lan/http-$LAN_V4.log" "^${VIP_OF[3]//./\\.} .*GET /blob"
+check has_alice_a has_user ctl_a alice
+check has_carol_b has_user ctl_b carol
+check_no_log nodes_no_own_choice "$LOG_A" "the NAS chooses"
+
+# ---- 2. alice moves from A to B
+# kernel-libipsec routes only the current server around the tunnel: keep
+# B's address out of it, as the kernel's socket bypass would
+ip -n "$(ns_cli 1)" rule add to $SRVB_V4 lookup main pref 100
+out=$(ctl_a redirect --to $SRVB_V4 alice 2>&1); rc=$?
+say "redirect --to $SRVB_V4 alice: $(tr '\n' '|' <<<"$out")"
+if [ $rc = 0 ] && grep -q "^redirected #[0-9]* 'alice'" <<<"$out"; then ok redirect_alice
+else not_ok redirect_alice "rc $rc: $out"; fi
+t=$(now)
+if wait_for 30 on_node 1 $SRVB_V4; then ok "alice_moved_to_b ($(elapsed "$t" "$(now)") s)"
+else not_ok alice_moved_to_b "client 1's IKE_SAs: $(client_remotes 1 | tr '\n' ' ')"; fi
+check b_has_alice has_user ctl_b alice
+if wait_for 10 sh -c "! '$TOP/src/cygnetctl' -s '$T/srv/ctl.sock' status | grep -q \"'alice'\""; then
+	ok a_alice_gone
+else not_ok a_alice_gone "A still lists alice"; fi
+wait_for 10 sh -c "ip -n $(ns_cli 1) -4 -o addr show | grep -Eq ' $SHARED_RE/' && ! ip -n $(ns_cli 1) -4 -o addr show | grep -q ' ${VIP_OF[1]}/'"
+v=$(vip 1)
+others=" ${VIP_OF[2]} ${VIP_OF[3]} ${VIP_OF[4]} "
+if [ -n "$v" ] && [ "$v" != "${VIP_OF[1]}" ] && [[ $others != *" $v "* ]]; then
+	ok "alice_new_address_on_b ($v)"
+else not_ok alice_new_address_on_b "client 1 has '$v' (was ${VIP_OF[1]}; others:$others)"; fi
+if has_lease "$v $SRVB_V4 alice"; then ok lease_alice_b
+else not_ok lease_alice_b "no lease '$v $SRVB_V4 alice': $(leases | tr '\n' ';')"; fi
+check_log b_accepted_alice "$LOG_B" "accepted 'alice'; Framed-IP-Address $v"
+check_log b_redirected_from_a "$LOG_B" "redirected here by $SRV_V4"
+check alice_ping4_via_b ping_lan 1 4
+check alice_http4_10MB_via_b fetch_lan 1 4
+check_log lan_saw_alice_b "$T/lan/http-$LAN_V4.log" "^${v//./\\.} .*GET /blob"
+check alice_announced_by_b wait_for 10 proxied "$P-srvb" "$v"
+check lan_reaches_alice_b lan_reaches "$v"
+m=$(lan_mac_of "$v")
+if [ "$m" = "$MAC_B" ]; then ok lan_arp_alice_via_b; else not_ok lan_arp_alice_via_b "ARP entry '$m', B's MAC $MAC_B"; fi
+# A's down-client took back the announcement of her old address
+if wait_for 10 sh -c "! ip -n $(ns_srv) neigh show proxy | grep -q '^${VIP_OF[1]} '"; then
+	ok a_old_address_withdrawn
+else not_ok a_old_address_withdrawn "A still answers ARP for ${VIP_OF[1]}"; fi
+ip -n "$(ns_lan)" neigh flush to "${VIP_OF[1]}" dev br-lan
+if lan_reaches "${VIP_OF[1]}" >/dev/null 2>&1; then not_ok old_address_unreachable "the LAN host reached ${VIP_OF[1]}"
+else ok old_address_unreachable; fi
+# the others are untouched
+check bob_still_on_a on_node 2 $SRV_V4
+check bob_ping4_after ping_lan 2 4
+check dave_ping4_after ping_lan 4 4
+check lan_reaches_bob_after lan_reaches "${VIP_OF[2]}"
+check lan_reaches_dave_after lan_reaches "${VIP_OF[4]}"
+
+# ---- 3. the shared pool is used up: no login, even on a node with room
+start_client 5 user=erin remote=$SRVB_V4 vips=0.0.0.0 || exit 1
+if initiate 5; then not_ok erin_refused_pool_empty "initiate succeeded ($(vip 5))"
+else ok erin_refused_pool_empty; fi
+check_log erin_auth_failed "$T/c5/charon.log" 'received AUTHENTICATION_FAILED notify|received EAP_FAILURE'
+check_log radius_pool_full "$RAD_LOG" 'sqlippool: ERROR: pool appears to be full'
+check_log radius_rejected_erin "$RAD_LOG" 'Rejected in post-auth: \[erin\]'
+check_log b_rejected_erin "$LOG_B" "rejected 'erin'"
+n=$(leases | wc -l)
+if [ "$n" = 5 ]; then ok "five_leases ($n)"; else not_ok five_leases "$n leases: $(leases | tr '\n' ';')"; fi
+
+stop_node_b
+stop_server
+stop_radius_ns
