@@ -24,9 +24,10 @@
 #    6th within 300 s fails the attempt with one line (keyingtries=1).
 # 5. B restarted with a certificate for another identity (other.cygnet.test)
 #    while A still drains to B: dave's client is redirected at IKE_SA_INIT,
-#    B cannot prove vpn.cygnet.test: a failed attempt (not a credentials
-#    verdict), tried again from right= per keyingtries=2, then given up,
-#    with nothing up on B and nothing left on A.
+#    B claims vpn.cygnet.test but its certificate cannot prove it: the
+#    client refuses B, a failed attempt (not a credentials verdict),
+#    tried again from right= per keyingtries=2, then given up, with
+#    nothing up on B and nothing left on A.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cygclient.sh"
@@ -282,13 +283,17 @@ ctl_b redirect --off >/dev/null
 # ---- 5. B with another identity: a redirect there fails cleanly
 stop_node_b
 make_other_cert || { not_ok other_cert "openssl failed"; exit 1; }
-SRV_CONF_HOOK=other_cert_hook start_node_b
+# B claims vpn.cygnet.test (leftid) with a certificate for
+# other.cygnet.test: the client's own check refuses it
+SRV_EXTRA='leftid=@vpn.cygnet.test' SRV_CONF_HOOK=other_cert_hook start_node_b
 start_cygnet_client 4 user=dave conn="keyingtries=2" || exit 1
 l4=$T/c4/cygnetd.log
 if wait_for 40 grep -q "conn 'home': giving up after 2 attempts" "$l4"; then ok client4_gives_up_after_keyingtries
 else not_ok client4_gives_up_after_keyingtries "$(grep "conn 'home'" "$l4" | tail -n 3 | tr '\n' '|')"; fi
 check_log client4_redirected "$l4" "conn 'home': redirected by $SRV_V4 to $SRVB_V4"
 check_log client4_attempt_failed "$l4" "conn 'home': attempt 1 failed \(.*\), trying again in"
+check_log client4_refuses_b_identity "$l4" "#[0-9]+ $SRVB_V4\[4500\]: connection to the server failed: .*(vpn\.cygnet\.test|identity|certificate)"
+check_no_log client4_never_authenticated_b "$l4" "server 'vpn.cygnet.test' authenticated"
 say "dave's first attempt: $(grep -m1 "attempt 1 failed" "$l4")"
 check_no_log client4_no_credentials_verdict "$l4" "not trying again by itself"
 if cyg_client_established 4; then not_ok client4_not_up "$(cyg_ctl 4 status | grep home)"; else ok client4_not_up; fi
