@@ -10,6 +10,7 @@
 # 1. A with redirect_above=0 redirect_to=B: a new cygnet client (carol) is
 #    redirected at IKE_SA_INIT (its Ni in the REDIRECT), connects to B with
 #    REDIRECTED_FROM A, gets a VIP from B's pool, pings; A keeps no state.
+#    erin's client with follow_redirects=no announces nothing: served by A.
 # 2. redirect_above=1000 by reload: alice (rightsubnet = the LAN only) and
 #    bob (0.0.0.0/0, ::/0) connect to A and stay there; cygnetctl status
 #    names the gateway in use.
