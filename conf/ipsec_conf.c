@@ -680,7 +680,7 @@ static const char *const setup_names[] = {
 	"retransmit_timeout", "retransmit_base", "retransmit_tries",
 	"auth_backoff", "auth_backoff_free", "auth_backoff_free_source", "auth_backoff_base",
 	"auth_backoff_max", "dns1", "dns2", "nbns1", "nbns2", "mtu", "mssfix",
-	"metrics", "redirect_to", "redirect_above",
+	"metrics", "redirect_to", "redirect_above", "follow_redirects",
 };
 
 /* whole-number settings of config setup: name, where, allowed range */
@@ -986,6 +986,17 @@ static int setup_kv(struct ipsec_conf *conf, const struct conf_kv *kv, char *err
 			return -1;
 		/* cygnet fetches no CRLs, so it caches none: the daemon says so */
 		return add_pending(&conf->pending, &conf->n_pending, kv, err, errlen);
+	}
+	if (strcmp(kv->key, "follow_redirects") == 0) {
+		static const char *const names[] = { "yes", "no" };
+		if (!*v) {
+			conf->follow_redirects = true;
+			return 0;
+		}
+		if (pick(&c, kv, names, 2, &i) < 0)
+			return -1;
+		conf->follow_redirects = i == 0;
+		return 0;
 	}
 	if (strcmp(kv->key, "metrics") == 0)
 		return setup_metrics(conf, &c, kv);
@@ -1443,6 +1454,7 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	conf->ikesa_limit = 50000;
 	conf->ikesa_limit_per_source = 500;
 	conf->half_open_timeout = 30;
+	conf->follow_redirects = true;
 	conf->ike_threads = -1;
 	conf->esp_threads = -1;
 	conf->mtu = CONF_MTU_DEFAULT;

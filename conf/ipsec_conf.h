@@ -229,6 +229,11 @@ struct ipsec_conf {
 	uint32_t redirect_above;
 	bool redirect_above_set;
 	const char *redirect_file; int redirect_line;
+	/* follow_redirects=yes|no (strongSwan's charon.follow_redirects, a
+	 * config setup key here): our client conns announce
+	 * REDIRECT_SUPPORTED and follow a server's REDIRECT (RFC 5685,
+	 * src/client.h); default yes */
+	bool follow_redirects;
 	/* things that load but deserve a line in the log, one
 	 * "file:line: ..." each (e.g. leftsubnet=a;b, see cv_net_list) */
 	char **warnings; int n_warnings;

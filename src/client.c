@@ -19,6 +19,7 @@
 #include "src/jobs.h"
 #include "src/log.h"
 #include "src/natd.h"
+#include "src/redirect.h"
 
 #define RETRY_FIRST 2              /* seconds before the second attempt */
 #define RETRY_MAX 60               /* the longest wait between attempts */
@@ -49,6 +50,16 @@ struct client {
 	struct cp_got net;
 	struct sockaddr_storage net_server;
 	socklen_t net_server_len;
+	/* RFC 5685: the next attempt goes to redir_to (instead of right=)
+	 * with REDIRECTED_FROM redir_from */
+	bool redir;
+	struct redirect_gw redir_to, redir_from;
+	bool redir_plain;              /* ... without REDIRECTED_FROM (a reauthentication) */
+	bool redir_attempt;            /* the IKE_SA sa_id is the one to redir_to */
+	bool on_redirect;              /* up with a gateway a REDIRECT named */
+	uint64_t redir_times[CLIENT_REDIRECT_MAX];   /* the loop limit's */
+	uint32_t move_from;            /* the established IKE_SA kept until the new one is up */
+	char gateway[REDIRECT_GW_MAX * 4 + 1];       /* the server in use, for status */
 };
 
 static struct peer_cfg *find_conn(struct daemon *d, const char *name)
@@ -68,6 +79,7 @@ static struct client *find(struct daemon *d, const char *name)
 }
 
 static void attempt(evutil_socket_t fd, short what, void *arg);
+static void net_down(struct client *c);
 
 static struct client *get(struct daemon *d, const char *name)
 {
@@ -109,16 +121,55 @@ static void schedule(struct client *c, unsigned secs)
 	evtimer_add(c->retry, &tv);
 }
 
+/* the address of ss as text, without the port */
+static const char *ip_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a = ss->ss_family == AF_INET ?
+	        (const void *)&((const struct sockaddr_in *)ss)->sin_addr :
+	        (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (!inet_ntop(ss->ss_family, a, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* a move to a gateway that redirected us failed (why): true when the
+ * IKE_SA with the old gateway is still up and the conn stays with it */
+static bool move_failed(struct client *c, const char *why)
+{
+	struct daemon *d = c->d;
+	struct ike_sa *o = c->move_from ? ike_sa_by_id(d, c->move_from) : NULL;
+	c->move_from = 0;
+	c->redir = false;
+	c->redir_attempt = false;
+	if (!o || o->state != IKE_S_ESTABLISHED || d->stopping)
+		return false;
+	char e[sizeof(c->last_error)];
+	esc_text(why, strlen(why), e, sizeof(e), 0);
+	ip_text(&o->peer, c->gateway, sizeof(c->gateway));
+	log_err(LOG_IKE, "conn '%s': the gateway we were redirected to failed (%s): staying "
+	        "with %s", c->name, e, c->gateway);
+	snprintf(c->last_error, sizeof(c->last_error), "redirect failed: %.180s", e);
+	evtimer_del(c->retry);
+	c->sa_id = o->id;
+	set_state(c, CL_UP);
+	return true;
+}
+
 /* a failed attempt: again with back-off while keyingtries allows */
 static void failed(struct client *c, const char *why, bool auth)
 {
 	struct daemon *d = c->d;
+	if (c->move_from && move_failed(c, why))
+		return;
 	struct peer_cfg *pc = find_conn(d, c->name);
 	/* the reason may quote what a server sent (a certificate's
 	 * subject): printable ASCII only, as in the log */
 	esc_text(why, strlen(why), c->last_error, sizeof(c->last_error), 0);
 	c->tries++;
 	c->sa_id = 0;
+	c->redir = false;
+	c->redir_plain = false;
+	c->redir_attempt = false;
 	uint32_t limit = pc ? pc->conn->keyingtries : 1;
 	if (!c->want || d->stopping) {
 		set_state(c, CL_DOWN);
@@ -198,6 +249,51 @@ static int local_for(const struct peer_cfg *pc, const struct sockaddr_storage *p
 	return client_route_source(peer, peer_len, 500, local, local_len);
 }
 
+/* the address lies inside one of the conn's rightsubnet nets (which the
+ * helper routes through the TUN device while the conn is up) */
+static bool inside_tunnel(const struct client *c, const struct peer_cfg *pc,
+                          const struct sockaddr_storage *peer)
+{
+	const uint8_t *a = peer->ss_family == AF_INET ?
+	        (const uint8_t *)&((const struct sockaddr_in *)peer)->sin_addr :
+	        (const uint8_t *)&((const struct sockaddr_in6 *)peer)->sin6_addr;
+	if (!c->net_up)
+		return false;
+	for (int i = 0; i < pc->conn->right.n_subnet; i++) {
+		const struct conf_net *n = &pc->conn->right.subnet[i];
+		if (n->family != peer->ss_family)
+			continue;
+		int bits = n->prefix, k = 0;
+		bool in = true;
+		for (; bits >= 8 && in; bits -= 8, k++)
+			in = a[k] == n->addr[k];
+		if (in && bits > 0) {
+			uint8_t mask = (uint8_t)(0xff << (8 - bits));
+			in = (a[k] & mask) == (n->addr[k] & mask);
+		}
+		if (in)
+			return true;
+	}
+	return false;
+}
+
+/* a move to another gateway is done (or cannot be made make-before-
+ * break): the IKE_SA with the old gateway is deleted */
+static void drop_old(struct client *c)
+{
+	struct daemon *d = c->d;
+	struct ike_sa *o = c->move_from ? ike_sa_by_id(d, c->move_from) : NULL;
+	c->move_from = 0;
+	if (!o || o->state == IKE_S_DEAD)
+		return;
+	log_info(LOG_IKE, "%s: deleting the IKE_SA with the gateway that redirected us",
+	         ike_sa_tag(o));
+	o->end = IKE_END_LOCAL;
+	if (o->state == IKE_S_ESTABLISHED)
+		ike_sa_send_delete(d, o);
+	ike_sa_set_state(o, IKE_S_DEAD);
+}
+
 /* the server's address is known: a new IKE_SA */
 static void connect_to(struct client *c, const struct sockaddr_storage *peer, socklen_t peer_len)
 {
@@ -216,6 +312,22 @@ static void connect_to(struct client *c, const struct sockaddr_storage *peer, so
 		failed(c, why, false);
 		return;
 	}
+	bool redir = c->redir;
+	c->redir = false;
+	if (redir && c->move_from && inside_tunnel(c, pc, peer)) {
+		/* our IKE packets to the new gateway would go into the tunnel
+		 * to the old one: break before make */
+		char ip[INET6_ADDRSTRLEN];
+		log_info(LOG_IKE, "conn '%s': the new gateway %s is inside rightsubnet: closing the "
+		         "IKE_SA with the old one first", c->name, ip_text(peer, ip, sizeof(ip)));
+		drop_old(c);
+		net_down(c);
+		/* on once the helper took the routes away */
+		c->sa_id = 0;
+		c->redir = true;
+		schedule(c, 1);
+		return;
+	}
 	struct ike_sa *sa = ike_sa_new_initiator(d, (const struct sockaddr *)peer, peer_len,
 	                                         (const struct sockaddr *)&local, local_len);
 	if (!sa) {
@@ -224,8 +336,12 @@ static void connect_to(struct client *c, const struct sockaddr_storage *peer, so
 	}
 	ike_sa_set_cfg(sa, pc);
 	c->sa_id = sa->id;
+	c->redir_attempt = redir;
+	ip_text(peer, c->gateway, sizeof(c->gateway));
 	set_state(c, CL_CONNECTING);
-	if (client_init_start(d, sa) != 0)
+	bool plain = c->redir_plain;
+	c->redir_plain = false;
+	if (client_init_start_from(d, sa, redir && !plain ? &c->redir_from : NULL) != 0)
 		ike_sa_reap(d);   /* client_sa_gone counts the failure */
 }
 
@@ -312,6 +428,19 @@ static void attempt(evutil_socket_t fd, short what, void *arg)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *host = pc->conn->right.host;
+	char target[REDIRECT_GW_MAX + 1];
+	if (c->redir) {
+		/* a REDIRECT's target: an address or a checked DNS name */
+		memcpy(target, c->redir_to.id, c->redir_to.len);
+		target[c->redir_to.len] = '\0';
+		if (c->redir_to.type != GW_FQDN) {
+			char t[INET6_ADDRSTRLEN];
+			inet_ntop(c->redir_to.type == GW_IPV4 ? AF_INET : AF_INET6, c->redir_to.id, t,
+			          sizeof(t));
+			snprintf(target, sizeof(target), "%s", t);
+		}
+		host = target;
+	}
 	if (literal_addr(host, &ss, &len)) {
 		connect_to(c, &ss, len);
 		return;
@@ -339,6 +468,8 @@ static void start(struct client *c)
 	c->want = true;
 	c->tries = 0;
 	c->last_error[0] = 0;
+	if (c->state == CL_DOWN)
+		c->redir = false;
 	if (c->state == CL_DOWN || c->state == CL_WAIT) {
 		evtimer_del(c->retry);
 		attempt(-1, 0, c);
@@ -470,9 +601,20 @@ void client_sa_up(struct daemon *d, struct ike_sa *sa)
 	c->sa_id = sa->id;
 	c->tries = 0;
 	c->last_error[0] = 0;
+	c->on_redirect = c->redir_attempt;
+	c->redir_attempt = false;
 	set_state(c, CL_UP);
-	/* the same addresses as before (a reauthentication): nothing to do */
-	if (c->net_up && memcmp(&c->net, &sa->got, sizeof(c->net)) == 0)
+	if (c->move_from) {
+		char gw[sizeof(c->gateway)];
+		log_err(LOG_IKE, "conn '%s': up with the gateway %s we were redirected to",
+		        c->name, ip_text(&sa->peer, gw, sizeof(gw)));
+		drop_old(c);
+	}
+	/* the same addresses and server as before (a reauthentication):
+	 * nothing to do */
+	if (c->net_up && memcmp(&c->net, &sa->got, sizeof(c->net)) == 0 &&
+	    c->net_server_len == sa->peer_len &&
+	    memcmp(&c->net_server, &sa->peer, sa->peer_len) == 0)
 		return;
 	net_down(c);
 	struct client_net n;
@@ -481,6 +623,8 @@ void client_sa_up(struct daemon *d, struct ike_sa *sa)
 	if (helper_client_net(d, &n, NULL, NULL) == 0) {
 		c->net_up = true;
 		c->net = sa->got;
+		memcpy(&c->net_server, &sa->peer, sa->peer_len);
+		c->net_server_len = sa->peer_len;
 	}
 }
 
@@ -515,8 +659,30 @@ void client_sa_gone(struct daemon *d, struct ike_sa *sa)
 	if (!sa->cfg)
 		return;
 	struct client *c = find(d, sa->cfg->name);
+	if (c && c->move_from == sa->id) {
+		/* the old gateway's IKE_SA ended before the new one was up */
+		c->move_from = 0;
+		if (c->sa_id == sa->id || c->sa_id == 0) {
+			c->sa_id = 0;
+			net_down(c);
+		}
+		if (c->state == CL_UP)
+			set_state(c, CL_CONNECTING);
+		return;
+	}
 	if (!c || (c->sa_id && c->sa_id != sa->id))
 		return;          /* not the conn's current IKE_SA */
+	if (c->redir && !d->stopping && c->want) {
+		/* redirected in its setup: on to the new gateway now (unless
+		 * already waiting for it, see connect_to) */
+		c->sa_id = 0;
+		if (c->state != CL_WAIT)
+			schedule(c, 0);
+		return;
+	}
+	if (c->move_from && !c->redir &&
+	    move_failed(c, sa->ini && sa->ini->why[0] ? sa->ini->why : "the setup failed"))
+		return;       /* the new gateway failed us: we stay with the old one */
 	struct ike_sa *next = other_sa(d, sa, c->name);
 	if (next && sa->state != IKE_S_NEW) {
 		/* rekeyed or reauthenticated: the connection lives on */
@@ -536,7 +702,10 @@ void client_sa_gone(struct daemon *d, struct ike_sa *sa)
 	switch (sa->end) {
 	case IKE_END_AUTH:
 		net_down(c);
-		failed(c, why ? why : "authentication failed", true);
+		/* a gateway we were redirected to (perhaps by an unauthenticated
+		 * REDIRECT) that cannot prove the identity: a failed attempt,
+		 * not a verdict on our credentials */
+		failed(c, why ? why : "authentication failed", !c->redir_attempt);
 		return;
 	case IKE_END_FAILED:
 	case IKE_END_NONE:
@@ -580,6 +749,68 @@ void client_sa_gone(struct daemon *d, struct ike_sa *sa)
 		log_err(LOG_IKE, "conn '%s' is down", c->name);
 }
 
+/* the loop limit and the new target; 0, or -1 with why */
+static int redirect_to(struct client *c, const struct ike_sa *sa, const struct redirect_gw *gw,
+                       char *why, size_t len)
+{
+	char from[INET6_ADDRSTRLEN], to[REDIRECT_GW_MAX * 4 + 1];
+	ip_text(&sa->peer, from, sizeof(from));
+	redirect_gw_format(gw, to, sizeof(to));
+	if (!client_redirect_allowed(c->redir_times, now_sec())) {
+		snprintf(why, len, "redirected by %s to %s, but only %d redirects are followed "
+		         "within %d s", from, to, CLIENT_REDIRECT_MAX, CLIENT_REDIRECT_WINDOW);
+		log_err(LOG_IKE, "conn '%s': %s", c->name, why);
+		return -1;
+	}
+	log_err(LOG_IKE, "conn '%s': redirected by %s to %s", c->name, from, to);
+	c->redir = true;
+	c->redir_to = *gw;
+	client_redirect_gw_of(&sa->peer, &c->redir_from);
+	return 0;
+}
+
+int client_redirect_setup(struct daemon *d, struct ike_sa *sa, const struct redirect_gw *gw,
+                          char *why, size_t len)
+{
+	struct client *c = sa->probe || !sa->cfg ? NULL : find(d, sa->cfg->name);
+	if (!c || c->sa_id != sa->id || !c->want || d->stopping) {
+		snprintf(why, len, "redirected, but the conn is no longer wanted");
+		return -1;
+	}
+	return redirect_to(c, sa, gw, why, len);
+}
+
+void client_redirect_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_notify *rn = ike_find_notify(m, N_REDIRECT);
+	struct client *c = sa->probe || !sa->cfg ? NULL : find(d, sa->cfg->name);
+	struct redirect_gw gw;
+	const char *bad;
+	char why[REDIRECT_GW_MAX * 4 + 200];
+	if (!rn || !c || sa->state != IKE_S_ESTABLISHED)
+		return;
+	if (!d->cfg->conf->follow_redirects) {
+		log_info(LOG_IKE, "%s: the server's REDIRECT ignored (follow_redirects=no)",
+		         ike_sa_tag(sa));
+		return;
+	}
+	if (client_redirect_parse(rn->data, rn->len, NULL, 0, &gw, &bad) != 0) {
+		log_info(LOG_IKE, "%s: the server's REDIRECT ignored: %s", ike_sa_tag(sa), bad);
+		return;
+	}
+	if (c->sa_id != sa->id || c->state != CL_UP || c->move_from || !c->want) {
+		log_info(LOG_IKE, "%s: the server's REDIRECT ignored: the conn is %s", ike_sa_tag(sa),
+		         c->move_from ? "moving already" : "not up with this IKE_SA");
+		return;
+	}
+	if (redirect_to(c, sa, &gw, why, sizeof(why)) != 0)
+		return;
+	/* make before break: this IKE_SA stays until the new one is up */
+	c->move_from = sa->id;
+	c->tries = 0;
+	schedule(c, 0);
+}
+
 void client_no_answer(struct daemon *d, struct ike_sa *sa, const char *kind, uint64_t secs)
 {
 	char outcome[200];
@@ -606,6 +837,12 @@ void client_reauth(struct daemon *d, struct ike_sa *sa)
 	ike_sa_send_delete(d, sa);
 	ike_sa_set_state(sa, IKE_S_DEAD);
 	if (c) {
+		if (c->on_redirect) {
+			/* stay with the gateway we were redirected to */
+			c->redir = true;
+			c->redir_plain = true;
+			client_redirect_gw_of(&sa->peer, &c->redir_to);
+		}
 		c->want = true;
 		c->sa_id = 0;
 		c->tries = 0;
@@ -629,6 +866,8 @@ int client_down(struct daemon *d, const char *name, char *msg, size_t len)
 		return 0;
 	}
 	c->want = false;
+	c->redir = false;
+	c->move_from = 0;
 	evtimer_del(c->retry);
 	struct ike_sa *sa = c->sa_id ? ike_sa_by_id(d, c->sa_id) : NULL;
 	log_info(LOG_IKE, "conn '%s': closing (cygnetctl down)", name);
@@ -653,8 +892,11 @@ size_t client_status(struct daemon *d, char *out, size_t len)
 {
 	size_t used = 0;
 	for (struct client *c = d->clients; c && used < len; c = c->next) {
-		int n = snprintf(out + used, len - used, "  %s: %s%s%s%s\n", c->name,
-		                 state_names[c->state], c->want ? "" : ", not wanted",
+		bool gw = c->gateway[0] && (c->state == CL_UP || c->state == CL_CONNECTING);
+		int n = snprintf(out + used, len - used, "  %s: %s%s%s%s%s%s%s\n", c->name,
+		                 state_names[c->state], gw ? ", gateway " : "", gw ? c->gateway : "",
+		                 c->move_from ? " (moving: redirected)" : "",
+		                 c->want ? "" : ", not wanted",
 		                 c->last_error[0] ? ", last error: " : "", c->last_error);
 		if (n < 0)
 			break;

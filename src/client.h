@@ -76,6 +76,28 @@ void client_no_answer(struct daemon *d, struct ike_sa *sa, const char *kind, uin
  * addresses and routes stay */
 void client_reauth(struct daemon *d, struct ike_sa *sa);
 
+/* RFC 5685 (config setup follow_redirects=yes, the default): our
+ * IKE_SA_INIT carries REDIRECT_SUPPORTED, or REDIRECTED_FROM (the old
+ * gateway's address) when another gateway sent us. A REDIRECT is followed
+ * - answering our IKE_SA_INIT, only with our Ni as its Nonce Data (one
+ *   without is ignored as if lost);
+ * - in the last IKE_AUTH answer, the server authenticated: that IKE_SA is
+ *   deleted;
+ * - in an INFORMATIONAL request on an established IKE_SA (this
+ *   function, after ike_info.c answered it): make before break, the old
+ *   IKE_SA stays until the new one is up, then is deleted; when the new
+ *   gateway lies inside rightsubnet (our IKE packets to it would go into
+ *   the tunnel) the old one is deleted first. A new gateway that fails
+ *   leaves us with the old one.
+ * The new gateway (an address, or a DNS name resolved off the event loop
+ * as right= is) is used with the same conn: it must prove the same
+ * identity (rightid). A failure there is a failed attempt, tried again
+ * with back-off from right=. At most 5 redirects within 300 s
+ * (client_int.h); one more fails the attempt (one log line) or, on an
+ * established IKE_SA, is ignored. The helper's host route follows the
+ * new server's address. */
+void client_redirect_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m);
+
 /* our own address moves (client_move.c): the netlink watch, opened at
  * start (0, or -1 logged: no MOBIKE moves then) and closed at the end;
  * the answer to our UPDATE_SA_ADDRESSES */

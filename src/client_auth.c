@@ -623,6 +623,36 @@ static void eap_step(struct daemon *d, struct ike_sa *sa, const struct ike_msg *
 	OPENSSL_cleanse(auth, sizeof(auth));
 }
 
+/* RFC 5685 §6: a REDIRECT in an IKE_AUTH answer of the authenticated
+ * server (with EAP: the one with EAP-Success, or the last): this IKE_SA
+ * is deleted and the conn connects there; true when there was one */
+static bool auth_redirected(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	struct ike_ini *ini = sa->ini;
+	const struct ike_notify *rn = ike_find_notify(m, N_REDIRECT);
+	if (!rn || !d->cfg->conf->follow_redirects || sa->probe)
+		return false;
+	struct redirect_gw gw;
+	const char *bad;
+	char rwhy[REDIRECT_GW_MAX * 4 + 200], to[REDIRECT_GW_MAX * 4 + 1];
+	if (client_redirect_parse(rn->data, rn->len, NULL, 0, &gw, &bad) != 0) {
+		snprintf(rwhy, sizeof(rwhy), "the server's REDIRECT in IKE_AUTH: %s", bad);
+	} else if (client_redirect_setup(d, sa, &gw, rwhy, sizeof(rwhy)) == 0) {
+		log_info(LOG_IKE, "%s: the server redirects us to %s in IKE_AUTH", ike_sa_tag(sa),
+		         redirect_gw_format(&gw, to, sizeof(to)));
+		ike_sa_send_delete(d, sa);
+		sa->end = IKE_END_LOCAL;
+		ike_sa_set_state(sa, IKE_S_DEAD);
+		return true;
+	}
+	ike_sa_log_outcome(sa, rwhy);
+	snprintf(ini->why, sizeof(ini->why), "%.250s", rwhy);
+	ike_sa_send_delete(d, sa);
+	sa->end = IKE_END_FAILED;
+	ike_sa_set_state(sa, IKE_S_DEAD);
+	return true;
+}
+
 void client_auth_response(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
 	struct ike_ini *ini = sa->ini;
@@ -648,6 +678,8 @@ void client_auth_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 		return;
 	}
 	if (!ini->server_authed && check_server(sa, m) != 0)
+		return;
+	if (auth_redirected(d, sa, m))
 		return;
 	if (!ini->eap) {
 		finish(d, sa, m);

@@ -87,6 +87,15 @@ static int send_init(struct daemon *d, struct ike_sa *sa)
 		ike_wr_notify(&w, 0, NULL, 0, N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	uint8_t hashes[] = { 0, SIGHASH_SHA2_256, 0, SIGHASH_SHA2_384, 0, SIGHASH_SHA2_512 };
 	ike_wr_notify(&w, 0, NULL, 0, N_SIGNATURE_HASH_ALGORITHMS, hashes, sizeof(hashes));
+	/* RFC 5685 §4-5: REDIRECTED_FROM the gateway that sent us here,
+	 * else REDIRECT_SUPPORTED (not for the load generator's probes) */
+	uint8_t rf[2 + REDIRECT_GW_MAX];
+	size_t rf_len = ini->redirected ? redirect_data_build(&ini->redirected_from, NULL, 0, rf,
+	                                                      sizeof(rf)) : 0;
+	if (rf_len)
+		ike_wr_notify(&w, 0, NULL, 0, N_REDIRECTED_FROM, rf, rf_len);
+	else if (d->cfg->conf->follow_redirects && !sa->probe)
+		ike_wr_notify(&w, 0, NULL, 0, N_REDIRECT_SUPPORTED, NULL, 0);
 	size_t len = ike_wr_finish(&w);
 	if (!len)
 		return -1;
@@ -102,9 +111,18 @@ static int send_init(struct daemon *d, struct ike_sa *sa)
 
 int client_init_start(struct daemon *d, struct ike_sa *sa)
 {
+	return client_init_start_from(d, sa, NULL);
+}
+
+int client_init_start_from(struct daemon *d, struct ike_sa *sa, const struct redirect_gw *from)
+{
 	const struct peer_cfg *pc = sa->cfg;
 	struct ike_ini *ini = calloc(1, sizeof(*ini));
 	sa->ini = ini;
+	if (ini && from) {
+		ini->redirected = true;
+		ini->redirected_from = *from;
+	}
 	sa->ni = malloc(NONCE_LEN);
 	if (!ini || !sa->ni || RAND_bytes(sa->ni, NONCE_LEN) != 1 || pc->ike.n < 1 ||
 	    pc->ike.p[0].n_dh < 1) {
@@ -132,6 +150,39 @@ static bool group_offered(const struct peer_cfg *pc, uint16_t group)
 			if (pc->ike.p[i].dh[j].id == group)
 				return true;
 	return false;
+}
+
+/* RFC 5685 §5: a REDIRECT answering our IKE_SA_INIT (unauthenticated:
+ * only with our Ni in it; one without is ignored, as if lost, and our
+ * request sent again, at most INI_MAX_RETRIES times); true when handled */
+static bool redirected(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
+{
+	struct ike_ini *ini = sa->ini;
+	const struct ike_notify *rn = ike_find_notify(m, N_REDIRECT);
+	if (!rn || !d->cfg->conf->follow_redirects || sa->probe)
+		return false;
+	struct redirect_gw gw;
+	const char *bad;
+	char why[REDIRECT_GW_MAX * 4 + 200], to[REDIRECT_GW_MAX * 4 + 1];
+	if (client_redirect_parse(rn->data, rn->len, sa->ni, sa->ni_len, &gw, &bad) != 0) {
+		log_info(LOG_IKE, "%s: a REDIRECT answering our IKE_SA_INIT ignored: %s",
+		         ike_sa_tag(sa), bad);
+		if (++ini->retries > INI_MAX_RETRIES)
+			init_failed(sa, IKE_END_FAILED, "the IKE_SA_INIT answers are REDIRECTs we "
+			            "cannot take");
+		else if (ike_sa_request_raw(d, sa, sa->init_req, sa->init_req_len, REQ_INIT) != 0)
+			init_failed(sa, IKE_END_FAILED, "cannot send IKE_SA_INIT");
+		return true;
+	}
+	redirect_gw_format(&gw, to, sizeof(to));
+	if (client_redirect_setup(d, sa, &gw, why, sizeof(why)) != 0) {
+		init_failed(sa, IKE_END_FAILED, why);
+		return true;
+	}
+	log_info(LOG_IKE, "%s: the server redirects us to %s at IKE_SA_INIT", ike_sa_tag(sa), to);
+	sa->end = IKE_END_LOCAL;
+	ike_sa_set_state(sa, IKE_S_DEAD);
+	return true;
 }
 
 /* an answer asking us to try again: true when handled */
@@ -180,7 +231,7 @@ void client_init_response(struct daemon *d, struct ike_sa *sa, const struct ike_
 	const struct peer_cfg *pc = sa->cfg;
 	if (!ini || ini->step != INI_INIT)
 		return;
-	if (try_again(d, sa, m))
+	if (redirected(d, sa, m) || try_again(d, sa, m))
 		return;
 	const struct ike_notify *err = ike_find_error(m);
 	if (err || !m->n_props) {

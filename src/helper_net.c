@@ -36,6 +36,7 @@ struct net_conn {
 	char *host;                 /* right= as written (client conns) */
 	struct conf_net subnet[CONF_MAX_NETS];
 	int n_subnet;
+	bool redirects;             /* config setup follow_redirects: any server */
 };
 
 enum net_kind {         /* in the order they are installed */
@@ -143,6 +144,7 @@ void helper_net_allow(const struct config *cfg)
 		for (int j = 0; j < N.n_conns && !known; j++) {
 			const struct net_conn *k = &N.conns[j];
 			known = strcmp(k->name, c->name) == 0 && k->client == client &&
+			        k->redirects == cfg->conf->follow_redirects &&
 			        (!client || (strcmp(k->host, host) == 0 && same_subnets(k, c)));
 		}
 		if (known)
@@ -155,6 +157,7 @@ void helper_net_allow(const struct config *cfg)
 		memset(nc, 0, sizeof(*nc));
 		snprintf(nc->name, sizeof(nc->name), "%s", c->name);
 		nc->client = client;
+		nc->redirects = cfg->conf->follow_redirects;
 		if (client) {
 			if (!(nc->host = strdup(host)))
 				return;
@@ -274,7 +277,11 @@ static int check_policy(const struct client_net *n, int sfam, const uint8_t *sad
 			continue;
 		}
 		any = true;
-		if (!server_is_host(nc, sfam, saddr)) {
+		/* a server that redirected the client (RFC 5685) may send it
+		 * anywhere: with follow_redirects the server is any address
+		 * (its host route copies the kernel's route, never one named
+		 * here, and the nets stay within rightsubnet) */
+		if (!nc->redirects && !server_is_host(nc, sfam, saddr)) {
 			net_text(sfam, saddr, -1, t, sizeof(t));
 			snprintf(why, len, "the server %s is not conn '%s''s right=%s", t, n->conn,
 			         nc->host);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <openssl/rand.h>
 #include "src/child_sa.h"
+#include "src/client.h"
 #include "src/daemon.h"
 #include "src/ike.h"
 #include "src/ike_sa.h"
@@ -73,4 +74,7 @@ void ike_info_request(struct daemon *d, struct ike_sa *sa, const struct ike_msg 
 	if (ike_find_notify(m, N_UPDATE_SA_ADDRESSES))
 		mobike_update(sa, m, &w);
 	ike_sa_send_encrypted(d, sa, INFORMATIONAL, true, m->hdr.msgid, &w);
+	/* RFC 5685 §6: answered (empty), then off to the new gateway */
+	if (sa->client && ike_find_notify(m, N_REDIRECT))
+		client_redirect_request(d, sa, m);
 }

@@ -32,7 +32,11 @@
 
 #define TUN "cyc0"
 
+/* follow_redirects=no: the server must be right= (with redirects, the
+ * default, any server is taken: t_client_redirect.sh) */
 static const char conf_text[] =
+	"config setup\n"
+	"\tfollow_redirects=no\n"
 	"conn vpn\n"
 	"\tright=198.18.9.9\n"
 	"\trightsubnet=0.0.0.0/0,::/0\n"
