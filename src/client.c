@@ -923,3 +923,13 @@ void client_free_all(struct daemon *d)
 		free(c);
 	}
 }
+
+int client_redirect_of(const struct daemon *d, const struct ike_sa *sa, const struct ike_msg *m,
+                       const uint8_t *ni, size_t ni_len, struct redirect_gw *gw,
+                       const char **why)
+{
+	const struct ike_notify *rn = ike_find_notify(m, N_REDIRECT);
+	if (!rn || !d->cfg->conf->follow_redirects || sa->probe)
+		return 0;
+	return client_redirect_parse(rn->data, rn->len, ni, ni_len, gw, why) == 0 ? 1 : -1;
+}

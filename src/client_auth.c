@@ -629,13 +629,13 @@ static void eap_step(struct daemon *d, struct ike_sa *sa, const struct ike_msg *
 static bool auth_redirected(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
 	struct ike_ini *ini = sa->ini;
-	const struct ike_notify *rn = ike_find_notify(m, N_REDIRECT);
-	if (!rn || !d->cfg->conf->follow_redirects || sa->probe)
-		return false;
 	struct redirect_gw gw;
 	const char *bad;
 	char rwhy[REDIRECT_GW_MAX * 4 + 200], to[REDIRECT_GW_MAX * 4 + 1];
-	if (client_redirect_parse(rn->data, rn->len, NULL, 0, &gw, &bad) != 0) {
+	int r = client_redirect_of(d, sa, m, NULL, 0, &gw, &bad);
+	if (r == 0)
+		return false;
+	if (r < 0) {
 		snprintf(rwhy, sizeof(rwhy), "the server's REDIRECT in IKE_AUTH: %s", bad);
 	} else if (client_redirect_setup(d, sa, &gw, rwhy, sizeof(rwhy)) == 0) {
 		log_info(LOG_IKE, "%s: the server redirects us to %s in IKE_AUTH", ike_sa_tag(sa),

@@ -158,13 +158,13 @@ static bool group_offered(const struct peer_cfg *pc, uint16_t group)
 static bool redirected(struct daemon *d, struct ike_sa *sa, const struct ike_msg *m)
 {
 	struct ike_ini *ini = sa->ini;
-	const struct ike_notify *rn = ike_find_notify(m, N_REDIRECT);
-	if (!rn || !d->cfg->conf->follow_redirects || sa->probe)
-		return false;
 	struct redirect_gw gw;
 	const char *bad;
 	char why[REDIRECT_GW_MAX * 4 + 200], to[REDIRECT_GW_MAX * 4 + 1];
-	if (client_redirect_parse(rn->data, rn->len, sa->ni, sa->ni_len, &gw, &bad) != 0) {
+	int r = client_redirect_of(d, sa, m, sa->ni, sa->ni_len, &gw, &bad);
+	if (r == 0)
+		return false;
+	if (r < 0) {
 		log_info(LOG_IKE, "%s: a REDIRECT answering our IKE_SA_INIT ignored: %s",
 		         ike_sa_tag(sa), bad);
 		if (++ini->retries > INI_MAX_RETRIES)

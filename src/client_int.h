@@ -62,6 +62,12 @@ struct ike_ini {
  * none. 0 with *gw, or -1 with *why (a static string). */
 int client_redirect_parse(const uint8_t *data, size_t len, const uint8_t *ni, size_t ni_len,
                           struct redirect_gw *gw, const char **why);
+/* The REDIRECT of an answer to sa's IKE_SA_INIT (ni: our Ni) or IKE_AUTH
+ * (ni NULL), parsed as above: 0 when there is none to follow (none, a
+ * probe, follow_redirects=no), 1 with *gw, -1 with *why. */
+int client_redirect_of(const struct daemon *d, const struct ike_sa *sa, const struct ike_msg *m,
+                       const uint8_t *ni, size_t ni_len, struct redirect_gw *gw,
+                       const char **why);
 /* The loop limit: times holds when the last redirects were followed (0:
  * unused). true, with now recorded, when fewer than CLIENT_REDIRECT_MAX
  * of them are within CLIENT_REDIRECT_WINDOW seconds before now; false

@@ -89,26 +89,6 @@ static struct relay *relay_new(struct ike_sa *sa)
 	return r;
 }
 
-/* "198.18.1.1[4500]" (with the port when station_id_with_port) */
-static void station_id(const struct sockaddr_storage *ss, bool port, char *out, size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	uint16_t p = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
-		p = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)ss;
-		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		p = ntohs(s->sin6_port);
-	}
-	if (port)
-		snprintf(out, len, "%s[%u]", a, p);
-	else
-		snprintf(out, len, "%s", a);
-}
-
 static void on_answer(void *arg, const struct radc_answer *a);
 
 /* the Access-Request carrying eap (len octets; len 0: EAP-Start) */
@@ -144,9 +124,9 @@ static int send_access(struct daemon *d, struct ike_sa *sa, struct relay *r, con
 	rad_put_u32(p, RAD_NAS_PORT_TYPE, NAS_PORT_TYPE_VIRTUAL);
 	rad_put_u32(p, RAD_SERVICE_TYPE, SERVICE_TYPE_FRAMED);
 	char st[80];
-	station_id(&sa->local, rc->station_id_with_port, st, sizeof(st));
+	addr_text((const struct sockaddr *)&sa->local, rc->station_id_with_port, st, sizeof(st));
 	rad_put_str(p, RAD_CALLED_STATION_ID, st);
-	station_id(&sa->peer, rc->station_id_with_port, st, sizeof(st));
+	addr_text((const struct sockaddr *)&sa->peer, rc->station_id_with_port, st, sizeof(st));
 	rad_put_str(p, RAD_CALLING_STATION_ID, st);
 	if (p->overflow) {
 		free(p);

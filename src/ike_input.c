@@ -15,7 +15,7 @@
 #include "src/natd.h"
 
 /* the peer's address for a log line (a static buffer: one use per line) */
-static const char *addr_text(const struct sockaddr *a)
+static const char *peer_text(const struct sockaddr *a)
 {
 	static _Thread_local char buf[INET6_ADDRSTRLEN + 8];
 	return addr_format(a, buf, sizeof(buf));
@@ -153,7 +153,7 @@ static void handle_protected(struct daemon *d, struct ike_sa *sa, uint8_t *buf, 
 	int rc = ike_parse(buf, len, &m);
 	if (rc != IKE_OK && rc != IKE_ERR_CRITICAL) {
 		log_info(LOG_ENC, "%s: dropping malformed message from %s", ike_sa_tag(sa),
-		         addr_text(peer));
+		         peer_text(peer));
 		return;
 	}
 	bool response = m.hdr.flags & IKE_FLAG_RESPONSE;
@@ -307,7 +307,7 @@ static void init_response(struct daemon *d, const uint8_t *buf, size_t len,
 	if (!sa || !sa->client || !sa->initiator || sa->req_kind != REQ_INIT || h->msgid != 0 ||
 	    (h->flags & IKE_FLAG_INITIATOR) || !addr_eq(peer, (struct sockaddr *)&sa->peer, true)) {
 		log_dbg(LOG_ENC, "IKE_SA_INIT response from %s for no IKE_SA of ours, dropped",
-		        addr_text(peer));
+		        peer_text(peer));
 		return;
 	}
 	static struct ike_msg m;
@@ -336,12 +336,12 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 		/* RFC 7296 §2.5: INVALID_MAJOR_VERSION, unprotected, only for
 		 * IKE_SA_INIT requests; dropping is allowed too */
 		log_info(LOG_ENC, "IKE version %u.%u from %s, dropped", h.version >> 4,
-		         h.version & 15, addr_text(peer));
+		         h.version & 15, peer_text(peer));
 		return;
 	}
 	if (rc != IKE_OK) {
 		log_dbg(LOG_ENC, "malformed IKE header from %s (%zu bytes), dropped",
-		        addr_text(peer), len);
+		        peer_text(peer), len);
 		return;
 	}
 	static const uint8_t zero[8];
@@ -365,13 +365,13 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 		}
 		if (rc == IKE_ERR_CRITICAL) {
 			log_info(LOG_ENC, "IKE_SA_INIT from %s with unsupported critical payload %u",
-			         addr_text(peer), m.unknown_critical);
+			         peer_text(peer), m.unknown_critical);
 			/* no state yet: the unprotected answer would need an SA; drop
 			 * (RFC 7296 §2.21.1 allows it for IKE_SA_INIT) */
 			return;
 		}
 		if (rc != IKE_OK || ike_verify(&m, false) != IKE_OK) {
-			log_info(LOG_ENC, "malformed IKE_SA_INIT from %s, dropped", addr_text(peer));
+			log_info(LOG_ENC, "malformed IKE_SA_INIT from %s, dropped", peer_text(peer));
 			return;
 		}
 		ike_init_request(d, &m, peer, peer_len, local, local_len);
@@ -385,7 +385,7 @@ void ike_input(struct daemon *d, const uint8_t *buf, size_t len,
 	                  h.flags & IKE_FLAG_INITIATOR ? h.spi_i : h.spi_r, 8) != 0 ||
 	    sa->state == IKE_S_NEW) {
 		log_dbg(LOG_ENC, "%s message for unknown IKE_SA from %s, dropped",
-		        ike_exchange_name(h.exchange), addr_text(peer));
+		        ike_exchange_name(h.exchange), peer_text(peer));
 		return;
 	}
 	if (len > sizeof(d->buf_in))

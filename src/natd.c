@@ -42,7 +42,7 @@ void addr_set_port(struct sockaddr_storage *ss, uint16_t port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 }
 
-const char *addr_format(const struct sockaddr *a, char *buf, size_t len)
+const char *addr_text(const struct sockaddr *a, bool with_port, char *buf, size_t len)
 {
 	const uint8_t *ip;
 	size_t iplen;
@@ -54,8 +54,16 @@ const char *addr_format(const struct sockaddr *a, char *buf, size_t len)
 	} else {
 		port = 0;
 	}
-	snprintf(buf, len, "%s[%u]", text, ntohs(port));
+	if (with_port)
+		snprintf(buf, len, "%s[%u]", text, ntohs(port));
+	else
+		snprintf(buf, len, "%s", text);
 	return buf;
+}
+
+const char *addr_format(const struct sockaddr *a, char *buf, size_t len)
+{
+	return addr_text(a, true, buf, len);
 }
 
 /* NAT detection hash, RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP | port) */

@@ -17,6 +17,9 @@ bool addr_eq(const struct sockaddr *a, const struct sockaddr *b, bool port);
 void addr_set_port(struct sockaddr_storage *ss, uint16_t port);
 /* "198.18.1.10[4500]" / "2001:db8::1[500]" into buf */
 const char *addr_format(const struct sockaddr *a, char *buf, size_t len);
+/* the same, or the address alone without with_port ("?" for another
+ * family); RADIUS's Called-/Calling-Station-Id */
+const char *addr_text(const struct sockaddr *a, bool with_port, char *buf, size_t len);
 /* an address one host may have as a virtual IP: not unspecified,
  * loopback, multicast, link-local, IPv4 class E/broadcast or an
  * IPv4-mapped IPv6 address (a 4 or 16 bytes) */

@@ -18,6 +18,7 @@
 #include "src/ident.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/radius_client.h"
 
 #define NAS_PORT_TYPE_VIRTUAL 5
@@ -394,25 +395,6 @@ static void nas_addr(const struct ike_sa *sa, struct acct_info *i)
 	}
 }
 
-static void station(const struct sockaddr_storage *ss, bool port, char *out, size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	uint16_t p = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)ss;
-		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
-		p = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)ss;
-		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		p = ntohs(s->sin6_port);
-	}
-	if (port)
-		snprintf(out, len, "%s[%u]", a, p);
-	else
-		snprintf(out, len, "%s", a);
-}
-
 /* the session's traffic: deleted CHILD_SAs plus the installed ones */
 static void sess_counters(struct daemon *d, const struct ike_sa *sa, const struct acct_sess *s,
                           struct esp_counters *t)
@@ -446,8 +428,8 @@ static void queue_session(struct daemon *d, struct ike_sa *sa, struct acct_sess 
 	i.user = user[0] ? user : NULL;
 	nas_addr(sa, &i);
 	char called[80], calling[80];
-	station(&sa->local, rc->station_id_with_port, called, sizeof(called));
-	station(&sa->peer, rc->station_id_with_port, calling, sizeof(calling));
+	addr_text((const struct sockaddr *)&sa->local, rc->station_id_with_port, called, sizeof(called));
+	addr_text((const struct sockaddr *)&sa->peer, rc->station_id_with_port, calling, sizeof(calling));
 	i.called = called;
 	i.calling = calling;
 	i.vip4 = sa->has_vip4;

@@ -192,17 +192,6 @@ oom:
 	run_free(r);
 }
 
-static const char *addr_text(const struct sockaddr_storage *a, char *out, size_t len)
-{
-	const uint8_t *ip;
-	size_t iplen;
-	uint16_t port;
-	addr_bytes((const struct sockaddr *)a, &ip, &iplen, &port);
-	if (!inet_ntop(a->ss_family, ip, out, (socklen_t)len))
-		snprintf(out, len, "?");
-	return out;
-}
-
 static unsigned addr_port(const struct sockaddr_storage *a)
 {
 	const uint8_t *ip;
@@ -273,8 +262,8 @@ static void run_pair(struct daemon *d, const struct ike_sa *sa, const struct chi
 	char v4[INET_ADDRSTRLEN], v6a[INET6_ADDRSTRLEN];
 	struct env e = { .n = 0 };
 
-	addr_text(&sa->local, me, sizeof(me));
-	addr_text(&sa->peer, them, sizeof(them));
+	addr_text((const struct sockaddr *)&sa->local, false, me, sizeof(me));
+	addr_text((const struct sockaddr *)&sa->peer, false, them, sizeof(them));
 	ts_subnet(mine, my_client, sizeof(my_client));
 	ts_subnet(peer, peer_client, sizeof(peer_client));
 	ts_port(mine, my_port, sizeof(my_port));
