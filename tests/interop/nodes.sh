@@ -1,16 +1,16 @@
 # Several cygnet nodes (issue 14): a second cygnetd node B beside lib.sh's
-# server A, and FreeRADIUS in a namespace of its own. Sourced by t_*.sh
-# after lib.sh (bash).
+# server A. Sourced by t_*.sh after lib.sh (bash); FreeRADIUS for several
+# nodes: radius_lib.sh's radius_on_switch.
 #
 #   node A: lib.sh's server ($P-srv) 198.18.1.1, LAN link 198.18.2.0/24
 #   node B: $P-srvb on the same switch, 198.18.1.2 / 2001:db8:1::2, its own
 #           link to the LAN host: B eth1 198.18.3.1, LAN eth1 198.18.3.2
 #           (2001:db8:3::1/::2); B routes the LAN 198.18.2.0/24 back to the
 #           LAN host
-#   FreeRADIUS: $P-rad on the switch, 198.18.1.250 (start_radius_ns)
 #
 # Knobs (set before setup_node_b / start_node_b):
-#   POOLB_V4, POOLB_V6   B's rightsourceip pools (empty: none of that family)
+#   POOLB_V4, POOLB_V6   B's rightsourceip pools (default 198.19.1.0/24 and
+#                        2001:db8:fffe::/112; empty: none of that family)
 #   NODEB_LAN_ROUTES     prefixes the LAN host routes via B (default: B's
 #                        pools); empty: none (the nodes masquerade)
 #   SRV_CONF_HOOK etc.   lib.sh's knobs apply to B's configuration as to A's,
@@ -18,7 +18,13 @@
 
 SRVB_V4=198.18.1.2
 SRVB_V6=2001:db8:1::2
+POOLB_V4=198.19.1.0/24
+POOLB_V6=2001:db8:fffe::/112
 B_PID=
+# three more users beside lib.sh's alice and bob, known to both nodes
+USERS[carol]='Carol Secret 3'
+USERS[dave]='Dave-Secret-4'
+USERS[erin]='Erin Secret 5'
 
 # ctl_a ARGS / ctl_b ARGS : cygnetctl of node A / B, bounded
 ctl_a() { timeout 20 "$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" "$@"; }
@@ -67,9 +73,14 @@ setup_node_b() {
 }
 
 # start_node_b : cygnetd on node B, the same configuration as A's with B's
-# pools and no config setup extras; logs in $T/srvb/cygnetd.log
+# pools and no config setup extras; logs in $T/srvb/cygnetd.log (a restart
+# moves the previous run's $T/srvb to $T/srvb.N first)
 start_node_b() {
-	local d=$T/srvb s
+	local d=$T/srvb s n=1
+	if [ -e "$d" ]; then
+		while [ -e "$d.$n" ]; do n=$((n + 1)); done
+		mv "$d" "$d.$n"
+	fi
 	mkdir -p "$d"
 	SRV_POOL_V4=$POOLB_V4 SRV_POOL_V6=$POOLB_V6 SRV_SETUP= write_cygnetd_config "$d/conf"
 	ip netns exec "$P-srvb" $CYGNETD --ctl "$d/ctl.sock" -c "$d/conf" \
@@ -86,7 +97,8 @@ start_node_b() {
 	say "node B up (pid $B_PID)"
 }
 
-# stop_node_b : SIGTERM to B's cygnetd; ok/not ok node_b_stop (exit 0)
+# stop_node_b [NAME] : SIGTERM to B's cygnetd; ok/not ok NAME (default
+# node_b_stop): it exited with 0
 stop_node_b() {
 	[ -n "$B_PID" ] || return 0
 	kill -TERM $B_PID 2>/dev/null
@@ -96,72 +108,5 @@ stop_node_b() {
 	wait $B_PID; rc=$?
 	forget_pid $B_PID
 	B_PID=
-	if [ "$rc" = 0 ]; then ok node_b_stop; else not_ok node_b_stop "cygnetd B exited with $rc"; fi
-}
-
-# ---------------------------------------------------------------- FreeRADIUS
-
-RAD_NS_ADDR=198.18.1.250
-RAD_PID=
-RAD_RUN=0
-
-# setup_radius_ns : the FreeRADIUS namespace $P-rad on the switch
-setup_radius_ns() {
-	local sw=$P-sw r=$P-rad
-	mkns "$r" &&
-	ip -n "$sw" link add p-rad type veth peer name eth0 netns "$r" &&
-	ip -n "$sw" link set p-rad master br0 up &&
-	ip -n "$r" addr add $RAD_NS_ADDR/24 dev eth0 &&
-	ip -n "$r" link set eth0 up ||
-		{ not_ok topology_radius "RADIUS namespace setup failed"; exit 1; }
-	wait_for 5 ip netns exec "$r" ping -c1 -W1 -q $SRV_V4 ||
-		{ not_ok topology_radius "the RADIUS namespace cannot reach $SRV_V4"; exit 1; }
-}
-
-# start_radius_ns DIR : `freeradius -X -d DIR` in $P-rad (debug output with
-# every request's attributes in DIR/debug.N.log, N counting the starts),
-# ready within 10 s
-start_radius_ns() {
-	local d=$1
-	RAD_RUN=$((RAD_RUN + 1))
-	RAD_LOG=$d/debug.$RAD_RUN.log
-	ip netns exec "$P-rad" freeradius -X -d "$d" >"$RAD_LOG" 2>&1 &
-	RAD_PID=$!
-	add_pid $RAD_PID
-	wait_for 10 grep -q 'Ready to process requests' "$RAD_LOG" ||
-		{ not_ok radius_start "FreeRADIUS did not start: $(tail -n 5 "$RAD_LOG" | tr '\n' ' ')"; exit 1; }
-}
-
-# stop_radius_ns : SIGTERM, SIGKILL after 5 s
-stop_radius_ns() {
-	[ -n "$RAD_PID" ] || return 0
-	kill -TERM $RAD_PID 2>/dev/null
-	local i
-	for i in $(seq 50); do kill -0 $RAD_PID 2>/dev/null || break; sleep 0.1; done
-	kill -KILL $RAD_PID 2>/dev/null
-	wait $RAD_PID 2>/dev/null
-	forget_pid $RAD_PID
-	RAD_PID=
-}
-
-# write_swconf_radius DIR ADDRESS SECRET : strongswan.conf with one
-# eap-radius server, as a strongSwan user writes it
-write_swconf_radius() {
-	cat >"$1/strongswan.conf" <<-EOF
-	charon {
-	    plugins {
-	        eap-radius {
-	            nas_identifier = cygnet-$(basename "$(dirname "$1")")
-	            retransmit_timeout = 2
-	            retransmit_tries = 3
-	            servers {
-	                shared {
-	                    address = $2
-	                    secret = $3
-	                }
-	            }
-	        }
-	    }
-	}
-	EOF
+	if [ "$rc" = 0 ]; then ok "${1:-node_b_stop}"; else not_ok "${1:-node_b_stop}" "cygnetd B exited with $rc"; fi
 }

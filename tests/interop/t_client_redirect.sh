@@ -5,8 +5,7 @@
 #   node A: lib.sh's server (198.18.1.1, pool 198.19.0.0/24)
 #   node B: 198.18.1.2 on the same switch, its own link to the LAN host
 #           (198.18.3.0/24) and its own pools 198.19.1.0/24 and
-#           2001:db8:fffe::/112 (t_redirect.sh's second node; a minimal copy
-#           here until tests/interop/nodes.sh shares it)
+#           2001:db8:fffe::/112 (nodes.sh's, as in t_redirect.sh)
 # 1. A with redirect_above=0 redirect_to=B: a new cygnet client (carol) is
 #    redirected at IKE_SA_INIT (its Ni in the REDIRECT), connects to B with
 #    REDIRECTED_FROM A, gets a VIP from B's pool, pings; A keeps no state.
@@ -32,20 +31,9 @@
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cygclient.sh"
+. "$(dirname "$0")/nodes.sh"
 [ "$SERVER_KIND" = cygnetd ] || skip_all "two cygnetd nodes (cygnetd only)"
 
-SRVB_V4=198.18.1.2
-SRVB_V6=2001:db8:1::2
-POOLB_V4=198.19.1.0/24
-POOLB_V6=2001:db8:fffe::/112
-USERS[carol]='Carol Secret 3'
-USERS[dave]='Dave-Secret-4'
-USERS[erin]='Erin Secret 5'
-B_PID=
-
-ctl_a() { timeout 20 "$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" "$@"; }
-ctl_b() { timeout 20 "$TOP/src/cygnetctl" -s "$T/srvb/ctl.sock" "$@"; }
-has_user() { grep -q "'$2'" <<<"$($1 status)"; }
 # the gateway client I's status names
 cyg_gateway() { cyg_ctl "$1" status 2>/dev/null | sed -n 's/^  home: up, gateway \([^ ,]*\).*/\1/p'; }
 on_gw() { [ "$(cyg_gateway "$1")" = "$2" ]; }
@@ -57,65 +45,6 @@ ping_lan_b() {
 	ip netns exec "$(ns_cli "$1")" ping -"$2" -c 2 -i 0.2 -w 10 -q "$dst"
 }
 ike_sas() { "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ike_sas"])'; }
-
-# node B's namespace: on the switch, and its own link to the LAN host
-setup_node_b() {
-	local sw=$P-sw b=$P-srvb lan
-	lan=$(ns_lan)
-	mkns "$b" &&
-	ip -n "$sw" link add p-srvb type veth peer name eth0 netns "$b" &&
-	ip -n "$sw" link set p-srvb master br0 up &&
-	ip -n "$b" addr add $SRVB_V4/24 dev eth0 &&
-	ip -n "$b" addr add $SRVB_V6/64 dev eth0 nodad &&
-	ip -n "$b" link set eth0 up &&
-	ip -n "$b" link add eth1 type veth peer name eth1 netns "$lan" &&
-	ip -n "$b" addr add 198.18.3.1/24 dev eth1 &&
-	ip -n "$b" addr add 2001:db8:3::1/64 dev eth1 nodad &&
-	ip -n "$b" link set eth1 up &&
-	ip -n "$lan" addr add 198.18.3.2/24 dev eth1 &&
-	ip -n "$lan" addr add 2001:db8:3::2/64 dev eth1 nodad &&
-	ip -n "$lan" link set eth1 up &&
-	ip netns exec "$b" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 &&
-	ip -n "$b" route add 198.18.2.0/24 via 198.18.3.2 &&
-	ip -n "$b" route add 2001:db8:2::/64 via 2001:db8:3::2 &&
-	ip -n "$lan" route add $POOLB_V4 via 198.18.3.1 &&
-	ip -n "$lan" route add $POOLB_V6 via 2001:db8:3::1 ||
-		{ not_ok topology_b "node B setup failed"; exit 1; }
-	wait_for 5 ip netns exec "$(ns_cli 1)" ping -c1 -W1 -q $SRVB_V4 ||
-		{ not_ok topology_b "client 1 cannot reach $SRVB_V4"; exit 1; }
-}
-
-# cygnetd on node B: the same configuration as A's, B's pools, no redirect
-start_node_b() {
-	local d=$T/srvb s n=1
-	if [ -e "$d" ]; then
-		while [ -e "$d.$n" ]; do n=$((n + 1)); done
-		mv "$d" "$d.$n"
-	fi
-	mkdir -p "$d"
-	SRV_POOL_V4=$POOLB_V4 SRV_POOL_V6=$POOLB_V6 SRV_SETUP= write_cygnetd_config "$d/conf"
-	ip netns exec "$P-srvb" $CYGNETD --ctl "$d/ctl.sock" -c "$d/conf" \
-		--state-dir "$T/stateb" >"$d/cygnetd.log" 2>&1 &
-	B_PID=$!
-	add_pid $B_PID
-	ready_b() {
-		kill -0 $B_PID 2>/dev/null || return 1
-		s=$(ip netns exec "$P-srvb" ss -Hlun)
-		echo "$s" | grep -Eq '[]:*]500[[:space:]]' && echo "$s" | grep -Eq '[]:*]4500[[:space:]]' &&
-			ip -n "$P-srvb" link show cygnet0 >/dev/null 2>&1
-	}
-	wait_for 10 ready_b || { not_ok node_b_start "cygnetd B not ready: $(tail -n 3 "$d/cygnetd.log" | tr '\n' ' ')"; exit 1; }
-	say "node B up (pid $B_PID)"
-}
-
-stop_node_b() {
-	local n
-	kill -TERM "$B_PID" 2>/dev/null
-	for n in $(seq 100); do kill -0 "$B_PID" 2>/dev/null || break; sleep 0.1; done
-	wait "$B_PID" 2>/dev/null
-	forget_pid "$B_PID"
-	B_PID=
-}
 
 # a server certificate from the test CA for another identity
 make_other_cert() {
@@ -282,7 +211,7 @@ stop_cygnet_client 5
 ctl_b redirect --off >/dev/null
 
 # ---- 5. B with another identity: a redirect there fails cleanly
-stop_node_b
+stop_node_b node_b_stop_for_restart
 make_other_cert || { not_ok other_cert "openssl failed"; exit 1; }
 # B claims vpn.cygnet.test (leftid) with a certificate for
 # other.cygnet.test: the client's own check refuses it

@@ -20,6 +20,7 @@
 #    no log line.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+. "$IDIR/radius_lib.sh"
 
 [ "$SERVER_KIND" = cygnetd ] || skip_all "cygnetd only"
 command -v radclient >/dev/null || skip_all "radclient (freeradius-utils) not installed"
@@ -51,12 +52,7 @@ dae_conf_hook() { write_swan_conf "$1" $DAE_PORT; }
 SRV_CONF_HOOK=dae_conf_hook
 
 # radclient CMD SECRET [PORT] < attributes : its output in $T/rc.out
-rc() {
-	local to=$SRVIP
-	case $to in *:*) to="[$to]" ;; esac
-	ip netns exec "$(ns_lan)" timeout 20 radclient -d "$T/raddb" -D /usr/share/freeradius \
-		-t 2 -r 1 -x "$to:${3:-$DAE_PORT}" "$1" "$2" >"$T/rc.out" 2>&1
-}
+rc() { dae_request "$SRVIP" "${3:-$DAE_PORT}" "$1" "$2"; }
 pysend() { ip netns exec "$(ns_lan)" timeout 20 python3 "$IDIR/dae_send.py" "$SRVIP" $DAE_PORT "$DAE_SECRET" "$@"; }
 has_ike() { swanctl_c "$1" --list-sas 2>/dev/null | grep -q ESTABLISHED; }
 no_ike() { ! has_ike "$1"; }
@@ -64,8 +60,6 @@ deletes() { grep -c "$DELETED" "$T/c$1/charon.log" 2>/dev/null; }
 status() { "$CTLBIN" -s "$T/srv/ctl.sock" status; }
 
 init
-mkdir -p "$T/raddb"
-echo '# radclient: the dictionaries of /usr/share/freeradius only' >"$T/raddb/dictionary"
 setup_topology 3
 start_server
 check_log dae_listening "$SERVER_LOG" 'RADIUS DAE: listening .* port 3799'

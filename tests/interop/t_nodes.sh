@@ -1,6 +1,6 @@
 #!/bin/bash
 # issue 14, several nodes: two cygnetd nodes A and B (nodes.sh) with one
-# FreeRADIUS 3 (its own namespace on the switch, a generated raddb) that
+# FreeRADIUS 3 (radius_lib.sh: its own namespace on the switch, a generated raddb) that
 # knows the users and hands out addresses from ONE shared pool with its
 # sqlippool module (sqlite driver, a database made here: 198.19.8.10-14,
 # lease_duration 3600 s). Both nodes: `rightauth=eap-radius`,
@@ -31,6 +31,7 @@
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nodes.sh"
+. "$(dirname "$0")/radius_lib.sh"
 [ "$SERVER_KIND" = cygnetd ] || skip_all "two cygnetd nodes (cygnetd only)"
 command -v freeradius >/dev/null 2>&1 || skip_all "freeradius is not installed (tests/install-deps.sh)"
 
@@ -39,9 +40,6 @@ SHARED_RE='198\.19\.8\.[0-9]+'
 SHARED_ADDRS="198.19.8.10 198.19.8.11 198.19.8.12 198.19.8.13 198.19.8.14"
 SECRET_A='Node-A-radius-s3cret'
 SECRET_B='Node-B-radius-s3cret'
-USERS[carol]='Carol Secret 3'
-USERS[dave]='Dave-Secret-4'
-USERS[erin]='Erin Secret 5'
 # no pool of cygnet's own in conn %default; conn radius has the shared one
 SRV_POOL_V4=
 SRV_POOL_V6=
@@ -49,194 +47,6 @@ POOLB_V4=
 POOLB_V6=
 NODEB_LAN_ROUTES=
 RADDB=
-
-# write_raddb DIR : FreeRADIUS's whole configuration (nothing from
-# /etc/freeradius): the two nodes as clients, eap + mschap + files for the
-# users, sql (sqlite) + sqlippool for the shared pool
-write_raddb() {
-	local d=$1 u a n=0
-	mkdir -p "$d/log" "$d/run"
-	: >"$d/dictionary"
-	cat >"$d/radiusd.conf" <<-EOF
-	prefix = /usr
-	exec_prefix = /usr
-	sysconfdir = /etc
-	localstatedir = /var
-	sbindir = /usr/sbin
-	logdir = $d/log
-	raddbdir = $d
-	radacctdir = $d/log
-	name = freeradius
-	confdir = $d
-	modconfdir = $d/mods-config
-	run_dir = $d/run
-	db_dir = $d
-	libdir = /usr/lib/freeradius
-	pidfile = $d/run/freeradius.pid
-	max_request_time = 30
-	cleanup_delay = 5
-	max_requests = 1024
-	hostname_lookups = no
-	log {
-	    destination = stdout
-	    auth = yes
-	}
-	security {
-	    allow_core_dumps = no
-	    max_attributes = 200
-	    reject_delay = 0
-	    status_server = no
-	}
-	client node-a {
-	    ipaddr = $SRV_V4
-	    secret = $SECRET_A
-	    require_message_authenticator = yes
-	}
-	client node-b {
-	    ipaddr = $SRVB_V4
-	    secret = $SECRET_B
-	    require_message_authenticator = yes
-	}
-	modules {
-	    eap {
-	        default_eap_type = mschapv2
-	        timer_expire = 60
-	        ignore_unknown_eap_types = no
-	        max_sessions = 256
-	        mschapv2 {
-	            send_error = no
-	        }
-	    }
-	    mschap {
-	        use_mppe = yes
-	        require_encryption = yes
-	        require_strong = yes
-	    }
-	    files {
-	        filename = $d/users
-	    }
-	    always reject {
-	        rcode = reject
-	    }
-	    sql {
-	        dialect = "sqlite"
-	        driver = "rlm_sql_sqlite"
-	        sqlite {
-	            filename = "$d/ippool.db"
-	            busy_timeout = 200
-	        }
-	        radius_db = "radius"
-	        read_clients = no
-	        pool {
-	            start = 1
-	            min = 1
-	            max = 2
-	            spare = 1
-	            uses = 0
-	            retry_delay = 5
-	            lifetime = 0
-	            idle_timeout = 60
-	        }
-	    }
-	    # one lease per (node, NAS-Port): NAS-IP-Address tells the nodes
-	    # apart, NAS-Port is the IKE_SA's number on that node
-	    sqlippool {
-	        sql_module_instance = "sql"
-	        dialect = "sqlite"
-	        pool_name = "Pool-Name"
-	        ippool_table = "radippool"
-	        lease_duration = 3600
-	        attribute_name = Framed-IP-Address
-	        req_attribute_name = Framed-IP-Address
-	        pool_key = "%{NAS-Port}"
-	        allocate_begin = "BEGIN EXCLUSIVE"
-	        allocate_commit = "COMMIT"
-	        allocate_existing = "SELECT framedipaddress FROM radippool \\
-	            WHERE pool_name = '%{control:Pool-Name}' \\
-	            AND nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND expiry_time > datetime('now') LIMIT 1"
-	        allocate_find = "SELECT framedipaddress FROM radippool \\
-	            WHERE pool_name = '%{control:Pool-Name}' AND expiry_time < datetime('now') \\
-	            ORDER BY expiry_time, framedipaddress LIMIT 1"
-	        allocate_update = "UPDATE radippool SET nasipaddress = '%{NAS-IP-Address}', \\
-	            pool_key = '%{NAS-Port}', callingstationid = '%{Calling-Station-Id}', \\
-	            username = '%{User-Name}', \\
-	            expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
-	            WHERE framedipaddress = '%I'"
-	        pool_check = "SELECT id FROM radippool WHERE pool_name = '%{control:Pool-Name}' LIMIT 1"
-	        start_update = "UPDATE radippool \\
-	            SET expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND framedipaddress = '%{Framed-IP-Address}'"
-	        alive_update = "UPDATE radippool \\
-	            SET expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND framedipaddress = '%{Framed-IP-Address}'"
-	        stop_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND framedipaddress = '%{Framed-IP-Address}'"
-	        on_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}'"
-	        off_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}'"
-	    }
-	}
-	server default {
-	    listen {
-	        type = auth
-	        ipaddr = $RAD_NS_ADDR
-	        port = 1812
-	    }
-	    authorize {
-	        update control {
-	            Pool-Name := "shared"
-	        }
-	        files
-	        eap {
-	            ok = return
-	        }
-	        mschap
-	    }
-	    authenticate {
-	        Auth-Type MS-CHAP {
-	            mschap
-	        }
-	        eap
-	    }
-	    post-auth {
-	        sqlippool
-	        # no address left: no login (a node never picks one itself)
-	        if (!&reply:Framed-IP-Address) {
-	            reject
-	        }
-	    }
-	}
-	EOF
-	for u in alice bob carol dave erin; do
-		printf '%s\tCleartext-Password := "%s"\n\n' "$u" "${USERS[$u]}"
-	done >"$d/users"
-	# the package's own sqlite schema for the pool table, and the pool
-	{
-		cat /etc/freeradius/3.0/mods-config/sql/ippool/sqlite/schema.sql
-		for a in $SHARED_ADDRS; do
-			n=$((n + 1))
-			echo "INSERT INTO radippool (id, pool_name, framedipaddress, expiry_time) VALUES ($n, 'shared', '$a', datetime('now', '-1 second'));"
-		done
-	} | sql "$d/ippool.db" || { not_ok raddb "could not create the pool database"; exit 1; }
-}
-
-# sql DB [QUERY] : run the SQL script on stdin (no QUERY) or print QUERY's
-# rows, columns separated by a space (python's sqlite3: no sqlite3 CLI)
-sql() {
-	python3 -c 'import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], timeout=5)
-if len(sys.argv) < 3:
-    db.executescript(sys.stdin.read())
-else:
-    for row in db.execute(sys.argv[2]):
-        print(" ".join(str(c) for c in row))
-db.commit()' "$@"
-}
 
 # leases : "ADDRESS NAS USER" of each unexpired lease in the pool database
 leases() {
@@ -274,7 +84,8 @@ nodes_conf_hook() {
 	esac
 	EOF
 	chmod 755 "$d/announce"
-	write_swconf_radius "$d" $RAD_NS_ADDR "$secret"
+	RAD_NAS_ID=cygnet-$(basename "$(dirname "$d")") RAD_RT_TIMEOUT=2 \
+		radius_swconf "$d" "$(radius_server shared $RAD_ADDR "$secret")"
 }
 
 # lan_segment : the LAN host's two links in one bridge, its addresses on
@@ -313,11 +124,13 @@ on_node() { [ "$(client_remotes "$1" | tr '\n' ' ')" = "$2 " ]; }
 init
 setup_topology 5
 setup_node_b
-setup_radius_ns
+radius_on_switch || exit 1
 lan_segment || { not_ok topology_lan "the LAN segment setup failed"; exit 1; }
 RADDB=$T/raddb
-write_raddb "$RADDB"
-start_radius_ns "$RADDB"
+# FreeRADIUS: the two nodes as clients, the users, the shared pool
+write_raddb "$RADDB" "client=node-a,$SRV_V4,$SECRET_A" "client=node-b,$SRVB_V4,$SECRET_B" \
+	users=alice,bob,carol,dave,erin "sqlippool=${SHARED_ADDRS// /,}"
+start_radius "$RADDB"
 start_lan_http
 SRV_CONF_HOOK=nodes_conf_hook
 start_server
@@ -425,4 +238,4 @@ if [ "$n" = 5 ]; then ok "five_leases ($n)"; else not_ok five_leases "$n leases:
 
 stop_node_b
 stop_server
-stop_radius_ns
+stop_radius

@@ -51,49 +51,11 @@ write_users() {
 	EOF
 }
 
-# write_swconf DIR SERVERS : strongswan.conf's eap-radius section
-write_swconf() {
-	cat >"$1/strongswan.conf" <<-EOF
-	# as a strongSwan user writes it (charon's other settings are not read)
-	charon {
-	    plugins {
-	        eap-radius {
-	            nas_identifier = cygnet-test
-	            retransmit_timeout = 1
-	            retransmit_base = 1.4
-	            retransmit_tries = 3
-	$3
-	            servers {
-	$2
-	            }
-	        }
-	    }
-	}
-	EOF
-}
-
 # the conns: eap-radius with %radius; the same pools for a conn of
 # ipsec.secrets users, chosen by IDr (leftid)
 radius_conf_hook() {
-	local d=$1 pools="%radius,198.19.0.0/16,2001:db8:ffff::/112"
-	sed -i '/^# Windows/,$d' "$d/ipsec.conf"
-	cat >>"$d/ipsec.conf" <<-EOF
-	conn radius
-	    rightauth=eap-radius
-	    rightsourceip=$pools
-	    reauth=no
-	    auto=add
-
-	conn local
-	    rightauth=eap-mschapv2
-	    leftid=$SERVER_ID
-	    rightsourceip=${pools#%radius,}
-	    auto=add
-	EOF
-	write_swconf "$d" "                primary {
-	                    address = $RAD_ADDR
-	                    secret = $RAD_SECRET
-	                }"
+	radius_conns "$1"
+	radius_swconf "$1" "$(radius_server primary $RAD_ADDR "$RAD_SECRET")"
 }
 
 init
@@ -215,15 +177,8 @@ check bob_deleted wait_for 10 grep -q 'received DELETE for IKE_SA' "$T/c2/charon
 
 # 6. reload: two servers, the preferred one dead; the other one answers
 start_radius
-write_swconf "$T/srv/conf" "                dead {
-                    address = $RAD_DEAD
-                    secret = $RAD_SECRET
-                    preference = 10
-                }
-                primary {
-                    address = $RAD_ADDR
-                    secret = $RAD_SECRET
-                }"
+radius_swconf "$T/srv/conf" "$(radius_server dead $RAD_DEAD "$RAD_SECRET" "preference = 10"
+radius_server primary $RAD_ADDR "$RAD_SECRET")"
 if "$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" reload >"$T/reload.out" 2>&1; then ok reload
 else not_ok reload "$(cat "$T/reload.out")"; fi
 check_log reload_servers_logged "$SERVER_LOG" "RADIUS servers: dead \\($RAD_DEAD:1812\\), preference 10, 1 socket; primary"
@@ -261,10 +216,8 @@ fi
 # ask. FreeRADIUS 3.2.1 answers it with an Access-Challenge that has an
 # EAP-Message but no Message-Authenticator, which RFC 3579 §3.2 forbids:
 # cygnet drops it (as strongSwan does), and the login fails
-write_swconf "$T/srv/conf" "                primary {
-                    address = $RAD_ADDR
-                    secret = $RAD_SECRET
-                }" "            eap_start = yes"
+radius_swconf "$T/srv/conf" "$(radius_server primary $RAD_ADDR "$RAD_SECRET")" \
+	"            eap_start = yes"
 sed -i '/eap_identity=/d' "$T/srv/conf/ipsec.conf"
 "$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" reload >"$T/reload2.out" 2>&1 ||
 	not_ok reload2 "$(cat "$T/reload2.out")"

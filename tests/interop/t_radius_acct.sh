@@ -44,46 +44,15 @@ write_users() {
 }
 
 acct_conf_hook() {
-	local d=$1 pools="%radius,198.19.0.0/16,2001:db8:ffff::/112"
-	sed -i '/^# Windows/,$d' "$d/ipsec.conf"
-	cat >>"$d/ipsec.conf" <<-EOF
-	conn radius
-	    rightauth=eap-radius
-	    rightsourceip=$pools
-	    reauth=no
-	    auto=add
-
-	conn local
-	    rightauth=eap-mschapv2
-	    leftid=$SERVER_ID
-	    rightsourceip=${pools#%radius,}
-	    auto=add
-	EOF
-	cat >"$d/strongswan.conf" <<-EOF
-	charon {
-	    plugins {
-	        eap-radius {
-	            nas_identifier = cygnet-test
-	            retransmit_timeout = 1
-	            retransmit_base = 1.4
-	            retransmit_tries = 3
-	            accounting = yes
-	            accounting_interval = 5
-	            accounting_send_class = yes
-	            servers {
-	                primary {
-	                    address = $RAD_ADDR
-	                    secret = $RAD_SECRET
-	                }
-	            }
-	            dae {
-	                enable = yes
-	                secret = $DAE_SECRET
-	            }
-	        }
-	    }
-	}
-	EOF
+	radius_conns "$1"
+	radius_swconf "$1" "$(radius_server primary $RAD_ADDR "$RAD_SECRET")" \
+"            accounting = yes
+            accounting_interval = 5
+            accounting_send_class = yes
+            dae {
+                enable = yes
+                secret = $DAE_SECRET
+            }"
 }
 
 # recs STATUS : the detail file's records of that Acct-Status-Type, blank
@@ -110,10 +79,7 @@ acct_json() { status_json | python3 -c 'import json,sys; print(json.load(sys.std
 child_spis() { "$CTLBIN" -s "$T/srv/ctl.sock" status | grep -o 'CHILD_SA [0-9a-f]*_i' | sort | tr '\n' ' '; }
 has_ike() { swanctl_c "$1" --list-sas 2>/dev/null | grep -q ESTABLISHED; }
 no_ike() { ! has_ike "$1"; }
-rc() {
-	ip netns exec "$(ns_lan)" timeout 20 radclient -d "$T/raddb" -D /usr/share/freeradius \
-		-t 2 -r 1 -x "198.18.2.1:3799" "$1" "$DAE_SECRET" >"$T/rc.out" 2>&1
-}
+rc() { dae_request 198.18.2.1 3799 "$1" "$DAE_SECRET"; }
 
 init
 DETAIL=$T/raddb/log/detail

@@ -29,12 +29,6 @@
 . "$(dirname "$0")/nodes.sh"
 [ "$SERVER_KIND" = cygnetd ] || skip_all "two cygnetd nodes (cygnetd only)"
 
-POOLB_V4=198.19.1.0/24
-POOLB_V6=2001:db8:fffe::/112
-USERS[carol]='Carol Secret 3'
-USERS[dave]='Dave-Secret-4'
-USERS[erin]='Erin Secret 5'
-
 # client I's virtual IPv4 from B's pool
 vip_b() { ip -n "$(ns_cli "$1")" -4 -o addr show | grep -o ' 198\.19\.1\.[0-9]*' | tr -d ' '; }
 
