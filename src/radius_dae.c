@@ -19,6 +19,7 @@
 #include "src/escape.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/radius_acct.h"
 #include "src/udp.h"
 
@@ -36,11 +37,27 @@ struct dae_cached {
  * (rekey.c, move_session): the inbound SPIs seen at the last tick find
  * that successor. */
 #define DAE_TRACK_SPIS 4
+/* a listener that answers the right secret and ignores a wrong one tells
+ * a guesser which is which: DAE_BAD_MAX bad authenticators from one
+ * address within DAE_BAD_WINDOW seconds block it for DAE_BAD_BLOCK
+ * seconds (DAE_BAD_SOURCES addresses tracked, the oldest replaced) */
+#define DAE_BAD_SOURCES 64
+#define DAE_BAD_MAX 5
+#define DAE_BAD_WINDOW 60
+#define DAE_BAD_BLOCK 300
 struct dae_deadline {
 	uint32_t sa_id;
 	uint64_t at;
 	uint32_t spi[DAE_TRACK_SPIS];
 	int n_spi;
+};
+
+/* an address that sent bad authenticators */
+struct dae_bad {
+	int family;                     /* 0: unused */
+	uint8_t addr[16];
+	unsigned n;                     /* within the window from first */
+	uint64_t first, until;          /* until: blocked until then */
 };
 
 struct radius_dae {
@@ -55,6 +72,7 @@ struct radius_dae {
 	struct dae_deadline *dl;
 	size_t n_dl, cap_dl;
 	struct dae_stats st;
+	struct dae_bad bad[DAE_BAD_SOURCES];
 	struct ratelog rl_drop;
 	/* the datagram being handled and its answer */
 	uint8_t in[RAD_MAX_LEN + 1], out[RAD_MAX_LEN];
@@ -481,6 +499,58 @@ static const char *code_name(uint8_t code)
 	}
 }
 
+/* peer's entry in the bad-source table; with make, a new one (replacing
+ * the least recently started) when it has none; NULL otherwise */
+static struct dae_bad *bad_entry(struct radius_dae *e, const struct sockaddr *peer, bool make)
+{
+	const uint8_t *ip;
+	size_t iplen;
+	uint16_t port;
+	if (peer->sa_family != AF_INET && peer->sa_family != AF_INET6)
+		return NULL;
+	addr_bytes(peer, &ip, &iplen, &port);
+	struct dae_bad *old = &e->bad[0];
+	for (int i = 0; i < DAE_BAD_SOURCES; i++) {
+		struct dae_bad *b = &e->bad[i];
+		if (b->family == peer->sa_family && memcmp(b->addr, ip, iplen) == 0)
+			return b;
+		if (!b->family || (old->family && b->first < old->first))
+			old = b;
+	}
+	if (!make)
+		return NULL;
+	memset(old, 0, sizeof(*old));
+	old->family = peer->sa_family;
+	memcpy(old->addr, ip, iplen);
+	return old;
+}
+
+/* a bad authenticator from peer: counted, and the address blocked when it
+ * keeps coming */
+static void bad_note(struct radius_dae *e, const struct sockaddr *peer, const char *from,
+                     uint64_t now)
+{
+	struct dae_bad *b = bad_entry(e, peer, true);
+	if (!b)
+		return;
+	if (!b->n || now - b->first > DAE_BAD_WINDOW) {
+		b->n = 0;
+		b->first = now;
+	}
+	if (++b->n >= DAE_BAD_MAX && b->until <= now) {
+		b->until = now + DAE_BAD_BLOCK;
+		log_err(LOG_NET, "RADIUS DAE: %u bad authenticators from %s within %d s: its "
+		        "requests are dropped for %d s (a wrong dae.secret there, or someone "
+		        "guessing it)", b->n, from, DAE_BAD_WINDOW, DAE_BAD_BLOCK);
+	}
+}
+
+static bool blocked(struct radius_dae *e, const struct sockaddr *peer, uint64_t now)
+{
+	const struct dae_bad *b = bad_entry(e, peer, false);
+	return b && b->until > now;
+}
+
 static void drop(struct radius_dae *e, uint64_t *counter, const char *from, const char *why)
 {
 	unsigned more;
@@ -590,6 +660,10 @@ size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
 	peer_text(peer, from, sizeof(from));
 	if (!e || !rc->dae.enable || !rc->dae.secret_len)
 		return 0;
+	if (blocked(e, peer, now)) {
+		drop(e, &e->st.blocked, from, "blocked after repeated bad authenticators");
+		return 0;
+	}
 	if (rad_parse(pkt, n, &v) != 0 ||
 	    (v.code != RAD_DISCONNECT_REQUEST && v.code != RAD_COA_REQUEST)) {
 		drop(e, &e->st.malformed, from, "not a Disconnect- or CoA-Request");
@@ -597,6 +671,7 @@ size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
 	}
 	if (!rad_verify_request(&v, rc->dae.secret, rc->dae.secret_len, false)) {
 		drop(e, &e->st.bad_auth, from, "its authenticator does not verify with dae.secret");
+		bad_note(e, peer, from, now);
 		return 0;
 	}
 	struct dae_cached *c = cache_find(e, &v, now);
@@ -883,10 +958,11 @@ int radius_dae_status(const struct daemon *d, char *buf, size_t len)
 	                "(%llu IKE_SAs terminated), CoA %llu ACK / %llu NAK (%zu Session-Timeouts "
 	                "pending, %llu ended); %llu repeats answered from the cache; dropped %llu "
 	                "with a bad authenticator, %llu with a stale Event-Timestamp, %llu "
-	                "malformed\n", e->listen, e->port,
+	                "malformed, %llu from blocked addresses\n", e->listen, e->port,
 	                (unsigned long long)s->disconnect_ack, (unsigned long long)s->disconnect_nak,
 	                (unsigned long long)s->terminated, (unsigned long long)s->coa_ack,
 	                (unsigned long long)s->coa_nak, e->n_dl, (unsigned long long)s->timed_out,
 	                (unsigned long long)s->repeated, (unsigned long long)s->bad_auth,
-	                (unsigned long long)s->stale, (unsigned long long)s->malformed);
+	                (unsigned long long)s->stale, (unsigned long long)s->malformed,
+	                (unsigned long long)s->blocked);
 }

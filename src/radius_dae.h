@@ -128,6 +128,7 @@ struct dae_stats {
 	uint64_t bad_auth;              /* dropped: authenticator did not verify */
 	uint64_t stale;                 /* dropped: Event-Timestamp outside DAE_WINDOW */
 	uint64_t malformed;             /* dropped: not a DAE request */
+	uint64_t blocked;               /* dropped: from an address blocked for guessing */
 	uint64_t terminated;            /* IKE_SAs deleted by Disconnect-Requests */
 	uint64_t timed_out;             /* IKE_SAs ended by a CoA's Session-Timeout */
 };

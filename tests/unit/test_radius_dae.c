@@ -349,12 +349,35 @@ static void test_requests(void)
 	CHECK("Accounting-Request: no answer", ask(req, n, &cause, false, &ok, NULL, NULL) == 0 &&
 	      alive(alice2));
 
+	/* guessing the secret: after 5 bad authenticators from one address
+	 * within a minute its requests are dropped, right secret or not;
+	 * other addresses are served */
+	struct sockaddr_in guesser = { .sin_family = AF_INET, .sin_port = htons(40000) };
+	inet_pton(AF_INET, "198.18.9.9", &guesser.sin_addr);
+	uint8_t out[RAD_MAX_LEN];
+	size_t got = 0;
+	for (int i = 0; i < 5; i++) {
+		n = build(req, RAD_DISCONNECT_REQUEST, (uint8_t)(30 + i), "guess", false,
+		          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+		got += radius_dae_input(&d, req, n, (struct sockaddr *)&guesser, out, sizeof(out));
+	}
+	n = build(req, RAD_DISCONNECT_REQUEST, 40, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+	CHECK("guessing: no answer to 5 wrong secrets nor to the right one after them",
+	      got == 0 && radius_dae_input(&d, req, n, (struct sockaddr *)&guesser, out,
+	                                   sizeof(out)) == 0);
+	n = build(req, RAD_DISCONNECT_REQUEST, 41, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+	CHECK("guessing: another address is answered (NAK, no such session)",
+	      ask(req, n, &cause, false, &ok, NULL, NULL) == RAD_DISCONNECT_NAK && cause == 503);
+
 	char line[512];
 	radius_dae_status(&d, line, sizeof(line));
 	CHECK("no status line without a socket", line[0] == 0);
 	radius_dae_stats(&d, &st);
-	CHECK("counters", st.disconnect_ack == 3 && st.disconnect_nak == 6 && st.coa_ack == 3 &&
-	      st.coa_nak == 1 && st.terminated == 3 && st.timed_out == 3 && st.malformed == 2);
+	CHECK("counters", st.disconnect_ack == 3 && st.disconnect_nak == 7 && st.coa_ack == 3 &&
+	      st.coa_nak == 1 && st.terminated == 3 && st.timed_out == 3 && st.malformed == 2 &&
+	      st.bad_auth == 6 && st.blocked == 1);
 	radius_dae_close(&d);
 	CHECK("closed", d.dae == NULL);
 }
