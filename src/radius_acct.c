@@ -607,6 +607,12 @@ int acct_start(struct daemon *d)
 	}
 	a->d = d;
 	d->acct = a;
+	/* strongSwan closes a session whose Interim-Update gets no answer;
+	 * cygnet keeps it and queues its records until a server answers */
+	if (rc->accounting_close_on_timeout)
+		log_info(LOG_CFG, "RADIUS accounting: accounting_close_on_timeout: sessions stay up "
+		         "while no accounting server answers; their records are queued and sent "
+		         "when one does (none is lost silently)");
 	queue_onoff(d, ACCT_ON);
 	return 0;
 }
