@@ -145,6 +145,8 @@ static void status(struct daemon *d, struct out *o, bool json)
 			put_json_str(o, sa->cfg->name);
 			put(o, ",\"user\":");
 			put_json_str(o, sa->user);
+			if (sa->user_unconfirmed)
+				put(o, ",\"user_unconfirmed\":true");
 			put(o, ",\"peer\":");
 			put_json_str(o, peer);
 			put(o, ",\"vip4\":");
@@ -170,8 +172,9 @@ static void status(struct daemon *d, struct out *o, bool json)
 			    (unsigned long long)t.drop_ts_out, (unsigned long long)t.drop_seq,
 			    (unsigned long long)t.drop_nomem);
 		} else {
-			put(o, "  #%u %s: '%s' %s %s, %svirtual IP %s %s, %s, up %llus\n", sa->id,
-			    sa->cfg->name, sa->user, sa->client ? "to" : "from", peer,
+			put(o, "  #%u %s: '%s'%s %s %s, %svirtual IP %s %s, %s, up %llus\n", sa->id,
+			    sa->cfg->name, sa->user, sa->user_unconfirmed ? " (unconfirmed)" : "",
+			    sa->client ? "to" : "from", peer,
 			    sa->client ? "our " : "", has4 ? v4 : "-", has6 ? v6 : "-", ike,
 			    (unsigned long long)up);
 			for (int i = 0; i < sa->n_child; i++) {

@@ -34,7 +34,32 @@ struct relay {
 	struct ike_wr pw;
 	uint8_t last_id;                   /* Identifier of the last EAP packet relayed */
 	bool named;                        /* the client gave its EAP identity (eap_start) */
+	/* the first EAP method RADIUS asked for that does not prove the
+	 * identity the client gave (see proves_identity); 0: none */
+	uint8_t tunnel;
 };
+
+/* EAP methods whose success means the RADIUS server checked the
+ * client's credentials against the identity it relayed (MD5, OTP, GTC,
+ * MSCHAPv2: the secret is looked up by that name). Every other method,
+ * notably TLS (13), TTLS (21), PEAP (25), FAST (43) and TEAP (55), runs
+ * on a name of its own (an inner identity, a certificate subject, a
+ * SIM/AKA pseudonym): the EAP-Identity the client gave is free text
+ * there, and only a User-Name in the Access-Accept names the user */
+static bool proves_identity(uint8_t type)
+{
+	switch (type) {
+	case EAP_T_IDENTITY:
+	case 2:            /* Notification */
+	case 4:            /* MD5-Challenge */
+	case 5:            /* One-Time Password */
+	case 6:            /* Generic Token Card */
+	case 26:           /* MSCHAPv2 */
+		return true;
+	default:
+		return false;
+	}
+}
 
 static struct relay *relay_of(const struct ike_sa *sa)
 {
@@ -258,7 +283,9 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 
 /* ---- the answer ---- */
 
-static void keep_attrs(struct ike_sa *sa, struct radius_sess *s, const struct rad_view *v)
+/* the Accept's attributes into s; true when it named the user
+ * (User-Name), who becomes sa->user */
+static bool keep_attrs(struct ike_sa *sa, struct radius_sess *s, const struct rad_view *v)
 {
 	size_t off = 0, len;
 	uint8_t type;
@@ -334,19 +361,20 @@ static void keep_attrs(struct ike_sa *sa, struct radius_sess *s, const struct ra
 	}
 	/* the name RADIUS knows the user by */
 	const uint8_t *un = rad_find(v, RAD_USER_NAME, &len);
-	if (un && len > 0 && len < sizeof(sa->user)) {
-		char name[sizeof(sa->user)];
-		bool ok = true;
-		for (size_t i = 0; i < len; i++)
-			ok &= un[i] >= 0x20 && un[i] != 0x7f;
-		memcpy(name, un, len);
-		name[len] = '\0';
-		if (ok && strcmp(name, sa->user) != 0) {
-			log_info(LOG_IKE, "%s: RADIUS's User-Name for '%s' is '%s': the session runs "
-			         "as that user", ike_sa_tag(sa), sa->user, name);
-			snprintf(sa->user, sizeof(sa->user), "%s", name);
-		}
+	if (!un || len == 0 || len >= sizeof(sa->user))
+		return false;
+	char name[sizeof(sa->user)];
+	for (size_t i = 0; i < len; i++)
+		if (un[i] < 0x20 || un[i] == 0x7f)
+			return false;
+	memcpy(name, un, len);
+	name[len] = '\0';
+	if (strcmp(name, sa->user) != 0) {
+		log_info(LOG_IKE, "%s: RADIUS's User-Name for '%s' is '%s': the session runs "
+		         "as that user", ike_sa_tag(sa), sa->user, name);
+		snprintf(sa->user, sizeof(sa->user), "%s", name);
 	}
+	return true;
 }
 
 /* MSK = MS-MPPE-Recv-Key || MS-MPPE-Send-Key (RFC 2548; the split
@@ -450,6 +478,8 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 			return EAP_FAILURE;
 		}
 		sa->eap_id = f.id;
+		if (!r->tunnel && !proves_identity(f.type))
+			r->tunnel = f.type;
 		log_dbg(LOG_IKE, "%s: RADIUS server %s: Access-Challenge (EAP type %u) after %u ms",
 		        ike_sa_tag(sa), a->server, f.type, a->elapsed_ms);
 		*len = flen;
@@ -463,7 +493,15 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 			return EAP_FAILURE;
 		}
 		take_msk(sa, a);
-		keep_attrs(sa, s, a->v);
+		bool named = keep_attrs(sa, s, a->v);
+		/* a tunnelled method's outer identity is the client's word */
+		sa->user_unconfirmed = r->tunnel && !named;
+		if (sa->user_unconfirmed)
+			log_err(LOG_IKE, "%s: '%s' is only the outer identity the client gave for EAP "
+			        "type %u, and the Access-Accept names no user (User-Name): the session "
+			        "is nobody's for uniqueids and its address is not that user's; make the "
+			        "RADIUS server send the inner User-Name (README \"RADIUS\")",
+			        ike_sa_tag(sa), sa->user, r->tunnel);
 		snprintf(s->server, sizeof(s->server), "%s", a->server);
 		auth_limit_success(d->alim, NULL, (const struct sockaddr *)&sa->peer, now);
 		char got[400];
@@ -597,8 +635,9 @@ static int take_vip(struct daemon *d, struct ike_sa *sa, int family, const uint8
 			o->has_vip6 = false;
 		}
 	}
+	char kb[sizeof(sa->user) + sizeof(IKE_SA_UNCONFIRMED_LEASE)];
 	if (p && pool_contains(p, a)) {
-		if (pool_acquire_addr(p, sa->user, a) != 0) {
+		if (pool_acquire_addr(p, ike_sa_lease_id(sa, kb, sizeof(kb)), a) != 0) {
 			snprintf(why, whylen, "RADIUS gave %s, leased to another session", t);
 			return -1;
 		}

@@ -551,14 +551,24 @@ void ike_auth_eap_answer(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 	OPENSSL_cleanse(buf, w.len < w.cap ? w.len : w.cap);
 }
 
+/* two sessions of one user towards the same server identity, for
+ * uniqueids; a name RADIUS did not confirm (user_unconfirmed) is only a
+ * claim, and a claim makes nobody the same user: a client with its own
+ * password must not end, or be kept out by, another user's session by
+ * giving that user's name as its outer EAP identity */
+static bool same_user(const struct ike_sa *a, const struct ike_sa *b)
+{
+	return !a->user_unconfirmed && !b->user_unconfirmed && strcmp(a->user, b->user) == 0 &&
+	       ident_eq(&a->cfg->local_id, &b->cfg->local_id);
+}
+
 /* uniqueids=keep: a user who has a session gets no second one */
 static bool kept_elsewhere(struct daemon *d, const struct ike_sa *sa)
 {
 	if (d->cfg->conf->uniqueids != UNIQUE_KEEP)
 		return false;
 	for (const struct ike_sa *o = d->sas; o; o = o->next)
-		if (o != sa && o->state == IKE_S_ESTABLISHED && strcmp(o->user, sa->user) == 0 &&
-		    ident_eq(&o->cfg->local_id, &sa->cfg->local_id))
+		if (o != sa && o->state == IKE_S_ESTABLISHED && same_user(o, sa))
 			return true;
 	return false;
 }
@@ -573,8 +583,7 @@ static void enforce_unique(struct daemon *d, struct ike_sa *sa)
 	if (u == UNIQUE_NEVER || u == UNIQUE_KEEP || (u == UNIQUE_NO && !sa->initial_contact))
 		return;
 	for (struct ike_sa *o = d->sas; o; o = o->next) {
-		if (o == sa || o->state != IKE_S_ESTABLISHED || strcmp(o->user, sa->user) != 0 ||
-		    !ident_eq(&o->cfg->local_id, &sa->cfg->local_id))
+		if (o == sa || o->state != IKE_S_ESTABLISHED || !same_user(o, sa))
 			continue;
 		if (u == UNIQUE_NO && !addr_eq((const struct sockaddr *)&o->peer,
 		                                           (const struct sockaddr *)&sa->peer, false))
@@ -589,14 +598,16 @@ static void enforce_unique(struct daemon *d, struct ike_sa *sa)
 static bool assign_vips(struct ike_sa *sa)
 {
 	struct peer_cfg *pc = sa->cfg;
+	char kb[sizeof(sa->user) + sizeof(IKE_SA_UNCONFIRMED_LEASE)];
+	const char *key = ike_sa_lease_id(sa, kb, sizeof(kb));
 	/* addresses RADIUS gave (eap_radius_vips) come first */
 	if (sa->want_vip4 && !sa->has_vip4 && pc->pool4 &&
-	    pool_acquire(pc->pool4, sa->user, sa->vip4) == 0) {
+	    pool_acquire(pc->pool4, key, sa->vip4) == 0) {
 		sa->has_vip4 = true;
 		sa->pool4 = pc->pool4;
 	}
 	if (sa->want_vip6 && !sa->has_vip6 && pc->pool6 &&
-	    pool_acquire(pc->pool6, sa->user, sa->vip6) == 0) {
+	    pool_acquire(pc->pool6, key, sa->vip6) == 0) {
 		sa->has_vip6 = true;
 		sa->pool6 = pc->pool6;
 	}

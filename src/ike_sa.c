@@ -389,6 +389,14 @@ void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
 	ike_sa_update_addrs(sa, peer, peer_len, (struct sockaddr *)&sa->local, sa->local_len);
 }
 
+const char *ike_sa_lease_id(const struct ike_sa *sa, char *buf, size_t len)
+{
+	if (!sa->user_unconfirmed)
+		return sa->user;
+	snprintf(buf, len, "%s%s", IKE_SA_UNCONFIRMED_LEASE, sa->user);
+	return buf;
+}
+
 const char *ike_sa_tag(const struct ike_sa *sa)
 {
 	static _Thread_local char buf[128];

@@ -185,6 +185,12 @@ struct ike_sa {
 	uint8_t idi_body[IDENT_MAX + 4]; size_t idi_body_len;
 	uint8_t idr_body[IDENT_MAX + 4]; size_t idr_body_len; /* as we sent it */
 	char user[256];                   /* EAP identity (the user name) */
+	/* user is only what the client claimed: its outer identity of a
+	 * tunnelled EAP method (TTLS, PEAP, TLS ...) relayed to RADIUS, which
+	 * named nobody in its Access-Accept (src/eap_radius.c). Such a session
+	 * is no other session's "same user" (uniqueids) and its address is not
+	 * that name's lease (ike_sa_lease_id) */
+	bool user_unconfirmed;
 	const char *auth_fail;            /* why EAP failed, for the outcome line */
 	/* from the first IKE_AUTH request, for the final step */
 	struct ike_prop *child_props; int n_child_props;
@@ -287,6 +293,12 @@ void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
 void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome);
 /* "#3 198.18.1.10[4500]" for log lines */
 const char *ike_sa_tag(const struct ike_sa *sa);
+/* the identity the session's pool leases are kept under: the user name,
+ * or for a name RADIUS did not confirm (user_unconfirmed)
+ * IKE_SA_UNCONFIRMED_LEASE followed by it, so that a client claiming
+ * another user's name never gets that user's address */
+#define IKE_SA_UNCONFIRMED_LEASE "outer-identity:"
+const char *ike_sa_lease_id(const struct ike_sa *sa, char *buf, size_t len);
 
 /* protects and sends a response or request whose plaintext payload chain
  * is in inner (built with ike_wr_init_inner); caches responses */

@@ -67,6 +67,7 @@ static void move_session(struct ike_sa *n, struct ike_sa *sa)
 	memcpy(n->idr_body, sa->idr_body, sa->idr_body_len);
 	n->idr_body_len = sa->idr_body_len;
 	memcpy(n->user, sa->user, sizeof(n->user));
+	n->user_unconfirmed = sa->user_unconfirmed;
 	n->sig_hashes = sa->sig_hashes;
 	n->peer_frag = sa->peer_frag;
 	n->peer_mobike = sa->peer_mobike;

@@ -678,7 +678,7 @@ stop_server() {
 # kernel-libipsec) in client I's namespace, conn "rw", CHILD_SA "rw"; its
 # pid in SWAN_CLIENT_PIDS[I]. Options (swanclient.sh has the certificates
 # some of them use):
-#   auth=pubkey|eap-tls|psk|eap-md5|eap-mschapv2   the first round
+#   auth=pubkey|eap-tls|psk|eap-md5|eap-mschapv2|eap-ttls   the first round
 #                               (default pubkey)
 #   auth2=eap-mschapv2          a second round (RFC 4739): local-2 { }
 #   cert=NAME kt=rsa|ecdsa      client certificate $T/pki/NAME.pem/.key
@@ -732,7 +732,7 @@ swan_client() {
 	pubkey|eap-tls) r1="auth = $auth
 	      certs = $cert.pem" ;;
 	psk) r1="auth = psk" ;;
-	eap-md5|eap-mschapv2) r1="auth = $auth
+	eap-md5|eap-mschapv2|eap-ttls) r1="auth = $auth
 	      eap_id = $user" ;;
 	*) echo "swan_client: auth=$auth?" >&2; return 1 ;;
 	esac

@@ -18,6 +18,15 @@
 #                          post-auth leases one of these addresses (pool
 #                          "shared", one lease per NAS-IP-Address and
 #                          NAS-Port, 3600 s), and rejects when none is left
+#     ttls | ttls=inner-name  EAP-TTLS too (TLS with the VPN server's own
+#                          certificate, $T/pki/server.pem, which the clients
+#                          check as the AAA identity), inner EAP checked by
+#                          an inner-tunnel server; with inner-name the
+#                          Access-Accept carries the inner User-Name, the
+#                          way FreeRADIUS's inner-tunnel file documents it
+#                          (without it FreeRADIUS echoes the outer one)
+#     no-user-name         no User-Name in the Access-Accept (FreeRADIUS
+#                          adds the request's to every EAP Accept)
 #   start_radius [DIR]     FreeRADIUS -X -d DIR (default $T/raddb) in $P-rad,
 #                          its output in $RAD_LOG = DIR/debug.N.log (N: the
 #                          Nth start), ready within 10 s
@@ -70,6 +79,7 @@ radius_on_switch() {
 write_raddb() {
 	local d=$1 o u a n=0 clients= users= pool=
 	local acct_listen= acct_mod= acct_sect= pool_mod= pool_ctl= pool_post=
+	local ttls_mod= inner_srv= outer_post=
 	shift
 	for o in "$@"; do
 		case $o in
@@ -82,6 +92,22 @@ write_raddb() {
 	}
 	" ;;
 		users=*) users=${o#users=} ;;
+		no-user-name) outer_post='update reply {
+	            &User-Name !* ANY
+	        }' ;;
+		ttls|ttls=inner-name)
+			ttls_mod=$(raddb_ttls)
+			inner_srv=$(raddb_inner_tunnel "$o")
+			# the default site's post-auth: the inner reply's User-Name,
+			# not a copy of the outer request's
+			[ "$o" = ttls ] || outer_post='if (session-state:User-Name && reply:User-Name) {
+	            update reply {
+	                &User-Name !* ANY
+	            }
+	        }
+	        update {
+	            &reply: += &session-state:
+	        }' ;;
 		acct)
 			acct_listen="listen {
 	        type = acct
@@ -160,6 +186,7 @@ write_raddb() {
 	        mschapv2 {
 	            send_error = no
 	        }
+	        $ttls_mod
 	    }
 	    mschap {
 	        use_mppe = yes
@@ -198,9 +225,11 @@ write_raddb() {
 	    }
 	    post-auth {
 	        $pool_post
+	        $outer_post
 	    }
 	    $acct_sect
 	}
+	$inner_srv
 	EOF
 	if [ -n "$users" ]; then
 		for u in ${users//,/ }; do
@@ -216,6 +245,58 @@ write_raddb() {
 			echo "INSERT INTO radippool (id, pool_name, framedipaddress, expiry_time) VALUES ($n, 'shared', '$a', datetime('now', '-1 second'));"
 		done
 	} | sql "$d/ippool.db" || { not_ok raddb "could not create the pool database"; exit 1; }
+}
+
+# raddb_ttls : write_raddb's EAP-TTLS (inside the eap module)
+raddb_ttls() {
+	cat <<-EOF
+	tls-config tls-common {
+	            private_key_file = $T/pki/server.key
+	            certificate_file = $T/pki/server.pem
+	            ca_file = $T/pki/ca.pem
+	            cipher_list = "DEFAULT"
+	            tls_min_version = "1.2"
+	            tls_max_version = "1.2"
+	            ecdh_curve = "prime256v1"
+	            cache {
+	                enable = no
+	            }
+	        }
+	        ttls {
+	            tls = tls-common
+	            default_eap_type = md5
+	            copy_request_to_tunnel = no
+	            use_tunneled_reply = no
+	            virtual_server = "inner-tunnel"
+	        }
+	EOF
+}
+
+# raddb_inner_tunnel ttls|ttls=inner-name : the server TTLS's inner EAP
+# runs in; with inner-name the outer Access-Accept gets the inner
+# User-Name (FreeRADIUS's inner-tunnel post-auth, and the default site's
+# post-auth copying session-state into the reply)
+raddb_inner_tunnel() {
+	local post=
+	[ "$1" = ttls=inner-name ] && post='update outer.session-state {
+	            User-Name := &User-Name
+	        }'
+	cat <<-EOF
+	server inner-tunnel {
+	    authorize {
+	        files
+	        eap {
+	            ok = return
+	        }
+	    }
+	    authenticate {
+	        eap
+	    }
+	    post-auth {
+	        $post
+	    }
+	}
+	EOF
 }
 
 # raddb_sqlippool DIR : the sql (sqlite, DIR/ippool.db) and sqlippool
