@@ -61,7 +61,10 @@ void metrics_child_gone(struct daemon *d, const struct ike_sa *sa, uint32_t spi_
 		return;
 	struct metrics_users *u = d->musers;
 	bool found;
-	size_t i = mu_find(u, sa->user, &found);
+	/* a name RADIUS did not confirm counts apart from that user's */
+	char kb[sizeof(sa->user) + sizeof(IKE_SA_UNCONFIRMED_LEASE)];
+	const char *who = ike_sa_lease_id(sa, kb, sizeof(kb));
+	size_t i = mu_find(u, who, &found);
 	if (!found) {
 		if (u->n >= METRICS_MAX_USERS) {
 			if (!u->full_logged)
@@ -78,7 +81,7 @@ void metrics_child_gone(struct daemon *d, const struct ike_sa *sa, uint32_t spi_
 			u->e = ne;
 			u->cap = cap;
 		}
-		char *name = strdup(sa->user);
+		char *name = strdup(who);
 		if (!name)
 			return;
 		memmove(&u->e[i + 1], &u->e[i], (u->n - i) * sizeof(*u->e));
@@ -379,7 +382,8 @@ static void render_users(struct daemon *d, struct metrics_buf *o)
 		bool online = sa->state == IKE_S_ESTABLISHED;
 		if (!online && !c.packets_in && !c.packets_out && !c.bytes_in && !c.bytes_out)
 			continue;
-		if (!urow_add(&r, &n, &cap, sa->user, &c, online)) {
+		char kb[sizeof(sa->user) + sizeof(IKE_SA_UNCONFIRMED_LEASE)];
+		if (!urow_add(&r, &n, &cap, ike_sa_lease_id(sa, kb, sizeof(kb)), &c, online)) {
 			o->oom = true;
 			goto out;
 		}

@@ -9,7 +9,8 @@
 #     Accept (FreeRADIUS's own default is to echo the outer one, which
 #     cygnet must take as the server's word: README "RADIUS"): connects, but the session is marked unconfirmed (status, log),
 #     does not replace alice's session (uniqueids=yes), and its address is
-#     leased under "outer-identity:alice", not alice's lease.
+#     leased under "outer-identity:alice", not alice's lease, and counted
+#     apart in the per-user metrics.
 #  3. FreeRADIUS set up as its inner-tunnel file documents (the inner
 #     User-Name copied into the Accept): alice over EAP-TTLS is confirmed
 #     and replaces session 1 (uniqueids=yes) but not the unconfirmed one.
@@ -78,6 +79,9 @@ check ttls_passes ping_lan 2 4
 "$CTLBIN" -s "$T/srv/ctl.sock" leases >"$T/leases.out" 2>&1
 check_log lease_namespaced "$T/leases.out" "$v2 .*outer-identity:alice"
 check_log lease_alice "$T/leases.out" "$v1 .*[^:]alice"
+"$CTLBIN" -s "$T/srv/ctl.sock" metrics >"$T/metrics.out" 2>&1
+check_log metrics_apart "$T/metrics.out" '^cygnet_user_sessions\{user="outer-identity:alice"\} 1$'
+check_log metrics_alice "$T/metrics.out" '^cygnet_user_sessions\{user="alice"\} 1$'
 
 # 3. FreeRADIUS sends the inner User-Name: confirmed, and it replaces
 # the confirmed session 1 (uniqueids=yes), never the unconfirmed one
