@@ -34,6 +34,11 @@ struct relay {
 	struct ike_wr pw;
 	uint8_t last_id;                   /* Identifier of the last EAP packet relayed */
 	bool named;                        /* the client gave its EAP identity (eap_start) */
+	/* the EAP-Response/Identity's Type-Data as the client sent it: the
+	 * User-Name (RFC 3579 §2.1), binary names (an EAP-TLS client's DER
+	 * subject) included; 0: the IKE identity's text */
+	uint8_t uname[RAD_ATTR_MAX];
+	size_t uname_len;
 	/* the first EAP method RADIUS asked for that does not prove the
 	 * identity the client gave (see proves_identity); 0: none */
 	uint8_t tunnel;
@@ -132,9 +137,15 @@ static int send_access(struct daemon *d, struct ike_sa *sa, struct relay *r, con
 		return -1;
 	}
 	rad_new(p, RAD_ACCESS_REQUEST, 0);
-	char name[sizeof(sa->user) + sizeof(rc->id_prefix)];
-	snprintf(name, sizeof(name), "%s%s", rc->id_prefix, sa->user);
-	rad_put(p, RAD_USER_NAME, name, strlen(name) > RAD_ATTR_MAX ? RAD_ATTR_MAX : strlen(name));
+	uint8_t name[RAD_ATTR_MAX];
+	size_t nl = strnlen(rc->id_prefix, sizeof(rc->id_prefix));
+	nl = nl < sizeof(name) ? nl : sizeof(name);
+	memcpy(name, rc->id_prefix, nl);
+	const uint8_t *un = r->uname_len ? r->uname : (const uint8_t *)sa->user;
+	size_t ul = r->uname_len ? r->uname_len : strlen(sa->user);
+	ul = ul < sizeof(name) - nl ? ul : sizeof(name) - nl;
+	memcpy(name + nl, un, ul);
+	rad_put(p, RAD_USER_NAME, name, nl + ul);
 	if (len)
 		rad_put_split(p, RAD_EAP_MESSAGE, eap, len);
 	else
@@ -252,6 +263,8 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 			sa->auth_fail = "malformed EAP-Identity";
 			return -1;
 		}
+		r->uname_len = f.len < sizeof(r->uname) ? f.len : sizeof(r->uname);
+		memcpy(r->uname, f.data, r->uname_len);
 		if (!identity(&f, sa->user, sizeof(sa->user))) {
 			/* not text (an EAP-TLS client's DER name): relayed as it
 			 * is, the IKE identity is the User-Name */
@@ -271,6 +284,8 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 		 * name halfway through a conversation */
 		char name[sizeof(sa->user)];
 		r->named = true;
+		r->uname_len = f.len < sizeof(r->uname) ? f.len : sizeof(r->uname);
+		memcpy(r->uname, f.data, r->uname_len);
 		if (identity(&f, name, sizeof(name)) && strcmp(name, sa->user) != 0) {
 			log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), name);
 			memcpy(sa->user, name, sizeof(name));
@@ -284,8 +299,10 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 /* ---- the answer ---- */
 
 /* the Accept's attributes into s; true when it named the user
- * (User-Name), who becomes sa->user */
-static bool keep_attrs(struct ike_sa *sa, struct radius_sess *s, const struct rad_view *v)
+ * (User-Name): a text name becomes sa->user, the very bytes of a binary
+ * EAP identity (an EAP-TLS client's DER subject) keep its text form */
+static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s,
+                       const struct rad_view *v)
 {
 	size_t off = 0, len;
 	uint8_t type;
@@ -361,7 +378,11 @@ static bool keep_attrs(struct ike_sa *sa, struct radius_sess *s, const struct ra
 	}
 	/* the name RADIUS knows the user by */
 	const uint8_t *un = rad_find(v, RAD_USER_NAME, &len);
-	if (!un || len == 0 || len >= sizeof(sa->user))
+	if (!un || len == 0)
+		return false;
+	if (r->uname_len && len == r->uname_len && memcmp(un, r->uname, len) == 0)
+		return true;
+	if (len >= sizeof(sa->user))
 		return false;
 	char name[sizeof(sa->user)];
 	for (size_t i = 0; i < len; i++)
@@ -493,7 +514,7 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 			return EAP_FAILURE;
 		}
 		take_msk(sa, a);
-		bool named = keep_attrs(sa, s, a->v);
+		bool named = keep_attrs(sa, r, s, a->v);
 		/* a tunnelled method's outer identity is the client's word */
 		sa->user_unconfirmed = r->tunnel && !named;
 		if (sa->user_unconfirmed)

@@ -18,7 +18,7 @@
 #                          post-auth leases one of these addresses (pool
 #                          "shared", one lease per NAS-IP-Address and
 #                          NAS-Port, 3600 s), and rejects when none is left
-#     ttls | ttls=inner-name  EAP-TTLS too (TLS with the VPN server's own
+#     ttls | ttls=inner-name  EAP-TTLS and EAP-TLS too (TLS with the VPN server's own
 #                          certificate, $T/pki/server.pem, which the clients
 #                          check as the AAA identity), inner EAP checked by
 #                          an inner-tunnel server; with inner-name the
@@ -247,7 +247,8 @@ write_raddb() {
 	} | sql "$d/ippool.db" || { not_ok raddb "could not create the pool database"; exit 1; }
 }
 
-# raddb_ttls : write_raddb's EAP-TTLS (inside the eap module)
+# raddb_ttls : write_raddb's EAP-TLS and EAP-TTLS (inside the eap module;
+# client certificates checked against the test CA)
 raddb_ttls() {
 	cat <<-EOF
 	tls-config tls-common {
@@ -261,6 +262,9 @@ raddb_ttls() {
 	            cache {
 	                enable = no
 	            }
+	        }
+	        tls {
+	            tls = tls-common
 	        }
 	        ttls {
 	            tls = tls-common

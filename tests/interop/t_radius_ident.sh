@@ -14,9 +14,14 @@
 #  3. FreeRADIUS set up as its inner-tunnel file documents (the inner
 #     User-Name copied into the Accept): alice over EAP-TTLS is confirmed
 #     and replaces session 1 (uniqueids=yes) but not the unconfirmed one.
+#  4. EAP-TLS relayed the same way: the client's binary EAP identity (its
+#     DER subject) is the User-Name, as RFC 3579 §2.1 has it; FreeRADIUS
+#     checks the certificate, echoes that User-Name (the session counts as
+#     named by RADIUS) and the session passes traffic.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$IDIR/radius_lib.sh"
+. "$IDIR/swanclient.sh"
 
 [ "$SERVER_KIND" = cygnetd ] || skip_all "rightauth=eap-radius is tested against cygnetd"
 command -v freeradius >/dev/null 2>&1 || skip_all "freeradius is not installed (tests/install-deps.sh)"
@@ -42,7 +47,8 @@ for s in json.load(sys.stdin).get("sas", []):
 client_up() { swanctl_c "$1" --list-sas 2>/dev/null | grep -q ESTABLISHED; }
 
 init
-setup_topology 3
+setup_topology 4
+client_ca ca && client_cert tls-client || { not_ok pki "client certificate"; exit 1; }
 radius_link || exit 1
 write_raddb "$T/raddb" ttls no-user-name users=alice
 start_radius
@@ -105,6 +111,21 @@ if [ "$v3" = "$v1" ]; then ok "confirmed_gets_alices_address ($v3)"
 else not_ok confirmed_gets_alices_address "client 3 got '$v3', alice had '$v1'"; fi
 check ttls_unconfirmed_survives client_up 2
 check confirmed_passes ping_lan 3 4
+# 4. EAP-TLS through RADIUS: FreeRADIUS checks the client certificate
+swan_client 4 auth=eap-tls cert=tls-client || exit 1
+if initiate 4; then ok eap_tls_via_radius
+else not_ok eap_tls_via_radius "$(tail -n 2 "$T/c4/initiate.out" | tr '\n' ' ')"; fi
+check_log eap_tls_method "$T/c4/charon.log" 'EAP method EAP_TLS succeeded'
+check eap_tls_passes ping_lan 4 4
+check_log eap_tls_radius_accepted "$SERVER_LOG" "RADIUS server primary .* accepted '.*tls-client'"
+# FreeRADIUS's Accept echoes the binary EAP identity (the DER subject)
+# as User-Name: RADIUS's word, the session is confirmed
+s=$(sessions 'O=cygnet test, CN=tls-client')
+case $s in
+*:0:*) ok "eap_tls_named_by_accept ($s)" ;;
+*) not_ok eap_tls_named_by_accept "status: '$s'" ;;
+esac
+check_log eap_tls_binary_user_name "$T/raddb/debug.2.log" 'User-Name = "0\+1.*tls-client"'
 n=$(grep -c "is only the outer identity" "$SERVER_LOG")
 if [ "$n" = 1 ]; then ok unconfirmed_once; else not_ok unconfirmed_once "$n warnings"; fi
 stop_server
