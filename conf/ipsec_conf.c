@@ -413,6 +413,26 @@ static int h_ca(struct cctx *c, const struct conf_kv *kv)
 	return 0;
 }
 
+/* rightgroups=a, b: names without empty elements */
+static int h_groups(struct cctx *c, const struct conf_kv *kv)
+{
+	const char *v = kv->value;
+	for (const char *p = v;; p++) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		while (n && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0)
+			return bad(c, kv, "expected group names separated by commas");
+		if (!e)
+			break;
+		p = e;
+	}
+	return set_str(c, kv, &c->end->groups);
+}
+
 static int h_eap_identity(struct cctx *c, const struct conf_kv *kv)
 {
 	return set_str(c, kv, &c->conn->eap_identity);
@@ -637,6 +657,8 @@ static const struct conn_key conn_keys[] = {
 	{ "rightfirewall", 'r', false, h_firewall },
 	{ "leftca", 'l', true, h_ca },
 	{ "rightca", 'r', false, h_ca },
+	{ "leftgroups", 'l', true, h_groups },
+	{ "rightgroups", 'r', false, h_groups },
 	{ "eap_identity", 0, false, h_eap_identity },
 	{ "ike", 0, false, h_proposal },
 	{ "esp", 0, false, h_proposal },
@@ -1151,6 +1173,7 @@ static void end_free(struct conf_end *e)
 	free(e->cert);
 	free(e->updown);
 	free(e->ca);
+	free(e->groups);
 }
 
 static void conn_free(struct conf_conn *c)

@@ -109,6 +109,11 @@ struct conf_end {
 	int ca_line;
 	struct conf_addr dns[CONF_MAX_NETS]; int n_dns;
 	char *updown;               /* leftupdown= */
+	/* rightgroups=: the peer must be a member of one of these groups
+	 * (comma-separated names as written, NULL: no constraint); groups
+	 * come from RADIUS (strongswan.conf's class_group, filter_id).
+	 * leftgroups= is recorded only (pending). */
+	char *groups;
 	/* auth= / auth2= was written as plain "eap" (see enum conf_auth) */
 	bool auth_eap_any, auth2_eap_any;
 };

@@ -613,7 +613,7 @@ static const struct key remote_keys[] = {
 	{ "round", IGNORE, "orders the rounds (read before)", NULL },
 	{ "id", FN, "rightid", h_round1 },
 	{ "eap_id", FN, NULL, h_eap_id },
-	{ "groups", PENDING, NULL, NULL },
+	{ "groups", FN, "rightgroups", h_round1 },
 	{ "cert_policy", PENDING, NULL, NULL },
 	{ "certs", FN, "rightcert", h_round1 },
 	{ "cacerts", PENDING, NULL, NULL },

@@ -344,6 +344,17 @@ static int setup_server_auth(struct config *cfg, struct peer_cfg *pc, struct con
 		         c->file, c->line, c->name, conf_auth_name(ra2 != AUTH_UNSET ? ra2 : ra));
 		return -1;
 	}
+	/* group memberships come from RADIUS only */
+	if (c->right.groups && ra != AUTH_EAP_RADIUS && ra2 != AUTH_EAP_RADIUS) {
+		snprintf(err, errlen, "%s:%d: conn '%s': rightgroups=%s, but only RADIUS tells cygnet "
+		         "a user's groups (rightauth=eap-radius with class_group or filter_id in "
+		         "strongswan.conf)", c->file, c->line, c->name, c->right.groups);
+		return -1;
+	}
+	if (c->right.groups && !cfg->radius->class_group && !cfg->radius->filter_id)
+		log_err(LOG_CFG, "%s:%d: conn '%s': rightgroups=%s, but strongswan.conf's eap-radius "
+		        "has neither class_group = yes nor filter_id = yes: no user is in a group, so "
+		        "none connects with this conn", c->file, c->line, c->name, c->right.groups);
 	if ((ra == AUTH_EAP_TLS || ra2 == AUTH_EAP_TLS) &&
 	    cfg->conf->strictcrlpolicy != CRL_POLICY_NO) {
 		/* EAP-TLS checks CRLs it has, not their absence: refuse rather

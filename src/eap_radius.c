@@ -298,6 +298,41 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 
 /* ---- the answer ---- */
 
+/* a group name of the Accept (text; others are nobody's group) */
+static void add_group(struct radius_sess *s, const uint8_t *val, size_t len)
+{
+	if (s->n_groups >= RADIUS_MAX_GROUPS || len == 0 || len > RAD_ATTR_MAX)
+		return;
+	for (size_t i = 0; i < len; i++)
+		if (val[i] < 0x20 || val[i] == 0x7f)
+			return;
+	memcpy(s->groups[s->n_groups], val, len);
+	s->groups[s->n_groups++][len] = '\0';
+}
+
+bool eap_radius_member(const struct ike_sa *sa, const char *groups)
+{
+	if (!groups)
+		return true;
+	const struct radius_sess *s = sa->radius;
+	for (const char *p = groups; s && *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		const char *q = p;
+		while (n && (*q == ' ' || *q == '\t'))
+			q++, n--;
+		while (n && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+			n--;
+		for (int i = 0; i < s->n_groups; i++)
+			if (strlen(s->groups[i]) == n && memcmp(s->groups[i], q, n) == 0)
+				return true;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return false;
+}
+
 /* the Accept's attributes into s; true when it named the user
  * (User-Name): a text name becomes sa->user, the very bytes of a binary
  * EAP identity (an EAP-TLS client's DER subject) keep its text form */
@@ -311,6 +346,9 @@ static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s
 	s->n_dns = 0;
 	s->ip4 = s->ip6 = s->ip4_nas = false;
 	s->framed_pool[0] = '\0';
+	s->n_groups = 0;
+	const struct radius_conf *rc = sa->cfg->owner->radius;
+	bool esp = false;
 	while (rad_next(v, &off, &type, &val, &len)) {
 		switch (type) {
 		case RAD_CLASS:
@@ -318,6 +356,13 @@ static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s
 				memcpy(s->cls[s->n_cls], val, len);
 				s->cls_len[s->n_cls++] = (uint8_t)len;
 			}
+			if (rc->class_group)
+				add_group(s, val, len);
+			break;
+		case RAD_TUNNEL_TYPE:
+			/* a tag octet, then the type: 9 is ESP (RFC 2868) */
+			if (len == 4 && val[1] == 0 && val[2] == 0 && val[3] == 9)
+				esp = true;
 			break;
 		case RAD_FRAMED_IP_ADDRESS:
 			if (len == 4) {
@@ -356,6 +401,12 @@ static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s
 			break;
 		}
 	}
+	/* Filter-Id names a group when the tunnel is ESP, as strongSwan's
+	 * filter_id has it */
+	off = 0;
+	while (rc->filter_id && esp && rad_next(v, &off, &type, &val, &len))
+		if (type == RAD_FILTER_ID)
+			add_group(s, val, len);
 	uint32_t t;
 	s->session_timeout = rad_find_u32(v, RAD_SESSION_TIMEOUT, &t) == 0 ? t : 0;
 	s->interim_interval = rad_find_u32(v, RAD_ACCT_INTERIM_INTERVAL, &t) == 0 ? t : 0;
@@ -454,6 +505,8 @@ static void summary(const struct radius_sess *s, char *out, size_t len)
 		ADD("%sFramed-Pool '%s'", used ? ", " : "; ", s->framed_pool);
 	if (s->n_cls)
 		ADD("%sClass x%d", used ? ", " : "; ", s->n_cls);
+	for (int i = 0; i < s->n_groups; i++)
+		ADD("%s'%s'", i ? ", " : "; groups ", s->groups[i]);
 	if (s->session_timeout)
 		ADD("%sSession-Timeout %u s", used ? ", " : "; ", s->session_timeout);
 	if (s->interim_interval)

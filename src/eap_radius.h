@@ -47,6 +47,7 @@ struct event;
 
 #define RADIUS_MAX_CLASS 8
 #define RADIUS_MAX_DNS 4
+#define RADIUS_MAX_GROUPS 8
 
 /* What RADIUS said about a session (sa->radius), kept for the life of
  * the session and moved to the IKE_SA it is rekeyed into. Accounting
@@ -68,6 +69,10 @@ struct radius_sess {
 	struct conf_addr dns[RADIUS_MAX_DNS];  /* MS-Primary/Secondary-DNS-Server, */
 	int n_dns;                             /* DNS-Server-IPv6-Address */
 	struct event *end_timer;           /* Session-Timeout */
+	/* group memberships for rightgroups=: Class values (class_group) and,
+	 * with Tunnel-Type ESP, Filter-Id values (filter_id), as text */
+	char groups[RADIUS_MAX_GROUPS][RAD_ATTR_MAX + 1];
+	int n_groups;
 };
 
 /* The first step for sa (rightauth=eap-radius) without an EAP-Identity
@@ -109,6 +114,9 @@ void ike_auth_eap_answer(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whylen);
 /* The DNS servers for sa's CP reply: RADIUS's, when it sent any (they
  * replace rightdns); the count written to out (0: use the conn's). */
+/* true when the session is a member of one of groups (rightgroups=: a
+ * comma-separated list; NULL, no constraint, is always true) */
+bool eap_radius_member(const struct ike_sa *sa, const char *groups);
 int eap_radius_dns(const struct ike_sa *sa, struct conf_addr *out, int max);
 /* sa is established: starts the Session-Timeout timer (the session is
  * deleted then), and returns the AUTH_LIFETIME (RFC 4478) to announce

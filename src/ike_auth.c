@@ -684,6 +684,20 @@ static bool ike_algs_allowed(const struct ike_sa *sa, const struct peer_cfg *pc)
 	return false;
 }
 
+/* sa, authenticated on conn cur, may go on with conn pc instead: the
+ * server authenticated with pc's certificate (seed 000's per-user conn
+ * has also= the Apple conn's leftid, a Windows client came in on the
+ * conn without it) or with cur's leftid, the client the same way, with
+ * algorithms pc allows */
+static bool may_switch(const struct ike_sa *sa, const struct peer_cfg *cur,
+                      const struct peer_cfg *pc)
+{
+	bool same_server = pc->cert ? cur->cert && X509_cmp(pc->cert, cur->cert) == 0
+	                            : !cur->cert && ident_eq(&pc->local_id, &cur->local_id);
+	return same_server && pc->conn->right.auth == cur->conn->right.auth &&
+	       pc->conn->right.auth2 == cur->conn->right.auth2 && ike_algs_allowed(sa, pc);
+}
+
 static void user_conn(struct ike_sa *sa)
 {
 	struct peer_cfg *cur = sa->cfg;
@@ -702,14 +716,7 @@ static void user_conn(struct ike_sa *sa)
 		if (pc == cur || pc->client || ident_is_any(&pc->remote_id))
 			continue;
 		ident_format(&pc->remote_id, t, sizeof(t));
-		/* the server authenticated with cur's certificate (seed 000's
-		 * per-user conn has also= the Apple conn's leftid, a Windows
-		 * client came in on the conn without it), or with cur's leftid */
-		bool same_server = pc->cert ? cur->cert && X509_cmp(pc->cert, cur->cert) == 0
-		                            : !cur->cert && ident_eq(&pc->local_id, &cur->local_id);
-		if (strcmp(t, sa->user) != 0 || !same_server ||
-		    pc->conn->right.auth != cur->conn->right.auth ||
-		    pc->conn->right.auth2 != cur->conn->right.auth2 || !ike_algs_allowed(sa, pc))
+		if (strcmp(t, sa->user) != 0 || !may_switch(sa, cur, pc))
 			continue;
 		log_info(LOG_CFG, "%s: user '%s' has a conn of its own: switching from conn '%s' to "
 		         "'%s'", ike_sa_tag(sa), sa->user, cur->name, pc->name);
@@ -718,12 +725,46 @@ static void user_conn(struct ike_sa *sa)
 	}
 }
 
+/* rightgroups=: a user outside the conn's groups goes on with the first
+ * other conn (in the order of the configuration) that fits the IKE_SA
+ * (for a client authenticated by EAP alone),
+ * accepts the client's identity and whose groups the user is in (or that
+ * has none), as strongSwan picks among its candidate conns once the peer
+ * is authenticated; false when there is none. Groups come from RADIUS
+ * (class_group, filter_id): any other user is in no group. */
+static bool group_conn(struct ike_sa *sa)
+{
+	struct peer_cfg *cur = sa->cfg;
+	const char *want = cur->conn->right.groups;
+	if (eap_radius_member(sa, want))
+		return true;
+	struct config *cfg = cur->owner;
+	/* only a client that proved itself by EAP alone: a certificate or PSK
+	 * was checked against cur's constraints only */
+	for (int i = 0; sa->kind == PEER_EAP && i < cfg->n_peers; i++) {
+		struct peer_cfg *pc = &cfg->peers[i];
+		if (pc == cur || pc->client || !may_switch(sa, cur, pc) ||
+		    !eap_radius_member(sa, pc->conn->right.groups) ||
+		    !(ident_is_any(&pc->remote_id) || ident_eq(&pc->remote_id, &sa->idi)))
+			continue;
+		log_info(LOG_CFG, "%s: '%s' is in none of conn '%s''s groups (%s): switching to "
+		         "conn '%s'", ike_sa_tag(sa), sa->user, cur->name, want, pc->name);
+		ike_sa_set_cfg(sa, pc);
+		return true;
+	}
+	log_err(LOG_CFG, "%s: '%s' is in none of conn '%s''s groups (%s), and no other conn "
+	        "takes the user", ike_sa_tag(sa), sa->user, cur->name, want);
+	return false;
+}
+
 /* the end of a successful IKE_AUTH: after our AUTH in w, the virtual IPs
  * (CP), the first CHILD_SA, MOBIKE and AUTH_LIFETIME notifies; the
  * IKE_SA is established and the response sent */
 static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, uint32_t msgid)
 {
 	user_conn(sa);
+	if (!group_conn(sa))
+		return auth_failed(d, sa, msgid, NULL, 0, "not a member of the conn's rightgroups");
 	enforce_unique(d, sa);
 	char why[300];
 	if (sa->radius && eap_radius_vips(d, sa, why, sizeof(why)) != 0)

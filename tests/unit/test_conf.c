@@ -382,6 +382,14 @@ static void syntax(void)
 	      strcmp(c->tun_name, "cygnet0") == 0 && c->n_files == 1 && strcmp(c->files[0], "x.conf") == 0);
 	ipsec_conf_free(c);
 
+	c = parse("conn g\n  rightgroups = admins, net ops\n  leftgroups=x\n  auto=add\n");
+	CHECK("rightgroups kept, leftgroups pending", c && c->n_conns == 1 &&
+	      streq_or_null(c->conns[0].right.groups, "admins, net ops") &&
+	      strcmp(pend_str(c->conns[0].pending, c->conns[0].n_pending), "leftgroups=x@3") == 0);
+	ipsec_conf_free(c);
+	CHECK("rightgroups empty element", fails("conn g\n  rightgroups=a,,b\n  auto=add\n",
+	      "x.conf:2: rightgroups: expected group names separated by commas"));
+
 	c = parse("conn a\n  left=%any\nconn b\n  auto=ignore\nconn c\n  auto=route\n");
 	CHECK("auto default ignore", c && c->n_conns == 1 && conn(c, "c") &&
 	      c->conns[0].autostart == AUTO_ROUTE && c->conns[0].auto_add &&

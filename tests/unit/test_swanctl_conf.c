@@ -361,7 +361,7 @@ static void mappings(void)
 	          "  } }\n"
 	          " }\n"
 	          " other { unique = no\n"
-	          "  remote { auth = pubkey }\n"
+	          "  remote { auth = pubkey\n groups = admins, ops }\n"
 	          "  remote2 { auth = eap-mschapv2\n eap_id = %any }\n"
 	          "  pools = p4, p6\n"
 	          "  rekey_time = 1h\n"
@@ -413,6 +413,7 @@ static void mappings(void)
 	CHECK("map: two pools, their dns", o && o->right.n_sourceip == 2 && o->right.n_dns == 2 &&
 	      o->right.sourceip[0].family == AF_INET && o->right.sourceip[1].family == AF_INET6);
 	CHECK("map: pool nbns pending", pending(o, "pools.p4.nbns", "198.18.0.2"));
+	CHECK("map: remote groups -> rightgroups", o && streq(o->right.groups, "admins, ops"));
 	CHECK("map: defaults: left/right %any, keyingtries 1", o && streq(o->left.host, "%any") &&
 	      streq(o->right.host, "%any") && o->keyingtries == 1 && o->autostart == AUTO_ADD);
 	CHECK("map: unique: strictest (keep) with a warning", c->uniqueids == UNIQUE_KEEP &&
