@@ -290,8 +290,10 @@ static void run_pair(struct daemon *d, const struct ike_sa *sa, const struct chi
 	put(&e, "PLUTO_PEER_CLIENT=%s", peer_client);
 	put(&e, "PLUTO_PEER_PORT=%s", peer_port);
 	put(&e, "PLUTO_PEER_PROTOCOL=%u", peer->ip_proto);
+	/* a name RADIUS did not confirm reaches scripts only as such */
+	char kb[sizeof(sa->user) + sizeof(IKE_SA_UNCONFIRMED_LEASE)];
 	if (sa->user[0])
-		put(&e, "PLUTO_XAUTH_ID=%s", sa->user);
+		put(&e, "PLUTO_XAUTH_ID=%s", ike_sa_lease_id(sa, kb, sizeof(kb)));
 	if (sa->has_vip4)
 		inet_ntop(AF_INET, sa->vip4, v4, sizeof(v4));
 	if (sa->has_vip6)

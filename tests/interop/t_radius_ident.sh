@@ -9,8 +9,8 @@
 #     Accept (FreeRADIUS's own default is to echo the outer one, which
 #     cygnet must take as the server's word: README "RADIUS"): connects, but the session is marked unconfirmed (status, log),
 #     does not replace alice's session (uniqueids=yes), and its address is
-#     leased under "outer-identity:alice", not alice's lease, and counted
-#     apart in the per-user metrics.
+#     leased under "outer-identity:alice", not alice's lease, counted
+#     apart in the per-user metrics and so named to updown scripts.
 #  3. FreeRADIUS set up as its inner-tunnel file documents (the inner
 #     User-Name copied into the Accept): alice over EAP-TTLS is confirmed
 #     and replaces session 1 (uniqueids=yes) but not the unconfirmed one.
@@ -52,6 +52,15 @@ client_ca ca && client_cert tls-client || { not_ok pki "client certificate"; exi
 radius_link || exit 1
 write_raddb "$T/raddb" ttls no-user-name users=alice
 start_radius
+# an updown script that notes the user name it is given
+mkdir -p "$T/updown"
+cat >"$T/updown/record" <<EOF
+#!/bin/sh
+echo "\$PLUTO_VERB \$PLUTO_PEER_CLIENT \$PLUTO_XAUTH_ID" >>$T/updown/log
+EOF
+chmod 755 "$T/updown/record"
+chmod 777 "$T/updown"
+SRV_EXTRA="leftupdown=$T/updown/record" \
 SRV_UNIQUEIDS=yes SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=radius_conf_hook start_server
 
 # 1. alice, EAP-MSCHAPv2: confirmed
@@ -88,6 +97,8 @@ check_log lease_alice "$T/leases.out" "$v1 .*[^:]alice"
 "$CTLBIN" -s "$T/srv/ctl.sock" metrics >"$T/metrics.out" 2>&1
 check_log metrics_apart "$T/metrics.out" '^cygnet_user_sessions\{user="outer-identity:alice"\} 1$'
 check_log metrics_alice "$T/metrics.out" '^cygnet_user_sessions\{user="alice"\} 1$'
+check_log updown_apart "$T/updown/log" "^up-client $v2/32 outer-identity:alice\$"
+check_log updown_alice "$T/updown/log" "^up-client $v1/32 alice\$"
 
 # 3. FreeRADIUS sends the inner User-Name: confirmed, and it replaces
 # the confirmed session 1 (uniqueids=yes), never the unconfirmed one
