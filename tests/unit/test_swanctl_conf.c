@@ -413,6 +413,8 @@ static void mappings(void)
 	CHECK("map: two pools, their dns", o && o->right.n_sourceip == 2 && o->right.n_dns == 2 &&
 	      o->right.sourceip[0].family == AF_INET && o->right.sourceip[1].family == AF_INET6);
 	CHECK("map: pool nbns pending", pending(o, "pools.p4.nbns", "198.18.0.2"));
+	CHECK("map: each range keeps its pool's name (Framed-Pool)", o &&
+	      streq(o->pool_name[0], "p4") && streq(o->pool_name[1], "p6"));
 	CHECK("map: defaults: left/right %any, keyingtries 1", o && streq(o->left.host, "%any") &&
 	      streq(o->right.host, "%any") && o->keyingtries == 1 && o->autostart == AUTO_ADD);
 	CHECK("map: unique: strictest (keep) with a warning", c->uniqueids == UNIQUE_KEEP &&
@@ -458,6 +460,8 @@ static void errors(void)
 		CHECK("map: pools = radius -> rightsourceip=%radius (with the other pools)",
 		      x && x->right.auth == AUTH_EAP_RADIUS && x->right.sourceip_radius &&
 		      x->right.n_sourceip == 1);
+		CHECK("map: %radius takes no name, p4's range keeps it", x &&
+		      streq(x->pool_name[0], "p4") && !x->pool_name[1][0]);
 		ipsec_conf_free(rc);
 		secrets_free(rs);
 	}
