@@ -8,8 +8,8 @@
 #    names the pool and the names that exist;
 #  - rita's Framed-IP-Address and Framed-IPv6-Address lie outside every
 #    pool: cygnetd adds host routes (/32, /128) to its TUN device, the LAN
-#    host reaches her (ping, 10 MB HTTP by hash through the tunnel), and
-#    the routes are gone once she disconnected;
+#    host reaches her (ping v4/v6, 10 MB HTTP by hash through the tunnel),
+#    an IKE rekey keeps the routes, and they are gone once she disconnected;
 #  - uniqueids=yes: dora is logged in; her second login, from a client
 #    whose Calling-Station-Id gets an unknown Framed-Pool, fails and leaves
 #    the first session up and passing traffic (no DELETE); a third login
@@ -104,6 +104,7 @@ lan_ping() {
 init
 setup_topology 9
 radius_link || exit 1
+ip -n "$(ns_lan)" route add 2001:db8:fffe::/64 via 2001:db8:2::1 || { not_ok topology "LAN route"; exit 1; }
 write_raddb "$T/raddb"
 write_users "$T/raddb"
 start_radius
@@ -139,9 +140,16 @@ if connect_ok 6 user=rita; then
 	check outside_route4 wait_for 5 srv_route 4 $RITA_IP
 	check outside_route6 wait_for 5 srv_route 6 $RITA_IP6
 	check outside_lan_pings_client lan_ping $RITA_IP
+	check outside_lan_pings_client6 lan_ping $RITA_IP6
 	check outside_client_pings_lan ping_lan 6 4
 	check outside_http4_10MB fetch_lan 6 4
 	check_log outside_route_logged "$SERVER_LOG" "host route $RITA_IP/32 via $SERVER_TUN"
+	# an IKE rekey keeps the routes
+	swanctl_c 6 --rekey --ike rw >/dev/null 2>&1
+	check outside_ike_rekeyed wait_for 10 grep -q 'IKE_SA rw\[[0-9]*\] rekeyed' "$T/c6/charon.log"
+	sleep 1
+	check outside_route4_after_rekey srv_route 4 $RITA_IP
+	check outside_lan_pings_after_rekey lan_ping $RITA_IP
 	swanctl_c 6 --terminate --ike rw >/dev/null 2>&1
 	check outside_route4_gone wait_for 10 no_srv_route 4 $RITA_IP
 	check outside_route6_gone wait_for 10 no_srv_route 6 $RITA_IP6
