@@ -634,18 +634,17 @@ static void drop_vips(struct ike_sa *sa)
 	sa->pool4 = sa->pool6 = NULL;
 }
 
-/* Framed-Pool for family: an address of the pool it names. 0 taken (or
- * the name has no pool of this family: *none set), -1 with why. */
-static int take_from_pool(struct ike_sa *sa, const char *name, int family, bool *none,
-                          char *why, size_t whylen)
+/* Framed-Pool for family: an address of the pool it names. 0 taken, or
+ * nothing when the name has no pool of this family (the conn's pool
+ * serves it); -1 with why. */
+static int take_from_pool(struct ike_sa *sa, const char *name, int family, char *why,
+                          size_t whylen)
 {
 	const struct config *cfg = sa->cfg->owner;
 	int w = 0;
 	struct pool *p = config_pool_named(cfg, name, family, &w);
-	if (!p && w == CFG_POOL_FAMILY) {
-		*none = true;
+	if (!p && w == CFG_POOL_FAMILY)
 		return 0;
-	}
 	if (!p) {
 		char names[512];
 		config_pool_names(cfg, names, sizeof(names));
@@ -689,17 +688,17 @@ int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whyle
 	}
 	/* Framed-Pool for the families Framed-IP(v6)-Address left open
 	 * (RFC 2869 §5.18: a Framed-IP-Address wins) */
-	bool none = false, asked = false;
+	bool asked = false;
 	if (s->framed_pool[0] && sa->want_vip4 && !sa->has_vip4) {
 		asked = true;
-		if (take_from_pool(sa, s->framed_pool, AF_INET, &none, why, whylen) != 0) {
+		if (take_from_pool(sa, s->framed_pool, AF_INET, why, whylen) != 0) {
 			drop_vips(sa);
 			return -2;
 		}
 	}
 	if (s->framed_pool[0] && sa->want_vip6 && !sa->has_vip6) {
 		asked = true;
-		if (take_from_pool(sa, s->framed_pool, AF_INET6, &none, why, whylen) != 0) {
+		if (take_from_pool(sa, s->framed_pool, AF_INET6, why, whylen) != 0) {
 			drop_vips(sa);
 			return -2;
 		}
