@@ -18,6 +18,7 @@
 #include "conf/proposal.h"
 
 #define CONF_MAX_NETS 16
+#define CONF_POOL_NAME_MAX 64   /* a swanctl pool name, NUL included */
 
 struct conf_net {          /* a subnet: leftsubnet, rightsubnet */
 	int family;            /* AF_INET / AF_INET6 */
@@ -163,6 +164,10 @@ struct conf_conn {
 	/* swanctl.conf send_certreq = no: send no CERTREQ payloads (ipsec.conf
 	 * has no such keyword: always false there) */
 	bool no_certreq;
+	/* swanctl.conf: the pools section's name of each right.sourceip[i]
+	 * ("" for none; ipsec.conf: always "", its pools are named after the
+	 * conn), for RADIUS's Framed-Pool (src/config.h, config_pool_named) */
+	char pool_name[CONF_MAX_NETS][CONF_POOL_NAME_MAX];
 };
 
 #define CONF_MTU_DEFAULT 1390      /* README "MTU and MSS": ESP of the worst default suite over IPv6 in 1500 */

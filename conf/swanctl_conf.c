@@ -43,6 +43,9 @@ struct xlat {
 /* what a conn gets after conf/ipsec_conf.c built it */
 struct extra {
 	bool no_certreq;
+	/* pools = a, b: the name of each rightsourceip range, in order */
+	char pool_name[CONF_MAX_NETS][CONF_POOL_NAME_MAX];
+	int n_pool_name;
 	struct conf_pending *pend;
 	int n_pend;
 };
@@ -931,6 +934,28 @@ static int actions(struct cx *c)
 	return emit_gen(c, "dpdaction", "clear", c->dpd_delay);
 }
 
+/* the ranges of a pool's addrs (as cv_sourceip_list reads them, in order)
+ * carry its name, for RADIUS's Framed-Pool; a name too long for
+ * CONF_POOL_NAME_MAX is not recorded (no Framed-Pool can name it). -1
+ * when the conn has more ranges than rightsourceip takes. */
+static int name_ranges(struct cx *c, const char *name, const char *addrs)
+{
+	struct extra *e = &c->T->ext[c->ext_idx];
+	struct conf_range r[CONF_MAX_NETS];
+	int n = 0;
+	bool cfg = false;
+	char why[256];
+	if (cv_sourceip_list(addrs, r, &n, &cfg, why, sizeof(why)) < 0)
+		return 0;   /* refused where rightsourceip is read */
+	for (int i = 0; i < n; i++) {
+		if (e->n_pool_name == CONF_MAX_NETS)
+			return -1;
+		snprintf(e->pool_name[e->n_pool_name++], CONF_POOL_NAME_MAX, "%s",
+		         strlen(name) < CONF_POOL_NAME_MAX ? name : "");
+	}
+	return 0;
+}
+
 /* pools = a, b: their addrs and dns, checked where the pools are written */
 static int pools(struct cx *c)
 {
@@ -964,9 +989,12 @@ static int pools(struct cx *c)
 			snprintf(pp, sizeof(pp), "pools.%s", p->name);
 			if (!a->value || !*a->value)
 				continue;   /* checked by check_pools() */
-			if (strcmp(a->name, "addrs") == 0)
+			if (strcmp(a->name, "addrs") == 0) {
 				pi += (size_t)snprintf(ips + pi, pi < sizeof(ips) ? sizeof(ips) - pi : 0,
 				                       "%s%s", pi ? "," : "", a->value);
+				if (name_ranges(c, p->name, a->value) < 0)
+					return bad(c->T, kv, c->path, "more than %d pools", CONF_MAX_NETS);
+			}
 			else if (strcmp(a->name, "dns") == 0)
 				pd += (size_t)snprintf(dns + pd, pd < sizeof(dns) ? sizeof(dns) - pd : 0,
 				                       "%s%s", pd ? "," : "", a->value);
@@ -1163,6 +1191,8 @@ static int finish_conns(struct tr *T, struct ipsec_conf *conf)
 			             e->pend[j].file, e->pend[j].line) < 0)
 				return oom(T, e->pend[j].file, e->pend[j].line);
 		c->no_certreq = e->no_certreq;
+		for (int j = 0; j < e->n_pool_name && j < c->right.n_sourceip; j++)
+			memcpy(c->pool_name[j], e->pool_name[j], CONF_POOL_NAME_MAX);
 		/* send_certreq = no on a conn that sends CERTREQs (a client) */
 		if (e->no_certreq && conf_host_is_specific(c->right.host) &&
 		    add_pend(&c->pending, &c->n_pending, "send_certreq", "no", c->file, c->line) < 0)

@@ -14,6 +14,7 @@
 #include "crypto/sig.h"
 #include "conf/conf_files.h"
 #include "conf/conf_util.h"
+#include "conf/conf_values.h"
 #include "conf/swanctl_conf.h"
 #include "src/config.h"
 #include "src/log.h"
@@ -58,6 +59,120 @@ static struct pool *pool_for(struct config *cfg, const struct conf_range *r)
 	if (p)
 		cfg->pools[cfg->n_pools++] = p;
 	return p;
+}
+
+/* ---- pools by name (RADIUS's Framed-Pool) ---- */
+
+/* the name of pc's rightsourceip range i: swanctl's pool section, or the
+ * conn's own name (ipsec.conf) */
+static const char *range_label(const struct config *cfg, const struct peer_cfg *pc, int i)
+{
+	if (cfg->conf->swanctl)
+		return pc->conn->pool_name[i];
+	return pc->conn->name;
+}
+
+static struct pool *range_pool(const struct peer_cfg *pc, int i)
+{
+	return pc->conn->right.sourceip[i].family == AF_INET ? pc->pool4 : pc->pool6;
+}
+
+/* some conn for any client uses p */
+static bool pool_shared(const struct config *cfg, const struct pool *p)
+{
+	for (int i = 0; i < cfg->n_peers; i++) {
+		const struct peer_cfg *pc = &cfg->peers[i];
+		if (!pc->client && (pc->pool4 == p || pc->pool6 == p) && ident_is_any(&pc->remote_id))
+			return true;
+	}
+	return false;
+}
+
+struct pool *config_pool_named(const struct config *cfg, const char *name, int family,
+                               int *why)
+{
+	struct pool *found = NULL;
+	bool named = false, fam = false;
+	for (int i = 0; i < cfg->n_peers && !found; i++) {
+		const struct peer_cfg *pc = &cfg->peers[i];
+		for (int k = 0; !pc->client && k < pc->conn->right.n_sourceip; k++) {
+			struct pool *p = range_pool(pc, k);
+			const char *l = range_label(cfg, pc, k);
+			if (!p || !*l || strcmp(l, name) != 0)
+				continue;
+			named = true;
+			if (pool_family(p) != family)
+				continue;
+			fam = true;
+			if (pool_shared(cfg, p)) {
+				found = p;
+				break;
+			}
+		}
+	}
+	/* the range as written: exactly one range, the pool of that range */
+	struct conf_range r[CONF_MAX_NETS];
+	int n = 0;
+	bool c = false;
+	char e[256], text[128];
+	if (!found && !named && strchr(name, '%') == NULL &&
+	    cv_sourceip_list(name, r, &n, &c, e, sizeof(e)) == 0 && n == 1 && !c) {
+		range_name(&r[0], text, sizeof(text));
+		for (int i = 0; i < cfg->n_pools; i++) {
+			if (strcmp(pool_name(cfg->pools[i]), text) != 0)
+				continue;
+			named = true;
+			if (pool_family(cfg->pools[i]) != family)
+				continue;
+			fam = true;
+			if (pool_shared(cfg, cfg->pools[i]))
+				found = cfg->pools[i];
+		}
+	}
+	if (!found && why)
+		*why = !named ? CFG_POOL_UNKNOWN : !fam ? CFG_POOL_FAMILY : CFG_POOL_PRIVATE;
+	return found;
+}
+
+void config_pool_names(const struct config *cfg, char *out, size_t outlen)
+{
+	size_t used = 0;
+	bool cut = false;
+	if (!outlen)
+		return;
+	out[0] = '\0';
+	for (int i = 0; i < cfg->n_peers; i++) {
+		const struct peer_cfg *pc = &cfg->peers[i];
+		for (int k = 0; !pc->client && k < pc->conn->right.n_sourceip; k++) {
+			struct pool *p = range_pool(pc, k);
+			const char *l = range_label(cfg, pc, k);
+			if (!p || !*l || !pool_shared(cfg, p))
+				continue;
+			/* once per name */
+			bool seen = false;
+			for (int j = 0; j <= i && !seen; j++) {
+				const struct peer_cfg *q = &cfg->peers[j];
+				for (int m = 0; !q->client && m < q->conn->right.n_sourceip && !seen; m++) {
+					if (j == i && m >= k)
+						break;
+					seen = range_pool(q, m) && pool_shared(cfg, range_pool(q, m)) &&
+					       strcmp(range_label(cfg, q, m), l) == 0;
+				}
+			}
+			if (seen)
+				continue;
+			size_t need = strlen(l) + (used ? 2 : 0);
+			if (used + need + 4 >= outlen) {
+				cut = true;
+				continue;
+			}
+			used += (size_t)snprintf(out + used, outlen - used, "%s%s", used ? ", " : "", l);
+		}
+	}
+	if (cut && used + 4 < outlen)
+		snprintf(out + used, outlen - used, "...");
+	else if (!used)
+		snprintf(out, outlen, "none");
 }
 
 /* appends src's proposals to dst (up to PROP_MAX) */

@@ -125,6 +125,26 @@ void config_ref(struct config *cfg);
  * overlapping pools are logged at load (they may hand out one address
  * twice, as in strongSwan). */
 void config_adopt_pools(struct config *cfg, struct config *old);
+/* RADIUS's Framed-Pool (RFC 2869 attribute 88): the pool named name for
+ * family (AF_INET/AF_INET6), as strongSwan names its in-memory pools:
+ *  - ipsec.conf: a conn's rightsourceip pools carry the conn's name;
+ *  - swanctl.conf: the pools section's NAME of `pools { NAME { addrs } }`
+ *    (only pools some connection's `pools =` uses exist as pools);
+ *  - either: the pool's range as written, one CIDR, address or "a-b"
+ *    range ("10.10.0.0/24" names the pool of exactly that range).
+ * Only pools shared by clients may be picked: a pool some conn with
+ * rightid=%any (any client) uses. A pool only conns for one identity use
+ * (seed 000's "static-ip-for-putin") holds that user's own address and is
+ * never handed to somebody else by RADIUS.
+ * Returns the pool, or NULL with *why: CFG_POOL_UNKNOWN (no pool of that
+ * name at all), CFG_POOL_FAMILY (the name has no pool of family),
+ * CFG_POOL_PRIVATE (only per-identity conns use it). */
+enum { CFG_POOL_UNKNOWN = 1, CFG_POOL_FAMILY, CFG_POOL_PRIVATE };
+struct pool *config_pool_named(const struct config *cfg, const char *name, int family,
+                               int *why);
+/* the names config_pool_named knows (shared pools only), ", "-separated
+ * into out (truncated with "..."), for log lines; "none" when there is none */
+void config_pool_names(const struct config *cfg, char *out, size_t outlen);
 /* every configuration of cfg's set (cfg's daemon's current one and those
  * its established IKE_SAs still hold), linked by live_next */
 struct config *config_live(const struct config *cfg);

@@ -11,6 +11,7 @@
 #include "src/daemon.h"
 #include "src/eap_radius.h"
 #include "src/eap_srv.h"
+#include "src/helper.h"
 #include "src/ike_msg.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
@@ -645,10 +646,13 @@ static void on_answer(void *arg, const struct radc_answer *a)
 
 /* ---- after the Accept ---- */
 
+/* another IKE_SA holds a as its virtual IP; the sessions sa replaces
+ * once it is established (uniqueids) hold nothing */
 static bool vip_in_use(struct daemon *d, const struct ike_sa *sa, int family, const uint8_t *a)
 {
 	for (const struct ike_sa *o = d->sas; o; o = o->next) {
-		if (o == sa || o->state == IKE_S_DEAD || o->state == IKE_S_REKEYED)
+		if (o == sa || o->state == IKE_S_DEAD || o->state == IKE_S_REKEYED ||
+		    ike_auth_replaces(d, sa, o))
 			continue;
 		if (family == AF_INET && o->has_vip4 && memcmp(o->vip4, a, 4) == 0)
 			return true;
@@ -717,8 +721,8 @@ static int take_vip(struct daemon *d, struct ike_sa *sa, int family, const uint8
 		}
 	} else {
 		p = NULL;
-		log_info(LOG_IKE, "%s: %s from RADIUS is outside conn '%s''s pools: it reaches the "
-		         "client only where the TUN device routes it", ike_sa_tag(sa), t, sa->cfg->name);
+		log_info(LOG_IKE, "%s: %s from RADIUS is outside conn '%s''s pools: routed to the "
+		         "TUN device while the session lasts", ike_sa_tag(sa), t, sa->cfg->name);
 	}
 	if (family == AF_INET) {
 		memcpy(sa->vip4, a, 4);
@@ -732,24 +736,135 @@ static int take_vip(struct daemon *d, struct ike_sa *sa, int family, const uint8
 	return 0;
 }
 
+/* gives back what eap_radius_vips took */
+static void drop_vips(struct ike_sa *sa)
+{
+	if (sa->has_vip4 && sa->pool4)
+		pool_release(sa->pool4, sa->vip4);
+	if (sa->has_vip6 && sa->pool6)
+		pool_release(sa->pool6, sa->vip6);
+	sa->has_vip4 = sa->has_vip6 = false;
+	sa->pool4 = sa->pool6 = NULL;
+}
+
+/* Framed-Pool for family: an address of the pool it names. 0 taken, or
+ * nothing when the name has no pool of this family (the conn's pool
+ * serves it); -1 with why. */
+static int take_from_pool(struct ike_sa *sa, const char *name, int family, char *why,
+                          size_t whylen)
+{
+	const struct config *cfg = sa->cfg->owner;
+	int w = 0;
+	struct pool *p = config_pool_named(cfg, name, family, &w);
+	if (!p && w == CFG_POOL_FAMILY)
+		return 0;
+	if (!p) {
+		char names[512];
+		config_pool_names(cfg, names, sizeof(names));
+		if (w == CFG_POOL_PRIVATE)
+			snprintf(why, whylen, "RADIUS's Framed-Pool '%s' is the address of one identity's "
+			         "conn, not a shared pool (shared pools: %s)", name, names);
+		else
+			snprintf(why, whylen, "RADIUS's Framed-Pool '%s' names no pool (pools: %s)", name,
+			         names);
+		return -1;
+	}
+	uint8_t *out = family == AF_INET ? sa->vip4 : sa->vip6;
+	if (pool_acquire(p, sa->user, out) != 0) {
+		snprintf(why, whylen, "RADIUS's Framed-Pool '%s' (%s) is exhausted", name, pool_name(p));
+		return -1;
+	}
+	if (family == AF_INET) {
+		sa->has_vip4 = true;
+		sa->pool4 = p;
+	} else {
+		sa->has_vip6 = true;
+		sa->pool6 = p;
+	}
+	char t[INET6_ADDRSTRLEN];
+	inet_ntop(family, out, t, sizeof(t));
+	log_info(LOG_IKE, "%s: %s from pool '%s' (%s), RADIUS's Framed-Pool", ike_sa_tag(sa), t,
+	         name, pool_name(p));
+	return 0;
+}
+
 int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whylen)
 {
 	struct radius_sess *s = sa->radius;
 	if (!s || !sa->cfg->conn->right.sourceip_radius)
 		return 0;
-	if (s->framed_pool[0])
-		log_info(LOG_IKE, "%s: Framed-Pool '%s': cygnet's pools have no names, conn '%s''s "
-		         "rightsourceip pool serves", ike_sa_tag(sa), s->framed_pool, sa->cfg->name);
 	if (s->ip4 && sa->want_vip4 && take_vip(d, sa, AF_INET, s->addr4, why, whylen) != 0)
 		return -1;
 	if (s->ip6 && sa->want_vip6 && take_vip(d, sa, AF_INET6, s->addr6, why, whylen) != 0) {
-		if (sa->has_vip4 && sa->pool4)
-			pool_release(sa->pool4, sa->vip4);
-		sa->has_vip4 = false;
-		sa->pool4 = NULL;
+		drop_vips(sa);
 		return -1;
 	}
+	/* Framed-Pool for the families Framed-IP(v6)-Address left open
+	 * (RFC 2869 §5.18: a Framed-IP-Address wins) */
+	bool asked = false;
+	if (s->framed_pool[0] && sa->want_vip4 && !sa->has_vip4) {
+		asked = true;
+		if (take_from_pool(sa, s->framed_pool, AF_INET, why, whylen) != 0) {
+			drop_vips(sa);
+			return -2;
+		}
+	}
+	if (s->framed_pool[0] && sa->want_vip6 && !sa->has_vip6) {
+		asked = true;
+		if (take_from_pool(sa, s->framed_pool, AF_INET6, why, whylen) != 0) {
+			drop_vips(sa);
+			return -2;
+		}
+	}
+	if (asked && !sa->has_vip4 && !sa->has_vip6) {
+		/* a name that exists, but has no pool of any family the client
+		 * asked for: the operator's choice cannot be honoured */
+		snprintf(why, whylen, "RADIUS's Framed-Pool '%s' has no pool of the address family "
+		         "the client asked for", s->framed_pool);
+		return -2;
+	}
 	return 0;
+}
+
+void eap_radius_routes(struct daemon *d, struct ike_sa *sa)
+{
+	struct radius_sess *s = sa->radius;
+	if (!s)
+		return;
+	if (sa->has_vip4 && !sa->pool4 && !s->route4 &&
+	    helper_host_route(d, true, AF_INET, sa->vip4) == 0) {
+		s->route4 = true;
+		memcpy(s->rt4, sa->vip4, 4);
+	}
+	if (sa->has_vip6 && !sa->pool6 && !s->route6 &&
+	    helper_host_route(d, true, AF_INET6, sa->vip6) == 0) {
+		s->route6 = true;
+		memcpy(s->rt6, sa->vip6, 16);
+	}
+}
+
+/* another live session routes the same address (a login that replaced
+ * this one and got the same address from RADIUS): the route stays */
+static bool route_held(const struct ike_sa *sa, int family, const uint8_t *a)
+{
+	for (const struct ike_sa *o = sa->d->sas; o; o = o->next) {
+		const struct radius_sess *r = o->radius;
+		if (o == sa || !r || o->state == IKE_S_DEAD)
+			continue;
+		if (family == AF_INET ? r->route4 && memcmp(r->rt4, a, 4) == 0
+		                      : r->route6 && memcmp(r->rt6, a, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void unroute(struct ike_sa *sa, struct radius_sess *s)
+{
+	if (s->route4 && !route_held(sa, AF_INET, s->rt4))
+		helper_host_route(sa->d, false, AF_INET, s->rt4);
+	if (s->route6 && !route_held(sa, AF_INET6, s->rt6))
+		helper_host_route(sa->d, false, AF_INET6, s->rt6);
+	s->route4 = s->route6 = false;
 }
 
 int eap_radius_dns(const struct ike_sa *sa, struct conf_addr *out, int max)
@@ -814,6 +929,7 @@ void eap_radius_sess_free(struct ike_sa *sa)
 	struct radius_sess *s = sa->radius;
 	if (!s)
 		return;
+	unroute(sa, s);
 	if (s->end_timer)
 		event_free(s->end_timer);
 	OPENSSL_cleanse(s, sizeof(*s));

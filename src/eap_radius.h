@@ -66,6 +66,10 @@ struct radius_sess {
 	bool ip4_nas;                      /* 255.255.255.254/.255: the NAS (a pool) chooses */
 	uint8_t addr4[4], addr6[16];
 	char framed_pool[64];              /* Framed-Pool, "" without one */
+	/* a host route through the TUN device for the virtual IP RADIUS gave
+	 * outside every pool (eap_radius_routes), removed with the session */
+	bool route4, route6;
+	uint8_t rt4[4], rt6[16];
 	struct conf_addr dns[RADIUS_MAX_DNS];  /* MS-Primary/Secondary-DNS-Server, */
 	int n_dns;                             /* DNS-Server-IPv6-Address */
 	struct event *end_timer;           /* Session-Timeout */
@@ -107,11 +111,30 @@ void ike_auth_eap_answer(struct daemon *d, struct ike_sa *sa, uint32_t msgid,
 
 /* The virtual IPs RADIUS gave sa (conns with rightsourceip=%radius),
  * taken before the pools are asked: each must not be the server's own
- * address nor a virtual IP of another IKE_SA; one inside the conn's pool
+ * address nor a virtual IP of another IKE_SA (the sessions sa replaces,
+ * ike_auth_replaces, count as holding none); one inside the conn's pool
  * is taken from it (the pool never hands it to anyone else meanwhile).
- * Sets sa->has_vip4/6 (and sa->pool4/6 for pool addresses). 0, or -1 with
- * a reason in why (the login is refused). */
+ * Then Framed-Pool (RFC 2869) for each family the client asked for and
+ * Framed-IP(v6)-Address did not give: an address of the pool it names
+ * (config_pool_named in src/config.h); a name without a pool of that
+ * family leaves it to the conn's pool, unless it has a pool of none of
+ * them. Sets sa->has_vip4/6 (and sa->pool4/6 for pool addresses).
+ * 0; -1 with a reason in why when RADIUS's address is unusable (the login
+ * is refused: AUTHENTICATION_FAILED); -2 with a reason when the Framed-Pool
+ * names no usable pool or its pool is exhausted (INTERNAL_ADDRESS_FAILURE,
+ * never a silent fallback to another pool). Nothing is held on failure. */
 int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whylen);
+/* sa's addresses are final (the session will be established): a host
+ * route through the TUN device (helper_host_route) for each virtual IP
+ * RADIUS gave outside every pool, so that replies reach the client; it is
+ * removed when the session ends (eap_radius_sess_free), kept through a
+ * rekey (eap_radius_move), and kept when another session routes the same
+ * address (a later login of the same user that replaced this one). */
+void eap_radius_routes(struct daemon *d, struct ike_sa *sa);
+/* Implemented by src/ike_auth.c: o is one of the sessions sa replaces
+ * once it is established (uniqueids=yes/replace, or INITIAL_CONTACT with
+ * uniqueids=no) */
+bool ike_auth_replaces(struct daemon *d, const struct ike_sa *sa, const struct ike_sa *o);
 /* The DNS servers for sa's CP reply: RADIUS's, when it sent any (they
  * replace rightdns); the count written to out (0: use the conn's). */
 /* true when the session is a member of one of groups (rightgroups=: a

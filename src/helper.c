@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <linux/rtnetlink.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -25,6 +26,7 @@
 #include "src/helper.h"
 #include "src/helper_int.h"
 #include "src/log.h"
+#include "src/natd.h"
 #include "src/pool.h"
 #include "src/privs.h"
 #include "src/updown.h"
@@ -40,6 +42,16 @@ enum frame_type {
 	F_CLIENT_NET,       /* daemon → helper: a struct client_net */
 	F_CLIENT_NET_DONE,  /* helper → daemon: 1 byte (1 = done, 0 = failed),
 	                       then the reason (no NUL) */
+	F_HOST_ROUTE,       /* daemon → helper: struct host_route_req; no answer
+	                       (the helper logs what it did) */
+};
+
+/* a host route through the TUN device for a virtual IP RADIUS gave
+ * outside every pool (helper_host_route) */
+struct host_route_req {
+	uint8_t add;        /* 1 add, 0 remove */
+	uint8_t v6;         /* 0 IPv4 (addr[0..3]), 1 IPv6 */
+	uint8_t addr[16];
 };
 
 struct frame_hdr {
@@ -375,6 +387,25 @@ int helper_client_net(struct daemon *d, const struct client_net *n, helper_clien
 	return 0;
 }
 
+int helper_host_route(struct daemon *d, bool add, int family, const uint8_t *addr)
+{
+	(void)d;
+	struct host_route_req q;
+	memset(&q, 0, sizeof(q));
+	q.add = add;
+	q.v6 = family == AF_INET6;
+	memcpy(q.addr, addr, q.v6 ? 16 : 4);
+	struct evbuffer_iovec part = { &q, sizeof(q) };
+	if (send_frame(F_HOST_ROUTE, &part, 1) != 0) {
+		char t[INET6_ADDRSTRLEN];
+		inet_ntop(family, addr, t, sizeof(t));
+		log_err(LOG_TUN, "host route for %s not %s: %s", t, add ? "added" : "removed",
+		        H.bev ? "out of memory" : "the privileged helper is gone");
+		return -1;
+	}
+	return 0;
+}
+
 int helper_write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -456,10 +487,23 @@ static struct {
 	int link_fd;
 	unsigned ifindex;
 	bool link_down;
+	bool radius_vips;           /* host routes may be asked for */
+	struct host_route_req *hr;  /* the host routes added (add = 1) */
+	int n_hr;
 } P = { .out = -1, .fd = -1, .link_fd = -1 };
+
+/* a loaded configuration takes virtual IPs from RADIUS: only then are
+ * host routes added */
+static void allow_host_routes(const struct config *cfg)
+{
+	for (int i = 0; i < cfg->n_peers; i++)
+		if (cfg->peers[i].conn->right.sourceip_radius)
+			P.radius_vips = true;
+}
 
 static void allow_commands(const struct config *cfg)
 {
+	allow_host_routes(cfg);
 	for (int i = 0; i < cfg->n_peers; i++) {
 		const char *c = cfg->peers[i].conn->left.updown;
 		bool known = !c;
@@ -767,6 +811,99 @@ static void do_client_net(int fd, const uint8_t *p, uint32_t len)
 	reply(fd, F_CLIENT_NET_DONE, out, 1 + wl);
 }
 
+/* ---- host routes for RADIUS's addresses outside the pools ---- */
+
+#define HOST_ROUTES_MAX 65536
+
+static int find_host_route(const struct host_route_req *q)
+{
+	for (int i = 0; i < P.n_hr; i++)
+		if (P.hr[i].v6 == q->v6 && memcmp(P.hr[i].addr, q->addr, q->v6 ? 16 : 4) == 0)
+			return i;
+	return -1;
+}
+
+/* One F_HOST_ROUTE. Added only when a loaded configuration has
+ * rightsourceip=%radius, for a unicast address that is none of the
+ * host's own (nor a broadcast address of one of its links), at most
+ * HOST_ROUTES_MAX of them; removed only when this helper added it. */
+static void do_host_route(const uint8_t *p, uint32_t len)
+{
+	struct host_route_req q;
+	char t[INET6_ADDRSTRLEN] = "?", why[256];
+	if (len != sizeof(q)) {
+		log_err(LOG_TUN, "helper: host route request of %u bytes ignored", len);
+		return;
+	}
+	memcpy(&q, p, sizeof(q));
+	if (q.add > 1 || q.v6 > 1) {
+		log_err(LOG_TUN, "helper: malformed host route request ignored");
+		return;
+	}
+	int family = q.v6 ? AF_INET6 : AF_INET, plen = q.v6 ? 128 : 32;
+	if (!q.v6)
+		memset(q.addr + 4, 0, 12);
+	inet_ntop(family, q.addr, t, sizeof(t));
+	int i = find_host_route(&q);
+	if (!q.add) {
+		if (i < 0)
+			return;
+		if (tun_route_del(P.tun, family, q.addr, plen) != 0)
+			log_err(LOG_TUN, "helper: host route %s/%d via %s was gone already", t, plen, P.tun);
+		else
+			log_info(LOG_TUN, "host route %s/%d via %s removed", t, plen, P.tun);
+		P.hr[i] = P.hr[--P.n_hr];
+		return;
+	}
+	if (i >= 0)
+		return;
+	struct tun_route rt;
+	const char *no = NULL;
+	if (!P.radius_vips)
+		no = "no conn takes virtual IPs from RADIUS";
+	else if (P.n_hr >= HOST_ROUTES_MAX)
+		no = "too many host routes";
+	else if (!addr_unicast(family, q.addr))
+		no = "not a unicast address";
+	else if (tun_route_get(family, q.addr, &rt, why, sizeof(why)) == 0 &&
+	         rt.type != RTN_UNICAST && rt.type != RTN_UNREACHABLE &&
+	         rt.type != RTN_BLACKHOLE && rt.type != RTN_PROHIBIT)
+		no = "the host's own or a broadcast address";
+	if (no) {
+		log_err(LOG_TUN, "helper: no host route for %s via %s: %s", t, P.tun, no);
+		return;
+	}
+	if (tun_route_add(P.tun, family, q.addr, plen, why, sizeof(why)) != 0) {
+		log_err(LOG_TUN, "helper: host route %s/%d via %s: %s", t, plen, P.tun, why);
+		return;
+	}
+	if (P.n_hr % 64 == 0) {
+		struct host_route_req *n = realloc(P.hr, (size_t)(P.n_hr + 64) * sizeof(*n));
+		if (!n) {
+			tun_route_del(P.tun, family, q.addr, plen);
+			log_err(LOG_TUN, "helper: host route %s: out of memory", t);
+			return;
+		}
+		P.hr = n;
+	}
+	P.hr[P.n_hr++] = q;
+	log_info(LOG_TUN, "host route %s/%d via %s", t, plen, P.tun);
+}
+
+/* the TUN device is up again (1), or the helper exits (0) */
+static int host_routes_again(bool add)
+{
+	int n = 0;
+	char why[256];
+	for (int i = 0; i < P.n_hr; i++) {
+		int family = P.hr[i].v6 ? AF_INET6 : AF_INET, plen = P.hr[i].v6 ? 128 : 32;
+		if (add ? tun_route_add(P.tun, family, P.hr[i].addr, plen, why, sizeof(why)) == 0
+		        : tun_route_del(P.tun, family, P.hr[i].addr, plen) == 0)
+			n++;
+	}
+	return n;
+}
+
 /* Setting the TUN device down removes the routes through it (IPv4 and
  * IPv6 alike); when it is up again, add the pool routes back (adding an
  * existing route is not an error). */
@@ -782,6 +919,9 @@ static void restore_routes(void)
 			log_err(LOG_TUN, "helper: %s", err);
 	}
 	int cn = helper_net_restore(&total);
+	if (P.n_hr)
+		log_err(LOG_TUN, "TUN %s is up again: %d of %d host routes of RADIUS addresses "
+		        "restored", P.tun, host_routes_again(true), P.n_hr);
 	if (total)
 		log_err(LOG_TUN, "TUN %s is up again: %d of %d pool routes and %d of %d client "
 		        "addresses and routes restored", P.tun, n, n_routes, cn, total);
@@ -875,6 +1015,8 @@ static void helper_main(int fd)
 					do_reload(fd);
 				else if (h.type == F_CLIENT_NET)
 					do_client_net(fd, p, h.len);
+				else if (h.type == F_HOST_ROUTE)
+					do_host_route(p, h.len);
 				off += sizeof(h) + h.len;
 			}
 			memmove(in, in + off, have - off);
@@ -886,6 +1028,7 @@ static void helper_main(int fd)
 	free(in);
 	P.fd = -1;
 	helper_net_cleanup();
+	host_routes_again(false);   /* the device may outlive the daemon (made by hand) */
 	_exit(0);
 }
 

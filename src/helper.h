@@ -5,7 +5,7 @@
  * CAP_NET_ADMIN, CAP_NET_RAW, CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH,
  * also as the bounding set; started without root: CAP_NET_ADMIN, passed on
  * to scripts as an ambient capability), sets no_new_privs, and does only
- * three things, asked over a socketpair:
+ * four things, asked over a socketpair:
  *
  *  - run a leftupdown command with PLUTO_* variables: only a command
  *    that a loaded configuration names, only variables named PLUTO_*, one
@@ -16,7 +16,9 @@
  *  - the client's network (cygnet as an IKEv2 client, helper_client_net):
  *    the virtual IPs on the TUN device, the conn's remote subnets routed
  *    through it, a host route keeping the VPN server outside the tunnel,
- *    DNS servers through resolvconf; and exactly that removed again.
+ *    DNS servers through resolvconf; and exactly that removed again;
+ *  - host routes through the TUN device for virtual IPs RADIUS gave
+ *    outside every pool (helper_host_route).
  *
  * It never opens a path it was sent. It ignores SIGTERM/SIGINT/SIGHUP:
  * when the daemon closes its end it finishes the queued scripts (the
@@ -46,6 +48,15 @@ int helper_start(struct daemon *d, struct config *cfg, char *err, size_t errlen)
 /* Adds a route through the TUN device for every pool of cfg that has
  * none yet (the daemon at start, the helper at a reload). 0 or -1. */
 int helper_add_routes(const struct config *cfg, const char *tun, char *err, size_t errlen);
+
+/* A host route (/32, /128) through the TUN device for addr, a virtual
+ * IP RADIUS gave outside every pool (add), or its removal. Nothing is
+ * answered: the helper logs what it did. It adds one only while a loaded
+ * configuration has rightsourceip=%radius, for a unicast address that is
+ * not the host's own, up to 65536; it removes only routes it added, puts
+ * them back when the TUN device comes up again, and removes them all when
+ * it exits. 0, or -1 (logged) when the request could not be sent. */
+int helper_host_route(struct daemon *d, bool add, int family, const uint8_t *addr);
 
 /* Hands the helper a run of command with env (n entries "PLUTO_...=value");
  * 0, or -1 (logged) when the helper is gone. The helper answers each run,

@@ -576,22 +576,95 @@ static bool kept_elsewhere(struct daemon *d, const struct ike_sa *sa)
 /* Uniqueness is by what RFC 7296 §2.15 calls the identity: the EAP user.
  * uniqueids=yes/replace: the user's older sessions go. uniqueids=no: only
  * when the client says INITIAL_CONTACT, and only its own older sessions
- * (same address: a device that restarted); never: nothing */
-static void enforce_unique(struct daemon *d, struct ike_sa *sa)
+ * (same address: a device that restarted); never: nothing.
+ * replaced_by: o is one of the sessions sa replaces (enforce_unique's
+ * matching, also asked before sa's addresses are taken) */
+static bool replaced_by(struct daemon *d, const struct ike_sa *sa, const struct ike_sa *o)
 {
 	enum uniqueids u = d->cfg->conf->uniqueids;
 	if (u == UNIQUE_NEVER || u == UNIQUE_KEEP || (u == UNIQUE_NO && !sa->initial_contact))
-		return;
+		return false;
+	if (o == sa || o->state != IKE_S_ESTABLISHED || !same_user(o, sa))
+		return false;
+	if (u == UNIQUE_NO && !addr_eq((const struct sockaddr *)&o->peer,
+	                               (const struct sockaddr *)&sa->peer, false))
+		return false;
+	return true;
+}
+
+bool ike_auth_replaces(struct daemon *d, const struct ike_sa *sa, const struct ike_sa *o)
+{
+	return replaced_by(d, sa, o);
+}
+
+static void enforce_unique(struct daemon *d, struct ike_sa *sa)
+{
+	enum uniqueids u = d->cfg->conf->uniqueids;
 	for (struct ike_sa *o = d->sas; o; o = o->next) {
-		if (o == sa || o->state != IKE_S_ESTABLISHED || !same_user(o, sa))
-			continue;
-		if (u == UNIQUE_NO && !addr_eq((const struct sockaddr *)&o->peer,
-		                                           (const struct sockaddr *)&sa->peer, false))
+		if (!replaced_by(d, sa, o))
 			continue;
 		log_info(LOG_IKE, "%s: replaces IKE_SA #%u of '%s' (%s)", ike_sa_tag(sa), o->id,
 		         sa->user, u == UNIQUE_NO ? "INITIAL_CONTACT" : "uniqueids");
 		ike_sa_send_delete(d, o);
 		ike_sa_set_state(o, IKE_S_DEAD);
+	}
+}
+
+/* The pool addresses of the sessions sa replaces are free for sa while
+ * its addresses are taken (the same user gets its address back):
+ * released, and given back (unlend) when the login fails, so that a
+ * failed login leaves the user's session as it was. */
+#define LEND_MAX 16
+struct lend {
+	struct ike_sa *o;
+	bool v6;
+};
+
+static int lend(struct daemon *d, struct ike_sa *sa, struct lend *l)
+{
+	int n = 0;
+	for (struct ike_sa *o = d->sas; o && n + 2 <= LEND_MAX; o = o->next) {
+		if (!replaced_by(d, sa, o))
+			continue;
+		if (o->has_vip4 && o->pool4) {
+			pool_release(o->pool4, o->vip4);
+			l[n++] = (struct lend){ o, false };
+		}
+		if (o->has_vip6 && o->pool6) {
+			pool_release(o->pool6, o->vip6);
+			l[n++] = (struct lend){ o, true };
+		}
+	}
+	return n;
+}
+
+/* the login failed: sa gives back what it took, the old sessions get
+ * their leases again */
+static void unlend(struct ike_sa *sa, struct lend *l, int n)
+{
+	if (sa->has_vip4 && sa->pool4)
+		pool_release(sa->pool4, sa->vip4);
+	if (sa->has_vip6 && sa->pool6)
+		pool_release(sa->pool6, sa->vip6);
+	sa->has_vip4 = sa->has_vip6 = false;
+	sa->pool4 = sa->pool6 = NULL;
+	for (int i = 0; i < n; i++) {
+		struct ike_sa *o = l[i].o;
+		if (pool_unrelease(l[i].v6 ? o->pool6 : o->pool4, l[i].v6 ? o->vip6 : o->vip4) != 0)
+			log_err(LOG_IKE, "%s: could not give IKE_SA #%u its address back", ike_sa_tag(sa),
+			        o->id);
+	}
+}
+
+/* the login succeeds: the old sessions hold their leases no more (they
+ * are released already; sa may hold the same address now) */
+static void lent_gone(struct lend *l, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (l[i].v6)
+			l[i].o->pool6 = NULL;
+		else
+			l[i].o->pool4 = NULL;
 	}
 }
 
@@ -765,18 +838,32 @@ static void session_up(struct daemon *d, struct ike_sa *sa, struct ike_wr *w, ui
 	user_conn(sa);
 	if (!group_conn(sa))
 		return auth_failed(d, sa, msgid, NULL, 0, "not a member of the conn's rightgroups");
-	enforce_unique(d, sa);
+	/* the addresses first, the user's older sessions replaced only once
+	 * this login will be established: a login that fails leaves them up */
+	struct lend lent[LEND_MAX];
+	int nl = lend(d, sa, lent);
 	char why[300];
-	if (sa->radius && eap_radius_vips(d, sa, why, sizeof(why)) != 0)
+	int rv = sa->radius ? eap_radius_vips(d, sa, why, sizeof(why)) : 0;
+	if (rv == -1) {
+		unlend(sa, lent, nl);
 		return auth_failed(d, sa, msgid, NULL, 0, why);
+	}
+	if (rv == -2)
+		log_err(LOG_IKE, "%s: %s", ike_sa_tag(sa), why);
 	bool want = sa->want_vip4 || sa->want_vip6;
 	bool pools = sa->cfg->pool4 || sa->cfg->pool6;
 	uint16_t err = 0;
 	if (!sa->has_cp && pools) {
 		err = N_FAILED_CP_REQUIRED;
-	} else if (want && !assign_vips(sa)) {
+	} else if (rv == -2 || (want && !assign_vips(sa))) {
 		err = N_INTERNAL_ADDRESS_FAILURE;
+	}
+	if (err) {
+		unlend(sa, lent, nl);
 	} else {
+		lent_gone(lent, nl);
+		enforce_unique(d, sa);
+		eap_radius_routes(d, sa);
 		if (sa->has_cp)
 			write_cp(w, sa);
 		size_t mark = w->len;

@@ -441,6 +441,22 @@ void pool_release(struct pool *p, const uint8_t *addr)
 	lru_append(p, l);
 }
 
+int pool_unrelease(struct pool *p, const uint8_t *addr)
+{
+	long off = offset_of(p, addr);
+	if (off < 0)
+		return -1;
+	struct lease *l = find_off(p, (uint32_t)off);
+	if (!l || l->online)
+		return -1;
+	lru_remove(p, l);
+	p->offline--;
+	l->online = true;
+	p->online++;
+	p->dirty = true;
+	return 0;
+}
+
 size_t pool_size(const struct pool *p)
 {
 	return p->size;

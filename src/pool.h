@@ -39,6 +39,11 @@ int pool_acquire(struct pool *p, const char *id, uint8_t *out);
 int pool_acquire_addr(struct pool *p, const char *id, const uint8_t *addr);
 /* Releases an online lease (it becomes offline, still tied to id). */
 void pool_release(struct pool *p, const uint8_t *addr);
+/* Undoes a pool_release: addr's offline lease is online again, with the
+ * identity it has now (a login that borrowed the address of a session it
+ * was to replace, and failed, gives it back). 0, or -1 when addr has no
+ * offline lease. */
+int pool_unrelease(struct pool *p, const uint8_t *addr);
 
 /* Leases across restarts (src/lease_store.h). pool_restore adds an
  * offline lease of addr for id, the most recently released one (restore

@@ -33,8 +33,8 @@ echo 'wireshark-common wireshark-common/install-setuid boolean false' |
 # AES-GCM, 3DES) in libstrongswan-standard-plugins: both are only
 # "Recommends" of strongSwan, so --no-install-recommends needs them by name.
 # dpkg-dev, debhelper, fakeroot, lintian and adduser: the Debian package
-# test (t_deb). freeradius and freeradius-utils: the RADIUS server of t_radius
-# and t_radius_acct, radclient of t_dae and t_radius_acct.
+# test (t_deb). freeradius and freeradius-utils: the RADIUS server of t_radius,
+# t_radius_acct and t_radius_pool, radclient of t_dae and t_radius_acct.
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends \
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \

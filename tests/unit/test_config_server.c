@@ -456,6 +456,49 @@ static void per_user(void)
 	config_free(cfg);
 }
 
+/* RADIUS's Framed-Pool: pools by conn name (ipsec.conf) or range, shared
+ * pools only; the same through swanctl.conf's pool names */
+static void pool_names(void)
+{
+	struct config *cfg = load(seed000, ": ECDSA srv.key\nputin : EAP \"putin-password\"\n");
+	CHECK("pool names: seed000 loads", cfg != NULL);
+	if (!cfg)
+		return;
+	const struct peer_cfg *win = peer(cfg, "ikev2-mschapv2");
+	int why = 0;
+	CHECK("pool named after its conn (IPv4, IPv6)",
+	      config_pool_named(cfg, "ikev2-mschapv2", AF_INET, &why) == win->pool4 &&
+	      config_pool_named(cfg, "ikev2-mschapv2-apple", AF_INET6, &why) == win->pool6);
+	CHECK("pool named by its range as written", config_pool_named(cfg, "10.1.1.0/24", AF_INET,
+	      &why) == win->pool4 && config_pool_named(cfg, "10.1.1.1-10.1.1.254", AF_INET, &why) ==
+	      win->pool4);
+	why = 0;
+	CHECK("unknown name", !config_pool_named(cfg, "nope", AF_INET, &why) &&
+	      why == CFG_POOL_UNKNOWN);
+	why = 0;
+	CHECK("a range that is no pool", !config_pool_named(cfg, "10.1.2.0/24", AF_INET, &why) &&
+	      why == CFG_POOL_UNKNOWN);
+	why = 0;
+	CHECK("putin's own address is never picked", !config_pool_named(cfg,
+	      "static-ip-for-putin", AF_INET, &why) && why == CFG_POOL_PRIVATE);
+	why = 0;
+	CHECK("...nor by its range", !config_pool_named(cfg, "10.1.1.99", AF_INET, &why) &&
+	      why == CFG_POOL_PRIVATE);
+	char names[256];
+	config_pool_names(cfg, names, sizeof(names));
+	CHECK("names for the log: shared ones", strcmp(names, "ikev2-mschapv2, "
+	      "ikev2-mschapv2-apple") == 0);
+	config_pool_names(cfg, names, 20);
+	CHECK("names for the log: cut", strcmp(names, "ikev2-mschapv2...") == 0);
+	config_free(cfg);
+	cfg = load("conn %default\n  auto=add\n  leftcert=srv-good.pem\n  rightauth=eap-mschapv2\n"
+	           "conn a\n  rightsourceip=10.1.1.0/24\n", ": ECDSA srv.key\n");
+	why = 0;
+	CHECK("a name without a pool of the family", cfg && !config_pool_named(cfg, "a", AF_INET6,
+	      &why) && why == CFG_POOL_FAMILY);
+	config_free(cfg);
+}
+
 static void attributes(void)
 {
 	struct conf_addr out[4];
@@ -600,6 +643,7 @@ int main(void)
 	server_cert_checks();
 	crls();
 	per_user();
+	pool_names();
 	attributes();
 	eap_creds();
 	radius();

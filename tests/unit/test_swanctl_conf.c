@@ -414,6 +414,8 @@ static void mappings(void)
 	      o->right.sourceip[0].family == AF_INET && o->right.sourceip[1].family == AF_INET6);
 	CHECK("map: pool nbns pending", pending(o, "pools.p4.nbns", "198.18.0.2"));
 	CHECK("map: remote groups -> rightgroups", o && streq(o->right.groups, "admins, ops"));
+	CHECK("map: each range keeps its pool's name (Framed-Pool)", o &&
+	      streq(o->pool_name[0], "p4") && streq(o->pool_name[1], "p6"));
 	CHECK("map: defaults: left/right %any, keyingtries 1", o && streq(o->left.host, "%any") &&
 	      streq(o->right.host, "%any") && o->keyingtries == 1 && o->autostart == AUTO_ADD);
 	CHECK("map: unique: strictest (keep) with a warning", c->uniqueids == UNIQUE_KEEP &&
@@ -459,6 +461,8 @@ static void errors(void)
 		CHECK("map: pools = radius -> rightsourceip=%radius (with the other pools)",
 		      x && x->right.auth == AUTH_EAP_RADIUS && x->right.sourceip_radius &&
 		      x->right.n_sourceip == 1);
+		CHECK("map: %radius takes no name, p4's range keeps it", x &&
+		      streq(x->pool_name[0], "p4") && !x->pool_name[1][0]);
 		ipsec_conf_free(rc);
 		secrets_free(rs);
 	}
@@ -577,6 +581,34 @@ static void which_file(void)
 	cfg = config_load(d2, err, sizeof(err));
 	CHECK("config_load: both -> ipsec.conf", !cfg && strstr(err, "ipsec.conf:2: unknown "
 	                                                        "keyword 'bogus'"));
+	config_free(cfg);
+	/* RADIUS's Framed-Pool names swanctl's pools by their section name */
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/swanctl.conf", d2);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("connections {\n a {\n  local { auth = psk }\n  remote { auth = psk }\n"
+		      "  pools = vip4, vip6\n }\n b {\n  local { auth = psk }\n"
+		      "  remote { auth = psk\n id = putin }\n  pools = own\n }\n}\n"
+		      "pools {\n vip4 { addrs = 10.3.0.0/24 }\n vip6 { addrs = fd00:3::/120 }\n"
+		      " own { addrs = 10.3.0.99 }\n}\n"
+		      "secrets {\n ike-1 { secret = 0x0123456789abcdef0123456789abcdef }\n}\n", f);
+		fclose(f);
+	}
+	cfg = config_load(d2, err, sizeof(err));
+	int why = 0;
+	CHECK("config_load: swanctl pools by name", cfg &&
+	      config_pool_named(cfg, "vip4", AF_INET, &why) == cfg->peers[0].pool4 &&
+	      config_pool_named(cfg, "vip6", AF_INET6, &why) == cfg->peers[0].pool6 &&
+	      config_pool_named(cfg, "10.3.0.0/24", AF_INET, &why) == cfg->peers[0].pool4);
+	why = 0;
+	CHECK("config_load: swanctl: the conn's name is no pool name", cfg &&
+	      !config_pool_named(cfg, "a", AF_INET, &why) && why == CFG_POOL_UNKNOWN);
+	why = 0;
+	CHECK("config_load: swanctl: a per-identity connection's pool is never picked", cfg &&
+	      !config_pool_named(cfg, "own", AF_INET, &why) && why == CFG_POOL_PRIVATE);
+	if (!cfg)
+		printf("# %s\n", err);
 	config_free(cfg);
 }
 
