@@ -346,7 +346,7 @@ static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s
 	s->n_cls = 0;
 	s->n_dns = 0;
 	s->ip4 = s->ip6 = s->ip4_nas = false;
-	s->framed_pool[0] = '\0';
+	s->framed_pool[0] = s->framed_pool6[0] = '\0';
 	s->n_groups = 0;
 	const struct radius_conf *rc = sa->cfg->owner->radius;
 	bool esp = false;
@@ -390,14 +390,19 @@ static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s
 			}
 			break;
 		case RAD_FRAMED_POOL:
-			if (len < sizeof(s->framed_pool)) {
-				memcpy(s->framed_pool, val, len);
-				s->framed_pool[len] = '\0';
-				for (size_t i = 0; i < len; i++)
-					if (s->framed_pool[i] < 0x20 || s->framed_pool[i] == 0x7f)
-						s->framed_pool[i] = '?';
-			}
+		case RAD_FRAMED_IPV6_POOL: {
+			/* any length an attribute has fits; a control byte makes a
+			 * name no pool has (never a silent fallback) */
+			char *n = type == RAD_FRAMED_POOL ? s->framed_pool : s->framed_pool6;
+			memcpy(n, val, len);
+			n[len] = '\0';
+			for (size_t i = 0; i < len; i++)
+				if (n[i] < 0x20 || n[i] == 0x7f)
+					n[i] = '?';
+			if (!len)
+				snprintf(n, RAD_ATTR_MAX + 1, "?");
 			break;
+		}
 		default:
 			break;
 		}
@@ -504,6 +509,8 @@ static void summary(const struct radius_sess *s, char *out, size_t len)
 	}
 	if (s->framed_pool[0])
 		ADD("%sFramed-Pool '%s'", used ? ", " : "; ", s->framed_pool);
+	if (s->framed_pool6[0])
+		ADD("%sFramed-IPv6-Pool '%s'", used ? ", " : "; ", s->framed_pool6);
 	if (s->n_cls)
 		ADD("%sClass x%d", used ? ", " : "; ", s->n_cls);
 	for (int i = 0; i < s->n_groups; i++)
@@ -770,7 +777,8 @@ static int take_from_pool(struct ike_sa *sa, const char *name, int family, char 
 		return -1;
 	}
 	uint8_t *out = family == AF_INET ? sa->vip4 : sa->vip6;
-	if (pool_acquire(p, sa->user, out) != 0) {
+	char kb[sizeof(sa->user) + sizeof(IKE_SA_UNCONFIRMED_LEASE)];
+	if (pool_acquire(p, ike_sa_lease_id(sa, kb, sizeof(kb)), out) != 0) {
 		snprintf(why, whylen, "RADIUS's Framed-Pool '%s' (%s) is exhausted", name, pool_name(p));
 		return -1;
 	}
@@ -800,8 +808,10 @@ int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whyle
 		return -1;
 	}
 	/* Framed-Pool for the families Framed-IP(v6)-Address left open
-	 * (RFC 2869 §5.18: a Framed-IP-Address wins) */
+	 * (RFC 2869 §5.18: a Framed-IP-Address wins); for IPv6 a
+	 * Framed-IPv6-Pool (RFC 3162) comes first */
 	bool asked = false;
+	const char *pool6 = s->framed_pool6[0] ? s->framed_pool6 : s->framed_pool;
 	if (s->framed_pool[0] && sa->want_vip4 && !sa->has_vip4) {
 		asked = true;
 		if (take_from_pool(sa, s->framed_pool, AF_INET, why, whylen) != 0) {
@@ -809,9 +819,9 @@ int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whyle
 			return -2;
 		}
 	}
-	if (s->framed_pool[0] && sa->want_vip6 && !sa->has_vip6) {
+	if (pool6[0] && sa->want_vip6 && !sa->has_vip6) {
 		asked = true;
-		if (take_from_pool(sa, s->framed_pool, AF_INET6, why, whylen) != 0) {
+		if (take_from_pool(sa, pool6, AF_INET6, why, whylen) != 0) {
 			drop_vips(sa);
 			return -2;
 		}
@@ -820,7 +830,7 @@ int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whyle
 		/* a name that exists, but has no pool of any family the client
 		 * asked for: the operator's choice cannot be honoured */
 		snprintf(why, whylen, "RADIUS's Framed-Pool '%s' has no pool of the address family "
-		         "the client asked for", s->framed_pool);
+		         "the client asked for", s->framed_pool[0] ? s->framed_pool : pool6);
 		return -2;
 	}
 	return 0;

@@ -65,7 +65,8 @@ struct radius_sess {
 	bool ip4, ip6;                     /* Framed-IP-Address / Framed-IPv6-Address given */
 	bool ip4_nas;                      /* 255.255.255.254/.255: the NAS (a pool) chooses */
 	uint8_t addr4[4], addr6[16];
-	char framed_pool[64];              /* Framed-Pool, "" without one */
+	/* Framed-Pool and Framed-IPv6-Pool (RFC 3162), "" without one */
+	char framed_pool[RAD_ATTR_MAX + 1], framed_pool6[RAD_ATTR_MAX + 1];
 	/* a host route through the TUN device for the virtual IP RADIUS gave
 	 * outside every pool (eap_radius_routes), removed with the session */
 	bool route4, route6;

@@ -1,5 +1,7 @@
 #!/bin/bash
 # Addresses from RADIUS (issue 14), against a real FreeRADIUS 3:
+#  - vic's Framed-IPv6-Pool names conn second6's IPv6 pool: his IPv6
+#    address comes from it, his IPv4 one from the conn's pool.
 #  - Framed-Pool names a pool by its conn's name (ipsec.conf): pat's reply
 #    says "second", another conn's pool, and pat gets its first address
 #    (two pools configured) and passes traffic; quinn's names no pool and
@@ -23,7 +25,7 @@
 [ "$SERVER_KIND" = cygnetd ] || skip_all "rightauth=eap-radius is tested against cygnetd"
 command -v freeradius >/dev/null 2>&1 || skip_all "freeradius is not installed (tests/install-deps.sh)"
 
-USERS+=([pat]='Pat-Secret-1' [quinn]='Quinn-Secret-2' [rita]='Rita-Secret-3'
+USERS+=([vic]='Vic-Secret-10' [pat]='Pat-Secret-1' [quinn]='Quinn-Secret-2' [rita]='Rita-Secret-3'
         [dora]='Dora-Secret-4' [ulla]='Ulla-Secret-5' [erin]='Erin-Secret-6')
 SECOND_POOL=198.19.9.0/24       # conn second's pool
 SECOND_FIRST=198.19.9.1
@@ -56,6 +58,9 @@ write_users() {
 
 	erin	Cleartext-Password := "${USERS[erin]}"
 	    Framed-IP-Address = $ERIN_IP
+
+	vic	Cleartext-Password := "${USERS[vic]}"
+	    Framed-IPv6-Pool = "second6"
 	EOF
 }
 
@@ -75,6 +80,12 @@ pool_conf_hook() {
 	    rightauth=eap-mschapv2
 	    leftid=$SERVER_ID
 	    rightsourceip=$SECOND_POOL
+	    auto=add
+
+	conn second6
+	    rightauth=eap-mschapv2
+	    leftid=$SERVER_ID
+	    rightsourceip=2001:db8:fffd::/112
 	    auto=add
 
 	conn putin
@@ -102,7 +113,7 @@ lan_ping() {
 }
 
 init
-setup_topology 9
+setup_topology 10
 radius_link || exit 1
 ip -n "$(ns_lan)" route add 2001:db8:fffe::/64 via 2001:db8:2::1 || { not_ok topology "LAN route"; exit 1; }
 write_raddb "$T/raddb"
@@ -125,7 +136,7 @@ fi
 start_client 2 user=quinn || exit 1
 if initiate 2; then not_ok unknown_pool_refused "initiate succeeded"; else ok unknown_pool_refused; fi
 check_log unknown_pool_client_sees "$T/c2/charon.log" "INTERNAL_ADDRESS_FAILURE"
-check_log unknown_pool_logged "$SERVER_LOG" "RADIUS's Framed-Pool 'nope' names no pool \\(pools: radius, second\\)"
+check_log unknown_pool_logged "$SERVER_LOG" "RADIUS's Framed-Pool 'nope' names no pool \\(pools: radius, second, second6\\)"
 check_log unknown_pool_outcome "$SERVER_LOG" "without a CHILD_SA: N\\(INTERNAL_ADDRESS_FAILURE\\); user 'quinn'"
 start_client 3 user=ulla || exit 1
 if initiate 3; then not_ok private_pool_refused "initiate succeeded"; else ok private_pool_refused; fi
@@ -193,6 +204,19 @@ if connect_ok 8 user=erin; then
 		swanctl_c 9 --terminate --ike rw >/dev/null 2>&1
 		check erin_route_gone wait_for 10 no_srv_route 4 $ERIN_IP
 	fi
+fi
+
+# 6. Framed-IPv6-Pool (RFC 3162): the IPv6 address from that pool, the
+# IPv4 one from the conn's
+if connect_ok 10 user=vic; then
+	v=$(ip -n "$(ns_cli 10)" -6 -o addr show | grep -o ' 2001:db8:fffd::[0-9a-f]*/' | tr -d ' /')
+	if [ "$v" = 2001:db8:fffd::1 ]; then ok "framed_ipv6_pool_address ($v)"
+	else not_ok framed_ipv6_pool_address "got '$v', expected 2001:db8:fffd::1"; fi
+	v=$(vip4 10)
+	case $v in 198.19.0.*) ok "framed_ipv6_pool_v4_from_conn ($v)" ;;
+	*) not_ok framed_ipv6_pool_v4_from_conn "got '$v'" ;; esac
+	check_log framed_ipv6_pool_logged "$SERVER_LOG" "accepted 'vic'; Framed-IPv6-Pool 'second6'"
+	check vic_ping4 ping_lan 10 4
 fi
 
 stop_server
