@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/pki.h"
+#include "src/firstrun_int.h"
 
 #define KEY_TYPE  PKI_KEY_RSA
 #define KEY_BITS  3072
@@ -85,18 +86,6 @@ tprintf(struct text *t, const char *fmt, ...)
 		t->overflow = true;
 	else
 		t->len += (size_t)n;
-}
-
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static int join(char *out, size_t outlen, const char *dir, const char *rel)

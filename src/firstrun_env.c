@@ -3,25 +3,13 @@
 #include "src/firstrun.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "crypto/pki.h"
-
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "src/firstrun_int.h"
 
 static const char *const env_vars[] = {
 	"CYGNET_SERVER_ID", "CYGNET_POOLS", "CYGNET_DNS", "CYGNET_USERS", "CYGNET_IPV6",

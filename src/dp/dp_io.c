@@ -58,6 +58,7 @@
 #include <sys/uio.h>
 #include <event2/event.h>
 
+#include "src/dp/csum.h"
 #include "src/dp/dp_int.h"
 #include "src/dp/mss.h"
 #include "src/dp/tso.h"
@@ -449,20 +450,6 @@ static bool gro_same_flow(const struct flow *a, const struct flow *b)
 	       memcmp(s + 20, t + 20, a->thl - 20) == 0;            /* options */
 }
 
-static uint64_t sum16(uint64_t s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	return s;
-}
-
-static uint16_t fold16(uint64_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* writes packets idx[0..n) (one flow, in order) as one super-packet */
 static void gro_write(struct dp_loop *l, const int *idx, int n, const struct flow *first)
 {
@@ -484,18 +471,18 @@ static void gro_write(struct dp_loop *l, const int *idx, int n, const struct flo
 		ip[2] = (uint8_t)(total >> 8);
 		ip[3] = (uint8_t)total;
 		ip[10] = ip[11] = 0;
-		uint16_t c = (uint16_t)~fold16(sum16(0, ip, 20));
+		uint16_t c = (uint16_t)~csum_fold(csum_add(0, ip, 20));
 		ip[10] = (uint8_t)(c >> 8);
 		ip[11] = (uint8_t)c;
-		ps = sum16(0, ip + 12, 8);
+		ps = csum_add(0, ip + 12, 8);
 	} else {
 		ip[4] = (uint8_t)((total - 40) >> 8);
 		ip[5] = (uint8_t)(total - 40);
-		ps = sum16(0, ip + 8, 32);
+		ps = csum_add(0, ip + 8, 32);
 	}
 	/* a partial checksum: the pseudo-header's sum, the kernel adds the
 	 * rest per segment */
-	uint16_t pc = fold16(ps + 6 + (total - first->ihl));
+	uint16_t pc = csum_fold(ps + 6 + (total - first->ihl));
 	th[16] = (uint8_t)(pc >> 8);
 	th[17] = (uint8_t)pc;
 	uint8_t vh[TSO_HDR_LEN] = { 1, first->v4 ? 1 : 4 };

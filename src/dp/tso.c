@@ -9,6 +9,7 @@
  * The reader trusts nothing: every offset is checked against the packet. */
 #include <string.h>
 #include "src/dp/tso.h"
+#include "src/dp/csum.h"
 
 #define NEEDS_CSUM 1            /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
 #define GSO_NONE 0
@@ -26,24 +27,6 @@ void tso_hdr_read(const uint8_t *p, struct tso_hdr *h)
 	h->gso_size = (uint16_t)(p[4] | p[5] << 8);
 	h->csum_start = (uint16_t)(p[6] | p[7] << 8);
 	h->csum_offset = (uint16_t)(p[8] | p[9] << 8);
-}
-
-/* ones'-complement sum of n bytes, added to sum (not folded) */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	for (; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -65,7 +48,7 @@ int tso_csum(uint8_t *pkt, size_t len, const struct tso_hdr *h)
 	if (start >= len || at + 2 > len)
 		return -1;
 	/* the field holds the pseudo-header's sum already */
-	uint16_t c = csum_fold(csum_add(0, pkt + start, len - start));
+	uint16_t c = (uint16_t)~csum_fold(csum_add(0, pkt + start, len - start));
 	put16(pkt + at, c);
 	return 0;
 }
@@ -79,14 +62,14 @@ static void tcp_csum(uint8_t *seg, size_t toff, size_t len, bool v4)
 	uint64_t sum = v4 ? csum_add(0, seg + 12, 8) : csum_add(0, seg + 8, 32);
 	sum += 6 + (uint64_t)tlen;
 	sum = csum_add(sum, th, tlen);
-	uint16_t c = csum_fold(sum);
+	uint16_t c = (uint16_t)~csum_fold(sum);
 	put16(th + 16, c);
 }
 
 static void ip4_csum(uint8_t *ip, size_t ihl)
 {
 	ip[10] = ip[11] = 0;
-	put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+	put16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, ihl)));
 }
 
 int tso_split(const uint8_t *pkt, size_t len, const struct tso_hdr *h, uint8_t *seg,

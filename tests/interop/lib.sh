@@ -624,13 +624,7 @@ start_server() {
 			--state-dir "${SRV_STATE_DIR:-$T/state}" >"$SERVER_LOG" 2>&1 &
 		SERVER_PID=$!
 		add_pid $SERVER_PID
-		local end=$(( $(date +%s) + 10 ))
-		until server_ready; do
-			kill -0 $SERVER_PID 2>/dev/null || break
-			[ "$(date +%s)" -ge "$end" ] && break
-			sleep 0.1
-		done
-		if ! server_ready; then
+		if ! wait_server_ready $SERVER_PID 10; then
 			if kill -0 $SERVER_PID 2>/dev/null; then
 				not_ok server_start "cygnetd not listening on UDP 500+4500 with $SERVER_TUN up after 10 s"
 			else
@@ -642,13 +636,31 @@ start_server() {
 	say "server $SERVER_KIND up (pid $SERVER_PID)"
 }
 
-server_ready() {
-	kill -0 $SERVER_PID 2>/dev/null || return 1
+# ike_ready PID NS TUN : PID is alive, and in namespace NS UDP 500 and 4500
+# are bound and TUN exists
+ike_ready() {
+	kill -0 "$1" 2>/dev/null || return 1
 	local s
-	s=$(ip netns exec "$(ns_srv)" ss -Hlun)
+	s=$(ip netns exec "$2" ss -Hlun)
 	echo "$s" | grep -Eq '[]:*]500[[:space:]]' &&
 	echo "$s" | grep -Eq '[]:*]4500[[:space:]]' &&
-	ip -n "$(ns_srv)" link show "$SERVER_TUN" >/dev/null 2>&1
+	ip -n "$2" link show "$3" >/dev/null 2>&1
+}
+
+# server_ready : the server (SERVER_PID, SERVER_TUN) is ready
+server_ready() { ike_ready "$SERVER_PID" "$(ns_srv)" "$SERVER_TUN"; }
+
+# wait_server_ready PID SECONDS [NS [TUN]] : waits at most SECONDS for the
+# cygnetd with PID to be ready (ike_ready) in NS (default: the server's
+# namespace) with TUN (default: SERVER_TUN); gives up at once when PID
+# exits. 0 when ready, else 1 (kill -0 PID tells which way it failed).
+wait_server_ready() {
+	local pid=$1 end=$(( $(date +%s) + $2 )) ns=${3:-$(ns_srv)} tun=${4:-$SERVER_TUN}
+	until ike_ready "$pid" "$ns" "$tun"; do
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
 }
 
 # stop_server : SIGTERM; for cygnetd also checks the contract (exit 0, TUN removed)

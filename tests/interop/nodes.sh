@@ -87,13 +87,7 @@ start_node_b() {
 		--state-dir "$T/stateb" >"$d/cygnetd.log" 2>&1 &
 	B_PID=$!
 	add_pid $B_PID
-	ready_b() {
-		kill -0 $B_PID 2>/dev/null || return 1
-		s=$(ip netns exec "$P-srvb" ss -Hlun)
-		echo "$s" | grep -Eq '[]:*]500[[:space:]]' && echo "$s" | grep -Eq '[]:*]4500[[:space:]]' &&
-			ip -n "$P-srvb" link show cygnet0 >/dev/null 2>&1
-	}
-	wait_for 10 ready_b || { not_ok node_b_start "cygnetd B not ready: $(tail -n 3 "$d/cygnetd.log" | tr '\n' ' ')"; exit 1; }
+	wait_server_ready $B_PID 10 "$P-srvb" cygnet0 || { not_ok node_b_start "cygnetd B not ready: $(tail -n 3 "$d/cygnetd.log" | tr '\n' ' ')"; exit 1; }
 	say "node B up (pid $B_PID)"
 }
 

@@ -63,13 +63,7 @@ run_entry() {
 		>>"$T/srv/stdout" 2>>"$SERVER_LOG" &
 	SERVER_PID=$!
 	add_pid $SERVER_PID
-	local end=$(( $(date +%s) + 30 ))
-	until server_ready; do
-		kill -0 $SERVER_PID 2>/dev/null || break
-		[ "$(date +%s)" -ge "$end" ] && break
-		sleep 0.2
-	done
-	server_ready
+	wait_server_ready $SERVER_PID 30
 }
 
 # ---- a bad variable: refused by name, nothing created

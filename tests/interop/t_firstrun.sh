@@ -20,13 +20,7 @@ start_firstrun() {
 	ip netns exec "$(ns_srv)" $CYGNETD --ctl "$T/srv/ctl.sock" -c "$d" "$@" >"$T/srv/stdout" 2>"$SERVER_LOG" &
 	SERVER_PID=$!
 	add_pid $SERVER_PID
-	local end=$(( $(date +%s) + 30 ))
-	until server_ready; do
-		kill -0 $SERVER_PID 2>/dev/null || break
-		[ "$(date +%s)" -ge "$end" ] && break
-		sleep 0.2
-	done
-	server_ready
+	wait_server_ready $SERVER_PID 30
 }
 
 if ! start_firstrun --server-id "$SRV_V4" --pool "$POOL_V4" --pool "$POOL_V6" --vpn-user carol; then

@@ -25,6 +25,7 @@
 #include "crypto/pki.h"
 #include "src/firstrun.h"
 #include "tests/unit/check.h"
+#include "tests/unit/dir_files.h"
 
 /* PARSE CHECK: the generated files are also read back with the conf/
  * parsers (ipsec_conf_load, secrets_load). Those were being written while
@@ -46,84 +47,15 @@
 
 static char base[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void sub(char *out, size_t outlen, const char *dir, const char *rel)
-{
-	int n = snprintf(out, outlen, "%s/%s", dir, rel);
-
-	if (n < 0 || (size_t)n >= outlen)
-		out[0] = '\0';   /* an empty path makes the check fail */
-}
-
 static int mode_of(const char *dir, const char *rel)
 {
 	char p[PATH_MAX];
 	struct stat st;
 
-	sub(p, sizeof p, dir, rel);
+	path_in(p, sizeof p, dir, rel);
 	if (stat(p, &st) < 0)
 		return -1;
 	return (int)(st.st_mode & 07777);
-}
-
-static char *slurp(const char *dir, const char *rel)
-{
-	char p[PATH_MAX], *buf = NULL;
-	FILE *f;
-	long n;
-
-	sub(p, sizeof p, dir, rel);
-	f = fopen(p, "r");
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = calloc(1, (size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
-static X509 *load_cert(const char *dir, const char *rel)
-{
-	char p[PATH_MAX];
-	X509 *c = NULL;
-	FILE *f;
-
-	sub(p, sizeof p, dir, rel);
-	f = fopen(p, "r");
-	if (f) {
-		c = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	return c;
-}
-
-static EVP_PKEY *load_key(const char *dir, const char *rel)
-{
-	char p[PATH_MAX];
-	EVP_PKEY *k = NULL;
-	FILE *f;
-
-	sub(p, sizeof p, dir, rel);
-	f = fopen(p, "r");
-	if (f) {
-		k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	return k;
 }
 
 /* chain check the way a client does it: CA as the only trust anchor,
@@ -236,7 +168,7 @@ static void test_refusals(void)
 		{ "create refuses /31", { "10.1.0.0/31" }, 1 },
 		{ "create refuses 5 pools", { "10.1.0.0/24" }, 5 },
 	};
-	sub(dir, sizeof dir, base, "refused");
+	path_in(dir, sizeof dir, base, "refused");
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct firstrun_opts b = o;
 
@@ -285,7 +217,7 @@ static void test_refusals(void)
 
 	/* a non-empty directory without ipsec.conf: refused, left alone */
 	CHECK("mkdir", mkdir(dir, 0755) == 0);
-	sub(path, sizeof path, dir, "keep.me");
+	path_in(path, sizeof path, dir, "keep.me");
 	f = fopen(path, "w");
 	if (f)
 		fclose(f);
@@ -293,7 +225,7 @@ static void test_refusals(void)
 	CHECK("create refuses non-empty dir",
 	      firstrun_create(dir, &o, &res, err, sizeof err) < 0 && strstr(err, "not empty"));
 	CHECK("non-empty dir left alone", exists(path) && mode_of(dir, ".") == 0755);
-	sub(path, sizeof path, dir, "ipsec.d");
+	path_in(path, sizeof path, dir, "ipsec.d");
 	CHECK("non-empty dir: nothing added", !exists(path));
 }
 
@@ -311,7 +243,7 @@ static void test_create_name(void)
 	FILE *mem;
 	int rc;
 
-	sub(dir, sizeof dir, base, "etc-cygnet");
+	path_in(dir, sizeof dir, base, "etc-cygnet");
 	CHECK("firstrun needed: missing dir", firstrun_needed(dir));
 	rc = firstrun_create(dir, &o, &res, err, sizeof err);
 	if (rc != 0)
@@ -415,7 +347,7 @@ static void test_create_name(void)
 		char path[PATH_MAX], cerr[512] = "";
 		struct ipsec_conf *ic;
 
-		sub(path, sizeof path, dir, "ipsec.conf");
+		path_in(path, sizeof path, dir, "ipsec.conf");
 		ic = ipsec_conf_load(path, cerr, sizeof cerr);
 		if (!ic)
 			printf("# ipsec_conf_load: %s\n", cerr);
@@ -455,7 +387,7 @@ static void test_create_name(void)
 		char path[PATH_MAX], cerr[512] = "";
 		struct secrets *sc;
 
-		sub(path, sizeof path, dir, "ipsec.secrets");
+		path_in(path, sizeof path, dir, "ipsec.secrets");
 		sc = secrets_load(path, cerr, sizeof cerr);
 		if (!sc)
 			printf("# secrets_load: %s\n", cerr);
@@ -516,7 +448,7 @@ static void test_create_ip(const char *name, const char *ip)
 	X509 *ca = NULL, *srv = NULL;
 	int rc;
 
-	sub(dir, sizeof dir, base, name);
+	path_in(dir, sizeof dir, base, name);
 	CHECK("mkdir empty", mkdir(dir, 0750) == 0);
 	rc = firstrun_create(dir, &o, &res, err, sizeof err);
 	if (rc != 0)
@@ -563,7 +495,7 @@ static void test_only_v4_pool(void)
 	char dir[PATH_MAX], err[512] = "", *conf = NULL;
 	int rc;
 
-	sub(dir, sizeof dir, base, "v4only");
+	path_in(dir, sizeof dir, base, "v4only");
 	rc = firstrun_create(dir, &o, &res, err, sizeof err);
 	if (rc != 0)
 		printf("# firstrun_create: %s\n", err);
@@ -631,9 +563,9 @@ static void test_rollback(void)
 	lim = old;
 	lim.rlim_cur = 1000;
 	if (setrlimit(RLIMIT_FSIZE, &lim) == 0) {
-		sub(dir, sizeof dir, base, "rollback-new");
+		path_in(dir, sizeof dir, base, "rollback-new");
 		rc1 = firstrun_create(dir, &o, &res, err, sizeof err);
-		sub(dir, sizeof dir, base, "rollback-existing");
+		path_in(dir, sizeof dir, base, "rollback-existing");
 		if (mkdir(dir, 0700) == 0)
 			rc2 = firstrun_create(dir, &o, &res, err, sizeof err);
 		setrlimit(RLIMIT_FSIZE, &old);
@@ -641,9 +573,9 @@ static void test_rollback(void)
 	signal(SIGXFSZ, SIG_DFL);
 	printf("# rollback reason: %s\n", err);
 	CHECK("rollback: create fails", rc1 < 0 && rc2 < 0 && strstr(err, "ca.key"));
-	sub(dir, sizeof dir, base, "rollback-new");
+	path_in(dir, sizeof dir, base, "rollback-new");
 	CHECK("rollback: created dir removed", !exists(dir));
-	sub(dir, sizeof dir, base, "rollback-existing");
+	path_in(dir, sizeof dir, base, "rollback-existing");
 	empty = rmdir(dir) == 0;   /* succeeds only when empty */
 	CHECK("rollback: existing dir emptied, kept", empty);
 	CHECK("rollback: result wiped", res.password[0] == '\0');

@@ -24,49 +24,9 @@
 
 #include "src/firstrun.h"
 #include "tests/unit/check.h"
+#include "tests/unit/dir_files.h"
 
 static char base[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static char *slurp(const char *dir, const char *rel)
-{
-	char p[PATH_MAX], *buf = NULL;
-	FILE *f;
-	long n;
-
-	snprintf(p, sizeof p, "%s/%s", dir, rel);
-	f = fopen(p, "r");
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = calloc(1, (size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
-static X509 *load_cert(const char *dir, const char *rel)
-{
-	char p[PATH_MAX];
-	X509 *c = NULL;
-	FILE *f;
-
-	snprintf(p, sizeof p, "%s/%s", dir, rel);
-	f = fopen(p, "r");
-	if (f) {
-		c = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	return c;
-}
 
 static void clear_env(void)
 {
@@ -570,6 +530,6 @@ int main(void)
 	test_create_variants();
 	test_private_banner();
 	test_reissue();
-	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(base);
 	CHECK_DONE();
 }

@@ -21,24 +21,9 @@
 
 #include "conf/ipsec_conf.h"
 #include "crypto/algs.h"
+#include "src/dp/csum.h"
 #include "src/dp/dp_int.h"
 #include "src/dp/mss.h"
-
-static uint16_t fold(uint64_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint64_t sum(uint64_t s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
 
 static size_t ihl_of(const uint8_t *ip)
 {
@@ -49,7 +34,7 @@ static uint64_t pseudo(const uint8_t *ip, size_t len)
 {
 	bool v4 = (ip[0] >> 4) == 4;
 	size_t ihl = ihl_of(ip);
-	return (v4 ? sum(0, ip + 12, 8) : sum(0, ip + 8, 32)) + 6 + (uint64_t)(len - ihl);
+	return (v4 ? csum_add(0, ip + 12, 8) : csum_add(0, ip + 8, 32)) + 6 + (uint64_t)(len - ihl);
 }
 
 /* the TCP checksum verifies: the sum over pseudo-header and segment is
@@ -57,7 +42,7 @@ static uint64_t pseudo(const uint8_t *ip, size_t len)
 static bool tcp_ok(const uint8_t *ip, size_t len)
 {
 	size_t ihl = ihl_of(ip);
-	return fold(sum(pseudo(ip, len), ip + ihl, len - ihl)) == 0xffff;
+	return csum_fold(csum_add(pseudo(ip, len), ip + ihl, len - ihl)) == 0xffff;
 }
 
 /* the TCP checksum computed afresh */
@@ -66,7 +51,7 @@ static void tcp_fill(uint8_t *ip, size_t len)
 	size_t ihl = ihl_of(ip);
 	uint8_t *th = ip + ihl;
 	th[16] = th[17] = 0;
-	uint16_t c = (uint16_t)~fold(sum(pseudo(ip, len), th, len - ihl));
+	uint16_t c = (uint16_t)~csum_fold(csum_add(pseudo(ip, len), th, len - ihl));
 	th[16] = (uint8_t)(c >> 8);
 	th[17] = (uint8_t)c;
 }
@@ -95,7 +80,7 @@ static size_t build(uint8_t *ip, bool v4, uint8_t flags, const void *opts, size_
 		ip[9] = 6;
 		inet_pton(AF_INET, "198.19.0.9", ip + 12);
 		inet_pton(AF_INET, "198.18.2.2", ip + 16);
-		uint16_t c = (uint16_t)~fold(sum(0, ip, 20));
+		uint16_t c = (uint16_t)~csum_fold(csum_add(0, ip, 20));
 		ip[10] = (uint8_t)(c >> 8);
 		ip[11] = (uint8_t)c;
 	} else {
@@ -190,8 +175,8 @@ static void test_clamp(void)
 					tcp_fill(r, len);
 					if (res != (want ? MSS_CLAMPED : MSS_PASS) ||
 					    got != (want ? lims[k] : vals[v]) || !tcp_ok(p, len) ||
-					    fold(sum(0, r + ihl_of(r) + 16, 2)) % 0xffff !=
-					    fold(sum(0, p + ihl_of(p) + 16, 2)) % 0xffff)
+					    csum_fold(csum_add(0, r + ihl_of(r) + 16, 2)) % 0xffff !=
+					    csum_fold(csum_add(0, p + ihl_of(p) + 16, 2)) % 0xffff)
 						bad++;
 					runs++;
 				}
@@ -392,7 +377,7 @@ static void test_dp(bool routed)
 	memcpy(ip + 12, "\xc6\x12\x02\x02", 4);         /* 198.18.2.2 -> the client */
 	memcpy(ip + 16, "\xc6\x13\x00\x09", 4);
 	ip[10] = ip[11] = 0;
-	uint16_t c = (uint16_t)~fold(sum(0, ip, 20));
+	uint16_t c = (uint16_t)~csum_fold(csum_add(0, ip, 20));
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	tcp_fill(ip, len);
 	CHECK("dp: SYN-ACK written to TUN", write(sp[1], ip, len) == (ssize_t)len);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "src/radius_acct.h"
 #include "src/radius_client.h"
+#include "tests/unit/fake_radius.h"
 
 #define SECRET "acct-s3cret"
 
@@ -141,13 +142,10 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	struct fake *f = arg;
-	uint8_t buf[4096];
-	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
-	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-	struct rad_view v;
-	if (n <= 0 || rad_parse(buf, (size_t)n, &v) != 0)
+	struct fake_radius_req r;
+	if (!fake_radius_recv(fd, &r))
 		return;
+	const struct rad_view v = r.v;
 	if (v.code != RAD_ACCT_REQUEST || !rad_verify_request(&v, SECRET, strlen(SECRET), false))
 		f->bad = true;
 	if (f->n < 64) {
@@ -160,21 +158,14 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 	struct rad_pkt p;
 	rad_new(&p, RAD_ACCT_RESPONSE, v.id);
 	rad_sign_response(&p, v.auth, SECRET, strlen(SECRET));
-	sendto(fd, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
+	fake_radius_reply(fd, &r, &p);
 	f->answered++;
 }
 
 static void fake_open(struct fake *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	bind(f->fd, (struct sockaddr *)&a, sizeof(a));
-	socklen_t al = sizeof(a);
-	getsockname(f->fd, (struct sockaddr *)&a, &al);
-	f->port = ntohs(a.sin_port);
-	f->ev = event_new(base, f->fd, EV_READ | EV_PERSIST, fake_read, f);
-	event_add(f->ev, NULL);
+	fake_radius_open(base, fake_read, f, &f->fd, &f->port, &f->ev);
 }
 
 static void run_until(bool (*done)(void *), void *arg, uint32_t max_ms)
@@ -251,8 +242,7 @@ static void test_queue_retry(void)
 	CHECK("every request verified", !f.bad);
 	acct_queue_free(q);
 	radius_client_free(c);
-	event_free(f.ev);
-	close(f.fd);
+	fake_radius_close(f.fd, f.ev);
 }
 
 static void test_queue_full(void)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "src/daemon.h"
 #include "src/radius_client.h"
+#include "tests/unit/fake_radius.h"
 
 #define SECRET "t3st-s3cret"
 
@@ -46,13 +47,10 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	struct fake *f = arg;
-	uint8_t buf[4096];
-	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
-	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-	struct rad_view v;
-	if (n <= 0 || rad_parse(buf, (size_t)n, &v) != 0)
+	struct fake_radius_req r;
+	if (!fake_radius_recv(fd, &r))
 		return;
+	const struct rad_view v = r.v;
 	if (f->n < 512) {
 		f->at[f->n] = ms();
 		f->ids[f->n] = v.id;
@@ -73,7 +71,7 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 		rad_new(&p, RAD_ACCESS_ACCEPT, v.id);
 		rad_put_msg_auth(&p);
 		rad_sign_response(&p, v.auth, "wrong", 5);
-		sendto(fd, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
+		fake_radius_reply(fd, &r, &p);
 	}
 	rad_new(&p, RAD_ACCESS_ACCEPT, f->mode == F_WRONG_ID ? (uint8_t)(v.id + 1) : v.id);
 	rad_put_str(&p, RAD_REPLY_MESSAGE, "welcome");
@@ -83,31 +81,23 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 	if (f->mode == F_OTHER_SOURCE) {
 		/* a good answer, from another port of the server's address */
 		int o = socket(AF_INET, SOCK_DGRAM, 0);
-		sendto(o, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
+		fake_radius_reply(o, &r, &p);
 		close(o);
 		return;
 	}
-	sendto(fd, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
+	fake_radius_reply(fd, &r, &p);
 }
 
 static void fake_open(struct fake *f, enum fmode mode)
 {
 	memset(f, 0, sizeof(*f));
 	f->mode = mode;
-	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	bind(f->fd, (struct sockaddr *)&a, sizeof(a));
-	socklen_t al = sizeof(a);
-	getsockname(f->fd, (struct sockaddr *)&a, &al);
-	f->port = ntohs(a.sin_port);
-	f->ev = event_new(base, f->fd, EV_READ | EV_PERSIST, fake_read, f);
-	event_add(f->ev, NULL);
+	fake_radius_open(base, fake_read, f, &f->fd, &f->port, &f->ev);
 }
 
 static void fake_close(struct fake *f)
 {
-	event_free(f->ev);
-	close(f->fd);
+	fake_radius_close(f->fd, f->ev);
 }
 
 static void conf_server(struct radius_conf *rc, const char *name, struct fake *f, int pref,

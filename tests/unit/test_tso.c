@@ -8,31 +8,16 @@
 #include "tests/unit/check.h"
 
 #include <arpa/inet.h>
+#include "src/dp/csum.h"
 #include "src/dp/tso.h"
-
-static uint16_t fold(uint64_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint64_t sum(uint64_t s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
 
 /* a packet whose transport checksum verifies: the sum over the
  * pseudo-header and the segment is 0xffff */
 static bool l4_ok(const uint8_t *ip, size_t len, size_t toff, uint8_t proto, bool v4)
 {
-	uint64_t s = v4 ? sum(0, ip + 12, 8) : sum(0, ip + 8, 32);
+	uint64_t s = v4 ? csum_add(0, ip + 12, 8) : csum_add(0, ip + 8, 32);
 	s += proto + (uint64_t)(len - toff);
-	return fold(sum(s, ip + toff, len - toff)) == 0xffff;
+	return csum_fold(csum_add(s, ip + toff, len - toff)) == 0xffff;
 }
 
 static struct {
@@ -117,7 +102,7 @@ static void test_v4(void)
 		size_t sl = got.len[i];
 		ok &= (size_t)(s[2] << 8 | s[3]) == sl;
 		ok &= (s[4] << 8 | s[5]) == 0x1234 + i;
-		ok &= fold(sum(0, s, 20)) == 0xffff;            /* IPv4 header checksum */
+		ok &= csum_fold(csum_add(0, s, 20)) == 0xffff;  /* IPv4 header checksum */
 		ok &= l4_ok(s, sl, toff, 6, true);
 		uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
 		ok &= seq == 0xfffffe00u + (uint32_t)(i * 1000);
@@ -202,7 +187,7 @@ static void test_csum(void)
 	pkt[25] = 8 + 33;
 	for (int i = 0; i < 33; i++)
 		pkt[28 + i] = (uint8_t)(i ^ 0x5a);
-	uint16_t ph = fold(sum(17 + (uint64_t)(8 + 33), pkt + 12, 8));
+	uint16_t ph = csum_fold(csum_add(17 + (uint64_t)(8 + 33), pkt + 12, 8));
 	pkt[26] = (uint8_t)(ph >> 8);
 	pkt[27] = (uint8_t)ph;
 	uint8_t hb[TSO_HDR_LEN];
@@ -219,8 +204,21 @@ static void test_csum(void)
 	      l4_ok(pkt, len, 20, 17, true));
 }
 
+/* the checksum pair itself (src/dp/csum.h) against RFC 1071 §3's
+ * numerical example, and an odd length padded with a zero byte */
+static void test_sum(void)
+{
+	static const uint8_t rfc[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	CHECK("RFC 1071 §3 example: sum 0x2ddf0 folds to 0xddf2",
+	      csum_add(0, rfc, sizeof(rfc)) == 0x2ddf0 && csum_fold(0x2ddf0) == 0xddf2);
+	CHECK("odd length: the last byte is the high half of a word",
+	      csum_add(0, rfc, 3) == 0xf201 && csum_add(1, NULL, 0) == 1);
+	CHECK("folding carries twice", csum_fold(0x1fffeffffull) == 0xffff);
+}
+
 int main(void)
 {
+	test_sum();
 	test_v4();
 	test_v6();
 	test_csum();
