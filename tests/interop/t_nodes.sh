@@ -19,6 +19,7 @@
 # 1. alice and bob log in on A, carol and dave on B (strongSwan clients):
 #    four distinct addresses from the shared range, each the one
 #    FreeRADIUS's database leased to that user and node (NAS-IP-Address);
+#    an Interim-Update renews a lease (bob's, cut to 100 s in the table);
 #    the LAN host pings each one, its ARP entry has the MAC of the node
 #    serving it; each pings the LAN host; alice and carol fetch 10 MB by
 #    hash (the LAN host sees the client addresses: no NAT).
@@ -33,10 +34,11 @@
 #    although A's own pool has free addresses.
 # 5. bob disconnects: A's Stop frees his lease; frank logs in on A and
 #    gets bob's address.
-# 6. B stops (SIGTERM): its Accounting-Off frees every lease of B, none of
-#    A's; B starts again (Accounting-On), carol logs in on B again; B is
-#    killed (SIGKILL: no Stop, no Off), carol's lease stays; B starts
-#    again: its Accounting-On frees carol's lease, A's frank keeps his.
+# 6. B stops (SIGTERM): its Stops and its Accounting-Off free every lease
+#    of B (one that no Stop matches too), none of A's; B starts again
+#    (Accounting-On), carol logs in on B again; B is killed (SIGKILL: no
+#    Stop, no Off), carol's lease stays; B starts again: its
+#    Accounting-On frees carol's lease, A's frank keeps his.
 # cygnetd only; skipped without freeradius.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
@@ -112,7 +114,8 @@ nodes_conf_hook() {
 	chmod 755 "$d/announce"
 	RAD_NAS_ID=cygnet-$(basename "$(dirname "$d")") RAD_RT_TIMEOUT=2 \
 		radius_swconf "$d" "$(radius_server shared $RAD_ADDR "$secret")" \
-		"            accounting = yes"
+		"            accounting = yes
+            accounting_interval = 5"
 }
 
 # lan_segment : the LAN host's two links in one bridge, its addresses on
@@ -200,6 +203,11 @@ for i in 1 2 3 4; do
 	if [ -n "$m" ] && [ "$m" = "${NODE_MAC[${NODE_OF[$i]}]}" ]; then ok "lan_arp_${USER_OF[$i]}_via_node"
 	else not_ok "lan_arp_${USER_OF[$i]}_via_node" "ARP entry '$m', node's MAC ${NODE_MAC[${NODE_OF[$i]}]}"; fi
 done
+# an Interim-Update renews its lease (the queries match cygnet's records):
+# bob's lease cut to 100 s is back to lease_duration (3600 s) within 5 s
+sql "$RADDB/ippool.db" "UPDATE radippool SET expiry_time = datetime('now', '+100 seconds') WHERE framedipaddress = '${VIP_OF[2]}'"
+renewed() { [ "$(sql "$RADDB/ippool.db" "SELECT COUNT(*) FROM radippool WHERE framedipaddress = '${VIP_OF[2]}' AND expiry_time > datetime('now', '+3000 seconds')")" = 1 ]; }
+check interim_renews_lease wait_for 12 renewed
 check_log a_accepted_alice "$LOG_A" "accepted 'alice'; Framed-IP-Address ${VIP_OF[1]}"
 check_log b_accepted_carol "$LOG_B" "accepted 'carol'; Framed-IP-Address ${VIP_OF[3]}"
 check alice_http4_10MB_via_a fetch_lan 1 4
@@ -228,6 +236,7 @@ if wait_for 10 sh -c "! '$TOP/src/cygnetctl' -s '$T/srv/ctl.sock' status | grep 
 else not_ok a_alice_gone "A still lists alice"; fi
 wait_for 10 sh -c "ip -n $(ns_cli 1) -4 -o addr show | grep -Eq ' $SHARED_RE/' && ! ip -n $(ns_cli 1) -4 -o addr show | grep -q ' ${VIP_OF[1]}/'"
 v=$(vip 1)
+ALICE_B=$v
 others=" ${VIP_OF[2]} ${VIP_OF[3]} ${VIP_OF[4]} "
 if [ -n "$v" ] && [ "$v" != "${VIP_OF[1]}" ] && [[ $others != *" $v "* ]]; then
 	ok "alice_new_address_on_b ($v)"
@@ -297,11 +306,15 @@ FRANK=$v
 say "pool database before B stops: $(leases | tr '\n' ';')"
 nb=$(nas_leases $SRVB_V4)
 if [ "$nb" = 4 ]; then ok "b_holds_four ($nb)"; else not_ok b_holds_four "$nb: $(leases | tr '\n' ';')"; fi
+# alice's lease on B no longer matches her session (another NAS-Port), so
+# her Stop leaves it: only B's Accounting-Off can end it
+sql "$RADDB/ippool.db" "UPDATE radippool SET pool_key = '999999' WHERE framedipaddress = '$ALICE_B'"
 offs=$(onoff Accounting-Off $SRVB_V4)
 stop_node_b b_stop_clean
 if [ "$(onoff Accounting-Off $SRVB_V4)" -gt "$offs" ]; then ok b_accounting_off; else not_ok b_accounting_off "no Accounting-Off of $SRVB_V4 recorded"; fi
 nb=$(nas_leases $SRVB_V4)
-if [ "$nb" = 0 ]; then ok "b_off_freed_its_leases"; else not_ok b_off_freed_its_leases "$nb left: $(leases | tr '\n' ';')"; fi
+if [ "$nb" = 0 ] && wait_for 5 lease_free "$ALICE_B"; then ok "b_off_freed_its_leases ($ALICE_B too)"
+else not_ok b_off_freed_its_leases "$nb left: $(leases | tr '\n' ';')"; fi
 if has_lease "$FRANK $SRV_V4 frank"; then ok a_lease_kept_over_b_off
 else not_ok a_lease_kept_over_b_off "leases: $(leases | tr '\n' ';')"; fi
 ons=$(onoff Accounting-On $SRVB_V4)
