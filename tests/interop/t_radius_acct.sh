@@ -109,6 +109,10 @@ start_lan_http
 SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=acct_conf_hook start_server
 check_log acct_on_logged "$SERVER_LOG" 'RADIUS accounting: Accounting-On'
 check accounting_on wait_for 10 has_rec Accounting-On
+# On/Off name the address the server sends from to FreeRADIUS (its RADIUS
+# link here, not its IKE address)
+v=$(attr "$(recs Accounting-On)" NAS-IP-Address)
+if [ "$v" = "$RAD_SRV" ]; then ok "accounting_on_nas_ip ($v)"; else not_ok accounting_on_nas_ip "'$v'"; fi
 
 # ---- 1. alice: Start, Interim-Update(s), Stop
 connect_ok 1 user=alice || exit 1
@@ -328,6 +332,9 @@ if [ "$v" = NAS-Request ]; then ok reload_off_stop_nas_request; else not_ok relo
 more_off() { [ "$(nrecs Accounting-Off)" -gt "$n_off" ]; }
 check reload_accounting_off wait_for 10 more_off
 check alice_up_after_accounting_off has_ike 1
+if "$CTLBIN" -s "$T/srv/ctl.sock" status | grep -q 'RADIUS accounting: .*(switched off by a reload)'; then
+	ok status_says_switched_off
+else not_ok status_says_switched_off "$("$CTLBIN" -s "$T/srv/ctl.sock" status | grep 'RADIUS accounting')"; fi
 check ping_after_accounting_off ping_lan 1 4
 n=$(nrecs Interim-Update "$sid4")
 sleep 6
