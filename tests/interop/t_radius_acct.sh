@@ -27,7 +27,8 @@
 #    FreeRADIUS is down; written "= yes": FreeRADIUS stopped, alice's
 #    session ends once an Interim-Update got no answer after the
 #    retransmits (the client gets a DELETE), and her Stop (Lost-Service)
-#    arrives when FreeRADIUS is back;
+#    arrives when FreeRADIUS is back; bob logging in meanwhile is deleted
+#    when his Start gets no answer;
 #  - accounting switched on by `cygnetctl reload` (and the server's
 #    acct_port moved to 1814 in the same reload): Accounting-On, a Start
 #    for alice's session already up, records to port 1814, Interim-Updates
@@ -283,6 +284,13 @@ else not_ok closed_on_interim_timeout "alice is still up $(elapsed "$t0" "$(now)
 check_log close_logged "$SERVER_LOG" "RADIUS accounting for 'alice' got no answer: deleting the IKE_SA"
 if [ "$(grep -c 'received DELETE for IKE_SA' "$T/c1/charon.log")" -gt "$dels" ]; then ok close_client_got_delete
 else not_ok close_client_got_delete "no new DELETE in c1/charon.log"; fi
+# bob (no RADIUS login) comes while FreeRADIUS is down: his Start waits
+# behind the unanswered records, gets no answer either, and he is deleted
+if initiate 2; then ok bob_while_radius_down; else not_ok bob_while_radius_down "initiate failed"; fi
+t0=$(now)
+if wait_for 30 no_ike 2; then ok "closed_on_start_timeout ($(elapsed "$t0" "$(now)") s)"
+else not_ok closed_on_start_timeout "bob is still up"; fi
+check_log close_bob_logged "$SERVER_LOG" "RADIUS accounting for 'bob' got no answer: deleting the IKE_SA"
 start_radius
 check close_stop_recorded wait_for 30 has_rec Stop "$sid3"
 v=$(attr "$(last_rec Stop "$sid3")" Acct-Terminate-Cause)
