@@ -290,8 +290,11 @@ static int top_key(struct rx *x, const struct sw_node *n, struct top *tp)
 		{ "filter_id", offsetof(struct radius_conf, filter_id) },
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-		if (strcmp(k, flags[i].name) == 0)
+		if (strcmp(k, flags[i].name) == 0) {
+			if (flags[i].off == offsetof(struct radius_conf, accounting_close_on_timeout))
+				c->accounting_close_on_timeout_set = true;
 			return get_bool(x, n, path, (bool *)((char *)c + flags[i].off));
+		}
 	if (strcmp(k, "servers") == 0 || strcmp(k, "dae") == 0) {
 		if (n->value)
 			return fail(x, n, path, "must be a section");

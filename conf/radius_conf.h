@@ -17,7 +17,8 @@
  *   retransmit_tries (4): request i (1..tries) waits timeout * base^(i-1)
  *   accounting (no), accounting_interval (0: none unless the server sends
  *   Acct-Interim-Interval), accounting_requires_vip (no),
- *   accounting_send_class (no), accounting_close_on_timeout (yes)
+ *   accounting_send_class (no), accounting_close_on_timeout (yes; whether
+ *   it was written is kept: radius_acct.h)
  *   station_id_with_port (yes), eap_start (no), id_prefix,
  *   close_all_on_timeout (no), class_group (no), filter_id (no)
  *   dae { enable (no), listen (0.0.0.0), port (3799), secret }
@@ -67,6 +68,8 @@ struct radius_conf {
 	bool accounting;
 	uint32_t accounting_interval;   /* seconds, 0: none */
 	bool accounting_requires_vip, accounting_send_class, accounting_close_on_timeout;
+	bool accounting_close_on_timeout_set;   /* the key was written (cygnet's default
+	                                           differs from strongSwan's: radius_acct.h) */
 	bool station_id_with_port, eap_start, close_all_on_timeout;
 	bool class_group, filter_id;
 	char id_prefix[64];

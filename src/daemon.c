@@ -14,7 +14,7 @@
 #include "src/rekey.h"
 #include "src/sdnotify.h"
 
-int daemon_radius_apply(struct daemon *d)
+static int radius_client_apply(struct daemon *d)
 {
 	struct radius_client *old = d->radius;
 	d->radius = NULL;
@@ -31,6 +31,15 @@ int daemon_radius_apply(struct daemon *d)
 	radius_client_describe(d->radius, desc, sizeof(desc));
 	log_err(LOG_CFG, "RADIUS servers: %s", desc);
 	return 0;
+}
+
+int daemon_radius_apply(struct daemon *d)
+{
+	int rc = radius_client_apply(d);
+	/* accounting switched on or off (a reload), its queue sending
+	 * through the new client */
+	acct_reload(d);
+	return rc;
 }
 
 void daemon_stop(struct daemon *d, int code)

@@ -148,7 +148,8 @@ void daemon_dp_event(void *arg, const struct dp_event *ev);
 /* (Re)makes d->radius for d->cfg's RADIUS servers (at start and after a
  * reload), logging which servers are used; the previous client finishes
  * its requests in flight and goes. -1 (logged) when the servers cannot be
- * used (their conns then refuse logins). */
+ * used (their conns then refuse logins). Then switches RADIUS accounting
+ * on or off as d->cfg says (acct_reload). */
 int daemon_radius_apply(struct daemon *d);
 
 /* sends a UDP datagram from local to peer on the socket for that port

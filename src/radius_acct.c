@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -129,6 +131,8 @@ struct acct_queue {
 	struct acct_counts c;
 	void (*on_empty)(void *);          /* the queue became empty (shutdown) */
 	void *on_empty_arg;
+	acct_timeout_fn on_timeout;        /* a record got no answer */
+	void *on_timeout_arg;
 };
 
 static void pump(struct acct_queue *q);
@@ -215,6 +219,21 @@ static void on_done(void *arg, const struct radc_answer *a)
 		        q->n, q->n == 1 ? "" : "s", q->retry_ms);
 	r->tried = true;
 	hold(q);
+	if (q->on_timeout) {
+		char sid[RAD_ATTR_MAX + 1] = "";
+		size_t off = 0;
+		/* the record's Acct-Session-Id (attributes acct_build made) */
+		while (off + 2 <= r->len && r->attrs[off + 1] >= 2 && off + r->attrs[off + 1] <= r->len) {
+			if (r->attrs[off] == RAD_ACCT_SESSION_ID) {
+				size_t n = (size_t)r->attrs[off + 1] - 2;
+				memcpy(sid, r->attrs + off + 2, n);
+				sid[n] = '\0';
+				break;
+			}
+			off += r->attrs[off + 1];
+		}
+		q->on_timeout(q->on_timeout_arg, r->status, sid);
+	}
 }
 
 /* sends r with its Acct-Delay-Time now; false when it could not go */
@@ -316,6 +335,12 @@ void acct_queue_set_retry(struct acct_queue *q, uint32_t ms)
 	q->retry_ms = ms;
 }
 
+void acct_queue_on_timeout(struct acct_queue *q, acct_timeout_fn fn, void *arg)
+{
+	q->on_timeout = fn;
+	q->on_timeout_arg = arg;
+}
+
 void acct_queue_counts(const struct acct_queue *q, struct acct_counts *out)
 {
 	*out = q->c;
@@ -367,6 +392,8 @@ struct acct_sess {
 	uint32_t nas_port;
 	uint64_t started_at;               /* monotonic seconds of the Start */
 	struct esp_counters gone;          /* deleted CHILD_SAs' final counts */
+	struct esp_counters base;          /* the counts at a Start a reload made */
+	bool from_reload;                  /* established before accounting was on */
 	bool started;
 	enum acct_cause cause;
 	struct event *ev;                  /* the Start, then each Interim-Update */
@@ -377,6 +404,8 @@ struct radius_acct {
 	struct acct_queue *q;
 	struct event *grace;
 	bool stopping;
+	bool off;                          /* switched off by a reload: the queue drains */
+	unsigned ons;                      /* times switched on (start, reloads) */
 };
 
 static const struct radius_conf *conf_of(const struct daemon *d)
@@ -405,6 +434,12 @@ static void sess_counters(struct daemon *d, const struct ike_sa *sa, const struc
 		if (sa->child[k].installed && dp_sa_stats(d->dp, sa->child[k].spi_in, &st) == 0)
 			esp_counters_add(t, &st.ctr);
 	}
+}
+
+/* a count since base (never below 0) */
+static uint64_t since(uint64_t now, uint64_t base)
+{
+	return now > base ? now - base : 0;
 }
 
 static void queue_session(struct daemon *d, struct ike_sa *sa, struct acct_sess *s,
@@ -449,10 +484,11 @@ static void queue_session(struct daemon *d, struct ike_sa *sa, struct acct_sess 
 		i.session_time = now > s->started_at ? (uint32_t)(now - s->started_at) : 0;
 		struct esp_counters t;
 		sess_counters(d, sa, s, &t);
-		i.in_octets = t.bytes_in;
-		i.out_octets = t.bytes_out;
-		i.in_packets = t.packets_in;
-		i.out_packets = t.packets_out;
+		/* a session accounting met at a reload counts from its Start */
+		i.in_octets = since(t.bytes_in, s->base.bytes_in);
+		i.out_octets = since(t.bytes_out, s->base.bytes_out);
+		i.in_packets = since(t.packets_in, s->base.packets_in);
+		i.out_packets = since(t.packets_out, s->base.packets_out);
 	}
 	struct rad_pkt *p = malloc(sizeof(*p));
 	if (!p) {
@@ -498,7 +534,7 @@ static void on_sess_timer(evutil_socket_t fd, short what, void *arg)
 	const struct radius_conf *rc = conf_of(d);
 	(void)fd;
 	(void)what;
-	if (!d->acct || d->acct->stopping || sa->state != IKE_S_ESTABLISHED)
+	if (!d->acct || d->acct->stopping || d->acct->off || sa->state != IKE_S_ESTABLISHED)
 		return;
 	if (!s->started) {
 		if (rc && rc->accounting_requires_vip && !sa->has_vip4 && !sa->has_vip6) {
@@ -509,6 +545,8 @@ static void on_sess_timer(evutil_socket_t fd, short what, void *arg)
 		}
 		s->started = true;
 		s->started_at = now_sec();
+		if (s->from_reload)
+			sess_counters(d, sa, s, &s->base);
 		queue_session(d, sa, s, ACCT_START);
 	} else {
 		queue_session(d, sa, s, ACCT_INTERIM);
@@ -522,7 +560,7 @@ static void on_sess_timer(evutil_socket_t fd, short what, void *arg)
 
 void acct_established(struct daemon *d, struct ike_sa *sa)
 {
-	if (!d->acct || d->acct->stopping || sa->client || sa->probe || sa->acct)
+	if (!d->acct || d->acct->stopping || d->acct->off || sa->client || sa->probe || sa->acct)
 		return;
 	struct acct_sess *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -579,6 +617,54 @@ void acct_sa_gone(struct daemon *d, struct ike_sa *sa)
 	sess_free(sa);
 }
 
+/* The NAS-IP(v6)-Address of an Accounting-On/-Off: the address this host
+ * sends from to the first server given as an address (the kernel's route
+ * choice: a UDP socket connected, no packet sent). FreeRADIUS's sqlippool
+ * clears the leases of that NAS-IP-Address (on_clear, off_clear). false:
+ * none found (the servers are names, or no route). */
+static bool onoff_nas(const struct daemon *d, struct acct_info *i)
+{
+	const struct radius_conf *rc = conf_of(d);
+	for (int k = 0; rc && k < rc->n_servers; k++) {
+		const struct radius_server_conf *sc = &rc->servers[k];
+		struct sockaddr_storage ss = { 0 };
+		socklen_t sl;
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		if (inet_pton(AF_INET, sc->address, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(sc->acct_port);
+			sl = sizeof(*s4);
+		} else if (inet_pton(AF_INET6, sc->address, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(sc->acct_port);
+			sl = sizeof(*s6);
+		} else {
+			continue;
+		}
+		int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		struct sockaddr_storage me;
+		socklen_t ml = sizeof(me);
+		bool got = connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+		           getsockname(fd, (struct sockaddr *)&me, &ml) == 0 &&
+		           me.ss_family == ss.ss_family;
+		close(fd);
+		if (!got)
+			continue;
+		if (me.ss_family == AF_INET) {
+			memcpy(i->nas_addr4, &((struct sockaddr_in *)&me)->sin_addr, 4);
+			i->nas4 = true;
+		} else {
+			memcpy(i->nas_addr6, &((struct sockaddr_in6 *)&me)->sin6_addr, 16);
+			i->nas6 = true;
+		}
+		return true;
+	}
+	return false;
+}
+
 static void queue_onoff(struct daemon *d, enum acct_status st)
 {
 	struct rad_pkt *p = malloc(sizeof(*p));
@@ -588,10 +674,72 @@ static void queue_onoff(struct daemon *d, enum acct_status st)
 	char sid[32];
 	snprintf(sid, sizeof(sid), "%llu-0", (unsigned long long)d->started);
 	struct acct_info i = { .status = st, .session_id = sid, .event_time = (uint32_t)time(NULL) };
+	onoff_nas(d, &i);
 	if (acct_build(&i, p) == 0)
 		acct_queue_add(d->acct->q, st, p, mono_ms());
 	free(p);
-	log_err(LOG_IKE, "RADIUS accounting: %s", status_name(st));
+	char nas[INET6_ADDRSTRLEN] = "";
+	if (i.nas4)
+		inet_ntop(AF_INET, i.nas_addr4, nas, sizeof(nas));
+	else if (i.nas6)
+		inet_ntop(AF_INET6, i.nas_addr6, nas, sizeof(nas));
+	log_err(LOG_IKE, "RADIUS accounting: %s%s%s", status_name(st),
+	        nas[0] ? ", NAS-IP-Address " : "", nas);
+}
+
+/* accounting_close_on_timeout = yes: the session whose Start or
+ * Interim-Update got no answer ends (from the event loop, not from inside
+ * the queue) */
+static void close_session(evutil_socket_t fd, short what, void *arg)
+{
+	char *sid = arg;
+	(void)fd;
+	(void)what;
+	struct daemon *d = NULL;
+	memcpy(&d, sid, sizeof(d));
+	const char *id = sid + sizeof(d);
+	for (struct ike_sa *sa = d->sas; d->acct && !d->acct->stopping && sa; sa = sa->next) {
+		if (!sa->acct || sa->state != IKE_S_ESTABLISHED || strcmp(sa->acct->id, id) != 0)
+			continue;
+		log_err(LOG_IKE, "%s: RADIUS accounting for '%s' got no answer: deleting the IKE_SA "
+		        "(accounting_close_on_timeout = yes)", ike_sa_tag(sa), sa->user);
+		acct_set_cause(sa, ACCT_TC_LOST_SERVICE);
+		ike_sa_send_delete(d, sa);
+		ike_sa_set_state(sa, IKE_S_DEAD);
+		ike_sa_reap(d);
+		break;
+	}
+	free(sid);
+}
+
+static void on_record_timeout(void *arg, enum acct_status st, const char *sid)
+{
+	struct radius_acct *a = arg;
+	const struct radius_conf *rc = conf_of(a->d);
+	if ((st != ACCT_START && st != ACCT_INTERIM) || !sid[0] || a->stopping || a->off || !rc ||
+	    !rc->accounting_close_on_timeout || !rc->accounting_close_on_timeout_set)
+		return;
+	size_t n = strlen(sid);
+	char *m = malloc(sizeof(a->d) + n + 1);
+	if (!m)
+		return;
+	memcpy(m, &a->d, sizeof(a->d));
+	memcpy(m + sizeof(a->d), sid, n + 1);
+	struct timeval tv = { 0, 0 };
+	if (event_base_once(a->d->base, -1, EV_TIMEOUT, close_session, m, &tv) != 0)
+		free(m);
+}
+
+/* says what a session does when its accounting server does not answer */
+static void log_close_mode(const struct radius_conf *rc)
+{
+	if (!rc->accounting_close_on_timeout_set)
+		log_info(LOG_CFG, "RADIUS accounting: sessions stay up while no accounting server "
+		         "answers; their records are queued and sent when one does (strongSwan "
+		         "closes them: write accounting_close_on_timeout = yes for that)");
+	else if (rc->accounting_close_on_timeout)
+		log_info(LOG_CFG, "RADIUS accounting: accounting_close_on_timeout = yes: a session "
+		         "whose Start or Interim-Update gets no answer is deleted (Lost-Service)");
 }
 
 int acct_start(struct daemon *d)
@@ -607,13 +755,81 @@ int acct_start(struct daemon *d)
 	}
 	a->d = d;
 	d->acct = a;
-	/* strongSwan closes a session whose Interim-Update gets no answer;
-	 * cygnet keeps it and queues its records until a server answers */
-	if (rc->accounting_close_on_timeout)
-		log_info(LOG_CFG, "RADIUS accounting: accounting_close_on_timeout: sessions stay up "
-		         "while no accounting server answers; their records are queued and sent "
-		         "when one does (none is lost silently)");
+	acct_queue_on_timeout(a->q, on_record_timeout, a);
+	a->ons = 1;
+	log_close_mode(rc);
 	queue_onoff(d, ACCT_ON);
+	return 0;
+}
+
+/* the live sessions accounting has not met: each gets its Start now */
+static void start_live(struct daemon *d)
+{
+	int n = 0;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+		if (sa->state != IKE_S_ESTABLISHED || sa->acct || sa->client || sa->probe)
+			continue;
+		acct_established(d, sa);
+		if (sa->acct) {
+			struct acct_sess *s = sa->acct;
+			s->from_reload = true;
+			/* accounting was on before: this session may have had a
+			 * Start and Stop with its id; the new ones get their own */
+			if (d->acct->ons > 1) {
+				size_t l = strlen(s->id);
+				snprintf(s->id + l, sizeof(s->id) - l, "-%u", d->acct->ons);
+			}
+			n++;
+		}
+	}
+	if (n)
+		log_err(LOG_IKE, "RADIUS accounting: a Start for each of the %d session%s already "
+		        "up (traffic and time counted from now)", n, n == 1 ? "" : "s");
+}
+
+int acct_reload(struct daemon *d)
+{
+	const struct radius_conf *rc = conf_of(d);
+	struct radius_acct *a = d->acct;
+	bool want = rc && rc->enabled && rc->accounting;
+	if (!a) {
+		if (!want)
+			return 0;
+		int r = acct_start(d);
+		if (r == 0)
+			start_live(d);
+		return r;
+	}
+	if (a->stopping)
+		return 0;
+	if (want && a->off) {
+		a->off = false;
+		a->ons++;
+		log_err(LOG_CFG, "RADIUS accounting switched on by a reload");
+		log_close_mode(rc);
+		queue_onoff(d, ACCT_ON);
+		start_live(d);
+	} else if (want) {
+		log_close_mode(rc);
+	} else if (!a->off) {
+		int n = 0;
+		log_err(LOG_CFG, "RADIUS accounting switched off by a reload: a Stop for each "
+		        "session, then Accounting-Off%s", d->radius ? "" : " (no RADIUS server "
+		        "configured: they stay queued)");
+		for (struct ike_sa *sa = d->sas; sa; sa = sa->next) {
+			if (!sa->acct)
+				continue;
+			if (sa->acct->started) {
+				acct_set_cause(sa, ACCT_TC_NAS_REQUEST);
+				n++;
+			}
+			acct_sa_gone(d, sa);
+		}
+		queue_onoff(d, ACCT_OFF);
+		a->off = true;
+		log_info(LOG_IKE, "RADIUS accounting: %d Stop%s for sessions that stay up", n,
+		         n == 1 ? "" : "s");
+	}
 	return 0;
 }
 
@@ -636,7 +852,8 @@ bool acct_stopping(struct daemon *d)
 	struct radius_acct *a = d->acct;
 	if (!a || a->stopping)
 		return false;
-	queue_onoff(d, ACCT_OFF);
+	if (!a->off)                       /* a reload sent it already */
+		queue_onoff(d, ACCT_OFF);
 	a->stopping = true;
 	a->q->holding = false;             /* one last try for everything queued */
 	pump(a->q);
@@ -689,8 +906,9 @@ int acct_status(const struct daemon *d, char *out, size_t len)
 	if (!acct_counts(d, &c))
 		return snprintf(out, len, "%s", "");
 	return snprintf(out, len, "  RADIUS accounting: %llu requests sent, %llu records answered, "
-	                "%llu sent again, %llu queued, %llu dropped\n",
+	                "%llu sent again, %llu queued, %llu dropped%s\n",
 	                (unsigned long long)c.sent, (unsigned long long)c.answered,
 	                (unsigned long long)c.retried, (unsigned long long)c.queued,
-	                (unsigned long long)c.dropped);
+	                (unsigned long long)c.dropped,
+	                d->acct->off ? " (switched off by a reload)" : "");
 }

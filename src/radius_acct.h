@@ -33,7 +33,20 @@
  * oldest record; each loss is counted and logged. The queue belongs to
  * the daemon, not to a server or a RADIUS client, so it survives failover
  * and reloads. At a clean stop the pending records get ACCT_GRACE_MS to
- * get out, the rest are counted lost with one log line. */
+ * get out, the rest are counted lost with one log line.
+ *
+ * Accounting-On/-Off carry the NAS-IP(v6)-Address this host sends from to
+ * the first server given as an address (FreeRADIUS's sqlippool frees the
+ * leases of that NAS on them).
+ *
+ * When no server answers, sessions stay up and their records wait, unless
+ * strongswan.conf says accounting_close_on_timeout = yes in so many words
+ * (strongSwan's default when left out is yes; cygnet's is to keep them):
+ * then a session whose Start or Interim-Update got no answer (after the
+ * client's retransmissions and failover) is deleted, Acct-Terminate-Cause
+ * Lost-Service.
+ *
+ * A reload switches accounting on or off (acct_reload). */
 #ifndef CYGNET_RADIUS_ACCT_H
 #define CYGNET_RADIUS_ACCT_H
 
@@ -112,6 +125,11 @@ int acct_queue_add(struct acct_queue *q, enum acct_status status, const struct r
                    uint64_t made_ms);
 /* the wait after a record got no answer (ACCT_RETRY_SECONDS; tests) */
 void acct_queue_set_retry(struct acct_queue *q, uint32_t ms);
+/* fn(arg, status, Acct-Session-Id or "") is called, from the RADIUS
+ * client's done(), each time a record got no answer from any server (it
+ * stays queued; the queue already waits for its retry). */
+typedef void (*acct_timeout_fn)(void *arg, enum acct_status status, const char *session_id);
+void acct_queue_on_timeout(struct acct_queue *q, acct_timeout_fn fn, void *arg);
 void acct_queue_counts(const struct acct_queue *q, struct acct_counts *out);
 /* the status of the i-th record queued (0: the oldest), 0 past the end */
 enum acct_status acct_queue_peek(const struct acct_queue *q, size_t i);
@@ -124,9 +142,20 @@ void acct_queue_free(struct acct_queue *q);
 /* ---- the daemon's side ---- */
 
 /* Starts accounting when d->cfg's eap-radius section says accounting =
- * yes (Accounting-On), else does nothing. Call after daemon_radius_apply.
- * 0, or -1 (out of memory, logged). */
+ * yes (Accounting-On), else does nothing (also when it runs already).
+ * Call after daemon_radius_apply. 0, or -1 (out of memory, logged). */
 int acct_start(struct daemon *d);
+/* d->cfg was replaced (a reload; daemon_radius_apply calls it, at start
+ * too): accounting newly on sends Accounting-On and a Start for every
+ * session already up, whose Interim/Stop then count time and traffic from
+ * that Start; newly off sends a Stop (NAS-Request) for every started
+ * session, which stays up, then Accounting-Off; the queue keeps sending
+ * what it holds (to the servers of the new configuration). A session
+ * started by a reload after accounting was on before (off, then on again)
+ * gets its Acct-Session-Id with "-N" appended (N: the times accounting was
+ * switched on), as it may have had a Start and Stop with the plain one.
+ * 0, or -1 (out of memory, logged). */
+int acct_reload(struct daemon *d);
 /* sa entered ESTABLISHED: schedules its Start (from the event loop, once
  * its virtual IPs and CHILD_SA are in place) unless the session already
  * started (an IKE_SA rekey). */

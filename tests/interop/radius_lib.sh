@@ -12,12 +12,17 @@
 #                          "cygnet", at RAD_SRV with RAD_SECRET)
 #     users=NAME,...       DIR/users with these USERS[] and their passwords
 #                          (without it the test writes DIR/users itself)
-#     acct                 an accounting listener on 1813 writing every
-#                          Accounting-Request to DIR/log/detail
+#     acct[=PORT,...]      an accounting listener on 1813 (or on each PORT)
+#                          writing every Accounting-Request to DIR/log/detail
 #     sqlippool=ADDR,...   sql (sqlite, DIR/ippool.db, made here) + sqlippool:
 #                          post-auth leases one of these addresses (pool
 #                          "shared", one lease per NAS-IP-Address and
-#                          NAS-Port, 3600 s), and rejects when none is left
+#                          NAS-Port, 3600 s), and rejects when none is left;
+#                          with acct also in the accounting section, as
+#                          FreeRADIUS's docs say: Start/Interim-Update renew
+#                          the lease, Stop frees it, Accounting-On/-Off free
+#                          every lease of the NAS-IP-Address (Debian 12's
+#                          sqlite queries.conf, its allocate_find fixed)
 #     ttls | ttls=inner-name  EAP-TTLS and EAP-TLS too (TLS with the VPN server's own
 #                          certificate, $T/pki/server.pem, which the clients
 #                          check as the AAA identity), inner EAP checked by
@@ -78,7 +83,7 @@ radius_on_switch() {
 # from /etc/freeradius (options: the header of this file)
 write_raddb() {
 	local d=$1 o u a n=0 clients= users= pool=
-	local acct_listen= acct_mod= acct_sect= pool_mod= pool_ctl= pool_post=
+	local acct_listen= acct_mod= acct_sect= pool_mod= pool_ctl= pool_post= port
 	local ttls_mod= inner_srv= outer_post=
 	shift
 	for o in "$@"; do
@@ -108,12 +113,18 @@ write_raddb() {
 	        update {
 	            &reply: += &session-state:
 	        }' ;;
-		acct)
-			acct_listen="listen {
+		acct|acct=*)
+			o=${o#acct}
+			o=${o#=}
+			o=${o:-1813}
+			for port in ${o//,/ }; do
+				acct_listen+="listen {
 	        type = acct
 	        ipaddr = $RAD_ADDR
-	        port = 1813
-	    }"
+	        port = $port
+	    }
+	    "
+			done
 			acct_mod="detail {
 	        filename = $d/log/detail
 	        escape_filenames = no
@@ -122,6 +133,7 @@ write_raddb() {
 	    }"
 			acct_sect="accounting {
 	        detail
+	        POOL
 	    }" ;;
 		sqlippool=*)
 			pool=${o#sqlippool=}
@@ -137,6 +149,8 @@ write_raddb() {
 		*) not_ok raddb "write_raddb: unknown option '$o'"; exit 1 ;;
 		esac
 	done
+	# the pool in the accounting section too (with acct)
+	if [ -n "$pool" ]; then acct_sect=${acct_sect/POOL/sqlippool}; else acct_sect=${acct_sect/POOL/}; fi
 	[ -n "$clients" ] || clients="client cygnet {
 	    ipaddr = $RAD_SRV
 	    secret = $RAD_SECRET
@@ -304,8 +318,17 @@ raddb_inner_tunnel() {
 }
 
 # raddb_sqlippool DIR : the sql (sqlite, DIR/ippool.db) and sqlippool
-# modules of write_raddb's sqlippool option
+# modules of write_raddb's sqlippool option: Debian 12's module settings
+# and its sqlite queries.conf (copied to DIR/mods-config, the AND that
+# allocate_find lacks added, as the README says)
 raddb_sqlippool() {
+	local q=$1/mods-config/sql/ippool/sqlite
+	mkdir -p "$q" &&
+	sed "s/^\([[:space:]]*\)expiry_time < datetime('now') \\\\\$/\1AND expiry_time < datetime('now') \\\\/" \
+		/etc/freeradius/3.0/mods-config/sql/ippool/sqlite/queries.conf >"$q/queries.conf" ||
+		{ not_ok raddb "could not copy sqlippool's queries.conf"; exit 1; }
+	grep -q "^[[:space:]]*AND expiry_time < datetime('now')" "$q/queries.conf" ||
+		{ not_ok raddb "queries.conf: allocate_find not as expected"; exit 1; }
 	cat <<-EOF
 	sql {
 	        dialect = "sqlite"
@@ -338,36 +361,7 @@ raddb_sqlippool() {
 	        attribute_name = Framed-IP-Address
 	        req_attribute_name = Framed-IP-Address
 	        pool_key = "%{NAS-Port}"
-	        allocate_begin = "BEGIN EXCLUSIVE"
-	        allocate_commit = "COMMIT"
-	        allocate_existing = "SELECT framedipaddress FROM radippool \\
-	            WHERE pool_name = '%{control:Pool-Name}' \\
-	            AND nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND expiry_time > datetime('now') LIMIT 1"
-	        allocate_find = "SELECT framedipaddress FROM radippool \\
-	            WHERE pool_name = '%{control:Pool-Name}' AND expiry_time < datetime('now') \\
-	            ORDER BY expiry_time, framedipaddress LIMIT 1"
-	        allocate_update = "UPDATE radippool SET nasipaddress = '%{NAS-IP-Address}', \\
-	            pool_key = '%{NAS-Port}', callingstationid = '%{Calling-Station-Id}', \\
-	            username = '%{User-Name}', \\
-	            expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
-	            WHERE framedipaddress = '%I'"
-	        pool_check = "SELECT id FROM radippool WHERE pool_name = '%{control:Pool-Name}' LIMIT 1"
-	        start_update = "UPDATE radippool \\
-	            SET expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND framedipaddress = '%{Framed-IP-Address}'"
-	        alive_update = "UPDATE radippool \\
-	            SET expiry_time = datetime(strftime('%%s', 'now') + 3600, 'unixepoch') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND framedipaddress = '%{Framed-IP-Address}'"
-	        stop_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}' AND pool_key = '%{NAS-Port}' \\
-	            AND framedipaddress = '%{Framed-IP-Address}'"
-	        on_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}'"
-	        off_clear = "UPDATE radippool SET expiry_time = datetime('now') \\
-	            WHERE nasipaddress = '%{NAS-IP-Address}'"
+	        \$INCLUDE \${modconfdir}/sql/ippool/\${dialect}/queries.conf
 	    }
 	EOF
 }

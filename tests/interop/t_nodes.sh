@@ -3,7 +3,10 @@
 # FreeRADIUS 3 (radius_lib.sh: its own namespace on the switch, a generated raddb) that
 # knows the users and hands out addresses from ONE shared pool with its
 # sqlippool module (sqlite driver, a database made here: 198.19.8.10-14,
-# lease_duration 3600 s). Both nodes: `rightauth=eap-radius`,
+# lease_duration 3600 s, Debian 12's queries), also in its accounting
+# section: both nodes send RADIUS accounting (accounting = yes), a Stop
+# frees its lease, a node's Accounting-On/-Off free every lease of its
+# NAS-IP-Address. Both nodes: `rightauth=eap-radius`,
 # `rightsourceip=%radius,198.19.8.0/24` (the shared range is each node's
 # pool too, so cygnet routes it to its TUN device and refuses an address it
 # already holds), each its own RADIUS secret and NAS-IP-Address; FreeRADIUS
@@ -16,17 +19,26 @@
 # 1. alice and bob log in on A, carol and dave on B (strongSwan clients):
 #    four distinct addresses from the shared range, each the one
 #    FreeRADIUS's database leased to that user and node (NAS-IP-Address);
+#    an Interim-Update renews a lease (bob's, cut to 100 s in the table);
 #    the LAN host pings each one, its ARP entry has the MAC of the node
 #    serving it; each pings the LAN host; alice and carol fetch 10 MB by
 #    hash (the LAN host sees the client addresses: no NAT).
 # 2. `cygnetctl redirect --to B alice` on A: alice's client moves to B and
-#    deletes its IKE_SA on A, gets the fifth address from FreeRADIUS (her
-#    lease on A is not released: cygnet sends no accounting yet, a lease
-#    ends at lease_duration), which the LAN host reaches through B; her old
-#    address is announced by no node any more; she fetches 10 MB by hash
-#    through B; bob and dave keep passing traffic.
-# 3. The pool is exhausted: erin is refused (AUTHENTICATION_FAILED) on B
-#    although B's own pool has free addresses.
+#    deletes its IKE_SA on A, gets the fifth address from FreeRADIUS, which
+#    the LAN host reaches through B; A's Accounting-Stop frees her old
+#    lease in the pool database; her old address is announced by no node
+#    any more; she fetches 10 MB by hash through B; bob and dave keep
+#    passing traffic.
+# 3. erin logs in on B and gets alice's old address, the only free one.
+# 4. The pool is exhausted: frank is refused (AUTHENTICATION_FAILED) on A
+#    although A's own pool has free addresses.
+# 5. bob disconnects: A's Stop frees his lease; frank logs in on A and
+#    gets bob's address.
+# 6. B stops (SIGTERM): its Stops and its Accounting-Off free every lease
+#    of B (one that no Stop matches too), none of A's; B starts again
+#    (Accounting-On), carol logs in on B again; B is killed (SIGKILL: no
+#    Stop, no Off), carol's lease stays; B starts again: its
+#    Accounting-On frees carol's lease, A's frank keeps his.
 # cygnetd only; skipped without freeradius.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
@@ -48,6 +60,8 @@ POOLB_V6=
 NODEB_LAN_ROUTES=
 RADDB=
 
+USERS[frank]='Frank Secret 6'
+
 # leases : "ADDRESS NAS USER" of each unexpired lease in the pool database
 leases() {
 	sql "$RADDB/ippool.db" \
@@ -56,6 +70,20 @@ leases() {
 
 # has_lease "ADDRESS NAS USER" : the pool database has that lease
 has_lease() { grep -qx "$1" <<<"$(leases)"; }
+# no_lease "ADDRESS NAS USER" : it has not (it ended: expiry_time not later than now)
+no_lease() { ! has_lease "$1"; }
+# nas_leases NAS : how many unexpired leases NAS holds
+nas_leases() { leases | awk -v n="$1" '$2 == n { c++ } END { print c + 0 }'; }
+# lease_free ADDRESS : the address's lease has ended in the pool database
+# (before now, as allocate_find wants it)
+lease_free() { [ "$(sql "$RADDB/ippool.db" "SELECT COUNT(*) FROM radippool WHERE framedipaddress = '$1' AND expiry_time < datetime('now')")" = 1 ]; }
+# onoff STATUS NAS : how many Accounting-Requests of that Acct-Status-Type
+# with that NAS-IP-Address FreeRADIUS's detail file holds
+onoff() {
+	[ -f "$RADDB/log/detail" ] || { echo 0; return; }
+	awk -v s="$1" -v n="$2" 'BEGIN { RS = "" } index($0, "Acct-Status-Type = " s "\n") &&
+		index($0, "NAS-IP-Address = " n "\n") { c++ } END { print c + 0 }' "$RADDB/log/detail"
+}
 
 # the conn on both nodes; each node's own RADIUS secret
 nodes_conf_hook() {
@@ -85,7 +113,9 @@ nodes_conf_hook() {
 	EOF
 	chmod 755 "$d/announce"
 	RAD_NAS_ID=cygnet-$(basename "$(dirname "$d")") RAD_RT_TIMEOUT=2 \
-		radius_swconf "$d" "$(radius_server shared $RAD_ADDR "$secret")"
+		radius_swconf "$d" "$(radius_server shared $RAD_ADDR "$secret")" \
+		"            accounting = yes
+            accounting_interval = 5"
 }
 
 # lan_segment : the LAN host's two links in one bridge, its addresses on
@@ -122,14 +152,14 @@ vip() { ip -n "$(ns_cli "$1")" -4 -o addr show | grep -Eo " $SHARED_RE/" | tr -d
 on_node() { [ "$(client_remotes "$1" | tr '\n' ' ')" = "$2 " ]; }
 
 init
-setup_topology 5
+setup_topology 6
 setup_node_b
 radius_on_switch || exit 1
 lan_segment || { not_ok topology_lan "the LAN segment setup failed"; exit 1; }
 RADDB=$T/raddb
 # FreeRADIUS: the two nodes as clients, the users, the shared pool
 write_raddb "$RADDB" "client=node-a,$SRV_V4,$SECRET_A" "client=node-b,$SRVB_V4,$SECRET_B" \
-	users=alice,bob,carol,dave,erin "sqlippool=${SHARED_ADDRS// /,}"
+	users=alice,bob,carol,dave,erin,frank acct "sqlippool=${SHARED_ADDRS// /,}"
 start_radius "$RADDB"
 start_lan_http
 SRV_CONF_HOOK=nodes_conf_hook
@@ -139,6 +169,11 @@ LOG_A=$SERVER_LOG LOG_B=$T/srvb/cygnetd.log
 MAC_A=$(mac "$(ns_srv)") MAC_B=$(mac "$P-srvb")
 declare -A NODE_MAC=([$SRV_V4]=$MAC_A [$SRVB_V4]=$MAC_B)
 declare -A NODE_NS=([$SRV_V4]=$(ns_srv) [$SRVB_V4]=$P-srvb)
+# each node's Accounting-On, with its NAS-IP-Address
+on_a() { [ "$(onoff Accounting-On $SRV_V4)" -ge 1 ]; }
+on_b() { [ "$(onoff Accounting-On $SRVB_V4)" -ge 1 ]; }
+check a_accounting_on wait_for 10 on_a
+check b_accounting_on wait_for 10 on_b
 
 # ---- 1. two clients on each node: distinct addresses of the shared pool
 declare -A NODE_OF=([1]=$SRV_V4 [2]=$SRV_V4 [3]=$SRVB_V4 [4]=$SRVB_V4)
@@ -168,6 +203,11 @@ for i in 1 2 3 4; do
 	if [ -n "$m" ] && [ "$m" = "${NODE_MAC[${NODE_OF[$i]}]}" ]; then ok "lan_arp_${USER_OF[$i]}_via_node"
 	else not_ok "lan_arp_${USER_OF[$i]}_via_node" "ARP entry '$m', node's MAC ${NODE_MAC[${NODE_OF[$i]}]}"; fi
 done
+# an Interim-Update renews its lease (the queries match cygnet's records):
+# bob's lease cut to 100 s is back to lease_duration (3600 s) within 5 s
+sql "$RADDB/ippool.db" "UPDATE radippool SET expiry_time = datetime('now', '+100 seconds') WHERE framedipaddress = '${VIP_OF[2]}'"
+renewed() { [ "$(sql "$RADDB/ippool.db" "SELECT COUNT(*) FROM radippool WHERE framedipaddress = '${VIP_OF[2]}' AND expiry_time > datetime('now', '+3000 seconds')")" = 1 ]; }
+check interim_renews_lease wait_for 12 renewed
 check_log a_accepted_alice "$LOG_A" "accepted 'alice'; Framed-IP-Address ${VIP_OF[1]}"
 check_log b_accepted_carol "$LOG_B" "accepted 'carol'; Framed-IP-Address ${VIP_OF[3]}"
 check alice_http4_10MB_via_a fetch_lan 1 4
@@ -196,12 +236,20 @@ if wait_for 10 sh -c "! '$TOP/src/cygnetctl' -s '$T/srv/ctl.sock' status | grep 
 else not_ok a_alice_gone "A still lists alice"; fi
 wait_for 10 sh -c "ip -n $(ns_cli 1) -4 -o addr show | grep -Eq ' $SHARED_RE/' && ! ip -n $(ns_cli 1) -4 -o addr show | grep -q ' ${VIP_OF[1]}/'"
 v=$(vip 1)
+ALICE_B=$v
 others=" ${VIP_OF[2]} ${VIP_OF[3]} ${VIP_OF[4]} "
 if [ -n "$v" ] && [ "$v" != "${VIP_OF[1]}" ] && [[ $others != *" $v "* ]]; then
 	ok "alice_new_address_on_b ($v)"
 else not_ok alice_new_address_on_b "client 1 has '$v' (was ${VIP_OF[1]}; others:$others)"; fi
 if has_lease "$v $SRVB_V4 alice"; then ok lease_alice_b
 else not_ok lease_alice_b "no lease '$v $SRVB_V4 alice': $(leases | tr '\n' ';')"; fi
+# A's Accounting-Stop gave her old address back to the pool
+if wait_for 10 lease_free "${VIP_OF[1]}" && no_lease "${VIP_OF[1]} $SRV_V4 alice"; then
+	ok "a_stop_freed_alice_lease (${VIP_OF[1]})"
+else not_ok a_stop_freed_alice_lease "leases: $(leases | tr '\n' ';')"; fi
+check_log a_sent_alice_stop "$LOG_A" "RADIUS accounting Stop for 'alice'"
+n=$(leases | wc -l)
+if [ "$n" = 4 ]; then ok "four_leases_after_move ($n)"; else not_ok four_leases_after_move "$n leases: $(leases | tr '\n' ';')"; fi
 check_log b_accepted_alice "$LOG_B" "accepted 'alice'; Framed-IP-Address $v"
 check_log b_redirected_from_a "$LOG_B" "redirected here by $SRV_V4"
 check alice_ping4_via_b ping_lan 1 4
@@ -225,16 +273,74 @@ check dave_ping4_after ping_lan 4 4
 check lan_reaches_bob_after lan_reaches "${VIP_OF[2]}"
 check lan_reaches_dave_after lan_reaches "${VIP_OF[4]}"
 
-# ---- 3. the shared pool is used up: no login, even on a node with room
-start_client 5 user=erin remote=$SRVB_V4 vips=0.0.0.0 || exit 1
-if initiate 5; then not_ok erin_refused_pool_empty "initiate succeeded ($(vip 5))"
-else ok erin_refused_pool_empty; fi
-check_log erin_auth_failed "$T/c5/charon.log" 'received AUTHENTICATION_FAILED notify|received EAP_FAILURE'
+# ---- 3. erin on B gets alice's old address, the only free one
+connect_ok 5 user=erin remote=$SRVB_V4 vips=0.0.0.0 || exit 1
+v=$(vip 5)
+if [ "$v" = "${VIP_OF[1]}" ] && has_lease "$v $SRVB_V4 erin"; then ok "erin_got_freed_address ($v)"
+else not_ok erin_got_freed_address "erin has '$v' (freed: ${VIP_OF[1]}); leases: $(leases | tr '\n' ';')"; fi
+check erin_ping4 ping_lan 5 4
+
+# ---- 4. the shared pool is used up: no login, even on a node with room
+start_client 6 user=frank remote=$SRV_V4 vips=0.0.0.0 || exit 1
+if initiate 6; then not_ok frank_refused_pool_empty "initiate succeeded ($(vip 6))"
+else ok frank_refused_pool_empty; fi
+check_log frank_auth_failed "$T/c6/charon.log" 'received AUTHENTICATION_FAILED notify|received EAP_FAILURE'
 check_log radius_pool_full "$RAD_LOG" 'sqlippool: ERROR: pool appears to be full'
-check_log radius_rejected_erin "$RAD_LOG" 'Rejected in post-auth: \[erin\]'
-check_log b_rejected_erin "$LOG_B" "rejected 'erin'"
+check_log radius_rejected_frank "$RAD_LOG" 'Rejected in post-auth: \[frank\]'
+check_log a_rejected_frank "$LOG_A" "rejected 'frank'"
 n=$(leases | wc -l)
 if [ "$n" = 5 ]; then ok "five_leases ($n)"; else not_ok five_leases "$n leases: $(leases | tr '\n' ';')"; fi
+
+# ---- 5. bob disconnects: his Stop frees his address; frank gets it
+swanctl_c 2 --terminate --ike rw >/dev/null 2>&1
+if wait_for 10 lease_free "${VIP_OF[2]}"; then ok "bob_stop_freed_lease (${VIP_OF[2]})"
+else not_ok bob_stop_freed_lease "leases: $(leases | tr '\n' ';')"; fi
+if initiate 6; then ok frank_connect_after_stop; else not_ok frank_connect_after_stop "initiate failed"; fi
+v=$(vip 6)
+if [ "$v" = "${VIP_OF[2]}" ] && has_lease "$v $SRV_V4 frank"; then ok "frank_got_bobs_address ($v)"
+else not_ok frank_got_bobs_address "frank has '$v' (bob had ${VIP_OF[2]}); leases: $(leases | tr '\n' ';')"; fi
+check frank_ping4 ping_lan 6 4
+
+# ---- 6. a node restarted frees its own leases, not the other node's
+FRANK=$v
+say "pool database before B stops: $(leases | tr '\n' ';')"
+nb=$(nas_leases $SRVB_V4)
+if [ "$nb" = 4 ]; then ok "b_holds_four ($nb)"; else not_ok b_holds_four "$nb: $(leases | tr '\n' ';')"; fi
+# alice's lease on B no longer matches her session (another NAS-Port), so
+# her Stop leaves it: only B's Accounting-Off can end it
+sql "$RADDB/ippool.db" "UPDATE radippool SET pool_key = '999999' WHERE framedipaddress = '$ALICE_B'"
+offs=$(onoff Accounting-Off $SRVB_V4)
+stop_node_b b_stop_clean
+if [ "$(onoff Accounting-Off $SRVB_V4)" -gt "$offs" ]; then ok b_accounting_off; else not_ok b_accounting_off "no Accounting-Off of $SRVB_V4 recorded"; fi
+nb=$(nas_leases $SRVB_V4)
+if [ "$nb" = 0 ] && wait_for 5 lease_free "$ALICE_B"; then ok "b_off_freed_its_leases ($ALICE_B too)"
+else not_ok b_off_freed_its_leases "$nb left: $(leases | tr '\n' ';')"; fi
+if has_lease "$FRANK $SRV_V4 frank"; then ok a_lease_kept_over_b_off
+else not_ok a_lease_kept_over_b_off "leases: $(leases | tr '\n' ';')"; fi
+ons=$(onoff Accounting-On $SRVB_V4)
+start_node_b
+more_ons() { [ "$(onoff Accounting-On $SRVB_V4)" -gt "$ons" ]; }
+check b_accounting_on_again wait_for 10 more_ons
+if initiate 3; then ok carol_again_on_b; else not_ok carol_again_on_b "initiate failed"; fi
+c=$(vip 3)
+if [ -n "$c" ] && has_lease "$c $SRVB_V4 carol"; then ok "carol_lease_again ($c)"
+else not_ok carol_lease_again "carol has '$c'; leases: $(leases | tr '\n' ';')"; fi
+# B crashes: nothing tells FreeRADIUS, carol's lease stays
+ons=$(onoff Accounting-On $SRVB_V4)
+kill -KILL $B_PID 2>/dev/null
+wait $B_PID 2>/dev/null
+forget_pid $B_PID
+B_PID=
+wait_for 10 sh -c "! ip -n $P-srvb link show cygnet0" >/dev/null 2>&1
+if has_lease "$c $SRVB_V4 carol"; then ok carol_lease_kept_after_crash
+else not_ok carol_lease_kept_after_crash "leases: $(leases | tr '\n' ';')"; fi
+start_node_b
+check b_accounting_on_after_crash wait_for 10 more_ons
+if wait_for 10 lease_free "$c"; then ok "b_on_freed_carols_lease ($c)"
+else not_ok b_on_freed_carols_lease "leases: $(leases | tr '\n' ';')"; fi
+if has_lease "$FRANK $SRV_V4 frank"; then ok a_lease_kept_over_b_on
+else not_ok a_lease_kept_over_b_on "leases: $(leases | tr '\n' ';')"; fi
+check frank_still_up on_node 6 $SRV_V4
 
 stop_node_b
 stop_server

@@ -22,7 +22,20 @@
 #    (NAS-Reboot) and Accounting-Off before it exits;
 #  - counters in cygnetctl status and /metrics' family; no secret logged;
 #  - a SIGTERM while FreeRADIUS is down: cygnetd exits after the 3 s grace
-#    and logs bob's Stop as lost.
+#    and logs bob's Stop as lost;
+#  - accounting_close_on_timeout left out (above): alice stays up while
+#    FreeRADIUS is down; written "= yes": FreeRADIUS stopped, alice's
+#    session ends once an Interim-Update got no answer after the
+#    retransmits (the client gets a DELETE), and her Stop (Lost-Service)
+#    arrives when FreeRADIUS is back; bob logging in meanwhile is deleted
+#    when his Start gets no answer;
+#  - accounting switched on by `cygnetctl reload` (and the server's
+#    acct_port moved to 1814 in the same reload): Accounting-On, a Start
+#    for alice's session already up, records to port 1814, Interim-Updates
+#    counting her traffic and time from the reload; switched off by a
+#    reload: her Stop (NAS-Request) and Accounting-Off, she stays up, no
+#    more records; on again: a Start under "<id>-2", off again: its Stop;
+#    nothing at the stop.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$IDIR/radius_lib.sh"
@@ -43,16 +56,21 @@ write_users() {
 	EOF
 }
 
-acct_conf_hook() {
-	radius_conns "$1"
-	radius_swconf "$1" "$(radius_server primary $RAD_ADDR "$RAD_SECRET")" \
-"            accounting = yes
+# ACCT (yes), ACCT_PORT (1813), CLOSE_ON_TIMEOUT (left out): the settings
+acct_swconf() {
+	radius_swconf "$1" "$(radius_server primary $RAD_ADDR "$RAD_SECRET" "acct_port = ${ACCT_PORT:-1813}")" \
+"            accounting = ${ACCT:-yes}${CLOSE_ON_TIMEOUT:+
+            accounting_close_on_timeout = $CLOSE_ON_TIMEOUT}
             accounting_interval = 5
             accounting_send_class = yes
             dae {
                 enable = yes
                 secret = $DAE_SECRET
             }"
+}
+acct_conf_hook() {
+	radius_conns "$1"
+	acct_swconf "$1"
 }
 
 # recs STATUS : the detail file's records of that Acct-Status-Type, blank
@@ -85,13 +103,17 @@ init
 DETAIL=$T/raddb/log/detail
 setup_topology 2
 radius_link || exit 1
-write_raddb "$T/raddb" acct
+write_raddb "$T/raddb" acct=1813,1814
 write_users "$T/raddb"
 start_radius
 start_lan_http
 SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=acct_conf_hook start_server
 check_log acct_on_logged "$SERVER_LOG" 'RADIUS accounting: Accounting-On'
 check accounting_on wait_for 10 has_rec Accounting-On
+# On/Off name the address the server sends from to FreeRADIUS (its RADIUS
+# link here, not its IKE address)
+v=$(attr "$(recs Accounting-On)" NAS-IP-Address)
+if [ "$v" = "$RAD_SRV" ]; then ok "accounting_on_nas_ip ($v)"; else not_ok accounting_on_nas_ip "'$v'"; fi
 
 # ---- 1. alice: Start, Interim-Update(s), Stop
 connect_ok 1 user=alice || exit 1
@@ -173,6 +195,9 @@ before=$(nrecs Interim-Update "$sid2")
 stop_radius
 say "FreeRADIUS stopped with $before Interim-Updates of $sid2 recorded"
 check no_answer_logged wait_for 20 grep -q 'RADIUS accounting: Interim-Update got no answer' "$SERVER_LOG"
+check_log stay_up_mode_logged "$SERVER_LOG" 'sessions stay up while no accounting server answers'
+sleep 1
+check alice_stays_up_while_radius_down has_ike 1
 q=$(acct_json queued)
 if [ "${q:-0}" -ge 1 ] 2>/dev/null; then ok "records_queued ($q)"; else not_ok records_queued "queued '$q'"; fi
 ping_lan 1 4 >/dev/null 2>&1
@@ -241,3 +266,98 @@ e=$(elapsed "$t0" "$(now)")
 if awk -v e="$e" 'BEGIN { exit !(e >= 2.5 && e <= 6) }'; then ok "stop_grace_bounded ($e s)"
 else not_ok stop_grace_bounded "cygnetd took $e s to stop, expected about 3 s"; fi
 check_log stop_lost_logged "$SERVER_LOG" 'RADIUS accounting: [0-9]+ records? never answered and lost at stop \(1 Stop\)'
+
+# ---- 6. accounting_close_on_timeout = yes: the session ends when its
+# Interim-Update gets no answer
+start_radius
+CLOSE_ON_TIMEOUT=yes SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=acct_conf_hook start_server
+check_log close_mode_logged "$SERVER_LOG" 'accounting_close_on_timeout = yes: a session whose'
+if initiate 1; then ok alice_close_on_timeout_connect; else not_ok alice_close_on_timeout_connect "initiate failed"; fi
+sid3=$(sa_json alice acct_session_id)
+check start3_recorded wait_for 10 has_rec Start "$sid3"
+dels=$(grep -c 'received DELETE for IKE_SA' "$T/c1/charon.log")
+stop_radius
+t0=$(now)
+# the next Interim-Update within 5 s, its retransmits 1 + 1.4 + 1.96 s
+if wait_for 25 no_ike 1; then ok "closed_on_interim_timeout ($(elapsed "$t0" "$(now)") s)"
+else not_ok closed_on_interim_timeout "alice is still up $(elapsed "$t0" "$(now)") s after FreeRADIUS stopped"; fi
+check_log close_logged "$SERVER_LOG" "RADIUS accounting for 'alice' got no answer: deleting the IKE_SA"
+if [ "$(grep -c 'received DELETE for IKE_SA' "$T/c1/charon.log")" -gt "$dels" ]; then ok close_client_got_delete
+else not_ok close_client_got_delete "no new DELETE in c1/charon.log"; fi
+# bob (no RADIUS login) comes while FreeRADIUS is down: his Start waits
+# behind the unanswered records, gets no answer either, and he is deleted
+if initiate 2; then ok bob_while_radius_down; else not_ok bob_while_radius_down "initiate failed"; fi
+t0=$(now)
+if wait_for 30 no_ike 2; then ok "closed_on_start_timeout ($(elapsed "$t0" "$(now)") s)"
+else not_ok closed_on_start_timeout "bob is still up"; fi
+check_log close_bob_logged "$SERVER_LOG" "RADIUS accounting for 'bob' got no answer: deleting the IKE_SA"
+start_radius
+check close_stop_recorded wait_for 30 has_rec Stop "$sid3"
+v=$(attr "$(last_rec Stop "$sid3")" Acct-Terminate-Cause)
+if [ "$v" = Lost-Service ]; then ok close_stop_lost_service; else not_ok close_stop_lost_service "'$v'"; fi
+stop_server
+
+# ---- 7. accounting switched on and off by a reload
+ACCT=no SRV_EAP_IDENTITY=%identity SRV_CONF_HOOK=acct_conf_hook start_server
+check_no_log no_accounting_at_start "$SERVER_LOG" 'RADIUS accounting: Accounting-On'
+n_on=$(nrecs Accounting-On) n_off=$(nrecs Accounting-Off)
+if initiate 1; then ok alice_without_accounting; else not_ok alice_without_accounting "initiate failed"; fi
+sid4=$(sa_json alice acct_session_id)
+check alice_fetch_before_reload fetch_lan 1 4
+if [ -n "$sid4" ] && ! has_rec Start "$sid4"; then ok "no_start_without_accounting ($sid4)"
+else not_ok no_start_without_accounting "sid '$sid4'"; fi
+# on, and the server's accounting port moved, in one reload
+ACCT=yes ACCT_PORT=1814 acct_swconf "$T/srv/conf"
+t_reload=$(now)
+out=$("$CTLBIN" -s "$T/srv/ctl.sock" reload 2>&1)
+say "reload: $out"
+more_on() { [ "$(nrecs Accounting-On)" -gt "$n_on" ]; }
+check reload_accounting_on wait_for 10 more_on
+check reload_start_for_live_session wait_for 10 has_rec Start "$sid4"
+check_log reload_start_logged "$SERVER_LOG" 'RADIUS accounting: a Start for each of the 1 session already up'
+check_log records_to_new_acct_port "$RAD_LOG" "Received Accounting-Request Id [0-9]+ from [^ ]+ to $RAD_ADDR:1814"
+# some traffic after the reload: counted
+check ping_after_reload ping_lan 1 4
+interim_traffic() {
+	local o
+	o=$(attr "$(last_rec Interim-Update "$sid4")" Acct-Output-Octets)
+	[ "${o:-0}" -gt 0 ] 2>/dev/null
+}
+check reload_interim wait_for 12 interim_traffic
+r=$(last_rec Interim-Update "$sid4")
+o=$(attr "$r" Acct-Output-Octets) st=$(attr "$r" Acct-Session-Time)
+lim=$(awk -v a="$t_reload" -v b="$(now)" 'BEGIN { printf "%d", b - a + 1 }')
+# the pings counted, the 10 MB before the reload not
+if [ "${o:-0}" -gt 0 ] 2>/dev/null && [ "$o" -lt 1000000 ] && [ "${st:-x}" -le "$lim" ] 2>/dev/null; then
+	ok "reload_counts_from_reload ($o octets out, $st s)"
+else not_ok reload_counts_from_reload "Interim-Update: $o octets out, $st s (reload $lim s ago)"; fi
+# off again
+ACCT=no ACCT_PORT=1814 acct_swconf "$T/srv/conf"
+"$CTLBIN" -s "$T/srv/ctl.sock" reload >/dev/null 2>&1
+check reload_off_stop wait_for 10 has_rec Stop "$sid4"
+v=$(attr "$(last_rec Stop "$sid4")" Acct-Terminate-Cause)
+if [ "$v" = NAS-Request ]; then ok reload_off_stop_nas_request; else not_ok reload_off_stop_nas_request "'$v'"; fi
+more_off() { [ "$(nrecs Accounting-Off)" -gt "$n_off" ]; }
+check reload_accounting_off wait_for 10 more_off
+check alice_up_after_accounting_off has_ike 1
+if "$CTLBIN" -s "$T/srv/ctl.sock" status | grep -q 'RADIUS accounting: .*(switched off by a reload)'; then
+	ok status_says_switched_off
+else not_ok status_says_switched_off "$("$CTLBIN" -s "$T/srv/ctl.sock" status | grep 'RADIUS accounting')"; fi
+check ping_after_accounting_off ping_lan 1 4
+n=$(nrecs Interim-Update "$sid4")
+sleep 6
+if [ "$(nrecs Interim-Update "$sid4")" = "$n" ]; then ok no_interim_after_off
+else not_ok no_interim_after_off "Interim-Updates of $sid4 went on"; fi
+# on again: a new Start under an id of its own (the first pair had $sid4)
+ACCT=yes ACCT_PORT=1814 acct_swconf "$T/srv/conf"
+"$CTLBIN" -s "$T/srv/ctl.sock" reload >/dev/null 2>&1
+check reload_on_again_own_id wait_for 10 has_rec Start "\"$sid4-2\""
+if [ "$(nrecs Start "\"$sid4\"")" = 1 ]; then ok one_start_per_id; else not_ok one_start_per_id "$(nrecs Start "\"$sid4\"") Starts with $sid4"; fi
+ACCT=no ACCT_PORT=1814 acct_swconf "$T/srv/conf"
+"$CTLBIN" -s "$T/srv/ctl.sock" reload >/dev/null 2>&1
+check reload_off_again_stop wait_for 10 has_rec Stop "\"$sid4-2\""
+n_off=$(nrecs Accounting-Off) n_stop=$(nrecs Stop "$sid4")
+stop_server
+if [ "$(nrecs Accounting-Off)" = "$n_off" ] && [ "$(nrecs Stop "$sid4")" = "$n_stop" ]; then ok nothing_at_stop_when_off
+else not_ok nothing_at_stop_when_off "records after the stop"; fi
+stop_radius

@@ -4,7 +4,10 @@
  * and the queue against a fake accounting server on loopback UDP: a
  * record that got no answer is sent again later with a larger
  * Acct-Delay-Time (RFC 2866 §5.2) as a new request, and a full queue
- * drops the oldest Interim-Update first, then the oldest record. */
+ * drops the oldest Interim-Update first, then the oldest record; a record
+ * that got no answer is reported (with its Acct-Session-Id) to the hook
+ * accounting_close_on_timeout uses; strongswan.conf's
+ * accounting_close_on_timeout is told apart written or left out. */
 #include "tests/unit/check.h"
 
 #include <arpa/inet.h>
@@ -12,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "conf/radius_conf.h"
 #include "src/radius_acct.h"
 #include "src/radius_client.h"
 #include "tests/unit/fake_radius.h"
@@ -187,8 +191,23 @@ static void make(struct rad_pkt *p, enum acct_status st)
 	acct_build(&i, p);
 }
 
+struct timeouts {
+	int n, interims;
+	char sid[32];
+};
+
+static void on_timeout(void *arg, enum acct_status st, const char *sid)
+{
+	struct timeouts *t = arg;
+	t->n++;
+	if (st == ACCT_INTERIM)
+		t->interims++;
+	snprintf(t->sid, sizeof(t->sid), "%s", sid);
+}
+
 static void test_queue_retry(void)
 {
+	struct timeouts to = { 0 };
 	struct fake f;
 	fake_open(&f);
 	struct radius_conf rc = { .enabled = true };
@@ -205,6 +224,7 @@ static void test_queue_retry(void)
 	CHECK("client", c != NULL);
 	struct acct_queue *q = acct_queue_new(base, &c, 100);
 	acct_queue_set_retry(q, 1200);
+	acct_queue_on_timeout(q, on_timeout, &to);
 	struct rad_pkt p;
 
 	/* answered at once; made 3 s ago: Acct-Delay-Time 3 */
@@ -229,6 +249,8 @@ static void test_queue_retry(void)
 	acct_queue_counts(q, &k);
 	CHECK("queued while down", k.queued == 2 && f.n > before);
 	CHECK("first tries carry delay 0", f.delay[before] == 0);
+	CHECK("no answer reported with the session id",
+	      to.interims == 1 && to.n >= 1 && strcmp(to.sid, "1-2") == 0);
 	f.down = false;
 	int seen = f.n;
 	run_until(queue_empty, q, 5000);
@@ -274,10 +296,37 @@ static void test_queue_full(void)
 	acct_queue_free(q);
 }
 
+static void test_close_on_timeout_conf(void)
+{
+	static const char *const texts[] = {
+		"charon { plugins { eap-radius { server = 198.18.3.2\n secret = s\n accounting = yes\n } } }\n",
+		"charon { plugins { eap-radius { server = 198.18.3.2\n secret = s\n accounting = yes\n"
+		"accounting_close_on_timeout = yes\n } } }\n",
+		"charon { plugins { eap-radius { server = 198.18.3.2\n secret = s\n accounting = yes\n"
+		"accounting_close_on_timeout = no\n } } }\n",
+	};
+	struct radius_conf c;
+	char err[256];
+	int r = radius_conf_parse("strongswan.conf", texts[0], &c, err, sizeof(err));
+	CHECK("close_on_timeout left out: strongSwan's yes, not written",
+	      r == 0 && c.accounting && c.accounting_close_on_timeout &&
+	      !c.accounting_close_on_timeout_set);
+	radius_conf_free(&c);
+	r = radius_conf_parse("strongswan.conf", texts[1], &c, err, sizeof(err));
+	CHECK("close_on_timeout = yes written",
+	      r == 0 && c.accounting_close_on_timeout && c.accounting_close_on_timeout_set);
+	radius_conf_free(&c);
+	r = radius_conf_parse("strongswan.conf", texts[2], &c, err, sizeof(err));
+	CHECK("close_on_timeout = no written",
+	      r == 0 && !c.accounting_close_on_timeout && c.accounting_close_on_timeout_set);
+	radius_conf_free(&c);
+}
+
 int main(void)
 {
 	base = event_base_new();
 	test_build();
+	test_close_on_timeout_conf();
 	test_queue_retry();
 	test_queue_full();
 	event_base_free(base);
