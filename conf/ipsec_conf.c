@@ -698,6 +698,8 @@ static const struct setup_num {
 	{ "half_open_timeout", offsetof(struct ipsec_conf, half_open_timeout), 1, 600 },
 	{ "ike_threads", offsetof(struct ipsec_conf, ike_threads), 0, 16 },
 	{ "esp_threads", offsetof(struct ipsec_conf, esp_threads), 0, 16 },
+	{ "radius_requests_per_source", offsetof(struct ipsec_conf, radius_requests_per_source),
+	  0, 100000 },
 };
 
 static const struct setup_num *setup_num(const char *k)
@@ -1464,6 +1466,7 @@ static struct ipsec_conf *build(struct conf_raw *raw, char *err, size_t errlen)
 	conf->auth_backoff_free_source = 20;
 	conf->auth_backoff_base = 2;
 	conf->auth_backoff_max = 900;
+	conf->radius_requests_per_source = 8;
 	conf->tun_name = strdup("cygnet0");
 	if (!conf->tun_name) {
 		conf_errf(err, errlen, conf->files[0], 0, "out of memory");
