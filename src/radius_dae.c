@@ -336,7 +336,7 @@ static struct dae_cached *cache_find(struct radius_dae *e, const struct rad_view
 {
 	for (unsigned k = 0; k < e->cache_n; k++) {
 		struct dae_cached *c = &e->cache[(e->cache_head + k) % DAE_CACHE_MAX];
-		if (now - c->at > DAE_CACHE_SECONDS)
+		if (now > c->at + DAE_CACHE_SECONDS)
 			continue;
 		if (c->code == v->code && c->id == v->id &&
 		    CRYPTO_memcmp(c->auth, v->auth, RAD_AUTH_LEN) == 0)
@@ -350,7 +350,7 @@ static bool cache_room(struct radius_dae *e, uint64_t now)
 {
 	while (e->cache_n) {
 		struct dae_cached *c = &e->cache[e->cache_head];
-		if (now - c->at <= DAE_CACHE_SECONDS)
+		if (now <= c->at + DAE_CACHE_SECONDS)
 			break;
 		free(c->resp);
 		c->resp = NULL;

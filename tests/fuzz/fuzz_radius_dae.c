@@ -51,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_daemon_setup();
 	struct radius_conf *rc = fuzz_d.cfg->radius;
+	/* a fresh listener every 1000 inputs: its replay cache only empties
+	 * by age (10 minutes), and a full one drops every new request */
+	static unsigned runs;
+	if (++runs % 1000 == 0)
+		radius_dae_close(&fuzz_d);
 	if (!fuzz_d.dae) {
 		rc->dae.enable = true;
 		memcpy(rc->dae.secret, dae_secret, sizeof(dae_secret));

@@ -193,10 +193,48 @@ static void timeouts(struct fake *f)
 	CHECK("timeouts with a dead server: nobody is backed off", !backed_off("198.18.1.70"));
 }
 
+
+/* one source: an IPv4 address, an IPv6 /64, an IPv4-mapped IPv6 address as
+ * its IPv4 address */
+static void same_source(void)
+{
+	static const struct { const char *a, *b; bool same; } v[] = {
+		{ "198.18.1.5", "198.18.1.5", true },
+		{ "198.18.1.5", "198.18.1.6", false },
+		{ "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", true },
+		{ "2001:db8:1:2::1", "2001:db8:1:3::1", false },
+		{ "::ffff:198.18.1.5", "198.18.1.5", true },
+		{ "::ffff:198.18.1.5", "198.18.1.6", false },
+		{ "::ffff:198.18.1.5", "::ffff:198.18.1.9", false },
+		{ "198.18.1.5", "2001:db8::1", false },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct sockaddr_storage a = { 0 }, b = { 0 };
+		const char *t[2] = { v[i].a, v[i].b };
+		struct sockaddr_storage *s[2] = { &a, &b };
+		for (int k = 0; k < 2; k++) {
+			if (strchr(t[k], ':')) {
+				s[k]->ss_family = AF_INET6;
+				inet_pton(AF_INET6, t[k], &((struct sockaddr_in6 *)s[k])->sin6_addr);
+			} else {
+				s[k]->ss_family = AF_INET;
+				inet_pton(AF_INET, t[k], &((struct sockaddr_in *)s[k])->sin_addr);
+			}
+		}
+		char what[128];
+		snprintf(what, sizeof(what), "same source: %s, %s: %s", v[i].a, v[i].b,
+		         v[i].same ? "yes" : "no");
+		CHECK(what, auth_limit_same_source((struct sockaddr *)&a, (struct sockaddr *)&b) ==
+		      v[i].same && auth_limit_same_source((struct sockaddr *)&b,
+		                                          (struct sockaddr *)&a) == v[i].same);
+	}
+}
+
 int main(void)
 {
 	char dir[32], err[256];
 	log_set_level(-1, -1);
+	same_source();
 	CHECK("daemon context", testd_open(&d, dir, "198.18.0.1") == 0);
 	struct fake f = { 0 };
 	f.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
