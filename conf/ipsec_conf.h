@@ -216,6 +216,10 @@ struct ipsec_conf {
 	bool auth_backoff;
 	uint32_t auth_backoff_free, auth_backoff_free_source;
 	uint32_t auth_backoff_base, auth_backoff_max;
+	/* Access-Requests one client address (IPv6: /64) may have waiting
+	 * for RADIUS at once; more new EAP logins are refused (0: no cap;
+	 * default 8; src/eap_radius.c) */
+	uint32_t radius_requests_per_source;
 	struct conf_pending *pending; int n_pending;
 	struct conf_conn *conns; int n_conns;   /* auto=ignore and %default excluded */
 	char **files; int n_files;  /* every file read (file names in errors point here) */

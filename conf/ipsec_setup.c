@@ -30,6 +30,7 @@ int ipsec_setup_defaults(struct ipsec_conf *conf)
 	conf->follow_redirects = true;
 	conf->ike_threads = -1;
 	conf->esp_threads = -1;
+	conf->radius_requests_per_source = 8;
 	conf->mtu = CONF_MTU_DEFAULT;
 	conf->mssfix = CONF_MSSFIX_AUTO;
 	conf->auth_backoff = true;
@@ -64,6 +65,8 @@ static const struct setup_num {
 	{ "half_open_timeout", offsetof(struct ipsec_conf, half_open_timeout), 1, 600 },
 	{ "ike_threads", offsetof(struct ipsec_conf, ike_threads), 0, 16 },
 	{ "esp_threads", offsetof(struct ipsec_conf, esp_threads), 0, 16 },
+	{ "radius_requests_per_source", offsetof(struct ipsec_conf, radius_requests_per_source),
+	  0, 100000 },
 };
 
 static const struct setup_num *setup_num(const char *k)

@@ -229,6 +229,107 @@ static int server(struct rx *x, const struct sw_node *sec, const char *path, str
 	return 0;
 }
 
+int radius_prefix_parse(const char *text, struct radius_prefix *p, char *why, size_t whylen)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	memset(p, 0, sizeof(*p));
+	if (alen == 0 || alen >= sizeof(addr)) {
+		snprintf(why, whylen, "'%.64s' is not an address or prefix", text);
+		return -1;
+	}
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	unsigned max;
+	if (inet_pton(AF_INET, addr, p->addr) == 1) {
+		p->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, p->addr) == 1) {
+		p->family = AF_INET6;
+		max = 128;
+	} else {
+		snprintf(why, whylen, "'%.64s' is not an IP address", addr);
+		return -1;
+	}
+	unsigned len = max;
+	if (slash) {
+		const char *d = slash + 1;
+		len = 0;
+		if (!*d || strlen(d) > 3) {
+			snprintf(why, whylen, "'%.64s': the prefix length is not a number", text);
+			return -1;
+		}
+		for (; *d; d++) {
+			if (*d < '0' || *d > '9') {
+				snprintf(why, whylen, "'%.64s': the prefix length is not a number", text);
+				return -1;
+			}
+			len = len * 10 + (unsigned)(*d - '0');
+		}
+		if (len > max) {
+			snprintf(why, whylen, "'%.64s': a prefix length above %u", text, max);
+			return -1;
+		}
+	}
+	p->len = (uint8_t)len;
+	for (unsigned bit = len; bit < max; bit++)
+		if (p->addr[bit / 8] & (0x80u >> (bit % 8))) {
+			snprintf(why, whylen, "'%.64s' has address bits set beyond /%u", text, len);
+			return -1;
+		}
+	return 0;
+}
+
+bool radius_prefix_match(const struct radius_prefix *p, int family, const uint8_t *a)
+{
+	if (p->family != family)
+		return false;
+	unsigned full = p->len / 8u, rest = p->len % 8u;
+	if (memcmp(p->addr, a, full) != 0)
+		return false;
+	if (!rest)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00u >> rest);
+	return (a[full] & mask) == p->addr[full];
+}
+
+/* dae.clients: "198.18.2.10, 2001:db8:2::/64" (commas and/or spaces) */
+static int dae_clients(struct rx *x, const struct sw_node *n, const char *path)
+{
+	struct radius_conf *c = x->c;
+	char why[160];
+	if (need_value(x, n, path) != 0)
+		return -1;
+	c->dae.n_clients = 0;
+	for (const char *s = n->value; *s;) {
+		size_t skip = strspn(s, ", \t");
+		s += skip;
+		if (!*s)
+			break;
+		size_t len = strcspn(s, ", \t");
+		char item[INET6_ADDRSTRLEN + 8];
+		if (len >= sizeof(item))
+			return fail(x, n, path, "an entry too long for an address or prefix");
+		memcpy(item, s, len);
+		item[len] = '\0';
+		s += len;
+		if (c->dae.n_clients == RADIUS_DAE_CLIENTS_MAX) {
+			snprintf(why, sizeof(why), "more than %d addresses and prefixes",
+			         RADIUS_DAE_CLIENTS_MAX);
+			return fail(x, n, path, why);
+		}
+		if (radius_prefix_parse(item, &c->dae.clients[c->dae.n_clients], why,
+		                        sizeof(why)) != 0)
+			return fail(x, n, path, why);
+		c->dae.n_clients++;
+	}
+	if (!c->dae.n_clients)
+		return fail(x, n, path, "empty (leave clients out to accept any address that has "
+		            "the secret)");
+	return 0;
+}
+
 static int dae(struct rx *x, const struct sw_node *sec, const char *path)
 {
 	struct radius_conf *c = x->c;
@@ -253,6 +354,10 @@ static int dae(struct rx *x, const struct sw_node *sec, const char *path)
 		} else if (strcmp(n->name, "secret") == 0) {
 			r = get_secret(x, n, sub, c->dae.secret, &c->dae.secret_len);
 			have_secret = true;
+		} else if (strcmp(n->name, "clients") == 0) {
+			r = dae_clients(x, n, sub);
+		} else if (strcmp(n->name, "require_event_timestamp") == 0) {
+			r = get_bool(x, n, sub, &c->dae.require_timestamp);
 		} else {
 			r = warn(x, n, "%s.%s: unknown setting, ignored", sub, n->name);
 		}

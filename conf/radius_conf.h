@@ -21,7 +21,13 @@
  *   it was written is kept: radius_acct.h)
  *   station_id_with_port (yes), eap_start (no), id_prefix,
  *   close_all_on_timeout (no), class_group (no), filter_id (no)
- *   dae { enable (no), listen (0.0.0.0), port (3799), secret }
+ *   dae { enable (no), listen (0.0.0.0), port (3799), secret }, and two
+ *   keys of cygnet's own in dae { } (strongSwan has neither and ignores
+ *   them): clients (a comma- or space-separated list of addresses and
+ *   prefixes, "198.18.2.10, 2001:db8:2::/64": only these may send
+ *   Disconnect/CoA-Requests; unset: any address with the secret, as in
+ *   strongSwan) and require_event_timestamp (no: requests without an
+ *   Event-Timestamp are dropped when yes, RFC 5176 §5 Replay Protection)
  *   load (yes: "load = no" switches RADIUS off, as it unloads the plugin)
  * Unknown keys in the section are reported as warnings with file:line
  * (strongSwan ignores them silently); known keys cygnet does not act on
@@ -39,6 +45,14 @@
 #define RADIUS_MAX_SERVERS 16
 #define RADIUS_NAS_ID_MAX 253
 #define RADIUS_SECRET_MAX 128
+#define RADIUS_DAE_CLIENTS_MAX 32
+
+/* an address prefix of dae.clients */
+struct radius_prefix {
+	int family;                     /* AF_INET, AF_INET6 */
+	uint8_t addr[16];               /* host bits zero */
+	uint8_t len;                    /* prefix length */
+};
 
 struct radius_retransmit {
 	uint32_t timeout_ms;            /* the first wait */
@@ -79,6 +93,11 @@ struct radius_conf {
 		uint16_t port;
 		char secret[RADIUS_SECRET_MAX + 1];
 		size_t secret_len;
+		/* cygnet's own keys (strongSwan has neither; it ignores
+		 * unknown keys): */
+		struct radius_prefix clients[RADIUS_DAE_CLIENTS_MAX];
+		int n_clients;          /* 0: any address that has the secret */
+		bool require_timestamp; /* require_event_timestamp */
 	} dae;
 	char **warnings;                /* "file:line: ..." */
 	int n_warnings;
@@ -91,6 +110,12 @@ int radius_conf_load(const char *dir, struct radius_conf *c, char *err, size_t e
 /* The same for text (name is used in messages and for includes). */
 int radius_conf_parse(const char *name, const char *text, struct radius_conf *c, char *err,
                       size_t errlen);
+/* Reads one dae.clients entry, "ADDR" or "ADDR/LEN" (IPv4 or IPv6; host
+ * bits beyond LEN refused), into p: 0, or -1 with the reason in why. */
+int radius_prefix_parse(const char *text, struct radius_prefix *p, char *why, size_t whylen);
+/* true when a (family AF_INET/AF_INET6, 4 or 16 octets) is inside p */
+bool radius_prefix_match(const struct radius_prefix *p, int family, const uint8_t *a);
+
 /* wipes the secrets, frees the warnings */
 void radius_conf_free(struct radius_conf *c);
 

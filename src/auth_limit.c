@@ -8,6 +8,7 @@
 #include <time.h>
 #include "conf/ipsec_conf.h"
 #include "src/auth_limit.h"
+#include "src/clock.h"
 #include "src/siphash.h"
 #include "src/log.h"
 
@@ -33,6 +34,8 @@ struct table {
 struct auth_limit {
 	struct sipkey key;               /* SipHash-2-4 key, random */
 	struct table acct, addr;
+	uint64_t busy;                   /* logins refused by auth_limit_busy */
+	struct ratelog rl_busy;
 };
 
 uint64_t auth_limit_now(void)
@@ -298,4 +301,53 @@ int auth_limit_clear(struct auth_limit *al, const char *what, uint64_t now)
 	if (n)
 		log_err(LOG_IKE, "auth-limit: '%s' cleared on request of the control socket", what);
 	return n;
+}
+
+/* the address of a as 4 or 16 octets (IPv4-mapped IPv6 as IPv4): its
+ * family, 0 when it has none */
+static int source_of(const struct sockaddr *a, const uint8_t **p)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (a->sa_family == AF_INET) {
+		*p = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
+		return AF_INET;
+	}
+	if (a->sa_family != AF_INET6)
+		return 0;
+	*p = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+	if (memcmp(*p, mapped, sizeof(mapped)) == 0) {
+		*p += 12;
+		return AF_INET;
+	}
+	return AF_INET6;
+}
+
+bool auth_limit_same_source(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const uint8_t *x, *y;
+	int fa = source_of(a, &x), fb = source_of(b, &y);
+	if (!fa || fa != fb)
+		return false;
+	return memcmp(x, y, fa == AF_INET ? 4 : 8) == 0;
+}
+
+void auth_limit_busy(struct auth_limit *al, const struct sockaddr *from, unsigned waiting,
+                     unsigned cap, uint64_t now)
+{
+	if (!al)
+		return;
+	al->busy++;
+	unsigned more;
+	if (!ratelog_ok(&al->rl_busy, now / 1000, AUTH_LIMIT_BUSY_LOG, &more))
+		return;
+	char addr[64];
+	auth_limit_addr_key(from, addr, sizeof(addr));
+	log_err(LOG_IKE, "auth-limit: a login from %s refused without asking RADIUS: %u "
+	        "Access-Requests of that address wait (radius_requests_per_source = %u); %u "
+	        "more such refusals since the last line", addr, waiting, cap, more);
+}
+
+uint64_t auth_limit_busy_count(const struct auth_limit *al)
+{
+	return al ? al->busy : 0;
 }

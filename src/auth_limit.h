@@ -84,4 +84,23 @@ int auth_limit_clear(struct auth_limit *al, const char *what, uint64_t now);
 /* the text used for an address's entry: "198.18.1.11", "2001:db8:1::/64" */
 void auth_limit_addr_key(const struct sockaddr *from, char *out, size_t len);
 
+/* ---- RADIUS requests per source (src/eap_radius.c) ----
+ * An unauthenticated IKE peer makes cygnet send Access-Requests; one
+ * address opening many IKE_SAs could hold every RADIUS Identifier and the
+ * client's queue. eap_radius.c counts the Access-Requests waiting for
+ * each source (config setup radius_requests_per_source) and refuses new
+ * EAP logins beyond that, with the answer a wrong password gets. */
+
+/* true when a and b are one source as the limits see it: the same IPv4
+ * address, the same IPv6 /64 (an IPv4-mapped IPv6 address is IPv4) */
+bool auth_limit_same_source(const struct sockaddr *a, const struct sockaddr *b);
+/* A new EAP login from `from` refused: `waiting` Access-Requests of that
+ * source wait, cap allowed. Counted; logged at most once every
+ * AUTH_LIMIT_BUSY_LOG seconds with the number refused since. NULL-safe. */
+#define AUTH_LIMIT_BUSY_LOG 10
+void auth_limit_busy(struct auth_limit *al, const struct sockaddr *from, unsigned waiting,
+                     unsigned cap, uint64_t now);
+/* the logins auth_limit_busy refused since start; 0 for NULL */
+uint64_t auth_limit_busy_count(const struct auth_limit *al);
+
 #endif

@@ -181,17 +181,40 @@ static int send_access(struct daemon *d, struct ike_sa *sa, struct relay *r, con
 	return 0;
 }
 
-/* the client's address is backed off: refused without asking RADIUS */
+/* Access-Requests of other IKE_SAs from sa's source (auth_limit_same_source)
+ * waiting for RADIUS, counted up to cap. Derived from the IKE_SAs each
+ * time, so no count can drift when a request ends on any path. */
+static unsigned waiting_from(struct daemon *d, const struct ike_sa *sa, unsigned cap)
+{
+	unsigned n = 0;
+	for (const struct ike_sa *o = d->sas; o && n < cap; o = o->next)
+		if (o != sa && o->state != IKE_S_DEAD && eap_radius_waiting(o) &&
+		    auth_limit_same_source((const struct sockaddr *)&o->peer,
+		                           (const struct sockaddr *)&sa->peer))
+			n++;
+	return n;
+}
+
+/* The client's address is backed off, or has radius_requests_per_source
+ * Access-Requests waiting already: refused without asking RADIUS (the
+ * answer a wrong password gets: the client may try again) */
 static bool backed_off(struct daemon *d, struct ike_sa *sa)
 {
 	const struct ipsec_conf *conf = sa->cfg->owner->conf;
+	const struct sockaddr *peer = (const struct sockaddr *)&sa->peer;
 	uint64_t now = auth_limit_now();
-	if (!auth_limit_blocked(d->alim, conf, NULL, sa->user, (const struct sockaddr *)&sa->peer,
-	                        now))
-		return false;
-	auth_limit_refused(d->alim, conf, NULL, sa->user, (const struct sockaddr *)&sa->peer, now);
-	sa->auth_fail = "backed off";
-	return true;
+	if (auth_limit_blocked(d->alim, conf, NULL, sa->user, peer, now)) {
+		auth_limit_refused(d->alim, conf, NULL, sa->user, peer, now);
+		sa->auth_fail = "backed off";
+		return true;
+	}
+	unsigned cap = conf->radius_requests_per_source, n;
+	if (cap && (n = waiting_from(d, sa, cap)) >= cap) {
+		auth_limit_busy(d->alim, peer, n, cap, now);
+		sa->auth_fail = "too many RADIUS requests of its address waiting";
+		return true;
+	}
+	return false;
 }
 
 int eap_radius_begin(struct daemon *d, struct ike_sa *sa, const struct ike_wr *w,
@@ -539,6 +562,16 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 	if (a->status != RADC_ANSWER) {
 		log_err(LOG_IKE, "%s: RADIUS: %s", ike_sa_tag(sa), a->why);
 		sa->auth_fail = "RADIUS servers do not answer";
+		/* A timeout while the servers answered other requests is a
+		 * failed login of the address (as a reject is): a source whose
+		 * logins never get an answer (a realm proxied to nowhere, a
+		 * flood) is backed off like one that keeps failing. When no
+		 * server answers anyone, nobody is counted: a dead RADIUS
+		 * server must not back off every user. Congestion (RADC_FAILED)
+		 * is not counted either. */
+		if (a->status == RADC_TIMEOUT && a->others_answered)
+			auth_limit_failure(d->alim, conf, NULL, sa->user,
+			                   (const struct sockaddr *)&sa->peer, now);
 		*len = failure(r, eap, cap);
 		return EAP_FAILURE;
 	}

@@ -84,6 +84,7 @@ struct radius_client {
 	struct radc_req *qhead, *qtail;
 	int n_queued;
 	bool released;
+	uint64_t last_answer;              /* ms of the last verified answer, 0: none */
 };
 
 static uint64_t now_ms(void)
@@ -474,7 +475,8 @@ static void finish(struct radc_req *r, const struct radc_answer *a)
 static void fail(struct radc_req *r, enum radc_status st, const char *why)
 {
 	struct radc_answer a = { .status = st, .why = why,
-	                         .elapsed_ms = (uint32_t)(now_ms() - r->started) };
+	                         .elapsed_ms = (uint32_t)(now_ms() - r->started),
+	                         .others_answered = r->c->last_answer > r->started };
 	finish(r, &a);
 }
 
@@ -833,6 +835,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			log_err(LOG_CFG, "RADIUS server %s answers again", s->label);
 		}
 		s->avoid_until = 0;
+		c->last_answer = now_ms();
 		struct radc_answer a = {
 			.status = RADC_ANSWER, .v = &v, .req_auth = r->auth, .secret = s->secret,
 			.slen = s->slen, .server = s->label,

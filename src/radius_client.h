@@ -61,6 +61,10 @@ struct radc_answer {
 	const char *server;                /* "name (address)" for logs */
 	const char *why;                   /* RADC_TIMEOUT / RADC_FAILED */
 	uint32_t elapsed_ms;               /* from radius_send to this answer */
+	/* RADC_TIMEOUT: a server answered another request of this client
+	 * after this one was sent (the servers work; this request's own
+	 * conversation, e.g. a realm proxied to a dead home server, does not) */
+	bool others_answered;
 };
 
 typedef void (*radc_done)(void *arg, const struct radc_answer *a);

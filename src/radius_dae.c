@@ -68,7 +68,7 @@ struct radius_dae {
 	char listen[64];                /* as bound: the setting's text and port */
 	uint16_t port;
 	struct dae_cached cache[DAE_CACHE_MAX];
-	unsigned cache_next;            /* ring: the slot written next */
+	unsigned cache_head, cache_n;   /* ring: the oldest entry, how many */
 	struct dae_deadline *dl;
 	size_t n_dl, cap_dl;
 	struct dae_stats st;
@@ -325,12 +325,18 @@ static enum dae_cause nas_check(const struct radius_conf *rc, const struct dae_r
 
 /* ---- the cache of answers ---- */
 
+/* The ring holds answered requests in arrival order (only ones whose
+ * authenticator verified: a sender without the secret cannot add or push
+ * out an entry). An entry goes by age only, DAE_CACHE_SECONDS after it
+ * came; when all DAE_CACHE_MAX are younger, a new request is not acted on
+ * (cache_room): acting on it unremembered would let its replay act
+ * again. */
 static struct dae_cached *cache_find(struct radius_dae *e, const struct rad_view *v,
                                      uint64_t now)
 {
-	for (unsigned i = 0; i < DAE_CACHE_MAX; i++) {
-		struct dae_cached *c = &e->cache[i];
-		if (!c->resp || now - c->at > DAE_CACHE_SECONDS)
+	for (unsigned k = 0; k < e->cache_n; k++) {
+		struct dae_cached *c = &e->cache[(e->cache_head + k) % DAE_CACHE_MAX];
+		if (now > c->at + DAE_CACHE_SECONDS)
 			continue;
 		if (c->code == v->code && c->id == v->id &&
 		    CRYPTO_memcmp(c->auth, v->auth, RAD_AUTH_LEN) == 0)
@@ -339,14 +345,32 @@ static struct dae_cached *cache_find(struct radius_dae *e, const struct rad_view
 	return NULL;
 }
 
-static void cache_put(struct radius_dae *e, const struct rad_view *v, const uint8_t *resp,
+/* drops the expired entries at the head; true when one more fits */
+static bool cache_room(struct radius_dae *e, uint64_t now)
+{
+	while (e->cache_n) {
+		struct dae_cached *c = &e->cache[e->cache_head];
+		if (now <= c->at + DAE_CACHE_SECONDS)
+			break;
+		free(c->resp);
+		c->resp = NULL;
+		e->cache_head = (e->cache_head + 1) % DAE_CACHE_MAX;
+		e->cache_n--;
+	}
+	return e->cache_n < DAE_CACHE_MAX;
+}
+
+/* remembers request v and its answer; false when out of memory (or no
+ * room: cache_room said yes before) */
+static bool cache_put(struct radius_dae *e, const struct rad_view *v, const uint8_t *resp,
                       size_t len, uint64_t now)
 {
-	struct dae_cached *c = &e->cache[e->cache_next];
+	if (!cache_room(e, now))
+		return false;
 	uint8_t *copy = malloc(len);
 	if (!copy)
-		return;
-	free(c->resp);
+		return false;
+	struct dae_cached *c = &e->cache[(e->cache_head + e->cache_n) % DAE_CACHE_MAX];
 	c->code = v->code;
 	c->id = v->id;
 	memcpy(c->auth, v->auth, RAD_AUTH_LEN);
@@ -354,7 +378,8 @@ static void cache_put(struct radius_dae *e, const struct rad_view *v, const uint
 	c->resp = copy;
 	memcpy(copy, resp, len);
 	c->resp_len = len;
-	e->cache_next = (e->cache_next + 1) % DAE_CACHE_MAX;
+	e->cache_n++;
+	return true;
 }
 
 /* ---- CoA Session-Timeout deadlines ---- */
@@ -647,19 +672,52 @@ static void outcome(struct radius_dae *e, const struct rad_view *v, const struct
 		log_info(LOG_CFG, "RADIUS DAE: the NAK is about attribute %u", r->bad_type);
 }
 
+bool dae_client_allowed(const struct radius_conf *rc, const struct sockaddr *peer)
+{
+	if (!rc->dae.n_clients)
+		return true;
+	int family = peer->sa_family;
+	const uint8_t *a;
+	if (family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)peer)->sin_addr;
+	} else if (family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+			family = AF_INET;
+			a += 12;
+		}
+	} else {
+		return false;
+	}
+	for (int i = 0; i < rc->dae.n_clients; i++)
+		if (radius_prefix_match(&rc->dae.clients[i], family, a))
+			return true;
+	return false;
+}
+
 size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
                         const struct sockaddr *peer, uint8_t *out, size_t cap)
+{
+	return radius_dae_input_at(d, pkt, n, peer, out, cap, now_sec());
+}
+
+size_t radius_dae_input_at(struct daemon *d, const uint8_t *pkt, size_t n,
+                           const struct sockaddr *peer, uint8_t *out, size_t cap, uint64_t now)
 {
 	struct radius_dae *e = d->dae;
 	const struct radius_conf *rc = d->cfg->radius;
 	char from[INET6_ADDRSTRLEN + 8];
 	struct rad_view v;
-	uint64_t now = now_sec();
 	uint32_t ts;
 
 	peer_text(peer, from, sizeof(from));
 	if (!e || !rc->dae.enable || !rc->dae.secret_len)
 		return 0;
+	if (!dae_client_allowed(rc, peer)) {
+		drop(e, &e->st.not_allowed, from, "not in dae.clients");
+		return 0;
+	}
 	if (blocked(e, peer, now)) {
 		drop(e, &e->st.blocked, from, "blocked after repeated bad authenticators");
 		return 0;
@@ -691,6 +749,19 @@ size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
 			     "from this host's clock (a replay, or a clock to fix)");
 			return 0;
 		}
+	} else if (rc->dae.require_timestamp) {
+		/* RFC 5176, Replay Protection: "configurable to discard" */
+		drop(e, &e->st.no_timestamp, from, "no Event-Timestamp (dae.require_event_timestamp "
+		     "= yes)");
+		return 0;
+	}
+	if (!cache_room(e, now)) {
+		/* every remembered request is younger than DAE_CACHE_SECONDS:
+		 * acting on this one unremembered would let a replay act again;
+		 * the DAC retransmits */
+		drop(e, &e->st.cache_full, from, "too many requests within 600 s (the replay "
+		     "cache is full)");
+		return 0;
 	}
 
 	struct dae_req r;
@@ -711,7 +782,9 @@ size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
 		return 0;
 	}
 	outcome(e, &v, &r, cause, matched, from, out[0]);
-	cache_put(e, &v, out, len, now);
+	if (!cache_put(e, &v, out, len, now))
+		log_err(LOG_NET, "RADIUS DAE: out of memory: %s %u from %s is not remembered (a "
+		        "replay of it would be acted on again)", code_name(v.code), v.id, from);
 	return len;
 }
 
@@ -933,8 +1006,8 @@ void radius_dae_close(struct daemon *d)
 	set_socket(e, -1, "", 0);
 	if (e->tick)
 		event_free(e->tick);
-	for (unsigned i = 0; i < DAE_CACHE_MAX; i++)
-		free(e->cache[i].resp);
+	for (unsigned k = 0; k < e->cache_n; k++)
+		free(e->cache[(e->cache_head + k) % DAE_CACHE_MAX].resp);
 	free(e->dl);
 	free(e);
 	d->dae = NULL;
@@ -958,11 +1031,14 @@ int radius_dae_status(const struct daemon *d, char *buf, size_t len)
 	                "(%llu IKE_SAs terminated), CoA %llu ACK / %llu NAK (%zu Session-Timeouts "
 	                "pending, %llu ended); %llu repeats answered from the cache; dropped %llu "
 	                "with a bad authenticator, %llu with a stale Event-Timestamp, %llu "
-	                "malformed, %llu from blocked addresses\n", e->listen, e->port,
+	                "malformed, %llu from blocked addresses, %llu from addresses not in "
+	                "dae.clients, %llu without an Event-Timestamp, %llu with the replay cache "
+	                "full\n", e->listen, e->port,
 	                (unsigned long long)s->disconnect_ack, (unsigned long long)s->disconnect_nak,
 	                (unsigned long long)s->terminated, (unsigned long long)s->coa_ack,
 	                (unsigned long long)s->coa_nak, e->n_dl, (unsigned long long)s->timed_out,
 	                (unsigned long long)s->repeated, (unsigned long long)s->bad_auth,
 	                (unsigned long long)s->stale, (unsigned long long)s->malformed,
-	                (unsigned long long)s->blocked);
+	                (unsigned long long)s->blocked, (unsigned long long)s->not_allowed,
+	                (unsigned long long)s->no_timestamp, (unsigned long long)s->cache_full);
 }

@@ -7,22 +7,34 @@
  *
  * One UDP socket on the event loop, non-blocking, read whenever it is
  * readable. A datagram is acted on only when, in this order:
+ *  0. its source address is in dae.clients, when that is set (cygnet's
+ *     own key; strongSwan hears any address), and is not blocked for
+ *     sending bad authenticators (DAE_BAD_MAX within a minute);
  *  1. it is a well-formed RADIUS packet (rad_parse) of code
  *     Disconnect-Request or CoA-Request;
  *  2. its Request Authenticator, and its Message-Authenticator when it
  *     has one, verify with dae.secret (rad_verify_request);
- *  3. it is not a packet answered before: a cache of the last
- *     DAE_CACHE_MAX requests' (code, Identifier, Authenticator), kept
- *     DAE_CACHE_SECONDS, answers a repeated one with the response it got
+ *  3. it is not a packet answered before: a cache of the requests
+ *     answered in the last DAE_CACHE_SECONDS, by (code, Identifier,
+ *     Authenticator), answers a repeated one with the response it got
  *     (RFC 5176 §2.3), without acting again. The Authenticator is an MD5
  *     over the whole packet and the secret, so the key is independent of
- *     the source address: a capture replayed from elsewhere is caught too;
+ *     the source address: a capture replayed from elsewhere is caught too.
+ *     Only requests that passed 2 are remembered, and an entry goes by
+ *     age only (DAE_CACHE_SECONDS, twice DAE_WINDOW, so a request with an
+ *     Event-Timestamp is remembered as long as it could be replayed);
+ *     when DAE_CACHE_MAX younger ones are held, a new request is dropped
+ *     (the DAC retransmits) rather than acted on unremembered;
  *  4. its Event-Timestamp, when it has one, is within DAE_WINDOW seconds
  *     of this host's wall clock (RFC 5176 §3.5). An Event-Timestamp is not
- *     required (strongSwan does not check it, radclient does not add it):
- *     without one, a replay older than the cache is acted on again.
- * A datagram failing 1, 2 or 4 is dropped without an answer, counted, and
- * logged at most once per DAE_LOG_INTERVAL seconds.
+ *     required (strongSwan does not check it, radclient does not add it)
+ *     unless dae.require_event_timestamp = yes (RFC 5176's Replay
+ *     Protection: implementations "SHOULD be configurable to discard"
+ *     requests without one): without one, a replay older than the cache
+ *     is acted on again.
+ * A datagram failing any of these is dropped without an answer (RFC 5176
+ * says to discard silently; a NAK would answer a stranger), counted,
+ * and logged at most once per DAE_LOG_INTERVAL seconds.
  *
  * What is acted on: the established IKE_SAs of clients (server role)
  * that match every session-identification attribute of the request:
@@ -66,13 +78,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "conf/radius_conf.h"
 #include "src/radius.h"
 
 struct daemon;
 struct ike_sa;
 
 #define DAE_WINDOW 300              /* Event-Timestamp: seconds either way */
-#define DAE_CACHE_MAX 256           /* requests remembered for retransmissions */
+#define DAE_CACHE_MAX 4096          /* requests remembered for retransmissions */
 #define DAE_CACHE_SECONDS (2 * DAE_WINDOW)
 #define DAE_LOG_INTERVAL 10         /* seconds between lines about dropped requests */
 
@@ -117,6 +130,10 @@ enum dae_cause dae_decode(const struct rad_view *v, struct dae_req *r);
 /* true when sa is a session r's identification attributes all match */
 bool dae_matches(const struct dae_req *r, const struct ike_sa *sa);
 
+/* true when peer may send requests: dae.clients is unset, or one of its
+ * prefixes holds peer's address (an IPv4-mapped IPv6 address as IPv4) */
+bool dae_client_allowed(const struct radius_conf *rc, const struct sockaddr *peer);
+
 /* HOOK for RADIUS accounting: the Acct-Session-Id sa was reported under
  * (RFC 2866 §5.5), NULL when it has none (no accounting). */
 const char *dae_acct_session_id(const struct ike_sa *sa);
@@ -129,6 +146,9 @@ struct dae_stats {
 	uint64_t stale;                 /* dropped: Event-Timestamp outside DAE_WINDOW */
 	uint64_t malformed;             /* dropped: not a DAE request */
 	uint64_t blocked;               /* dropped: from an address blocked for guessing */
+	uint64_t not_allowed;           /* dropped: from an address not in dae.clients */
+	uint64_t no_timestamp;          /* dropped: no Event-Timestamp, one is required */
+	uint64_t cache_full;            /* dropped: DAE_CACHE_MAX requests in DAE_CACHE_SECONDS */
 	uint64_t terminated;            /* IKE_SAs deleted by Disconnect-Requests */
 	uint64_t timed_out;             /* IKE_SAs ended by a CoA's Session-Timeout */
 };
@@ -155,6 +175,11 @@ void radius_dae_close(struct daemon *d);
  * Needs d->dae (radius_dae_new) and d->cfg. */
 size_t radius_dae_input(struct daemon *d, const uint8_t *pkt, size_t n,
                         const struct sockaddr *peer, uint8_t *out, size_t cap);
+/* the same at monotonic second now (tests: the cache's ages, the
+ * blocking of guessers; the Event-Timestamp is still read against the
+ * wall clock) */
+size_t radius_dae_input_at(struct daemon *d, const uint8_t *pkt, size_t n,
+                           const struct sockaddr *peer, uint8_t *out, size_t cap, uint64_t now);
 
 /* the counters; zero when there is no listener */
 void radius_dae_stats(const struct daemon *d, struct dae_stats *s);

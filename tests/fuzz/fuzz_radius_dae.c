@@ -12,7 +12,10 @@
  *   bit 0: CoA-Request, else Disconnect-Request
  *   bit 1: left unsigned (the attributes as they are: dropped, counted)
  *   bit 2: a Message-Authenticator appended
- *   bits 3-7: the Identifier (a repeated one may hit the cache)
+ *   bit 3: dae.require_event_timestamp = yes
+ *   bit 4: dae.clients set; it holds the sender's /24 when bit 5 (the
+ *          Identifier's lowest bit) is set, else only other prefixes
+ *   bits 5-7: the Identifier (a repeated one may hit the cache)
  * Seeds: tests/fuzz/corpus/radius_dae. */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -48,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_daemon_setup();
 	struct radius_conf *rc = fuzz_d.cfg->radius;
+	/* a fresh listener every 1000 inputs: its replay cache only empties
+	 * by age (10 minutes), and a full one drops every new request */
+	static unsigned runs;
+	if (++runs % 1000 == 0)
+		radius_dae_close(&fuzz_d);
 	if (!fuzz_d.dae) {
 		rc->dae.enable = true;
 		memcpy(rc->dae.secret, dae_secret, sizeof(dae_secret));
@@ -58,7 +66,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	inet_pton(AF_INET, "198.18.2.2", &dac.sin_addr);
 	uint8_t ctl = data[0];
 	bool coa = ctl & 1, raw = ctl & 2, ma = ctl & 4;
-	rad_new(&p, coa ? RAD_COA_REQUEST : RAD_DISCONNECT_REQUEST, ctl >> 3);
+	rc->dae.require_timestamp = ctl & 8;
+	rc->dae.n_clients = 0;
+	if (ctl & 16) {
+		char why[128];
+		rc->dae.n_clients = 2;
+		if (radius_prefix_parse("2001:db8:2::/64", &rc->dae.clients[0], why, sizeof(why)) ||
+		    radius_prefix_parse(ctl & 32 ? "198.18.2.0/24" : "198.18.3.0/24",
+		                        &rc->dae.clients[1], why, sizeof(why)))
+			abort();
+	}
+	rad_new(&p, coa ? RAD_COA_REQUEST : RAD_DISCONNECT_REQUEST, ctl >> 5);
 	memcpy(p.buf + RAD_HDR_LEN, data + 1, size - 1);
 	p.len = RAD_HDR_LEN + size - 1;
 	if (ma)

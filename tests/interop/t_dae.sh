@@ -17,7 +17,13 @@
 #  - a reload moving dae to [::]:13799: answered there over IPv6, 3799
 #    closed; a reload to port 799 keeps the old listener (restart needed);
 #  - cygnetctl status shows the listener and its counters; the secret is in
-#    no log line.
+#    no log line;
+#  - cygnet's own keys (reload): dae.clients = 198.18.2.2, 2001:db8:2::/64:
+#    the same signed request from 198.18.2.2 is answered, from 198.18.2.3
+#    dropped (no answer, bob untouched, counted); a bad entry is refused
+#    naming strongswan.conf:line; require_event_timestamp = yes: radclient
+#    without an Event-Timestamp gets no answer and bob stays up, with a
+#    current one a Disconnect-ACK.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$IDIR/radius_lib.sh"
@@ -31,7 +37,7 @@ DELETED='received DELETE for IKE_SA'
 CTLBIN=$TOP/src/cygnetctl
 SRVIP=198.18.2.1          # the server's LAN address: the DAC's way in
 
-write_swan_conf() { # DIR PORT [LISTEN]
+write_swan_conf() { # DIR PORT [LISTEN [EXTRA-LINES]]
 	cat >"$1/strongswan.conf" <<EOC
 # strongSwan's file as a strongSwan user has it
 charon {
@@ -42,6 +48,7 @@ charon {
                 listen = ${3:-0.0.0.0}
                 port = $2
                 secret = $DAE_SECRET
+${4:-}
             }
         }
     }
@@ -182,6 +189,69 @@ write_swan_conf "$T/srv/conf" 799 ::
 check_log privileged_port_needs_restart "$SERVER_LOG" 'port 799: Permission denied; the old listener stays until cygnetd is restarted'
 if "$CTLBIN" -s "$T/srv/ctl.sock" status | grep -q 'RADIUS DAE on ::\[13799\]'; then ok old_listener_kept
 else not_ok old_listener_kept "$(status | grep DAE)"; fi
+
+# ---- cygnet's own keys: dae.clients, require_event_timestamp
+# pyfrom SRC USER : a Disconnect-Request for USER (signed here as RFC 5176
+# says) sent from the LAN host's address SRC to port 13799: "code=N" or
+# "no answer"
+pyfrom() {
+	ip netns exec "$(ns_lan)" timeout 10 python3 - "$1" "$SRVIP" 13799 "$DAE_SECRET" "$2" <<'EOP'
+import hashlib, os, socket, struct, sys
+src, host, port, secret, user = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    sys.argv[4].encode(), sys.argv[5].encode()
+attrs = bytes([1, 2 + len(user)]) + user
+head = struct.pack("!BBH", 40, os.urandom(1)[0], 20 + len(attrs))
+pkt = head + hashlib.md5(head + bytes(16) + attrs + secret).digest() + attrs
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+s.settimeout(3)
+s.sendto(pkt, (host, port))
+try:
+    print("code=%d" % s.recv(4096)[0])
+except socket.timeout:
+    print("no answer")
+EOP
+}
+SRVIP=198.18.2.1
+ip -n "$(ns_lan)" addr add 198.18.2.3/24 dev eth0 || not_ok second_lan_address "ip addr add"
+write_swan_conf "$T/srv/conf" 13799 0.0.0.0 'clients = 198.18.2.2, 2001:db8:2::/64'
+"$CTLBIN" -s "$T/srv/ctl.sock" reload >"$T/reload.out" 2>&1
+check_log clients_reload "$SERVER_LOG" 'reload: RADIUS DAE listening on 0.0.0.0 port 13799'
+if initiate 2; then ok bob3_connect; else not_ok bob3_connect "$(tail -n 2 "$T/c2/initiate.out" | tr '\n' ' ')"; fi
+n2=$(deletes 2)
+a=$(pyfrom 198.18.2.3 bob)
+if [ "$a" = "no answer" ]; then ok not_listed_no_answer; else not_ok not_listed_no_answer "$a"; fi
+sleep 1
+if [ "$(deletes 2)" = "$n2" ] && has_ike 2; then ok not_listed_not_acted_on
+else not_ok not_listed_not_acted_on "bob got a DELETE"; fi
+check_log not_listed_logged "$SERVER_LOG" 'RADIUS DAE: dropped a datagram from 198.18.2.3.*not in dae.clients'
+a=$(pyfrom 198.18.2.2 nobody)
+if [ "$a" = "code=42" ]; then ok listed_answered; else not_ok listed_answered "$a"; fi
+if status | grep -q '1 from addresses not in dae.clients'; then ok not_listed_counted
+else not_ok not_listed_counted "$(status | grep DAE)"; fi
+
+write_swan_conf "$T/srv/conf" 13799 0.0.0.0 'clients = 198.18.2.0/16'
+"$CTLBIN" -s "$T/srv/ctl.sock" reload >"$T/reload.out" 2>&1
+if grep -q 'strongswan.conf:10: .*dae.clients.*bits set beyond /16' "$T/reload.out" "$SERVER_LOG"; then
+	ok bad_clients_file_line
+else not_ok bad_clients_file_line "$(tr '\n' ' ' <"$T/reload.out")"; fi
+
+write_swan_conf "$T/srv/conf" 13799 0.0.0.0 'require_event_timestamp = yes'
+"$CTLBIN" -s "$T/srv/ctl.sock" reload >"$T/reload.out" 2>&1
+sleep 1
+echo 'User-Name = "bob"' | rc disconnect "$DAE_SECRET" 13799
+if grep -q 'Received' "$T/rc.out"; then not_ok no_timestamp_no_answer "$(tr '\n' ' ' <"$T/rc.out")"
+else ok no_timestamp_no_answer; fi
+if [ "$(deletes 2)" = "$n2" ] && has_ike 2; then ok no_timestamp_not_acted_on
+else not_ok no_timestamp_not_acted_on "bob got a DELETE"; fi
+# (its log line may be held back: dropped datagrams log one line per 10 s)
+printf 'User-Name = "bob"\nEvent-Timestamp = %s\n' "$(date +%s)" | rc disconnect "$DAE_SECRET" 13799
+if grep -q 'Received Disconnect-ACK' "$T/rc.out"; then ok with_timestamp_ack
+else not_ok with_timestamp_ack "$(tr '\n' ' ' <"$T/rc.out")"; fi
+check bob3_down wait_for 10 no_ike 2
+if status | grep -q '1 from addresses not in dae.clients, [1-9][0-9]* without an Event-Timestamp'; then
+	ok no_timestamp_counted
+else not_ok no_timestamp_counted "$(status | grep DAE)"; fi
 
 check_no_log secret_not_logged "$SERVER_LOG" "$DAE_SECRET"
 stop_server

@@ -29,7 +29,7 @@ static uint64_t ms(void)
 }
 
 enum fmode { F_DROP, F_ACCEPT, F_WRONG_SECRET_THEN_ACCEPT, F_NO_MA, F_OTHER_SOURCE,
-             F_WRONG_ID };
+             F_WRONG_ID, F_DROP_MALLORY };
 
 struct fake {
 	int fd;
@@ -66,6 +66,9 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 	}
 	if (f->mode == F_DROP)
 		return;
+	const uint8_t *user = rad_find(&v, RAD_USER_NAME, &len);
+	if (f->mode == F_DROP_MALLORY && user && len == 7 && memcmp(user, "mallory", 7) == 0)
+		return;         /* a realm proxied to a home server that never answers */
 	struct rad_pkt p;
 	if (f->mode == F_WRONG_SECRET_THEN_ACCEPT) {
 		rad_new(&p, RAD_ACCESS_ACCEPT, v.id);
@@ -124,6 +127,7 @@ struct result {
 	uint8_t code;
 	uint32_t elapsed;
 	uint64_t at;
+	bool others;
 	char server[128];
 	char why[256];
 };
@@ -135,6 +139,7 @@ static void on_done(void *arg, const struct radc_answer *a)
 	r->st = a->status;
 	r->at = ms();
 	r->elapsed = a->elapsed_ms;
+	r->others = a->others_answered;
 	if (a->status == RADC_ANSWER) {
 		r->code = a->v->code;
 		snprintf(r->server, sizeof(r->server), "%s", a->server);
@@ -387,6 +392,52 @@ static void identifiers(void)
 	fake_close(&f);
 }
 
+
+/* a timeout says whether the servers answered other requests meanwhile
+ * (eap_radius.c counts such a timeout against the client's address, and
+ * no timeout when no server answers anyone) */
+static void others_answered(void)
+{
+	static const uint8_t mallory[] = { RAD_USER_NAME, 9, 'm', 'a', 'l', 'l', 'o', 'r', 'y' };
+	struct fake f;
+	fake_open(&f, F_DROP_MALLORY);
+	struct radius_conf rc = { 0 };
+	conf_server(&rc, "one", &f, 0, 150, 1000, 2);
+	char err[256];
+	struct radius_client *c = radius_client_new(base, NULL, &rc, err, sizeof(err));
+	struct result m = { 0 }, a = { 0 };
+	radius_send(c, RAD_ACCESS_REQUEST, mallory, sizeof(mallory), on_done, &m);
+	run_for(50);
+	radius_send(c, RAD_ACCESS_REQUEST, attrs, sizeof(attrs), on_done, &a);
+	run_until(&m.calls, 1, 2000);
+	CHECK("others answered: alice answered, mallory timed out", a.calls == 1 &&
+	      a.st == RADC_ANSWER && m.calls == 1 && m.st == RADC_TIMEOUT);
+	CHECK("others answered: mallory's timeout says the server answered others", m.others);
+	/* mallory alone: nothing answered after it was sent */
+	memset(&m, 0, sizeof(m));
+	radius_send(c, RAD_ACCESS_REQUEST, mallory, sizeof(mallory), on_done, &m);
+	run_until(&m.calls, 1, 2000);
+	CHECK("others answered: not when nothing was answered meanwhile",
+	      m.calls == 1 && m.st == RADC_TIMEOUT && !m.others);
+	radius_client_release(c);
+	fake_close(&f);
+
+	/* a dead server: nobody's timeout is held against them */
+	fake_open(&f, F_DROP);
+	rc = (struct radius_conf){ 0 };
+	conf_server(&rc, "dead", &f, 0, 100, 1000, 2);
+	c = radius_client_new(base, NULL, &rc, err, sizeof(err));
+	memset(&m, 0, sizeof(m));
+	memset(&a, 0, sizeof(a));
+	radius_send(c, RAD_ACCESS_REQUEST, mallory, sizeof(mallory), on_done, &m);
+	radius_send(c, RAD_ACCESS_REQUEST, attrs, sizeof(attrs), on_done, &a);
+	run_until(&a.calls, 1, 2000);
+	CHECK("dead server: both time out, neither has others answered",
+	      m.st == RADC_TIMEOUT && a.st == RADC_TIMEOUT && !m.others && !a.others);
+	radius_client_release(c);
+	fake_close(&f);
+}
+
 int main(void)
 {
 	base = event_base_new();
@@ -397,6 +448,7 @@ int main(void)
 	failover();
 	cancel_release();
 	identifiers();
+	others_answered();
 	event_base_free(base);
 	CHECK_DONE();
 }

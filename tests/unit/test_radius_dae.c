@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 #include <sys/socket.h>
+#include "src/clock.h"
 #include "conf/radius_conf.h"
 #include "src/radius.h"
 #include "src/radius_dae.h"
@@ -382,6 +383,154 @@ static void test_requests(void)
 	CHECK("closed", d.dae == NULL);
 }
 
+
+/* feeds req from peer at monotonic second now: the answer's length */
+static size_t ask_at(const uint8_t *req, size_t n, const void *peer, uint64_t now)
+{
+	uint8_t out[RAD_MAX_LEN];
+	return radius_dae_input_at(&d, req, n, (const struct sockaddr *)peer, out, sizeof(out),
+	                           now);
+}
+
+/* dae.clients, require_event_timestamp, and a replay cache that only an
+ * authenticated request enters and only age empties */
+static void test_hardening(void)
+{
+	struct radius_conf *rc = d.cfg->radius;
+	char why[160];
+	rc->dae.enable = true;
+	snprintf(rc->dae.secret, sizeof(rc->dae.secret), "%s", secret);
+	rc->dae.secret_len = strlen(secret);
+	CHECK("hardening: DAE state", radius_dae_new(&d) != NULL);
+	if (!d.dae)
+		return;
+	uint64_t t0 = now_sec();
+	uint8_t req[RAD_MAX_LEN];
+	size_t n;
+	struct dae_stats st;
+	struct sockaddr_in in4 = { .sin_family = AF_INET, .sin_port = htons(40000) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(40000) };
+
+	/* dae.clients: 198.18.2.0/24 and 2001:db8:2::/64 */
+	rc->dae.n_clients = 2;
+	CHECK("clients: prefixes read",
+	      radius_prefix_parse("198.18.2.0/24", &rc->dae.clients[0], why, sizeof(why)) == 0 &&
+	      radius_prefix_parse("2001:db8:2::/64", &rc->dae.clients[1], why, sizeof(why)) == 0);
+	n = build(req, RAD_DISCONNECT_REQUEST, 1, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+	inet_pton(AF_INET, "198.18.2.200", &in4.sin_addr);
+	CHECK("clients: an address in the list is answered", ask_at(req, n, &in4, t0) > 0);
+	inet_pton(AF_INET, "198.18.3.2", &in4.sin_addr);
+	n = build(req, RAD_DISCONNECT_REQUEST, 2, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+	CHECK("clients: another address, right secret: no answer", ask_at(req, n, &in4, t0) == 0);
+	inet_pton(AF_INET6, "2001:db8:2::99", &in6.sin6_addr);
+	CHECK("clients: an IPv6 address in the /64 is answered", ask_at(req, n, &in6, t0) > 0);
+	inet_pton(AF_INET6, "2001:db8:3::1", &in6.sin6_addr);
+	n = build(req, RAD_DISCONNECT_REQUEST, 3, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+	CHECK("clients: an IPv6 address outside: no answer", ask_at(req, n, &in6, t0) == 0);
+	inet_pton(AF_INET6, "::ffff:198.18.2.7", &in6.sin6_addr);
+	CHECK("clients: an IPv4-mapped address inside is answered", ask_at(req, n, &in6, t0) > 0);
+	/* a stranger's wrong authenticators do not block the allowed DAC's
+	 * address (they are dropped before the check) */
+	inet_pton(AF_INET, "198.18.9.1", &in4.sin_addr);
+	for (int i = 0; i < 10; i++) {
+		n = build(req, RAD_DISCONNECT_REQUEST, (uint8_t)(50 + i), "guess", false,
+		          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+		ask_at(req, n, &in4, t0);
+	}
+	radius_dae_stats(&d, &st);
+	CHECK("clients: dropped and counted, nothing else counted",
+	      st.not_allowed == 12 && st.bad_auth == 0 && st.blocked == 0 && st.disconnect_nak == 3);
+	char line[1024];
+	radius_dae_status(&d, line, sizeof(line));
+	rc->dae.n_clients = 0;
+
+	/* require_event_timestamp */
+	rc->dae.require_timestamp = true;
+	inet_pton(AF_INET, "198.18.2.2", &in4.sin_addr);
+	n = build(req, RAD_DISCONNECT_REQUEST, 4, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+	CHECK("timestamp required: a request without one is dropped", ask_at(req, n, &in4, t0) == 0);
+	uint32_t now_be = htonl((uint32_t)time(NULL));
+	n = build(req, RAD_DISCONNECT_REQUEST, 5, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"),
+	                           { RAD_EVENT_TIMESTAMP, 4, &now_be }, { 0 } });
+	CHECK("timestamp required: a current one is answered", ask_at(req, n, &in4, t0) > 0);
+	uint32_t old_be = htonl((uint32_t)time(NULL) - 400);
+	n = build(req, RAD_DISCONNECT_REQUEST, 6, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"),
+	                           { RAD_EVENT_TIMESTAMP, 4, &old_be }, { 0 } });
+	CHECK("timestamp required: a stale one is dropped", ask_at(req, n, &in4, t0) == 0);
+	radius_dae_stats(&d, &st);
+	CHECK("timestamp required: counted", st.no_timestamp == 1 && st.stale == 1);
+	rc->dae.require_timestamp = false;
+
+	/* the replay cache: a Disconnect acted on once; a flood of requests
+	 * without the secret from many addresses does not push it out */
+	struct ike_sa *s = session("198.18.1.20", 20, "frank", NULL);
+	uint32_t frank = s ? s->id : 0;
+	uint8_t disc[RAD_MAX_LEN];
+	size_t dn = build(disc, RAD_DISCONNECT_REQUEST, 99, secret, false,
+	                  (struct attr[]){ A(RAD_USER_NAME, "frank"), { 0 } });
+	CHECK("cache: frank disconnected", ask_at(disc, dn, &in4, t0) > 0 && !alive(frank));
+	s = session("198.18.1.20", 21, "frank", NULL);
+	uint32_t frank2 = s ? s->id : 0;
+	struct sockaddr_in flood = { .sin_family = AF_INET, .sin_port = htons(40000) };
+	size_t got = 0;
+	for (uint32_t i = 0; i < 3 * DAE_CACHE_MAX; i++) {
+		flood.sin_addr.s_addr = htonl(0xc6120000u | (i & 0xffff));   /* 198.18.x.y */
+		n = build(req, RAD_DISCONNECT_REQUEST, (uint8_t)i, "no-secret", false,
+		          (struct attr[]){ A(RAD_USER_NAME, "frank"), { 0 } });
+		got += ask_at(req, n, &flood, t0 + 1);
+	}
+	radius_dae_stats(&d, &st);
+	uint64_t rep = st.repeated;
+	CHECK("cache: the flood got no answer", got == 0);
+	CHECK("cache: after the flood the replay is answered from the cache, frank's new "
+	      "session stays", ask_at(disc, dn, &in4, t0 + 2) > 0 && alive(frank2));
+	radius_dae_stats(&d, &st);
+	CHECK("cache: counted as repeated", st.repeated == rep + 1);
+
+	/* DAE_CACHE_MAX authenticated requests fill it: the next is dropped
+	 * (not acted on unremembered) until the oldest is DAE_CACHE_SECONDS
+	 * old; entries stay that long */
+	radius_dae_close(&d);
+	radius_dae_new(&d);
+	if (!d.dae)
+		return;
+	uint8_t first[RAD_MAX_LEN];
+	size_t first_n = 0, answered = 0;
+	for (uint32_t i = 0; i < DAE_CACHE_MAX; i++) {
+		uint8_t ps[4] = { (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		n = build(req, RAD_DISCONNECT_REQUEST, (uint8_t)i, secret, false,
+		          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { RAD_PROXY_STATE, 4, ps },
+		                           { 0 } });
+		if (i == 0) {
+			memcpy(first, req, n);
+			first_n = n;
+		}
+		answered += ask_at(req, n, &in4, t0 + 10 + i / 1000) > 0;
+	}
+	CHECK("cache full: every request answered", answered == DAE_CACHE_MAX);
+	n = build(req, RAD_DISCONNECT_REQUEST, 1, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), A(RAD_PROXY_STATE, "new"), { 0 } });
+	CHECK("cache full: a new request is dropped", ask_at(req, n, &in4, t0 + 20) == 0);
+	radius_dae_stats(&d, &st);
+	CHECK("cache full: counted", st.cache_full == 1 && st.disconnect_nak == DAE_CACHE_MAX);
+	CHECK("cache full: the first is still answered from the cache 600 s on",
+	      ask_at(first, first_n, &in4, t0 + 10 + DAE_CACHE_SECONDS) > 0);
+	radius_dae_stats(&d, &st);
+	CHECK("cache full: ... as a repeat", st.repeated == 1 && st.disconnect_nak == DAE_CACHE_MAX);
+	CHECK("cache full: once the oldest are older than 600 s, new requests are served",
+	      ask_at(req, n, &in4, t0 + 11 + DAE_CACHE_SECONDS) > 0);
+	radius_dae_stats(&d, &st);
+	CHECK("cache full: ... acted on", st.disconnect_nak == DAE_CACHE_MAX + 1);
+	radius_dae_close(&d);
+	(void)line;
+}
+
 static void test_conf(void)
 {
 	struct radius_conf c;
@@ -397,7 +546,65 @@ static void test_conf(void)
 	CHECK("dae without RADIUS servers: read",
 	      radius_conf_parse("s.conf", good, &c, err, sizeof(err)) == 0 && c.dae.enable &&
 	      strcmp(c.dae.listen, "::") == 0 && c.dae.port == 13799 && c.dae.secret_len == 1);
+	CHECK("dae: no clients list, no timestamp required by default",
+	      c.dae.n_clients == 0 && !c.dae.require_timestamp);
 	radius_conf_free(&c);
+
+	/* clients, require_event_timestamp */
+	const char *list = "charon {\n plugins {\n  eap-radius {\n   dae {\n    enable = yes\n"
+	                   "    secret = s\n    clients = 198.18.2.10,2001:db8:2::/64  198.18.4.0/22\n"
+	                   "    require_event_timestamp = yes\n   }\n  }\n }\n}\n";
+	CHECK("dae.clients and require_event_timestamp read",
+	      radius_conf_parse("s.conf", list, &c, err, sizeof(err)) == 0 && c.n_warnings == 1 &&
+	      c.dae.n_clients == 3 && c.dae.require_timestamp &&
+	      c.dae.clients[0].family == AF_INET && c.dae.clients[0].len == 32 &&
+	      c.dae.clients[1].family == AF_INET6 && c.dae.clients[1].len == 64 &&
+	      c.dae.clients[2].len == 22);
+	radius_conf_free(&c);
+	static const struct { const char *value, *want; } bad_lists[] = {
+		{ "198.18.2.10/24", "bits set beyond /24" },
+		{ "dae.example.com", "not an IP address" },
+		{ "198.18.2.0/33", "prefix length above 32" },
+		{ "2001:db8::/x", "not a number" },
+		{ " , ", "empty" },
+		{ "198.18.2.1/", "not a number" },
+	};
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), "charon {\n plugins {\n  eap-radius {\n   dae {\n"
+		         "    enable = yes\n    secret = s\n    clients = %s\n   }\n  }\n }\n}\n",
+		         bad_lists[i].value);
+		int r = radius_conf_parse("s.conf", text, &c, err, sizeof(err));
+		CHECK(bad_lists[i].value, r != 0 && strstr(err, "s.conf:7") && strstr(err, "clients") &&
+		      strstr(err, bad_lists[i].want));
+		radius_conf_free(&c);
+	}
+	char many[2048] = "charon {\n plugins {\n  eap-radius {\n   dae {\n    clients = ";
+	for (int i = 0; i <= RADIUS_DAE_CLIENTS_MAX; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "198.18.5.%d, ", i);
+	snprintf(many + strlen(many), sizeof(many) - strlen(many), "\n   }\n  }\n }\n}\n");
+	CHECK("dae.clients: at most 32 entries",
+	      radius_conf_parse("s.conf", many, &c, err, sizeof(err)) != 0 &&
+	      strstr(err, "s.conf:5") && strstr(err, "more than 32"));
+	radius_conf_free(&c);
+
+	/* prefix matching at byte and bit boundaries */
+	struct radius_prefix p;
+	uint8_t a4[4], a6[16];
+	char why[160];
+	radius_prefix_parse("198.18.0.0/15", &p, why, sizeof(why));
+	inet_pton(AF_INET, "198.19.255.255", a4);
+	bool in = radius_prefix_match(&p, AF_INET, a4);
+	inet_pton(AF_INET, "198.20.0.0", a4);
+	CHECK("prefix /15", in && !radius_prefix_match(&p, AF_INET, a4) &&
+	      !radius_prefix_match(&p, AF_INET6, a6));
+	radius_prefix_parse("0.0.0.0/0", &p, why, sizeof(why));
+	CHECK("prefix /0 matches any IPv4", radius_prefix_match(&p, AF_INET, a4));
+	radius_prefix_parse("2001:db8::1", &p, why, sizeof(why));
+	inet_pton(AF_INET6, "2001:db8::1", a6);
+	in = radius_prefix_match(&p, AF_INET6, a6);
+	inet_pton(AF_INET6, "2001:db8::2", a6);
+	CHECK("prefix: one IPv6 address", in && p.len == 128 && !radius_prefix_match(&p, AF_INET6, a6));
 }
 
 int main(void)
@@ -407,8 +614,10 @@ int main(void)
 	test_conf();
 	char dir[32];
 	CHECK("daemon context", testd_open(&d, dir, "198.18.0.1") == 0);
-	if (d.cfg && d.base && d.dp)
+	if (d.cfg && d.base && d.dp) {
 		test_requests();
+		test_hardening();
+	}
 	testd_close(&d, dir);
 	CHECK_DONE();
 }
