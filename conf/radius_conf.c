@@ -393,6 +393,7 @@ static int top_key(struct rx *x, const struct sw_node *n, struct top *tp)
 		{ "close_all_on_timeout", offsetof(struct radius_conf, close_all_on_timeout) },
 		{ "class_group", offsetof(struct radius_conf, class_group) },
 		{ "filter_id", offsetof(struct radius_conf, filter_id) },
+		{ "trust_user_name", offsetof(struct radius_conf, trust_user_name) },
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strcmp(k, flags[i].name) == 0) {

@@ -29,6 +29,10 @@
  *   strongSwan) and require_event_timestamp (no: requests without an
  *   Event-Timestamp are dropped when yes, RFC 5176 §5 Replay Protection)
  *   load (yes: "load = no" switches RADIUS off, as it unloads the plugin)
+ *   trust_user_name (no; cygnet's own): the Access-Accept's User-Name
+ *   names the user even when it repeats the name cygnet sent after a
+ *   tunnelled EAP method (src/eap_radius.c: for RADIUS servers set up to
+ *   return the authenticated name)
  * Unknown keys in the section are reported as warnings with file:line
  * (strongSwan ignores them silently); known keys cygnet does not act on
  * (xauth, forward) are warnings saying so. Every other section of the
@@ -86,6 +90,7 @@ struct radius_conf {
 	                                           differs from strongSwan's: radius_acct.h) */
 	bool station_id_with_port, eap_start, close_all_on_timeout;
 	bool class_group, filter_id;
+	bool trust_user_name;
 	char id_prefix[64];
 	struct {
 		bool enable;

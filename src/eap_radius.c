@@ -10,6 +10,7 @@
 #include "src/config.h"
 #include "src/daemon.h"
 #include "src/eap_radius.h"
+#include "src/eap_server.h"
 #include "src/eap_srv.h"
 #include "src/helper.h"
 #include "src/ike_msg.h"
@@ -250,17 +251,15 @@ int eap_radius_begin(struct daemon *d, struct ike_sa *sa, const struct ike_wr *w
 	return send_access(d, sa, r, eap, 5 + n);
 }
 
-/* the EAP-Identity as text (printable, no NUL) */
-static bool identity(const struct eap_frame *f, char *out, size_t cap)
+/* The session's name for an EAP-Identity, whose bytes RADIUS gets as
+ * they are (User-Name): text, or a DER name as "C=.., CN=.."
+ * (eap_identity_text); never the IKE identity, which nobody checked.
+ * -1 for an empty identity, other bytes, or one no User-Name can carry */
+static int identity(const struct eap_frame *f, char *out, size_t cap)
 {
-	if (f->len == 0 || f->len >= cap)
-		return false;
-	for (size_t i = 0; i < f->len; i++)
-		if (f->data[i] < 0x20 || f->data[i] == 0x7f)
-			return false;
-	memcpy(out, f->data, f->len);
-	out[f->len] = '\0';
-	return true;
+	if (f->len == 0 || f->len > RAD_ATTR_MAX)
+		return -1;
+	return eap_identity_text(f->data, f->len, out, cap);
 }
 
 int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, size_t inlen,
@@ -287,13 +286,13 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 			sa->auth_fail = "malformed EAP-Identity";
 			return -1;
 		}
-		r->uname_len = f.len < sizeof(r->uname) ? f.len : sizeof(r->uname);
-		memcpy(r->uname, f.data, r->uname_len);
-		if (!identity(&f, sa->user, sizeof(sa->user))) {
-			/* not text (an EAP-TLS client's DER name): relayed as it
-			 * is, the IKE identity is the User-Name */
-			ident_format(&sa->idi, sa->user, sizeof(sa->user));
+		if (identity(&f, sa->user, sizeof(sa->user)) != 0) {
+			sa->auth_fail = "an EAP-Identity that is empty, not text nor a DN, or longer "
+			                "than a User-Name";
+			return -1;
 		}
+		r->uname_len = f.len;
+		memcpy(r->uname, f.data, f.len);
 		log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), sa->user);
 		sa->eap = EAP_S_CHALLENGE;
 		if (backed_off(d, sa))
@@ -308,9 +307,14 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 		 * name halfway through a conversation */
 		char name[sizeof(sa->user)];
 		r->named = true;
-		r->uname_len = f.len < sizeof(r->uname) ? f.len : sizeof(r->uname);
-		memcpy(r->uname, f.data, r->uname_len);
-		if (identity(&f, name, sizeof(name)) && strcmp(name, sa->user) != 0) {
+		if (identity(&f, name, sizeof(name)) != 0) {
+			sa->auth_fail = "an EAP-Identity that is not text nor a DN, or longer than a "
+			                "User-Name";
+			return -1;
+		}
+		r->uname_len = f.len;
+		memcpy(r->uname, f.data, f.len);
+		if (strcmp(name, sa->user) != 0) {
 			log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), name);
 			memcpy(sa->user, name, sizeof(name));
 		}
@@ -357,11 +361,18 @@ bool eap_radius_member(const struct ike_sa *sa, const char *groups)
 	return false;
 }
 
-/* the Accept's attributes into s; true when it named the user
- * (User-Name): a text name becomes sa->user, the very bytes of a binary
- * EAP identity (an EAP-TLS client's DER subject) keep its text form */
-static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s,
-                       const struct rad_view *v)
+/* what the Access-Accept's User-Name says of the user */
+enum accept_name {
+	NAME_NONE,          /* none (or none cygnet can use) */
+	NAME_ECHO,          /* the name cygnet sent, repeated */
+	NAME_NEW,           /* another name: RADIUS's own */
+};
+
+/* the Accept's attributes into s, and its User-Name: a new text name
+ * becomes sa->user; one that repeats what cygnet sent (the very bytes of
+ * the EAP identity, a DER subject included) keeps sa->user */
+static enum accept_name keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s,
+                                   const struct rad_view *v)
 {
 	size_t off = 0, len;
 	uint8_t type;
@@ -459,23 +470,23 @@ static bool keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s
 	/* the name RADIUS knows the user by */
 	const uint8_t *un = rad_find(v, RAD_USER_NAME, &len);
 	if (!un || len == 0)
-		return false;
+		return NAME_NONE;
 	if (r->uname_len && len == r->uname_len && memcmp(un, r->uname, len) == 0)
-		return true;
+		return NAME_ECHO;
 	if (len >= sizeof(sa->user))
-		return false;
+		return NAME_NONE;
 	char name[sizeof(sa->user)];
 	for (size_t i = 0; i < len; i++)
 		if (un[i] < 0x20 || un[i] == 0x7f)
-			return false;
+			return NAME_NONE;
 	memcpy(name, un, len);
 	name[len] = '\0';
-	if (strcmp(name, sa->user) != 0) {
-		log_info(LOG_IKE, "%s: RADIUS's User-Name for '%s' is '%s': the session runs "
-		         "as that user", ike_sa_tag(sa), sa->user, name);
-		snprintf(sa->user, sizeof(sa->user), "%s", name);
-	}
-	return true;
+	if (strcmp(name, sa->user) == 0)
+		return NAME_ECHO;
+	log_info(LOG_IKE, "%s: RADIUS's User-Name for '%s' is '%s': the session runs as that "
+	         "user", ike_sa_tag(sa), sa->user, name);
+	snprintf(sa->user, sizeof(sa->user), "%s", name);
+	return NAME_NEW;
 }
 
 /* MSK = MS-MPPE-Recv-Key || MS-MPPE-Send-Key (RFC 2548; the split
@@ -608,15 +619,19 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 			return EAP_FAILURE;
 		}
 		take_msk(sa, a);
-		bool named = keep_attrs(sa, r, s, a->v);
-		/* a tunnelled method's outer identity is the client's word */
-		sa->user_unconfirmed = r->tunnel && !named;
+		enum accept_name named = keep_attrs(sa, r, s, a->v);
+		/* after a tunnelled method the identity cygnet relayed is the
+		 * client's word, and a User-Name that repeats it proves nothing
+		 * (FreeRADIUS repeats it in every EAP Accept) unless the operator
+		 * says the server returns the name it authenticated */
+		sa->user_unconfirmed = r->tunnel && named != NAME_NEW &&
+		                       !(named == NAME_ECHO && sa->cfg->owner->radius->trust_user_name);
 		if (sa->user_unconfirmed)
-			log_err(LOG_IKE, "%s: '%s' is only the outer identity the client gave for EAP "
-			        "type %u, and the Access-Accept names no user (User-Name): the session "
-			        "is nobody's for uniqueids and its address is not that user's; make the "
-			        "RADIUS server send the inner User-Name (README \"RADIUS\")",
-			        ike_sa_tag(sa), sa->user, r->tunnel);
+			log_err(LOG_IKE, "%s: '%s' is only the identity the client gave for EAP type %u "
+			        "(the Access-Accept %s): the session is nobody's for uniqueids and its "
+			        "address is not that user's; see README \"RADIUS\", trust_user_name",
+			        ike_sa_tag(sa), sa->user, r->tunnel,
+			        named == NAME_ECHO ? "repeats it" : "names no user");
 		snprintf(s->server, sizeof(s->server), "%s", a->server);
 		auth_limit_success(d->alim, NULL, (const struct sockaddr *)&sa->peer, now);
 		char got[400];

@@ -160,10 +160,7 @@ static int tls_user(struct ike_sa *sa, X509 *cert)
 	return 0;
 }
 
-/* the EAP-Identity as text: printable ASCII as it is, or a DER
- * distinguished name (strongSwan's EAP-TLS client, whose IKE identity is
- * its certificate's subject, sends the DN's encoding) as "O=.., CN=.." */
-static int identity_text(const uint8_t *data, size_t len, char *out, size_t cap)
+int eap_identity_text(const uint8_t *data, size_t len, char *out, size_t cap)
 {
 	bool printable = true;
 	for (size_t i = 0; i < len; i++)
@@ -202,7 +199,7 @@ enum eap_result eap_server_process(struct daemon *d, struct ike_sa *sa, const ui
 		struct eap_frame f;
 		if (!eap_frame(in, inlen, &f) || f.code != EAP_CODE_RESPONSE || f.id != sa->eap_id ||
 		    f.type != EAP_T_IDENTITY || f.len == 0 || f.len >= sizeof(sa->user) ||
-		    identity_text(f.data, f.len, sa->user, sizeof(sa->user)) != 0)
+		    eap_identity_text(f.data, f.len, sa->user, sizeof(sa->user)) != 0)
 			return failed(sa, out, cap, outlen, "malformed EAP-Identity");
 		log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), sa->user);
 		*outlen = method_start(d, sa, out, cap);

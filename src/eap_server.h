@@ -34,4 +34,10 @@ const char *eap_server_name(int method);
 /* frees the method's state (NULL-safe, wiped) */
 void eap_server_free(struct ike_sa *sa);
 
+/* An EAP-Identity as the session's name: printable text as it is, or a
+ * DER distinguished name (strongSwan's EAP-TLS client, whose IKE identity
+ * is its certificate's subject, sends the DN's encoding) as "O=.., CN=..".
+ * 0, or -1 for other bytes or when out (cap) is too small. */
+int eap_identity_text(const uint8_t *data, size_t len, char *out, size_t cap);
+
 #endif

@@ -823,10 +823,37 @@ static int find_host_route(const struct host_route_req *q)
 	return -1;
 }
 
+/* the host route of q through the TUN device (no gateway, main table) */
+static void host_rt(const struct host_route_req *q, struct tun_route *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->family = q->v6 ? AF_INET6 : AF_INET;
+	rt->prefix = q->v6 ? 128 : 32;
+	memcpy(rt->dst, q->addr, q->v6 ? 16 : 4);
+	rt->oif = if_nametoindex(P.tun);
+}
+
+/* an address no one reaches over the internet, the kind RADIUS gives VPN
+ * clients: RFC 1918, RFC 6598 (shared), RFC 2544 (benchmarking), RFC
+ * 4193 (unique local), RFC 3849 (documentation) */
+static bool private_addr(int family, const uint8_t *a)
+{
+	if (family == AF_INET)
+		return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		       (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
+		       (a[0] == 198 && (a[1] & 0xfe) == 18);
+	return (a[0] & 0xfe) == 0xfc || (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8);
+}
+
 /* One F_HOST_ROUTE. Added only when a loaded configuration has
- * rightsourceip=%radius, for a unicast address that is none of the
- * host's own (nor a broadcast address of one of its links), at most
- * HOST_ROUTES_MAX of them; removed only when this helper added it. */
+ * rightsourceip=%radius, for a private address (private_addr: the daemon
+ * must not be able to pull the host's traffic to the internet, to its
+ * gateway, its DNS or RADIUS server into the TUN device) that is none of
+ * the host's own nor a broadcast address, not on a link of the host (a
+ * LAN or container host's address), and that no host route leads to yet
+ * (added exclusively: another's route is never replaced), at most
+ * HOST_ROUTES_MAX of them; removed only when this helper added it, and
+ * only its own route through the TUN device. */
 static void do_host_route(const uint8_t *p, uint32_t len)
 {
 	struct host_route_req q;
@@ -844,12 +871,18 @@ static void do_host_route(const uint8_t *p, uint32_t len)
 	if (!q.v6)
 		memset(q.addr + 4, 0, 12);
 	inet_ntop(family, q.addr, t, sizeof(t));
+	struct tun_route hr;
+	host_rt(&q, &hr);
 	int i = find_host_route(&q);
 	if (!q.add) {
 		if (i < 0)
 			return;
-		if (tun_route_del(P.tun, family, q.addr, plen) != 0)
-			log_err(LOG_TUN, "helper: host route %s/%d via %s was gone already", t, plen, P.tun);
+		/* without the device its routes are gone; never a route by
+		 * another interface */
+		if (!hr.oif)
+			log_info(LOG_TUN, "host route %s/%d: %s is gone", t, plen, P.tun);
+		else if (tun_route_del_rt(&hr, why, sizeof(why)) != 0)
+			log_err(LOG_TUN, "helper: host route %s/%d via %s: %s", t, plen, P.tun, why);
 		else
 			log_info(LOG_TUN, "host route %s/%d via %s removed", t, plen, P.tun);
 		P.hr[i] = P.hr[--P.n_hr];
@@ -858,6 +891,7 @@ static void do_host_route(const uint8_t *p, uint32_t len)
 	if (i >= 0)
 		return;
 	struct tun_route rt;
+	bool have = tun_route_get(family, q.addr, &rt, why, sizeof(why)) == 0;
 	const char *no = NULL;
 	if (!P.radius_vips)
 		no = "no conn takes virtual IPs from RADIUS";
@@ -865,22 +899,29 @@ static void do_host_route(const uint8_t *p, uint32_t len)
 		no = "too many host routes";
 	else if (!addr_unicast(family, q.addr))
 		no = "not a unicast address";
-	else if (tun_route_get(family, q.addr, &rt, why, sizeof(why)) == 0 &&
-	         rt.type != RTN_UNICAST && rt.type != RTN_UNREACHABLE &&
+	else if (!private_addr(family, q.addr))
+		no = "not a private address (route public ones to the TUN device yourself)";
+	else if (have && rt.type != RTN_UNICAST && rt.type != RTN_UNREACHABLE &&
 	         rt.type != RTN_BLACKHOLE && rt.type != RTN_PROHIBIT)
 		no = "the host's own or a broadcast address";
+	else if (have && rt.type == RTN_UNICAST && !rt.gw_family && rt.oif != hr.oif)
+		no = "on a link of this host";
+	else if (!hr.oif)
+		no = "no TUN device";
 	if (no) {
 		log_err(LOG_TUN, "helper: no host route for %s via %s: %s", t, P.tun, no);
 		return;
 	}
-	if (tun_route_add(P.tun, family, q.addr, plen, why, sizeof(why)) != 0) {
-		log_err(LOG_TUN, "helper: host route %s/%d via %s: %s", t, plen, P.tun, why);
+	int added = tun_route_add_rt(&hr, why, sizeof(why));
+	if (added != 0) {
+		log_err(LOG_TUN, "helper: host route %s/%d via %s: %s", t, plen, P.tun,
+		        added > 0 ? "a route to it exists already" : why);
 		return;
 	}
 	if (P.n_hr % 64 == 0) {
 		struct host_route_req *n = realloc(P.hr, (size_t)(P.n_hr + 64) * sizeof(*n));
 		if (!n) {
-			tun_route_del(P.tun, family, q.addr, plen);
+			tun_route_del_rt(&hr, why, sizeof(why));
 			log_err(LOG_TUN, "helper: host route %s: out of memory", t);
 			return;
 		}
@@ -896,9 +937,12 @@ static int host_routes_again(bool add)
 	int n = 0;
 	char why[256];
 	for (int i = 0; i < P.n_hr; i++) {
-		int family = P.hr[i].v6 ? AF_INET6 : AF_INET, plen = P.hr[i].v6 ? 128 : 32;
-		if (add ? tun_route_add(P.tun, family, P.hr[i].addr, plen, why, sizeof(why)) == 0
-		        : tun_route_del(P.tun, family, P.hr[i].addr, plen) == 0)
+		struct tun_route rt;
+		host_rt(&P.hr[i], &rt);
+		if (!rt.oif)
+			continue;
+		if (add ? tun_route_add_rt(&rt, why, sizeof(why)) >= 0
+		        : tun_route_del_rt(&rt, why, sizeof(why)) == 0)
 			n++;
 	}
 	return n;

@@ -252,9 +252,12 @@ static int start_eap(struct daemon *d, struct ike_sa *sa, int method, struct ike
 	char idtext[256];
 	ident_format(&sa->idi, idtext, sizeof(idtext));
 	bool ask = sa->cfg->conn->eap_identity != NULL;
-	if (!ask)
+	bool radius_asks = method == AUTH_EAP_RADIUS && sa->cfg->owner->radius->eap_start;
+	/* the IKE identity names the user until an EAP-Identity does (with
+	 * eap_start, the EAP-Start's User-Name) */
+	if (!ask || radius_asks)
 		snprintf(sa->user, sizeof(sa->user), "%s", idtext);
-	if (method == AUTH_EAP_RADIUS && (!ask || sa->cfg->owner->radius->eap_start)) {
+	if (method == AUTH_EAP_RADIUS && (!ask || radius_asks)) {
 		/* RADIUS speaks first: the response waits for its answer */
 		sa->eap_method = method;
 		ike_sa_set_state(sa, IKE_S_EAP);
@@ -800,8 +803,8 @@ static void user_conn(struct ike_sa *sa)
 
 /* rightgroups=: a user outside the conn's groups goes on with the first
  * other conn (in the order of the configuration) that fits the IKE_SA
- * (for a client authenticated by EAP alone),
- * accepts the client's identity and whose groups the user is in (or that
+ * (for a client authenticated by EAP alone), is for any client (or for
+ * this very user, confirmed) and whose groups the user is in (or that
  * has none), as strongSwan picks among its candidate conns once the peer
  * is authenticated; false when there is none. Groups come from RADIUS
  * (class_group, filter_id): any other user is in no group. */
@@ -817,9 +820,16 @@ static bool group_conn(struct ike_sa *sa)
 	for (int i = 0; sa->kind == PEER_EAP && i < cfg->n_peers; i++) {
 		struct peer_cfg *pc = &cfg->peers[i];
 		if (pc == cur || pc->client || !may_switch(sa, cur, pc) ||
-		    !eap_radius_member(sa, pc->conn->right.groups) ||
-		    !(ident_is_any(&pc->remote_id) || ident_eq(&pc->remote_id, &sa->idi)))
+		    !eap_radius_member(sa, pc->conn->right.groups))
 			continue;
+		/* a conn for one identity only when that is the user RADIUS
+		 * confirmed: the IKE identity is only what the client claims */
+		if (!ident_is_any(&pc->remote_id)) {
+			char t[256];
+			ident_format(&pc->remote_id, t, sizeof(t));
+			if (sa->user_unconfirmed || strcmp(t, sa->user) != 0)
+				continue;
+		}
 		log_info(LOG_CFG, "%s: '%s' is in none of conn '%s''s groups (%s): switching to "
 		         "conn '%s'", ike_sa_tag(sa), sa->user, cur->name, want, pc->name);
 		ike_sa_set_cfg(sa, pc);

@@ -699,6 +699,8 @@ stop_server() {
 #                               subject; without one the client's address,
 #                               like Windows)
 #   user=alice pass=(the user's password)   EAP identity and password
+#   eap_id=NAME                 the EAP identity of auth=eap-tls (default:
+#                               the certificate's subject, DER)
 #   psk=SECRET                  the PSK (auth=psk)
 #   remote=198.18.1.1 remote_id=%any (a name: sends IDr, like Apple)
 #   remote_auth=pubkey|psk      how the server authenticates
@@ -714,7 +716,7 @@ swan_client() {
 	local auth=pubkey auth2= cert= kt=rsa im= id= user=alice pass= psk=
 	local remote=$SRV_V4 remote_id=%any remote_auth=pubkey
 	local ike=aes256-sha256-modp2048 esp=aes256-sha256 vips='0.0.0.0, ::'
-	local conn= child= conf= kv c
+	local conn= child= conf= kv c eapid=
 	for kv in "$@"; do
 		case $kv in
 		auth=*) auth=${kv#*=} ;; auth2=*) auth2=${kv#*=} ;;
@@ -724,6 +726,7 @@ swan_client() {
 		remote_id=*) remote_id=${kv#*=} ;; remote_auth=*) remote_auth=${kv#*=} ;;
 		ike=*) ike=${kv#*=} ;; esp=*) esp=${kv#*=} ;; vips=*) vips=${kv#*=} ;;
 		conn=*) conn=${kv#*=} ;; child=*) child=${kv#*=} ;; conf=*) conf=${kv#*=} ;;
+		eap_id=*) eapid=${kv#*=} ;;
 		*) echo "swan_client: bad option $kv" >&2; return 1 ;;
 		esac
 	done
@@ -750,6 +753,8 @@ swan_client() {
 	esac
 	[ -n "$id" ] && r1="$r1
 	      id = $id"
+	[ -n "$eapid" ] && r1="$r1
+	      eap_id = $eapid"
 	[ -n "$auth2" ] && r2="local-2 {
 	      auth = $auth2
 	      eap_id = $user

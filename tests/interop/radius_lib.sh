@@ -30,6 +30,8 @@
 #                          Access-Accept carries the inner User-Name, the
 #                          way FreeRADIUS's inner-tunnel file documents it
 #                          (without it FreeRADIUS echoes the outer one)
+#                          and EAP-TLS checks that the identity is the
+#                          client certificate's CN (check_cert_cn)
 #     no-user-name         no User-Name in the Access-Accept (FreeRADIUS
 #                          adds the request's to every EAP Accept)
 #   start_radius [DIR]     FreeRADIUS -X -d DIR (default $T/raddb) in $P-rad,
@@ -101,7 +103,10 @@ write_raddb() {
 	            &User-Name !* ANY
 	        }' ;;
 		ttls|ttls=inner-name)
-			ttls_mod=$(raddb_ttls)
+			# set up to name the user: the inner User-Name, and an
+			# EAP-TLS identity that is the certificate's CN
+			if [ "$o" = ttls ]; then ttls_mod=$(raddb_ttls)
+			else ttls_mod=$(raddb_ttls 'check_cert_cn = "%{User-Name}"'); fi
 			inner_srv=$(raddb_inner_tunnel "$o")
 			# the default site's post-auth: the inner reply's User-Name,
 			# not a copy of the outer request's
@@ -261,8 +266,9 @@ write_raddb() {
 	} | sql "$d/ippool.db" || { not_ok raddb "could not create the pool database"; exit 1; }
 }
 
-# raddb_ttls : write_raddb's EAP-TLS and EAP-TTLS (inside the eap module;
-# client certificates checked against the test CA)
+# raddb_ttls [LINE] : write_raddb's EAP-TLS and EAP-TTLS (inside the eap
+# module; client certificates checked against the test CA, LINE added to
+# EAP-TLS's tls-config)
 raddb_ttls() {
 	cat <<-EOF
 	tls-config tls-common {
@@ -277,8 +283,21 @@ raddb_ttls() {
 	                enable = no
 	            }
 	        }
+	        tls-config tls-client-cert {
+	            private_key_file = $T/pki/server.key
+	            certificate_file = $T/pki/server.pem
+	            ca_file = $T/pki/ca.pem
+	            cipher_list = "DEFAULT"
+	            tls_min_version = "1.2"
+	            tls_max_version = "1.2"
+	            ecdh_curve = "prime256v1"
+	            $1
+	            cache {
+	                enable = no
+	            }
+	        }
 	        tls {
-	            tls = tls-common
+	            tls = tls-client-cert
 	        }
 	        ttls {
 	            tls = tls-common

@@ -10,7 +10,9 @@
 #    (nothing) end on radius, the first conn that takes them;
 #  - every one passes traffic to the LAN;
 #  - reloaded without conn radius: bob is refused (AUTHENTICATION_FAILED)
-#    while alice's session stays.
+#    while alice's session stays;
+#  - bob claiming the IKE identity "putin" is not switched to putin's own
+#    conn (rightid=putin): only a user RADIUS confirmed as putin would be.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$IDIR/radius_lib.sh"
@@ -38,15 +40,17 @@ write_users() {
 	EOF
 }
 
-# write_conns DIR [without-radius]
+# write_conns DIR [without-radius|putin]
 write_conns() {
-	local d=$1
+	local d=$1 id=
 	sed -i '/^# Windows/,$d; /^conn admins/,$d' "$d/ipsec.conf"
+	[ "$2" = putin ] && id="leftid=$SERVER_ID"
 	cat >>"$d/ipsec.conf" <<-EOF
 	conn admins
 	    rightauth=eap-radius
 	    rightgroups=admins
 	    rightsourceip=198.19.9.0/24
+	    $id
 	    auto=add
 
 	conn staff
@@ -55,6 +59,17 @@ write_conns() {
 	    rightsourceip=198.19.8.0/24
 	    auto=add
 	EOF
+	if [ "$2" = putin ]; then
+		cat >>"$d/ipsec.conf" <<-EOF
+
+		conn putin
+		    rightauth=eap-radius
+		    rightid=putin
+		    rightsourceip=198.19.7.7
+		    auto=add
+		EOF
+		return 0
+	fi
 	[ "$2" = without-radius ] && return 0
 	cat >>"$d/ipsec.conf" <<-EOF
 
@@ -96,7 +111,7 @@ member() {
 }
 
 init
-setup_topology 5
+setup_topology 6
 radius_link || exit 1
 write_raddb "$T/raddb"
 write_users "$T/raddb"
@@ -122,6 +137,19 @@ else ok bob_refused; fi
 check_log bob_auth_failed "$T/c5/charon.log" 'received AUTHENTICATION_FAILED notify'
 check_log bob_refused_logged "$SERVER_LOG" "'bob' is in none of conn 'admins''s groups \\(admins\\), and no other conn takes the user"
 check alice_stays ping_lan 1 4
+
+# a conn for one identity (putin's own address) is never where a user is
+# switched to by the IKE identity it claims: bob says he is "putin" in
+# IKE, authenticates as bob on conn admins (its leftid matches best) and
+# is in none of its groups
+write_conns "$T/srv/conf" putin
+if "$CTLBIN" -s "$T/srv/ctl.sock" reload >"$T/reload.out" 2>&1; then ok reload_putin
+else not_ok reload_putin "$(cat "$T/reload.out")"; fi
+swan_client 6 auth=eap-mschapv2 user=bob id=putin remote_id="$SERVER_ID" || exit 1
+if initiate 6; then not_ok bob_not_putin "initiate succeeded"
+else ok bob_not_putin; fi
+check_log bob_not_putin_logged "$SERVER_LOG" "'bob' is in none of conn 'admins''s groups \\(admins\\), and no other conn takes the user"
+check_no_log bob_not_switched_to_putin "$SERVER_LOG" "switching to conn 'putin'"
 
 stop_server
 stop_radius

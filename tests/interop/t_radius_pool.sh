@@ -1,5 +1,7 @@
 #!/bin/bash
 # Addresses from RADIUS (issue 14), against a real FreeRADIUS 3:
+#  - lana's Framed-IP-Address is on the server's LAN link and pablo's a
+#    public one: the helper routes neither into the TUN device.
 #  - vic's Framed-IPv6-Pool names conn second6's IPv6 pool: his IPv6
 #    address comes from it, his IPv4 one from the conn's pool.
 #  - Framed-Pool names a pool by its conn's name (ipsec.conf): pat's reply
@@ -25,7 +27,7 @@
 [ "$SERVER_KIND" = cygnetd ] || skip_all "rightauth=eap-radius is tested against cygnetd"
 command -v freeradius >/dev/null 2>&1 || skip_all "freeradius is not installed (tests/install-deps.sh)"
 
-USERS+=([vic]='Vic-Secret-10' [pat]='Pat-Secret-1' [quinn]='Quinn-Secret-2' [rita]='Rita-Secret-3'
+USERS+=([lana]='Lana-Secret-11' [pablo]='Pablo-Secret-12' [vic]='Vic-Secret-10' [pat]='Pat-Secret-1' [quinn]='Quinn-Secret-2' [rita]='Rita-Secret-3'
         [dora]='Dora-Secret-4' [ulla]='Ulla-Secret-5' [erin]='Erin-Secret-6')
 SECOND_POOL=198.19.9.0/24       # conn second's pool
 SECOND_FIRST=198.19.9.1
@@ -61,6 +63,12 @@ write_users() {
 
 	vic	Cleartext-Password := "${USERS[vic]}"
 	    Framed-IPv6-Pool = "second6"
+
+	lana	Cleartext-Password := "${USERS[lana]}"
+	    Framed-IP-Address = 198.18.2.77
+
+	pablo	Cleartext-Password := "${USERS[pablo]}"
+	    Framed-IP-Address = 203.0.113.7
 	EOF
 }
 
@@ -113,7 +121,7 @@ lan_ping() {
 }
 
 init
-setup_topology 10
+setup_topology 12
 radius_link || exit 1
 ip -n "$(ns_lan)" route add 2001:db8:fffe::/64 via 2001:db8:2::1 || { not_ok topology "LAN route"; exit 1; }
 write_raddb "$T/raddb"
@@ -218,6 +226,19 @@ if connect_ok 10 user=vic; then
 	check_log framed_ipv6_pool_logged "$SERVER_LOG" "accepted 'vic'; Framed-IPv6-Pool 'second6'"
 	check vic_ping4 ping_lan 10 4
 fi
+
+# 7. no host route the helper could abuse: an address on the server's LAN
+# link (a LAN host's) and a public one are not pulled into the TUN device
+for u in lana:11:198.18.2.77:"on a link of this host" \
+         pablo:12:203.0.113.7:"not a private address"; do
+	IFS=: read -r name i addr why <<<"$u"
+	if connect_ok "$i" user="$name"; then
+		check_log "${name}_no_host_route" "$SERVER_LOG" "no host route for $addr via $SERVER_TUN: $why"
+		check "${name}_not_via_tun" no_srv_route 4 "$addr"
+		swanctl_c "$i" --terminate --ike rw >/dev/null 2>&1
+	fi
+done
+check lan_host_still_reached ping_lan 10 4
 
 stop_server
 stop_radius
