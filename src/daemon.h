@@ -123,6 +123,11 @@ struct daemon {
 	struct metrics_http *mhttp;
 	struct radius_acct *acct;   /* RADIUS accounting (radius_acct.h), NULL: off */
 	struct radius_dae *dae;     /* RADIUS Disconnect/CoA listener (radius_dae.h), NULL: off */
+	/* the client addresses whose Access-Requests went unanswered while
+	 * the RADIUS servers answered nobody (close_all_on_timeout,
+	 * src/eap_radius.c); forgotten at the next answer */
+	struct sockaddr_storage radius_silent[3];
+	int n_radius_silent;
 	/* scratch space of the IKE code, one buffer per user (each checks
 	 * its size with a _Static_assert): a decrypted request (ike_input),
 	 * the EAP-only AUTH's message (ike_auth), a message being encrypted

@@ -361,6 +361,51 @@ bool eap_radius_member(const struct ike_sa *sa, const char *groups)
 	return false;
 }
 
+static void delete_session(struct daemon *d, struct ike_sa *sa, const char *why)
+{
+	log_err(LOG_IKE, "%s: deleting the IKE_SA of '%s': %s", ike_sa_tag(sa), sa->user, why);
+	acct_set_cause(sa, ACCT_TC_LOST_SERVICE);
+	ike_sa_send_delete(d, sa);
+	ike_sa_set_state(sa, IKE_S_DEAD);
+}
+
+void eap_radius_timeout(struct daemon *d, struct ike_sa *sa)
+{
+	if (!d->cfg->radius->close_all_on_timeout) {
+		if (sa && sa->state == IKE_S_ESTABLISHED)
+			delete_session(d, sa, "RADIUS servers do not answer");
+		return;
+	}
+	int n = 0;
+	for (struct ike_sa *o = d->sas; o; o = o->next)
+		n += !o->client && o->state == IKE_S_ESTABLISHED;
+	log_err(LOG_IKE, "RADIUS servers do not answer, close_all_on_timeout = yes: deleting "
+	        "the IKE_SAs of all %d clients", n);
+	for (struct ike_sa *o = d->sas; o; o = o->next)
+		if (!o->client && o->state == IKE_S_ESTABLISHED)
+			delete_session(d, o, "close_all_on_timeout");
+}
+
+/* An Access-Request of sa got no answer while the servers answered
+ * nobody. With close_all_on_timeout that is the servers' outage only
+ * when it happens to three client addresses (IPv6: /64) in a row: one
+ * stranger whose realm is proxied to nowhere must not end everybody's
+ * session. */
+static void silent_timeout(struct daemon *d, struct ike_sa *sa)
+{
+	const struct sockaddr *p = (const struct sockaddr *)&sa->peer;
+	if (!d->cfg->radius->close_all_on_timeout)
+		return;
+	for (int i = 0; i < d->n_radius_silent; i++)
+		if (auth_limit_same_source((const struct sockaddr *)&d->radius_silent[i], p))
+			return;
+	memcpy(&d->radius_silent[d->n_radius_silent++], &sa->peer, sizeof(sa->peer));
+	if (d->n_radius_silent < 3)
+		return;
+	d->n_radius_silent = 0;
+	eap_radius_timeout(d, NULL);
+}
+
 /* what the Access-Accept's User-Name says of the user */
 enum accept_name {
 	NAME_NONE,          /* none (or none cygnet can use) */
@@ -583,6 +628,8 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 		if (a->status == RADC_TIMEOUT && a->others_answered)
 			auth_limit_failure(d->alim, conf, NULL, sa->user,
 			                   (const struct sockaddr *)&sa->peer, now);
+		if (a->status == RADC_TIMEOUT && !a->others_answered)
+			silent_timeout(d, sa);
 		*len = failure(r, eap, cap);
 		return EAP_FAILURE;
 	}
@@ -671,6 +718,8 @@ static void on_answer(void *arg, const struct radc_answer *a)
 	if (!r)
 		return;
 	r->req = NULL;
+	if (a->status == RADC_ANSWER)
+		d->n_radius_silent = 0;
 	/* the payloads before the EAP payload are needed once (the first
 	 * response): the IKE side may end sa, so nothing of r is read after */
 	uint8_t *pbuf = r->prefix;

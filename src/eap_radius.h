@@ -141,6 +141,12 @@ bool ike_auth_replaces(struct daemon *d, const struct ike_sa *sa, const struct i
 /* true when the session is a member of one of groups (rightgroups=: a
  * comma-separated list; NULL, no constraint, is always true) */
 bool eap_radius_member(const struct ike_sa *sa, const char *groups);
+/* RADIUS servers do not answer: an accounting record of sa went
+ * unanswered with accounting_close_on_timeout (or, sa NULL, Access-Requests
+ * of several clients did). strongswan.conf's close_all_on_timeout = yes
+ * deletes every client's IKE_SA (they reconnect, with DNS round-robin to
+ * a node that reaches RADIUS), else only sa's. The caller reaps. */
+void eap_radius_timeout(struct daemon *d, struct ike_sa *sa);
 int eap_radius_dns(const struct ike_sa *sa, struct conf_addr *out, int max);
 /* sa is established: starts the Session-Timeout timer (the session is
  * deleted then), and returns the AUTH_LIFETIME (RFC 4478) to announce
