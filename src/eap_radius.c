@@ -363,7 +363,8 @@ bool eap_radius_member(const struct ike_sa *sa, const char *groups)
 
 static void delete_session(struct daemon *d, struct ike_sa *sa, const char *why)
 {
-	log_err(LOG_IKE, "%s: deleting the IKE_SA of '%s': %s", ike_sa_tag(sa), sa->user, why);
+	if (why)
+		log_err(LOG_IKE, "%s: deleting the IKE_SA of '%s': %s", ike_sa_tag(sa), sa->user, why);
 	acct_set_cause(sa, ACCT_TC_LOST_SERVICE);
 	ike_sa_send_delete(d, sa);
 	ike_sa_set_state(sa, IKE_S_DEAD);
@@ -373,7 +374,7 @@ void eap_radius_timeout(struct daemon *d, struct ike_sa *sa)
 {
 	if (!d->cfg->radius->close_all_on_timeout) {
 		if (sa && sa->state == IKE_S_ESTABLISHED)
-			delete_session(d, sa, "RADIUS servers do not answer");
+			delete_session(d, sa, NULL);   /* the caller logged why */
 		return;
 	}
 	int n = 0;

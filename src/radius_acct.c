@@ -701,8 +701,9 @@ static void close_session(evutil_socket_t fd, short what, void *arg)
 	for (struct ike_sa *sa = d->sas; d->acct && !d->acct->stopping && sa; sa = sa->next) {
 		if (!sa->acct || sa->state != IKE_S_ESTABLISHED || strcmp(sa->acct->id, id) != 0)
 			continue;
-		log_err(LOG_IKE, "%s: RADIUS accounting for '%s' got no answer "
-		        "(accounting_close_on_timeout = yes)", ike_sa_tag(sa), sa->user);
+		if (!d->cfg->radius->close_all_on_timeout)
+			log_err(LOG_IKE, "%s: RADIUS accounting for '%s' got no answer: deleting the "
+			        "IKE_SA (accounting_close_on_timeout = yes)", ike_sa_tag(sa), sa->user);
 		eap_radius_timeout(d, sa);
 		ike_sa_reap(d);
 		break;
