@@ -610,6 +610,7 @@ static void enforce_unique(struct daemon *d, struct ike_sa *sa)
 		         sa->user, u == UNIQUE_NO ? "INITIAL_CONTACT" : "uniqueids");
 		ike_sa_send_delete(d, o);
 		ike_sa_set_state(o, IKE_S_DEAD);
+		ike_sa_children_gone(d, o);
 	}
 }
 

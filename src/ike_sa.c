@@ -389,6 +389,25 @@ void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
 	ike_sa_update_addrs(sa, peer, peer_len, (struct sockaddr *)&sa->local, sa->local_len);
 }
 
+void ike_sa_children_gone(struct daemon *d, struct ike_sa *sa)
+{
+	for (int i = 0; i < sa->n_child; i++) {
+		struct child_sa *c = &sa->child[i];
+		if (c->installed) {
+			metrics_child_gone(d, sa, c->spi_in);
+			dp_sa_del(d->dp, c->spi_in);
+		}
+		/* one down event per CHILD_SA, not per rekeyed generation */
+		bool seen = false;
+		for (int j = 0; j < i; j++)
+			if (sa->child[j].reqid == c->reqid)
+				seen = true;
+		if (!seen && sa->cfg && !sa->probe)
+			updown_child(d, sa, c, false);
+	}
+	sa->n_child = 0;
+}
+
 const char *ike_sa_lease_id(const struct ike_sa *sa, char *buf, size_t len)
 {
 	if (!sa->user_unconfirmed)
@@ -802,21 +821,8 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 	eap_server_free(sa);
 	redirect_sa_free(sa);
 	ike_sa_frag_reset(&sa->frag_resp);
-	for (int i = 0; i < sa->n_child; i++) {
-		struct child_sa *c = &sa->child[i];
-		if (c->installed) {
-			metrics_child_gone(d, sa, c->spi_in);
-			dp_sa_del(d->dp, c->spi_in);
-		}
-		/* one down event per CHILD_SA, not per rekeyed generation */
-		bool seen = false;
-		for (int j = 0; j < i; j++)
-			if (sa->child[j].reqid == c->reqid)
-				seen = true;
-		if (!seen && sa->cfg && !sa->probe)
-			updown_child(d, sa, c, false);
-	}
-	/* the Stop, with every CHILD_SA's counts (metrics_child_gone above) */
+	ike_sa_children_gone(d, sa);
+	/* the Stop, with every CHILD_SA's counts (metrics_child_gone) */
 	acct_sa_gone(d, sa);
 	eap_radius_sess_free(sa);
 	if (sa->has_vip4 && sa->pool4)

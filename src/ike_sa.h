@@ -291,6 +291,12 @@ void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
 /* the one line per connection attempt (established, refused, abandoned):
  * address, user, IKE id, conn, algorithms, virtual IPs, then outcome */
 void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome);
+/* sa's CHILD_SAs end now: out of the data plane (their counts kept for
+ * metrics and accounting) and their leftupdown down events queued;
+ * ike_sa_free calls it, and so does a session replaced by a new one
+ * (uniqueids), before the new one's up events: a down script for the
+ * same address (seed 001's proxy NDP) then never undoes the new up */
+void ike_sa_children_gone(struct daemon *d, struct ike_sa *sa);
 /* "#3 198.18.1.10[4500]" for log lines */
 const char *ike_sa_tag(const struct ike_sa *sa);
 /* the identity the session's pool leases are kept under: the user name,

@@ -147,6 +147,11 @@ fi
 if [ "$v4" = "$v1" ]; then ok "confirmed_gets_alices_address ($v4)"
 else not_ok confirmed_gets_alices_address "client 4 got '$v4', alice had '$v1'"; fi
 check ttls_unconfirmed_survives client_up 2
+# the replaced session's down ran before its successor's up (a down
+# script for the same address must not undo the new up)
+last=$(grep " $v1/32 " "$T/updown/log" | tail -n 2 | cut -d' ' -f1 | tr '\n' ' ')
+if [ "$last" = "down-client up-client " ]; then ok "updown_down_before_up"
+else not_ok updown_down_before_up "last runs for $v1: '$last'"; fi
 check confirmed_passes ping_lan 4 4
 swan_client 5 auth=eap-tls cert=tls-client eap_id=tls-client || exit 1
 if initiate 5; then ok eap_tls_cn_connects
