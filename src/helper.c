@@ -492,10 +492,12 @@ static struct {
 	int n_hr;
 } P = { .out = -1, .fd = -1, .link_fd = -1 };
 
-/* a loaded configuration takes virtual IPs from RADIUS: only then are
- * host routes added */
+/* the configuration loaded last takes virtual IPs from RADIUS: only then
+ * are host routes added (new sessions are of that configuration; routes
+ * of older ones are removed whatever it says) */
 static void allow_host_routes(const struct config *cfg)
 {
+	P.radius_vips = false;
 	for (int i = 0; i < cfg->n_peers; i++)
 		if (cfg->peers[i].conn->right.sourceip_radius)
 			P.radius_vips = true;
