@@ -136,8 +136,6 @@ void eap_radius_routes(struct daemon *d, struct ike_sa *sa);
  * once it is established (uniqueids=yes/replace, or INITIAL_CONTACT with
  * uniqueids=no) */
 bool ike_auth_replaces(struct daemon *d, const struct ike_sa *sa, const struct ike_sa *o);
-/* The DNS servers for sa's CP reply: RADIUS's, when it sent any (they
- * replace rightdns); the count written to out (0: use the conn's). */
 /* true when the session is a member of one of groups (rightgroups=: a
  * comma-separated list; NULL, no constraint, is always true) */
 bool eap_radius_member(const struct ike_sa *sa, const char *groups);
@@ -147,6 +145,8 @@ bool eap_radius_member(const struct ike_sa *sa, const char *groups);
  * deletes every client's IKE_SA (they reconnect, with DNS round-robin to
  * a node that reaches RADIUS), else only sa's. The caller reaps. */
 void eap_radius_timeout(struct daemon *d, struct ike_sa *sa);
+/* The DNS servers for sa's CP reply: RADIUS's, when it sent any (they
+ * replace rightdns); the count written to out (0: use the conn's). */
 int eap_radius_dns(const struct ike_sa *sa, struct conf_addr *out, int max);
 /* sa is established: starts the Session-Timeout timer (the session is
  * deleted then), and returns the AUTH_LIFETIME (RFC 4478) to announce
