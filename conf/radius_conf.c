@@ -278,6 +278,15 @@ int radius_prefix_parse(const char *text, struct radius_prefix *p, char *why, si
 			snprintf(why, whylen, "'%.64s' has address bits set beyond /%u", text, len);
 			return -1;
 		}
+	/* an IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address it
+	 * maps: peers are matched that way */
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (p->family == AF_INET6 && len >= 96 && memcmp(p->addr, mapped, sizeof(mapped)) == 0) {
+		memmove(p->addr, p->addr + 12, 4);
+		memset(p->addr + 4, 0, 12);
+		p->family = AF_INET;
+		p->len = (uint8_t)(len - 96);
+	}
 	return 0;
 }
 

@@ -41,6 +41,8 @@ struct relay {
 	 * subject) included; 0: the IKE identity's text */
 	uint8_t uname[RAD_ATTR_MAX];
 	size_t uname_len;
+	uint8_t sent[RAD_ATTR_MAX];        /* the User-Name last sent (id_prefix too) */
+	size_t sent_len;
 	/* the first EAP method RADIUS asked for that does not prove the
 	 * identity the client gave (see proves_identity); 0: none */
 	uint8_t tunnel;
@@ -148,6 +150,8 @@ static int send_access(struct daemon *d, struct ike_sa *sa, struct relay *r, con
 	ul = ul < sizeof(name) - nl ? ul : sizeof(name) - nl;
 	memcpy(name + nl, un, ul);
 	rad_put(p, RAD_USER_NAME, name, nl + ul);
+	memcpy(r->sent, name, nl + ul);
+	r->sent_len = nl + ul;
 	if (len)
 		rad_put_split(p, RAD_EAP_MESSAGE, eap, len);
 	else
@@ -370,9 +374,9 @@ static void delete_session(struct daemon *d, struct ike_sa *sa, const char *why)
 	ike_sa_set_state(sa, IKE_S_DEAD);
 }
 
-void eap_radius_timeout(struct daemon *d, struct ike_sa *sa)
+void eap_radius_timeout(struct daemon *d, struct ike_sa *sa, bool all)
 {
-	if (!d->cfg->radius->close_all_on_timeout) {
+	if (!all) {
 		if (sa && sa->state == IKE_S_ESTABLISHED)
 			delete_session(d, sa, NULL);   /* the caller logged why */
 		return;
@@ -404,7 +408,7 @@ static void silent_timeout(struct daemon *d, struct ike_sa *sa)
 	if (d->n_radius_silent < 3)
 		return;
 	d->n_radius_silent = 0;
-	eap_radius_timeout(d, NULL);
+	eap_radius_timeout(d, NULL, true);
 }
 
 /* what the Access-Accept's User-Name says of the user */
@@ -415,8 +419,9 @@ enum accept_name {
 };
 
 /* the Accept's attributes into s, and its User-Name: a new text name
- * becomes sa->user; one that repeats what cygnet sent (the very bytes of
- * the EAP identity, a DER subject included) keeps sa->user */
+ * becomes sa->user (s->name_from_accept); one that repeats what cygnet
+ * sent (the very bytes, id_prefix and a DER subject included) keeps
+ * sa->user */
 static enum accept_name keep_attrs(struct ike_sa *sa, struct relay *r, struct radius_sess *s,
                                    const struct rad_view *v)
 {
@@ -517,7 +522,7 @@ static enum accept_name keep_attrs(struct ike_sa *sa, struct relay *r, struct ra
 	const uint8_t *un = rad_find(v, RAD_USER_NAME, &len);
 	if (!un || len == 0)
 		return NAME_NONE;
-	if (r->uname_len && len == r->uname_len && memcmp(un, r->uname, len) == 0)
+	if (len == r->sent_len && memcmp(un, r->sent, len) == 0)
 		return NAME_ECHO;
 	if (len >= sizeof(sa->user))
 		return NAME_NONE;
@@ -527,8 +532,9 @@ static enum accept_name keep_attrs(struct ike_sa *sa, struct relay *r, struct ra
 			return NAME_NONE;
 	memcpy(name, un, len);
 	name[len] = '\0';
+	s->name_from_accept = true;
 	if (strcmp(name, sa->user) == 0)
-		return NAME_ECHO;
+		return NAME_NEW;
 	log_info(LOG_IKE, "%s: RADIUS's User-Name for '%s' is '%s': the session runs as that "
 	         "user", ike_sa_tag(sa), sa->user, name);
 	snprintf(sa->user, sizeof(sa->user), "%s", name);
@@ -669,17 +675,19 @@ static enum eap_result judge(struct daemon *d, struct ike_sa *sa, struct relay *
 		take_msk(sa, a);
 		enum accept_name named = keep_attrs(sa, r, s, a->v);
 		/* after a tunnelled method the identity cygnet relayed is the
-		 * client's word, and a User-Name that repeats it proves nothing
-		 * (FreeRADIUS repeats it in every EAP Accept) unless the operator
-		 * says the server returns the name it authenticated */
-		sa->user_unconfirmed = r->tunnel && named != NAME_NEW &&
-		                       !(named == NAME_ECHO && sa->cfg->owner->radius->trust_user_name);
+		 * client's word, and the Accept's User-Name proves nothing by
+		 * itself: FreeRADIUS repeats the request's in every EAP Accept,
+		 * and servers rewrite it (realm stripped, a prefix): only the
+		 * operator can say the server returns the name it authenticated */
+		sa->user_unconfirmed = r->tunnel &&
+		                       !(named != NAME_NONE && sa->cfg->owner->radius->trust_user_name);
 		if (sa->user_unconfirmed)
 			log_err(LOG_IKE, "%s: '%s' is only the identity the client gave for EAP type %u "
 			        "(the Access-Accept %s): the session is nobody's for uniqueids and its "
 			        "address is not that user's; see README \"RADIUS\", trust_user_name",
 			        ike_sa_tag(sa), sa->user, r->tunnel,
-			        named == NAME_ECHO ? "repeats it" : "names no user");
+			        named == NAME_ECHO ? "repeats it" : named == NAME_NEW ? "renames it"
+			                                                              : "names no user");
 		snprintf(s->server, sizeof(s->server), "%s", a->server);
 		auth_limit_success(d->alim, NULL, (const struct sockaddr *)&sa->peer, now);
 		char got[400];

@@ -78,6 +78,7 @@ struct radius_sess {
 	 * with Tunnel-Type ESP, Filter-Id values (filter_id), as text */
 	char groups[RADIUS_MAX_GROUPS][RAD_ATTR_MAX + 1];
 	int n_groups;
+	bool name_from_accept;             /* sa->user is the Accept's User-Name as sent */
 };
 
 /* The first step for sa (rightauth=eap-radius) without an EAP-Identity
@@ -141,10 +142,11 @@ bool ike_auth_replaces(struct daemon *d, const struct ike_sa *sa, const struct i
 bool eap_radius_member(const struct ike_sa *sa, const char *groups);
 /* RADIUS servers do not answer: an accounting record of sa went
  * unanswered with accounting_close_on_timeout (or, sa NULL, Access-Requests
- * of several clients did). strongswan.conf's close_all_on_timeout = yes
- * deletes every client's IKE_SA (they reconnect, with DNS round-robin to
- * a node that reaches RADIUS), else only sa's. The caller reaps. */
-void eap_radius_timeout(struct daemon *d, struct ike_sa *sa);
+ * of several clients did). all (strongswan.conf's close_all_on_timeout =
+ * yes, when the servers answered nobody) deletes every client's IKE_SA
+ * (they reconnect, with DNS round-robin to a node that reaches RADIUS),
+ * else only sa's. The caller reaps. */
+void eap_radius_timeout(struct daemon *d, struct ike_sa *sa, bool all);
 /* The DNS servers for sa's CP reply: RADIUS's, when it sent any (they
  * replace rightdns); the count written to out (0: use the conn's). */
 int eap_radius_dns(const struct ike_sa *sa, struct conf_addr *out, int max);

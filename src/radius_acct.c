@@ -232,7 +232,7 @@ static void on_done(void *arg, const struct radc_answer *a)
 			}
 			off += r->attrs[off + 1];
 		}
-		q->on_timeout(q->on_timeout_arg, r->status, sid);
+		q->on_timeout(q->on_timeout_arg, r->status, sid, a->others_answered);
 	}
 }
 
@@ -459,7 +459,10 @@ static void queue_session(struct daemon *d, struct ike_sa *sa, struct acct_sess 
 		snprintf(who, sizeof(who), "%s", sa->user);
 	else
 		ident_format(&sa->idi, who, sizeof(who));
-	snprintf(user, sizeof(user), "%s%s", rc->id_prefix, who);
+	/* id_prefix goes before the client's name, not before one RADIUS
+	 * gave (it has what the server wants) */
+	snprintf(user, sizeof(user), "%s%s",
+	         sa->radius && sa->radius->name_from_accept ? "" : rc->id_prefix, who);
 	i.user = user[0] ? user : NULL;
 	nas_addr(sa, &i);
 	char called[80], calling[80];
@@ -689,7 +692,8 @@ static void queue_onoff(struct daemon *d, enum acct_status st)
 
 /* accounting_close_on_timeout = yes: the session whose Start or
  * Interim-Update got no answer ends (from the event loop, not from inside
- * the queue) */
+ * the queue); arg: the daemon, whether the servers answered others, the
+ * Acct-Session-Id */
 static void close_session(evutil_socket_t fd, short what, void *arg)
 {
 	char *sid = arg;
@@ -697,21 +701,25 @@ static void close_session(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct daemon *d = NULL;
 	memcpy(&d, sid, sizeof(d));
-	const char *id = sid + sizeof(d);
+	bool others = sid[sizeof(d)] != 0;
+	const char *id = sid + sizeof(d) + 1;
 	for (struct ike_sa *sa = d->sas; d->acct && !d->acct->stopping && sa; sa = sa->next) {
 		if (!sa->acct || sa->state != IKE_S_ESTABLISHED || strcmp(sa->acct->id, id) != 0)
 			continue;
-		if (!d->cfg->radius->close_all_on_timeout)
+		/* every client's only when the servers answer nobody: one
+		 * record a server will not take must not end all sessions */
+		bool all = d->cfg->radius->close_all_on_timeout && !others;
+		if (!all)
 			log_err(LOG_IKE, "%s: RADIUS accounting for '%s' got no answer: deleting the "
 			        "IKE_SA (accounting_close_on_timeout = yes)", ike_sa_tag(sa), sa->user);
-		eap_radius_timeout(d, sa);
+		eap_radius_timeout(d, sa, all);
 		ike_sa_reap(d);
 		break;
 	}
 	free(sid);
 }
 
-static void on_record_timeout(void *arg, enum acct_status st, const char *sid)
+static void on_record_timeout(void *arg, enum acct_status st, const char *sid, bool others)
 {
 	struct radius_acct *a = arg;
 	const struct radius_conf *rc = conf_of(a->d);
@@ -719,11 +727,12 @@ static void on_record_timeout(void *arg, enum acct_status st, const char *sid)
 	    !rc->accounting_close_on_timeout || !rc->accounting_close_on_timeout_set)
 		return;
 	size_t n = strlen(sid);
-	char *m = malloc(sizeof(a->d) + n + 1);
+	char *m = malloc(sizeof(a->d) + 1 + n + 1);
 	if (!m)
 		return;
 	memcpy(m, &a->d, sizeof(a->d));
-	memcpy(m + sizeof(a->d), sid, n + 1);
+	m[sizeof(a->d)] = others;
+	memcpy(m + sizeof(a->d) + 1, sid, n + 1);
 	struct timeval tv = { 0, 0 };
 	if (event_base_once(a->d->base, -1, EV_TIMEOUT, close_session, m, &tv) != 0)
 		free(m);

@@ -125,10 +125,12 @@ int acct_queue_add(struct acct_queue *q, enum acct_status status, const struct r
                    uint64_t made_ms);
 /* the wait after a record got no answer (ACCT_RETRY_SECONDS; tests) */
 void acct_queue_set_retry(struct acct_queue *q, uint32_t ms);
-/* fn(arg, status, Acct-Session-Id or "") is called, from the RADIUS
- * client's done(), each time a record got no answer from any server (it
- * stays queued; the queue already waits for its retry). */
-typedef void (*acct_timeout_fn)(void *arg, enum acct_status status, const char *session_id);
+/* fn(arg, status, Acct-Session-Id or "", others_answered) is called,
+ * from the RADIUS client's done(), each time a record got no answer from
+ * any server (it stays queued; the queue already waits for its retry);
+ * others_answered: the servers answered other requests meanwhile. */
+typedef void (*acct_timeout_fn)(void *arg, enum acct_status status, const char *session_id,
+                                bool others_answered);
 void acct_queue_on_timeout(struct acct_queue *q, acct_timeout_fn fn, void *arg);
 void acct_queue_counts(const struct acct_queue *q, struct acct_counts *out);
 /* the status of the i-th record queued (0: the oldest), 0 past the end */

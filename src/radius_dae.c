@@ -718,7 +718,12 @@ size_t radius_dae_input_at(struct daemon *d, const uint8_t *pkt, size_t n,
 		drop(e, &e->st.not_allowed, from, "not in dae.clients");
 		return 0;
 	}
-	if (blocked(e, peer, now)) {
+	/* blocking an address that bad authenticators come from stops a
+	 * guesser, but a forger can spoof the DAC's address to silence it:
+	 * with dae.clients, the listed DACs are never blocked (a guesser
+	 * spoofing them never sees an answer) */
+	bool listed = rc->dae.n_clients > 0;
+	if (!listed && blocked(e, peer, now)) {
 		drop(e, &e->st.blocked, from, "blocked after repeated bad authenticators");
 		return 0;
 	}
@@ -729,7 +734,8 @@ size_t radius_dae_input_at(struct daemon *d, const uint8_t *pkt, size_t n,
 	}
 	if (!rad_verify_request(&v, rc->dae.secret, rc->dae.secret_len, false)) {
 		drop(e, &e->st.bad_auth, from, "its authenticator does not verify with dae.secret");
-		bad_note(e, peer, from, now);
+		if (!listed)
+			bad_note(e, peer, from, now);
 		return 0;
 	}
 	struct dae_cached *c = cache_find(e, &v, now);

@@ -192,14 +192,15 @@ static void make(struct rad_pkt *p, enum acct_status st)
 }
 
 struct timeouts {
-	int n, interims;
+	int n, interims, others;
 	char sid[32];
 };
 
-static void on_timeout(void *arg, enum acct_status st, const char *sid)
+static void on_timeout(void *arg, enum acct_status st, const char *sid, bool others)
 {
 	struct timeouts *t = arg;
 	t->n++;
+	t->others += others;
 	if (st == ACCT_INTERIM)
 		t->interims++;
 	snprintf(t->sid, sizeof(t->sid), "%s", sid);
@@ -251,6 +252,7 @@ static void test_queue_retry(void)
 	CHECK("first tries carry delay 0", f.delay[before] == 0);
 	CHECK("no answer reported with the session id",
 	      to.interims == 1 && to.n >= 1 && strcmp(to.sid, "1-2") == 0);
+	CHECK("a server that answers nobody: others_answered false", to.others == 0);
 	f.down = false;
 	int seen = f.n;
 	run_until(queue_empty, q, 5000);

@@ -443,6 +443,20 @@ static void test_hardening(void)
 	radius_dae_stats(&d, &st);
 	CHECK("clients: dropped and counted, nothing else counted",
 	      st.not_allowed == 12 && st.bad_auth == 0 && st.blocked == 0 && st.disconnect_nak == 3);
+	/* forged requests with a listed DAC's address and a wrong secret
+	 * (spoofed) never block that DAC: it is answered right after */
+	inet_pton(AF_INET, "198.18.2.2", &in4.sin_addr);
+	for (int i = 0; i < 10; i++) {
+		n = build(req, RAD_DISCONNECT_REQUEST, (uint8_t)(70 + i), "forged", false,
+		          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+		ask_at(req, n, &in4, t0);
+	}
+	n = build(req, RAD_DISCONNECT_REQUEST, 90, secret, false,
+	          (struct attr[]){ A(RAD_USER_NAME, "nobody"), { 0 } });
+	CHECK("clients: spoofed bad authenticators do not block a listed DAC",
+	      ask_at(req, n, &in4, t0) > 0);
+	radius_dae_stats(&d, &st);
+	CHECK("clients: the forgeries counted, nothing blocked", st.bad_auth == 10 && st.blocked == 0);
 	char line[1024];
 	radius_dae_status(&d, line, sizeof(line));
 	rc->dae.n_clients = 0;
@@ -605,6 +619,10 @@ static void test_conf(void)
 	in = radius_prefix_match(&p, AF_INET6, a6);
 	inet_pton(AF_INET6, "2001:db8::2", a6);
 	CHECK("prefix: one IPv6 address", in && p.len == 128 && !radius_prefix_match(&p, AF_INET6, a6));
+	radius_prefix_parse("::ffff:198.18.2.0/120", &p, why, sizeof(why));
+	inet_pton(AF_INET, "198.18.2.9", a4);
+	CHECK("prefix: an IPv4-mapped entry is that IPv4 prefix",
+	      p.family == AF_INET && p.len == 24 && radius_prefix_match(&p, AF_INET, a4));
 }
 
 int main(void)
