@@ -851,8 +851,10 @@ static bool private_addr(int family, const uint8_t *a)
  * rightsourceip=%radius, for a private address (private_addr: the daemon
  * must not be able to pull the host's traffic to the internet, to its
  * gateway, its DNS or RADIUS server into the TUN device) that is none of
- * the host's own nor a broadcast address, not on a link of the host (a
- * LAN or container host's address), and that no host route leads to yet
+ * the host's own nor a broadcast address, that the host reaches by its
+ * default route or not at all (never on one of its links, a LAN or
+ * container host's address, nor by a route of its own to a network behind
+ * a router: its DNS, RADIUS or backup server), that no host route leads to yet
  * (added exclusively: another's route is never replaced), at most
  * HOST_ROUTES_MAX of them; removed only when this helper added it, and
  * only its own route through the TUN device. */
@@ -893,6 +895,7 @@ static void do_host_route(const uint8_t *p, uint32_t len)
 	if (i >= 0)
 		return;
 	struct tun_route rt;
+	int mlen = -1;
 	bool have = tun_route_get(family, q.addr, &rt, why, sizeof(why)) == 0;
 	const char *no = NULL;
 	if (!P.radius_vips)
@@ -906,8 +909,11 @@ static void do_host_route(const uint8_t *p, uint32_t len)
 	else if (have && rt.type != RTN_UNICAST && rt.type != RTN_UNREACHABLE &&
 	         rt.type != RTN_BLACKHOLE && rt.type != RTN_PROHIBIT)
 		no = "the host's own or a broadcast address";
-	else if (have && rt.type == RTN_UNICAST && !rt.gw_family && rt.oif != hr.oif)
-		no = "on a link of this host";
+	else if (have && rt.type == RTN_UNICAST && rt.oif != hr.oif &&
+	         !(tun_route_match_len(family, q.addr, &mlen) == 0 && mlen == 0))
+		no = rt.gw_family ? "the host routes it by a route of its own, not the default "
+		                    "route (route it to the TUN device yourself)"
+		                  : "on a link of this host";
 	else if (!hr.oif)
 		no = "no TUN device";
 	if (no) {

@@ -499,6 +499,34 @@ static int parse_route(const struct nlmsghdr *m, struct tun_route *out)
 	return 0;
 }
 
+int tun_route_match_len(int family, const uint8_t *dst, int *prefix)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char reply[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	size_t alen = alen_of(family);
+	int got = 0;
+
+	if (alen == 0)
+		return -1;
+	memset(buf, 0, sizeof(buf));
+	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
+	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	r.h->nlmsg_type = RTM_GETROUTE;
+	struct rtmsg *rtm = NLMSG_DATA(r.h);
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_dst_len = (unsigned char)(alen * 8);
+	rtm->rtm_flags = RTM_F_FIB_MATCH;       /* the route entry, not the result */
+	if (nl_attr(&r, RTA_DST, dst, alen) != 0)
+		return -1;
+	if (nl_talk_reply(r.h, RTM_NEWROUTE, reply, sizeof(reply), &got) != 0)
+		return -1;
+	const struct nlmsghdr *h = (const struct nlmsghdr *)reply;
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return -1;
+	*prefix = ((const struct rtmsg *)NLMSG_DATA(h))->rtm_dst_len;
+	return 0;
+}
+
 int tun_route_get(int family, const uint8_t *dst, struct tun_route *out, char *err, size_t errlen)
 {
 	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));

@@ -75,6 +75,10 @@ struct tun_route {
  * Network is unreachable"); no privilege is needed. */
 int tun_route_get(int family, const uint8_t *dst, struct tun_route *out, char *err,
                   size_t errlen);
+/* The prefix length of the route entry the kernel matches for dst
+ * (RTM_F_FIB_MATCH: 0 for a default route). 0 with *prefix, or -1 (no
+ * route, or the kernel cannot say). No privilege is needed. */
+int tun_route_match_len(int family, const uint8_t *dst, int *prefix);
 /* Adds rt (dst/prefix, oif, gateway, table, metric; protocol static;
  * type, prefsrc are ignored) only when no route of that prefix and
  * metric exists in its table (NLM_F_EXCL). 0 when added, 1 when such a

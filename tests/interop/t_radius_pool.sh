@@ -1,7 +1,8 @@
 #!/bin/bash
 # Addresses from RADIUS (issue 14), against a real FreeRADIUS 3:
-#  - lana's Framed-IP-Address is on the server's LAN link and pablo's a
-#    public one: the helper routes neither into the TUN device.
+#  - lana's Framed-IP-Address is on the server's LAN link, pablo's a
+#    public one and gale's behind a route of the server's own (10.77/16
+#    via a LAN router): the helper routes none into the TUN device.
 #  - vic's Framed-IPv6-Pool names conn second6's IPv6 pool: his IPv6
 #    address comes from it, his IPv4 one from the conn's pool.
 #  - Framed-Pool names a pool by its conn's name (ipsec.conf): pat's reply
@@ -27,7 +28,7 @@
 [ "$SERVER_KIND" = cygnetd ] || skip_all "rightauth=eap-radius is tested against cygnetd"
 command -v freeradius >/dev/null 2>&1 || skip_all "freeradius is not installed (tests/install-deps.sh)"
 
-USERS+=([lana]='Lana-Secret-11' [pablo]='Pablo-Secret-12' [vic]='Vic-Secret-10' [pat]='Pat-Secret-1' [quinn]='Quinn-Secret-2' [rita]='Rita-Secret-3'
+USERS+=([gale]='Gale-Secret-13' [lana]='Lana-Secret-11' [pablo]='Pablo-Secret-12' [vic]='Vic-Secret-10' [pat]='Pat-Secret-1' [quinn]='Quinn-Secret-2' [rita]='Rita-Secret-3'
         [dora]='Dora-Secret-4' [ulla]='Ulla-Secret-5' [erin]='Erin-Secret-6')
 SECOND_POOL=198.19.9.0/24       # conn second's pool
 SECOND_FIRST=198.19.9.1
@@ -69,6 +70,9 @@ write_users() {
 
 	pablo	Cleartext-Password := "${USERS[pablo]}"
 	    Framed-IP-Address = 203.0.113.7
+
+	gale	Cleartext-Password := "${USERS[gale]}"
+	    Framed-IP-Address = 10.77.0.5
 	EOF
 }
 
@@ -121,7 +125,7 @@ lan_ping() {
 }
 
 init
-setup_topology 12
+setup_topology 13
 radius_link || exit 1
 ip -n "$(ns_lan)" route add 2001:db8:fffe::/64 via 2001:db8:2::1 || { not_ok topology "LAN route"; exit 1; }
 write_raddb "$T/raddb"
@@ -228,9 +232,13 @@ if connect_ok 10 user=vic; then
 fi
 
 # 7. no host route the helper could abuse: an address on the server's LAN
-# link (a LAN host's) and a public one are not pulled into the TUN device
+# link (a LAN host's), a public one and one of a network the server routes
+# to a router of its own (an internal server's) are not pulled into the
+# TUN device
+ip -n "$(ns_srv)" route add 10.77.0.0/16 via $LAN_V4 || not_ok topology "route 10.77/16"
 for u in lana:11:198.18.2.77:"on a link of this host" \
-         pablo:12:203.0.113.7:"not a private address"; do
+         pablo:12:203.0.113.7:"not a private address" \
+         gale:13:10.77.0.5:"the host routes it by a route of its own"; do
 	IFS=: read -r name i addr why <<<"$u"
 	if connect_ok "$i" user="$name"; then
 		check_log "${name}_no_host_route" "$SERVER_LOG" "no host route for $addr via $SERVER_TUN: $why"
