@@ -323,6 +323,15 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 			memcpy(sa->user, name, sizeof(name));
 		}
 	}
+	/* every round, not only the first: IKE_SAs of one address that
+	 * passed the first together must not all wait on RADIUS at once */
+	unsigned cap = sa->cfg->owner->conf->radius_requests_per_source, n;
+	if (cap && (n = waiting_from(d, sa, cap)) >= cap) {
+		auth_limit_busy(d->alim, (const struct sockaddr *)&sa->peer, n, cap,
+		                auth_limit_now());
+		sa->auth_fail = "too many RADIUS requests of its address waiting";
+		return -1;
+	}
 	r->msgid = msgid;
 	r->last_id = f.id;
 	return send_access(d, sa, r, in, inlen);

@@ -84,7 +84,11 @@ struct radius_client {
 	struct radc_req *qhead, *qtail;
 	int n_queued;
 	bool released;
-	uint64_t last_answer;              /* ms of the last verified answer, 0: none */
+	/* ms of the last verified answer to an Access-Request [0] and to an
+	 * Accounting-Request [1], 0: none (auth and accounting are different
+	 * ports, often different processes: one answering says nothing of
+	 * the other) */
+	uint64_t last_answer[2];
 };
 
 static uint64_t now_ms(void)
@@ -476,7 +480,8 @@ static void fail(struct radc_req *r, enum radc_status st, const char *why)
 {
 	struct radc_answer a = { .status = st, .why = why,
 	                         .elapsed_ms = (uint32_t)(now_ms() - r->started),
-	                         .others_answered = r->c->last_answer > r->started };
+	                         .others_answered =
+	                             r->c->last_answer[r->code == RAD_ACCT_REQUEST] > r->started };
 	finish(r, &a);
 }
 
@@ -835,7 +840,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			log_err(LOG_CFG, "RADIUS server %s answers again", s->label);
 		}
 		s->avoid_until = 0;
-		c->last_answer = now_ms();
+		c->last_answer[r->code == RAD_ACCT_REQUEST] = now_ms();
 		struct radc_answer a = {
 			.status = RADC_ANSWER, .v = &v, .req_auth = r->auth, .secret = s->secret,
 			.slen = s->slen, .server = s->label,

@@ -76,9 +76,12 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 		rad_sign_response(&p, v.auth, "wrong", 5);
 		fake_radius_reply(fd, &r, &p);
 	}
-	rad_new(&p, RAD_ACCESS_ACCEPT, f->mode == F_WRONG_ID ? (uint8_t)(v.id + 1) : v.id);
-	rad_put_str(&p, RAD_REPLY_MESSAGE, "welcome");
-	if (f->mode != F_NO_MA)
+	bool acct = v.code == RAD_ACCT_REQUEST;
+	rad_new(&p, acct ? RAD_ACCT_RESPONSE : RAD_ACCESS_ACCEPT,
+	        f->mode == F_WRONG_ID ? (uint8_t)(v.id + 1) : v.id);
+	if (!acct)
+		rad_put_str(&p, RAD_REPLY_MESSAGE, "welcome");
+	if (f->mode != F_NO_MA && !acct)
 		rad_put_msg_auth(&p);
 	rad_sign_response(&p, v.auth, SECRET, strlen(SECRET));
 	if (f->mode == F_OTHER_SOURCE) {
@@ -419,6 +422,16 @@ static void others_answered(void)
 	run_until(&m.calls, 1, 2000);
 	CHECK("others answered: not when nothing was answered meanwhile",
 	      m.calls == 1 && m.st == RADC_TIMEOUT && !m.others);
+	/* an accounting answer says nothing of the auth side */
+	static const uint8_t acct[] = { RAD_ACCT_STATUS_TYPE, 6, 0, 0, 0, 3 };
+	struct result ac = { 0 };
+	memset(&m, 0, sizeof(m));
+	radius_send(c, RAD_ACCESS_REQUEST, mallory, sizeof(mallory), on_done, &m);
+	run_for(50);
+	radius_send(c, RAD_ACCT_REQUEST, acct, sizeof(acct), on_done, &ac);
+	run_until(&m.calls, 1, 2000);
+	CHECK("others answered: an Accounting-Response does not count for an Access-Request",
+	      ac.calls == 1 && ac.st == RADC_ANSWER && m.st == RADC_TIMEOUT && !m.others);
 	radius_client_release(c);
 	fake_close(&f);
 
