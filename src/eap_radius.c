@@ -858,17 +858,6 @@ static int take_vip(struct daemon *d, struct ike_sa *sa, int family, const uint8
 	return 0;
 }
 
-/* gives back what eap_radius_vips took */
-static void drop_vips(struct ike_sa *sa)
-{
-	if (sa->has_vip4 && sa->pool4)
-		pool_release(sa->pool4, sa->vip4);
-	if (sa->has_vip6 && sa->pool6)
-		pool_release(sa->pool6, sa->vip6);
-	sa->has_vip4 = sa->has_vip6 = false;
-	sa->pool4 = sa->pool6 = NULL;
-}
-
 /* Framed-Pool for family: an address of the pool it names. 0 taken, or
  * nothing when the name has no pool of this family (the conn's pool
  * serves it); -1 with why. */
@@ -919,7 +908,7 @@ int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whyle
 	if (s->ip4 && sa->want_vip4 && take_vip(d, sa, AF_INET, s->addr4, why, whylen) != 0)
 		return -1;
 	if (s->ip6 && sa->want_vip6 && take_vip(d, sa, AF_INET6, s->addr6, why, whylen) != 0) {
-		drop_vips(sa);
+		ike_sa_drop_vips(sa);
 		return -1;
 	}
 	/* Framed-Pool for the families Framed-IP(v6)-Address left open
@@ -930,14 +919,14 @@ int eap_radius_vips(struct daemon *d, struct ike_sa *sa, char *why, size_t whyle
 	if (s->framed_pool[0] && sa->want_vip4 && !sa->has_vip4) {
 		asked = true;
 		if (take_from_pool(sa, s->framed_pool, AF_INET, why, whylen) != 0) {
-			drop_vips(sa);
+			ike_sa_drop_vips(sa);
 			return -2;
 		}
 	}
 	if (pool6[0] && sa->want_vip6 && !sa->has_vip6) {
 		asked = true;
 		if (take_from_pool(sa, pool6, AF_INET6, why, whylen) != 0) {
-			drop_vips(sa);
+			ike_sa_drop_vips(sa);
 			return -2;
 		}
 	}

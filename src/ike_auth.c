@@ -646,12 +646,7 @@ static int lend(struct daemon *d, struct ike_sa *sa, struct lend *l)
  * their leases again */
 static void unlend(struct ike_sa *sa, struct lend *l, int n)
 {
-	if (sa->has_vip4 && sa->pool4)
-		pool_release(sa->pool4, sa->vip4);
-	if (sa->has_vip6 && sa->pool6)
-		pool_release(sa->pool6, sa->vip6);
-	sa->has_vip4 = sa->has_vip6 = false;
-	sa->pool4 = sa->pool6 = NULL;
+	ike_sa_drop_vips(sa);
 	for (int i = 0; i < n; i++) {
 		struct ike_sa *o = l[i].o;
 		if (pool_unrelease(l[i].v6 ? o->pool6 : o->pool4, l[i].v6 ? o->vip6 : o->vip4) != 0)

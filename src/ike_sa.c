@@ -389,6 +389,16 @@ void ike_sa_follow_esp(struct daemon *d, uint32_t ike_id, uint32_t spi_in,
 	ike_sa_update_addrs(sa, peer, peer_len, (struct sockaddr *)&sa->local, sa->local_len);
 }
 
+void ike_sa_drop_vips(struct ike_sa *sa)
+{
+	if (sa->has_vip4 && sa->pool4)
+		pool_release(sa->pool4, sa->vip4);
+	if (sa->has_vip6 && sa->pool6)
+		pool_release(sa->pool6, sa->vip6);
+	sa->has_vip4 = sa->has_vip6 = false;
+	sa->pool4 = sa->pool6 = NULL;
+}
+
 void ike_sa_children_gone(struct daemon *d, struct ike_sa *sa)
 {
 	for (int i = 0; i < sa->n_child; i++) {
@@ -825,10 +835,7 @@ void ike_sa_destroy(struct daemon *d, struct ike_sa *sa)
 	/* the Stop, with every CHILD_SA's counts (metrics_child_gone) */
 	acct_sa_gone(d, sa);
 	eap_radius_sess_free(sa);
-	if (sa->has_vip4 && sa->pool4)
-		pool_release(sa->pool4, sa->vip4);
-	if (sa->has_vip6 && sa->pool6)
-		pool_release(sa->pool6, sa->vip6);
+	ike_sa_drop_vips(sa);
 	ike_sa_set_cfg(sa, NULL);
 	if (sa->timer)
 		event_free(sa->timer);

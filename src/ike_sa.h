@@ -297,6 +297,9 @@ void ike_sa_log_outcome(const struct ike_sa *sa, const char *outcome);
  * (uniqueids), before the new one's up events: a down script for the
  * same address (seed 001's proxy NDP) then never undoes the new up */
 void ike_sa_children_gone(struct daemon *d, struct ike_sa *sa);
+/* sa's virtual IPs go back to their pools (addresses outside every pool
+ * just go); sa has none after */
+void ike_sa_drop_vips(struct ike_sa *sa);
 /* "#3 198.18.1.10[4500]" for log lines */
 const char *ike_sa_tag(const struct ike_sa *sa);
 /* the identity the session's pool leases are kept under: the user name,

@@ -266,36 +266,33 @@ write_raddb() {
 	} | sql "$d/ippool.db" || { not_ok raddb "could not create the pool database"; exit 1; }
 }
 
+# raddb_tls_config NAME [LINE] : a tls-config section with the VPN
+# server's certificate (LINE added)
+raddb_tls_config() {
+	cat <<-EOF
+	tls-config $1 {
+	            private_key_file = $T/pki/server.key
+	            certificate_file = $T/pki/server.pem
+	            ca_file = $T/pki/ca.pem
+	            cipher_list = "DEFAULT"
+	            tls_min_version = "1.2"
+	            tls_max_version = "1.2"
+	            ecdh_curve = "prime256v1"
+	            $2
+	            cache {
+	                enable = no
+	            }
+	        }
+	EOF
+}
+
 # raddb_ttls [LINE] : write_raddb's EAP-TLS and EAP-TTLS (inside the eap
 # module; client certificates checked against the test CA, LINE added to
 # EAP-TLS's tls-config)
 raddb_ttls() {
+	raddb_tls_config tls-common
+	raddb_tls_config tls-client-cert "$1"
 	cat <<-EOF
-	tls-config tls-common {
-	            private_key_file = $T/pki/server.key
-	            certificate_file = $T/pki/server.pem
-	            ca_file = $T/pki/ca.pem
-	            cipher_list = "DEFAULT"
-	            tls_min_version = "1.2"
-	            tls_max_version = "1.2"
-	            ecdh_curve = "prime256v1"
-	            cache {
-	                enable = no
-	            }
-	        }
-	        tls-config tls-client-cert {
-	            private_key_file = $T/pki/server.key
-	            certificate_file = $T/pki/server.pem
-	            ca_file = $T/pki/ca.pem
-	            cipher_list = "DEFAULT"
-	            tls_min_version = "1.2"
-	            tls_max_version = "1.2"
-	            ecdh_curve = "prime256v1"
-	            $1
-	            cache {
-	                enable = no
-	            }
-	        }
 	        tls {
 	            tls = tls-client-cert
 	        }
