@@ -499,15 +499,14 @@ static int parse_route(const struct nlmsghdr *m, struct tun_route *out)
 	return 0;
 }
 
-int tun_route_match_len(int family, const uint8_t *dst, int *prefix)
+/* RTM_GETROUTE for dst with rtm_flags flags: the kernel's RTM_NEWROUTE
+ * answer in reply; 0 or an errno value */
+static int route_query(int family, const uint8_t *dst, unsigned flags, char *reply, size_t cap)
 {
 	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
-	char reply[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 	size_t alen = alen_of(family);
 	int got = 0;
 
-	if (alen == 0)
-		return -1;
 	memset(buf, 0, sizeof(buf));
 	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
 	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
@@ -515,10 +514,18 @@ int tun_route_match_len(int family, const uint8_t *dst, int *prefix)
 	struct rtmsg *rtm = NLMSG_DATA(r.h);
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_dst_len = (unsigned char)(alen * 8);
-	rtm->rtm_flags = RTM_F_FIB_MATCH;       /* the route entry, not the result */
+	rtm->rtm_flags = flags;
 	if (nl_attr(&r, RTA_DST, dst, alen) != 0)
-		return -1;
-	if (nl_talk_reply(r.h, RTM_NEWROUTE, reply, sizeof(reply), &got) != 0)
+		return EMSGSIZE;
+	return nl_talk_reply(r.h, RTM_NEWROUTE, reply, cap, &got);
+}
+
+int tun_route_match_len(int family, const uint8_t *dst, int *prefix)
+{
+	char reply[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	/* the route entry (RTM_F_FIB_MATCH), not the result of the lookup */
+	if (alen_of(family) == 0 || route_query(family, dst, RTM_F_FIB_MATCH, reply, sizeof(reply)) != 0)
 		return -1;
 	const struct nlmsghdr *h = (const struct nlmsghdr *)reply;
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
@@ -529,11 +536,9 @@ int tun_route_match_len(int family, const uint8_t *dst, int *prefix)
 
 int tun_route_get(int family, const uint8_t *dst, struct tun_route *out, char *err, size_t errlen)
 {
-	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char reply[NL_BUFSIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char txt[INET6_ADDRSTRLEN] = "?";
 	size_t alen = alen_of(family);
-	int got = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (alen == 0) {
@@ -544,17 +549,8 @@ int tun_route_get(int family, const uint8_t *dst, struct tun_route *out, char *e
 	out->family = family;
 	memcpy(out->dst, dst, alen);
 	out->prefix = (int)alen * 8;
-	memset(buf, 0, sizeof(buf));
-	struct nlreq r = { (struct nlmsghdr *)buf, sizeof(buf) };
-	r.h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	r.h->nlmsg_type = RTM_GETROUTE;
-	struct rtmsg *rtm = NLMSG_DATA(r.h);
-	rtm->rtm_family = (unsigned char)family;
-	rtm->rtm_dst_len = (unsigned char)(alen * 8);
-	rtm->rtm_flags = RTM_F_LOOKUP_TABLE;    /* the table the route is in, not "main" */
-	if (nl_attr(&r, RTA_DST, dst, alen) != 0)
-		return -1;
-	int e = nl_talk_reply(r.h, RTM_NEWROUTE, reply, sizeof(reply), &got);
+	/* the table the route is in, not "main" */
+	int e = route_query(family, dst, RTM_F_LOOKUP_TABLE, reply, sizeof(reply));
 	if (e == 0)
 		e = parse_route((const struct nlmsghdr *)reply, out);
 	if (e != 0) {
