@@ -568,10 +568,14 @@ static void auth_limits(struct daemon *d, struct out *o, const char *args)
 			put(o, ", last attempt %llu s ago\n", (unsigned long long)e.idle_ms / 1000);
 		}
 	}
+	unsigned long long busy = (unsigned long long)auth_limit_busy_count(d->alim);
 	if (json)
-		put(o, "],\"auth_backoff\":%s}\n", d->cfg->conf->auth_backoff ? "true" : "false");
+		put(o, "],\"auth_backoff\":%s,\"radius_busy_refused\":%llu}\n",
+		    d->cfg->conf->auth_backoff ? "true" : "false", busy);
 	else
-		put(o, "  %d entr%s\n", n, n == 1 ? "y" : "ies");
+		put(o, "  %d entr%s; %llu login%s refused while %u RADIUS requests of the address "
+		    "waited (radius_requests_per_source)\n", n, n == 1 ? "y" : "ies", busy,
+		    busy == 1 ? "" : "s", d->cfg->conf->radius_requests_per_source);
 }
 
 

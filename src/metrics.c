@@ -14,6 +14,7 @@
 #include "src/ike_sa.h"
 #include "src/jobs.h"
 #include "src/log.h"
+#include "src/auth_limit.h"
 #include "src/metrics.h"
 #include "src/pool.h"
 #include "src/version.h"
@@ -216,6 +217,9 @@ static void render_ike(struct daemon *d, struct metrics_buf *o)
 		sample(o, "cygnet_ike_sa_failed_total", "reason", fail_names[i], d->n_failed[i]);
 	single(o, "cygnet_ike_cookies_sent_total", "counter",
 	       "IKE_SA_INIT requests answered with a COOKIE (RFC 7296 2.6).", d->n_cookies);
+	single(o, "cygnet_radius_busy_refused_total", "counter",
+	       "EAP logins refused while radius_requests_per_source Access-Requests of their "
+	       "address waited.", d->alim ? auth_limit_busy_count(d->alim) : 0);
 	single(o, "cygnet_ike_cookies_required", "gauge",
 	       "1 while new clients must return a cookie (cookie_threshold reached).",
 	       d->half_open >= d->cfg->conf->cookie_threshold);

@@ -95,6 +95,11 @@ if awk -v d="$db" 'BEGIN { exit !(d < 4) }'; then ok "bob_refused_at_once ($db s
 else not_ok bob_refused_at_once "took $db s (RADIUS retransmissions: 8.72 s)"; fi
 check_log bob_auth_failed "$T/c1/charon.log" "$AUTH_FAILED_RE"
 check_log bob_refusal_logged "$SERVER_LOG" "auth-limit: a login from $(cli_v4 1) refused without asking RADIUS: 1 Access-Requests of that address wait \\(radius_requests_per_source = 1\\)"
+# and counted where operators look
+"$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" auth-limits >"$T/al.out" 2>&1
+check_log busy_in_auth_limits "$T/al.out" "; 1 login refused while 1 RADIUS requests of the address waited"
+"$TOP/src/cygnetctl" -s "$T/srv/ctl.sock" metrics >"$T/metrics.out" 2>&1
+check_log busy_in_metrics "$T/metrics.out" '^cygnet_radius_busy_refused_total 1$'
 check_log bob_outcome "$SERVER_LOG" "too many RADIUS requests of its address waiting: AUTHENTICATION_FAILED; user 'bob'"
 
 wait_for 30 test -s "$T/alice.done"
