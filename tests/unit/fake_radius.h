@@ -9,11 +9,44 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "conf/radius_conf.h"
 #include "src/radius.h"
+
+/* monotonic milliseconds */
+static inline uint64_t fake_radius_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* a server NAME of rc at 127.0.0.1:port (auth and accounting) with
+ * secret, one socket, the retransmissions given; rc is enabled. The
+ * server's entry, for what a test sets beyond that. */
+static inline struct radius_server_conf *fake_radius_server(struct radius_conf *rc,
+                                                            const char *name, uint16_t port,
+                                                            const char *secret,
+                                                            struct radius_retransmit rt)
+{
+	struct radius_server_conf *s = &rc->servers[rc->n_servers++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	snprintf(s->address, sizeof(s->address), "127.0.0.1");
+	memcpy(s->secret, secret, strlen(secret));
+	s->secret_len = strlen(secret);
+	s->auth_port = s->acct_port = port;
+	s->sockets = 1;
+	s->rt = rt;
+	rc->enabled = true;
+	return s;
+}
 
 /* one datagram as a fake server received it */
 struct fake_radius_req {

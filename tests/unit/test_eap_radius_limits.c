@@ -17,6 +17,7 @@
 #include "src/eap_radius.h"
 #include "src/radius.h"
 #include "src/radius_client.h"
+#include "tests/unit/fake_radius.h"
 #include "tests/unit/testd.h"
 
 #define SECRET "lim1ts-secret"
@@ -37,23 +38,19 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	struct fake *f = arg;
-	uint8_t buf[4096];
-	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
-	ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-	struct rad_view v;
-	if (n <= 0 || rad_parse(buf, (size_t)n, &v) != 0)
+	struct fake_radius_req r;
+	if (!fake_radius_recv(fd, &r))
 		return;
 	f->n++;
 	size_t len;
-	const uint8_t *user = rad_find(&v, RAD_USER_NAME, &len);
+	const uint8_t *user = rad_find(&r.v, RAD_USER_NAME, &len);
 	if (!f->answer || (user && len == 7 && memcmp(user, "mallory", 7) == 0))
 		return;
 	struct rad_pkt p;
-	rad_new(&p, RAD_ACCESS_REJECT, v.id);
+	rad_new(&p, RAD_ACCESS_REJECT, r.v.id);
 	rad_put_msg_auth(&p);
-	rad_sign_response(&p, v.auth, SECRET, strlen(SECRET));
-	sendto(fd, p.buf, p.len, 0, (struct sockaddr *)&from, flen);
+	rad_sign_response(&p, r.v.auth, SECRET, strlen(SECRET));
+	fake_radius_reply(fd, &r, &p);
 }
 
 static void run_for(uint32_t ms)
@@ -237,27 +234,11 @@ int main(void)
 	same_source();
 	CHECK("daemon context", testd_open(&d, dir, "198.18.0.1") == 0);
 	struct fake f = { 0 };
-	f.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t al = sizeof(a);
-	bind(f.fd, (struct sockaddr *)&a, sizeof(a));
-	getsockname(f.fd, (struct sockaddr *)&a, &al);
-	f.port = ntohs(a.sin_port);
-	f.ev = event_new(d.base, f.fd, EV_READ | EV_PERSIST, fake_read, &f);
-	event_add(f.ev, NULL);
+	fake_radius_open(d.base, fake_read, &f, &f.fd, &f.port, &f.ev);
 
 	struct radius_conf *rc = d.cfg->radius;
-	struct radius_server_conf *s = &rc->servers[0];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "fake");
-	snprintf(s->address, sizeof(s->address), "127.0.0.1");
-	memcpy(s->secret, SECRET, strlen(SECRET));
-	s->secret_len = strlen(SECRET);
-	s->auth_port = s->acct_port = f.port;
-	s->sockets = 1;
-	s->rt = (struct radius_retransmit){ 100, 1000, 1 };
-	rc->n_servers = 1;
-	rc->enabled = true;
+	rc->n_servers = 0;
+	fake_radius_server(rc, "fake", f.port, SECRET, (struct radius_retransmit){ 100, 1000, 1 });
 	d.radius = radius_client_new(d.base, NULL, rc, err, sizeof(err));
 	d.alim = auth_limit_new();
 	CHECK("RADIUS client and limits", d.radius && d.alim && d.cfg->n_peers > 0);
@@ -274,8 +255,7 @@ int main(void)
 	d.radius = NULL;
 	auth_limit_free(d.alim);
 	d.alim = NULL;
-	event_free(f.ev);
-	close(f.fd);
+	fake_radius_close(f.fd, f.ev);
 	testd_close(&d, dir);
 	CHECK_DONE();
 }

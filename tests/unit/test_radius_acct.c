@@ -24,12 +24,6 @@
 
 static struct event_base *base;
 
-static uint64_t ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint32_t get_u32(const struct rad_view *v, uint8_t type, bool *found)
 {
@@ -174,8 +168,8 @@ static void fake_open(struct fake *f)
 
 static void run_until(bool (*done)(void *), void *arg, uint32_t max_ms)
 {
-	uint64_t end = ms() + max_ms;
-	while (!done(arg) && ms() < end)
+	uint64_t end = fake_radius_ms() + max_ms;
+	while (!done(arg) && fake_radius_ms() < end)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
 }
 
@@ -211,15 +205,8 @@ static void test_queue_retry(void)
 	struct timeouts to = { 0 };
 	struct fake f;
 	fake_open(&f);
-	struct radius_conf rc = { .enabled = true };
-	struct radius_server_conf *s = &rc.servers[rc.n_servers++];
-	snprintf(s->name, sizeof(s->name), "fake");
-	snprintf(s->address, sizeof(s->address), "127.0.0.1");
-	memcpy(s->secret, SECRET, strlen(SECRET));
-	s->secret_len = strlen(SECRET);
-	s->auth_port = s->acct_port = f.port;
-	s->sockets = 1;
-	s->rt = (struct radius_retransmit){ 100, 1000, 2 };
+	struct radius_conf rc = { 0 };
+	fake_radius_server(&rc, "fake", f.port, SECRET, (struct radius_retransmit){ 100, 1000, 2 });
 	char err[256];
 	struct radius_client *c = radius_client_new(base, NULL, &rc, err, sizeof(err));
 	CHECK("client", c != NULL);
@@ -230,7 +217,7 @@ static void test_queue_retry(void)
 
 	/* answered at once; made 3 s ago: Acct-Delay-Time 3 */
 	make(&p, ACCT_START);
-	acct_queue_add(q, ACCT_START, &p, ms() - 3000);
+	acct_queue_add(q, ACCT_START, &p, fake_radius_ms() - 3000);
 	run_until(queue_empty, q, 2000);
 	CHECK("start answered", acct_queue_len(q) == 0 && f.answered == 1 && !f.bad);
 	CHECK("delay time of a late record", f.delay[0] == 3);
@@ -240,11 +227,11 @@ static void test_queue_retry(void)
 	f.down = true;
 	int before = f.n;
 	make(&p, ACCT_INTERIM);
-	acct_queue_add(q, ACCT_INTERIM, &p, ms());
+	acct_queue_add(q, ACCT_INTERIM, &p, fake_radius_ms());
 	make(&p, ACCT_STOP);
-	acct_queue_add(q, ACCT_STOP, &p, ms());
-	uint64_t t0 = ms();
-	while (ms() - t0 < 500)
+	acct_queue_add(q, ACCT_STOP, &p, fake_radius_ms());
+	uint64_t t0 = fake_radius_ms();
+	while (fake_radius_ms() - t0 < 500)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(2000);
 	struct acct_counts k;
 	acct_queue_counts(q, &k);
@@ -275,22 +262,22 @@ static void test_queue_full(void)
 	struct acct_queue *q = acct_queue_new(base, &none, 3);
 	struct rad_pkt p;
 	make(&p, ACCT_START);
-	acct_queue_add(q, ACCT_START, &p, ms());
+	acct_queue_add(q, ACCT_START, &p, fake_radius_ms());
 	make(&p, ACCT_INTERIM);
-	acct_queue_add(q, ACCT_INTERIM, &p, ms());
+	acct_queue_add(q, ACCT_INTERIM, &p, fake_radius_ms());
 	make(&p, ACCT_INTERIM);
-	acct_queue_add(q, ACCT_INTERIM, &p, ms());
+	acct_queue_add(q, ACCT_INTERIM, &p, fake_radius_ms());
 	make(&p, ACCT_STOP);
-	acct_queue_add(q, ACCT_STOP, &p, ms());
+	acct_queue_add(q, ACCT_STOP, &p, fake_radius_ms());
 	struct acct_counts k;
 	acct_queue_counts(q, &k);
 	CHECK("full: one dropped", k.dropped == 1 && k.queued == 3);
 	CHECK("full: the oldest interim went", acct_queue_peek(q, 0) == ACCT_START &&
 	      acct_queue_peek(q, 1) == ACCT_INTERIM && acct_queue_peek(q, 2) == ACCT_STOP);
 	make(&p, ACCT_STOP);
-	acct_queue_add(q, ACCT_STOP, &p, ms());
+	acct_queue_add(q, ACCT_STOP, &p, fake_radius_ms());
 	make(&p, ACCT_STOP);
-	acct_queue_add(q, ACCT_STOP, &p, ms());
+	acct_queue_add(q, ACCT_STOP, &p, fake_radius_ms());
 	acct_queue_counts(q, &k);
 	CHECK("full: interims go first, then the oldest", k.dropped == 3 && k.queued == 3);
 	CHECK("full: only stops left", acct_queue_peek(q, 0) == ACCT_STOP &&

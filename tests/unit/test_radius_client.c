@@ -21,12 +21,6 @@
 
 static struct event_base *base;
 
-static uint64_t ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 enum fmode { F_DROP, F_ACCEPT, F_WRONG_SECRET_THEN_ACCEPT, F_NO_MA, F_OTHER_SOURCE,
              F_WRONG_ID, F_DROP_MALLORY };
@@ -52,7 +46,7 @@ static void fake_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	const struct rad_view v = r.v;
 	if (f->n < 512) {
-		f->at[f->n] = ms();
+		f->at[f->n] = fake_radius_ms();
 		f->ids[f->n] = v.id;
 	}
 	f->n++;
@@ -109,18 +103,9 @@ static void fake_close(struct fake *f)
 static void conf_server(struct radius_conf *rc, const char *name, struct fake *f, int pref,
                         uint32_t timeout_ms, uint32_t base_milli, uint32_t tries)
 {
-	struct radius_server_conf *s = &rc->servers[rc->n_servers++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	snprintf(s->address, sizeof(s->address), "127.0.0.1");
-	memcpy(s->secret, SECRET, strlen(SECRET));
-	s->secret_len = strlen(SECRET);
-	s->auth_port = f->port;
-	s->acct_port = f->port;
-	s->preference = pref;
-	s->sockets = 1;
-	s->rt = (struct radius_retransmit){ timeout_ms, base_milli, tries };
-	rc->enabled = true;
+	fake_radius_server(rc, name, f->port, SECRET,
+	                   (struct radius_retransmit){ timeout_ms, base_milli, tries })->preference =
+	        pref;
 	snprintf(rc->nas_identifier, sizeof(rc->nas_identifier), "cygnet-test");
 }
 
@@ -140,7 +125,7 @@ static void on_done(void *arg, const struct radc_answer *a)
 	struct result *r = arg;
 	r->calls++;
 	r->st = a->status;
-	r->at = ms();
+	r->at = fake_radius_ms();
 	r->elapsed = a->elapsed_ms;
 	r->others = a->others_answered;
 	if (a->status == RADC_ANSWER) {
@@ -154,8 +139,8 @@ static void on_done(void *arg, const struct radc_answer *a)
 /* runs the loop until *calls reaches want or max_ms pass */
 static void run_until(const int *calls, int want, uint32_t max_ms)
 {
-	uint64_t end = ms() + max_ms;
-	while (*calls < want && ms() < end) {
+	uint64_t end = fake_radius_ms() + max_ms;
+	while (*calls < want && fake_radius_ms() < end) {
 		struct timeval tv = { 0, 5000 };
 		event_base_loopexit(base, &tv);
 		event_base_dispatch(base);
@@ -276,7 +261,7 @@ static void retransmit(void)
 	char err[256];
 	struct radius_client *c = radius_client_new(base, NULL, &rc, err, sizeof(err));
 	struct result r = { 0 };
-	uint64_t t0 = ms();
+	uint64_t t0 = fake_radius_ms();
 	radius_send(c, RAD_ACCESS_REQUEST, attrs, sizeof(attrs), on_done, &r);
 	run_until(&r.calls, 1, 3000);
 	CHECK("retransmit: three tries", f.n == 3);
