@@ -242,24 +242,8 @@ static size_t ke_len;
 static size_t build_init(uint8_t spi_seed, const uint8_t *cookie, size_t cookie_len,
                          uint8_t *buf, size_t cap)
 {
-	struct ike_hdr h = { .version = 0x20, .exchange = IKE_SA_INIT, .flags = IKE_FLAG_INITIATOR };
-	memset(h.spi_i, spi_seed, 8);
 	struct ike_wr w;
-	ike_wr_init(&w, buf, cap, &h);
-	if (cookie)
-		ike_wr_notify(&w, 0, NULL, 0, N_COOKIE, cookie, cookie_len);
-	struct ike_prop p = { .num = 1, .proto = PROTO_IKE };
-	p.xf[p.n_xf++] = (struct ike_xf){ .type = XF_ENCR, .id = ENCR_AES_GCM_16, .keybits = 256 };
-	p.xf[p.n_xf++] = (struct ike_xf){ .type = XF_PRF, .id = PRF_HMAC_SHA2_256 };
-	p.xf[p.n_xf++] = (struct ike_xf){ .type = XF_DH, .id = ECP_256 };
-	ike_wr_sa(&w, &p);
-	ike_wr_ke(&w, ECP_256, ke_pub, ke_len);
-	uint8_t nonce[32];
-	memset(nonce, spi_seed, sizeof(nonce));
-	ike_wr_nonce(&w, nonce, sizeof(nonce));
-	uint8_t natd[20] = { 0 };
-	ike_wr_notify(&w, 0, NULL, 0, N_NAT_DETECTION_SOURCE_IP, natd, 20);
-	ike_wr_notify(&w, 0, NULL, 0, N_NAT_DETECTION_DESTINATION_IP, natd, 20);
+	testd_init_request(&w, buf, cap, spi_seed, cookie, cookie_len, ke_pub, ke_len);
 	return ike_wr_finish(&w);
 }
 

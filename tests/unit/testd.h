@@ -12,6 +12,9 @@
 #include "src/daemon.h"
 #include "src/dp/dp.h"
 #include "src/firstrun.h"
+#include "crypto/algs.h"
+#include "src/ike.h"
+#include "src/ike_msg.h"
 #include "src/ike_sa.h"
 #include "src/log.h"
 
@@ -53,6 +56,34 @@ static inline void testd_close(struct daemon *d, const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
+}
+
+/* the start of an IKE_SA_INIT request as a strongSwan client builds it
+ * (SPI and nonce filled with seed, a COOKIE when cookie is given, an
+ * AES-GCM/SHA-256/ECP-256 proposal, the public key ke_pub, both NAT-D
+ * notifies) in w over buf; the caller may add payloads, then
+ * ike_wr_finish */
+static inline void testd_init_request(struct ike_wr *w, uint8_t *buf, size_t cap, uint8_t seed,
+                                      const uint8_t *cookie, size_t cookie_len,
+                                      const uint8_t *ke_pub, size_t ke_len)
+{
+	struct ike_hdr h = { .version = 0x20, .exchange = IKE_SA_INIT, .flags = IKE_FLAG_INITIATOR };
+	memset(h.spi_i, seed, 8);
+	ike_wr_init(w, buf, cap, &h);
+	if (cookie)
+		ike_wr_notify(w, 0, NULL, 0, N_COOKIE, cookie, cookie_len);
+	struct ike_prop p = { .num = 1, .proto = PROTO_IKE };
+	p.xf[p.n_xf++] = (struct ike_xf){ .type = XF_ENCR, .id = ENCR_AES_GCM_16, .keybits = 256 };
+	p.xf[p.n_xf++] = (struct ike_xf){ .type = XF_PRF, .id = PRF_HMAC_SHA2_256 };
+	p.xf[p.n_xf++] = (struct ike_xf){ .type = XF_DH, .id = ECP_256 };
+	ike_wr_sa(w, &p);
+	ike_wr_ke(w, ECP_256, ke_pub, ke_len);
+	uint8_t nonce[32];
+	memset(nonce, seed, sizeof(nonce));
+	ike_wr_nonce(w, nonce, sizeof(nonce));
+	uint8_t natd[20] = { 0 };
+	ike_wr_notify(w, 0, NULL, 0, N_NAT_DETECTION_SOURCE_IP, natd, 20);
+	ike_wr_notify(w, 0, NULL, 0, N_NAT_DETECTION_DESTINATION_IP, natd, 20);
 }
 
 #endif
