@@ -249,6 +249,16 @@ static void pint(FILE *f, int ind, const char *k, long v)
 	fprintf(f, "%*s<integer>%ld</integer>\n", ind, "", v);
 }
 
+/* the keys every payload of a profile starts with (version 1) */
+static void payload_keys(FILE *f, int ind, const char *type, const char *identifier,
+                         const char *uuid)
+{
+	pstr(f, ind, "PayloadType", type);
+	pint(f, ind, "PayloadVersion", 1);
+	pstr(f, ind, "PayloadIdentifier", identifier);
+	pstr(f, ind, "PayloadUUID", uuid);
+}
+
 static void sa_params(FILE *f, const char *key, const char *encr, const char *integ,
                       const char *dh, int life)
 {
@@ -316,11 +326,8 @@ static int write_apple(const struct pfacts *pf, FILE *f)
 	        "<plist version=\"1.0\">\n<dict>\n");
 	pkey(f, 4, "PayloadContent");
 	fprintf(f, "    <array>\n        <dict>\n");
-	pstr(f, 12, "PayloadType", "com.apple.vpn.managed");
-	pint(f, 12, "PayloadVersion", 1);
 	snprintf(label, sizeof(label), "%s.vpn", pf->identifier);
-	pstr(f, 12, "PayloadIdentifier", label);
-	pstr(f, 12, "PayloadUUID", vpn_uuid);
+	payload_keys(f, 12, "com.apple.vpn.managed", label, vpn_uuid);
 	snprintf(label, sizeof(label), "VPN (%s)", pf->name);
 	pstr(f, 12, "PayloadDisplayName", label);
 	snprintf(label, sizeof(label), "IKEv2 VPN to %s", pf->server);
@@ -366,11 +373,8 @@ static int write_apple(const struct pfacts *pf, FILE *f)
 	fprintf(f, "        </dict>\n");
 	if (pf->ca_der) {
 		fprintf(f, "        <dict>\n");
-		pstr(f, 12, "PayloadType", "com.apple.security.root");
-		pint(f, 12, "PayloadVersion", 1);
 		snprintf(label, sizeof(label), "%s.ca", pf->identifier);
-		pstr(f, 12, "PayloadIdentifier", label);
-		pstr(f, 12, "PayloadUUID", ca_uuid);
+		payload_keys(f, 12, "com.apple.security.root", label, ca_uuid);
 		pstr(f, 12, "PayloadDisplayName", pf->ca_cn[0] ? pf->ca_cn : "VPN CA");
 		pstr(f, 12, "PayloadDescription", "Certificate authority of the VPN server");
 		pstr(f, 12, "PayloadCertificateFileName", "ca.cer");
@@ -381,10 +385,7 @@ static int write_apple(const struct pfacts *pf, FILE *f)
 		fprintf(f, "        </dict>\n");
 	}
 	fprintf(f, "    </array>\n");
-	pstr(f, 4, "PayloadType", "Configuration");
-	pint(f, 4, "PayloadVersion", 1);
-	pstr(f, 4, "PayloadIdentifier", pf->identifier);
-	pstr(f, 4, "PayloadUUID", prof_uuid);
+	payload_keys(f, 4, "Configuration", pf->identifier, prof_uuid);
 	pstr(f, 4, "PayloadDisplayName", pf->name);
 	snprintf(label, sizeof(label), "IKEv2 VPN %s for %s (conn %s)", pf->name, pf->user, cn);
 	pstr(f, 4, "PayloadDescription", label);
