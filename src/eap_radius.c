@@ -125,11 +125,36 @@ static struct relay *relay_new(struct ike_sa *sa)
 
 static void on_answer(void *arg, const struct radc_answer *a);
 
-/* the Access-Request carrying eap (len octets; len 0: EAP-Start) */
+/* Access-Requests of other IKE_SAs from sa's source (auth_limit_same_source)
+ * waiting for RADIUS, counted up to cap. Derived from the IKE_SAs each
+ * time, so no count can drift when a request ends on any path. */
+static unsigned waiting_from(struct daemon *d, const struct ike_sa *sa, unsigned cap)
+{
+	unsigned n = 0;
+	for (const struct ike_sa *o = d->sas; o && n < cap; o = o->next)
+		if (o != sa && o->state != IKE_S_DEAD && eap_radius_waiting(o) &&
+		    auth_limit_same_source((const struct sockaddr *)&o->peer,
+		                           (const struct sockaddr *)&sa->peer))
+			n++;
+	return n;
+}
+
+/* the Access-Request carrying eap (len octets; len 0: EAP-Start); not
+ * while radius_requests_per_source requests of sa's address wait, for
+ * every round of a conversation (IKE_SAs of one address that passed the
+ * first round together must not all wait on RADIUS at once): refused as
+ * a wrong password is, the client may try again */
 static int send_access(struct daemon *d, struct ike_sa *sa, struct relay *r, const uint8_t *eap,
                        size_t len)
 {
 	const struct radius_conf *rc = sa->cfg->owner->radius;
+	unsigned cap = sa->cfg->owner->conf->radius_requests_per_source, n;
+	if (cap && (n = waiting_from(d, sa, cap)) >= cap) {
+		auth_limit_busy(d->alim, (const struct sockaddr *)&sa->peer, n, cap,
+		                auth_limit_now());
+		sa->auth_fail = "too many RADIUS requests of its address waiting";
+		return -1;
+	}
 	struct radius_sess *s = sess_of(d, sa);
 	if (!d->radius || !s) {
 		sa->auth_fail = "no RADIUS client";
@@ -186,23 +211,7 @@ static int send_access(struct daemon *d, struct ike_sa *sa, struct relay *r, con
 	return 0;
 }
 
-/* Access-Requests of other IKE_SAs from sa's source (auth_limit_same_source)
- * waiting for RADIUS, counted up to cap. Derived from the IKE_SAs each
- * time, so no count can drift when a request ends on any path. */
-static unsigned waiting_from(struct daemon *d, const struct ike_sa *sa, unsigned cap)
-{
-	unsigned n = 0;
-	for (const struct ike_sa *o = d->sas; o && n < cap; o = o->next)
-		if (o != sa && o->state != IKE_S_DEAD && eap_radius_waiting(o) &&
-		    auth_limit_same_source((const struct sockaddr *)&o->peer,
-		                           (const struct sockaddr *)&sa->peer))
-			n++;
-	return n;
-}
-
-/* The client's address is backed off, or has radius_requests_per_source
- * Access-Requests waiting already: refused without asking RADIUS (the
- * answer a wrong password gets: the client may try again) */
+/* The client's address is backed off: refused without asking RADIUS */
 static bool backed_off(struct daemon *d, struct ike_sa *sa)
 {
 	const struct ipsec_conf *conf = sa->cfg->owner->conf;
@@ -211,12 +220,6 @@ static bool backed_off(struct daemon *d, struct ike_sa *sa)
 	if (auth_limit_blocked(d->alim, conf, NULL, sa->user, peer, now)) {
 		auth_limit_refused(d->alim, conf, NULL, sa->user, peer, now);
 		sa->auth_fail = "backed off";
-		return true;
-	}
-	unsigned cap = conf->radius_requests_per_source, n;
-	if (cap && (n = waiting_from(d, sa, cap)) >= cap) {
-		auth_limit_busy(d->alim, peer, n, cap, now);
-		sa->auth_fail = "too many RADIUS requests of its address waiting";
 		return true;
 	}
 	return false;
@@ -322,15 +325,6 @@ int eap_radius_relay(struct daemon *d, struct ike_sa *sa, const uint8_t *in, siz
 			log_info(LOG_IKE, "%s: EAP identity '%s'", ike_sa_tag(sa), name);
 			memcpy(sa->user, name, sizeof(name));
 		}
-	}
-	/* every round, not only the first: IKE_SAs of one address that
-	 * passed the first together must not all wait on RADIUS at once */
-	unsigned cap = sa->cfg->owner->conf->radius_requests_per_source, n;
-	if (cap && (n = waiting_from(d, sa, cap)) >= cap) {
-		auth_limit_busy(d->alim, (const struct sockaddr *)&sa->peer, n, cap,
-		                auth_limit_now());
-		sa->auth_fail = "too many RADIUS requests of its address waiting";
-		return -1;
 	}
 	r->msgid = msgid;
 	r->last_id = f.id;
