@@ -690,25 +690,28 @@ static void queue_onoff(struct daemon *d, enum acct_status st)
 	        nas[0] ? ", NAS-IP-Address " : "", nas);
 }
 
+/* a session to close, found again by its Acct-Session-Id */
+struct close_req {
+	struct daemon *d;
+	bool others;                       /* the servers answered other requests */
+	char sid[];
+};
+
 /* accounting_close_on_timeout = yes: the session whose Start or
  * Interim-Update got no answer ends (from the event loop, not from inside
- * the queue); arg: the daemon, whether the servers answered others, the
- * Acct-Session-Id */
+ * the queue) */
 static void close_session(evutil_socket_t fd, short what, void *arg)
 {
-	char *sid = arg;
+	struct close_req *c = arg;
 	(void)fd;
 	(void)what;
-	struct daemon *d = NULL;
-	memcpy(&d, sid, sizeof(d));
-	bool others = sid[sizeof(d)] != 0;
-	const char *id = sid + sizeof(d) + 1;
+	struct daemon *d = c->d;
 	for (struct ike_sa *sa = d->sas; d->acct && !d->acct->stopping && sa; sa = sa->next) {
-		if (!sa->acct || sa->state != IKE_S_ESTABLISHED || strcmp(sa->acct->id, id) != 0)
+		if (!sa->acct || sa->state != IKE_S_ESTABLISHED || strcmp(sa->acct->id, c->sid) != 0)
 			continue;
 		/* every client's only when the servers answer nobody: one
 		 * record a server will not take must not end all sessions */
-		bool all = d->cfg->radius->close_all_on_timeout && !others;
+		bool all = d->cfg->radius->close_all_on_timeout && !c->others;
 		if (!all)
 			log_err(LOG_IKE, "%s: RADIUS accounting for '%s' got no answer: deleting the "
 			        "IKE_SA (accounting_close_on_timeout = yes)", ike_sa_tag(sa), sa->user);
@@ -716,7 +719,7 @@ static void close_session(evutil_socket_t fd, short what, void *arg)
 		ike_sa_reap(d);
 		break;
 	}
-	free(sid);
+	free(c);
 }
 
 static void on_record_timeout(void *arg, enum acct_status st, const char *sid, bool others)
@@ -727,15 +730,15 @@ static void on_record_timeout(void *arg, enum acct_status st, const char *sid, b
 	    !rc->accounting_close_on_timeout || !rc->accounting_close_on_timeout_set)
 		return;
 	size_t n = strlen(sid);
-	char *m = malloc(sizeof(a->d) + 1 + n + 1);
-	if (!m)
+	struct close_req *c = malloc(sizeof(*c) + n + 1);
+	if (!c)
 		return;
-	memcpy(m, &a->d, sizeof(a->d));
-	m[sizeof(a->d)] = others;
-	memcpy(m + sizeof(a->d) + 1, sid, n + 1);
+	c->d = a->d;
+	c->others = others;
+	memcpy(c->sid, sid, n + 1);
 	struct timeval tv = { 0, 0 };
-	if (event_base_once(a->d->base, -1, EV_TIMEOUT, close_session, m, &tv) != 0)
-		free(m);
+	if (event_base_once(a->d->base, -1, EV_TIMEOUT, close_session, c, &tv) != 0)
+		free(c);
 }
 
 /* says what a session does when its accounting server does not answer */
